@@ -1,0 +1,53 @@
+# The two commands that matter: `make dev` and `make test`.
+SHELL := /bin/bash
+BIN := $(CURDIR)/bin
+TEMPORAL_CLI_VERSION := v1.5.1
+WORKFLOWCHECK_VERSION := v0.6.0
+PG_BIN := /usr/lib/postgresql/15/bin
+GO_TEST_FLAGS ?= -count=1 -timeout 20m
+
+.PHONY: dev dev-reset build test unit-test vet workflowcheck tools postgres clean
+
+## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
+dev: tools build
+	$(BIN)/devstack
+
+## dev-reset: wipe the development data (.dev/): cases, database and Temporal history
+dev-reset:
+	rm -rf .dev
+
+## build: the binaries, into bin/
+build:
+	go build -o $(BIN)/ ./cmd/...
+
+## test: every test, starting the real servers the integration tests need
+test: tools vet workflowcheck
+	go test $(GO_TEST_FLAGS) ./...
+
+## unit-test: the tests that need no server
+unit-test:
+	go test -short $(GO_TEST_FLAGS) ./...
+
+vet:
+	go vet ./...
+
+## workflowcheck: workflow code must stay deterministic
+workflowcheck: $(BIN)/workflowcheck
+	$(BIN)/workflowcheck ./workflows/...
+
+tools: $(BIN)/temporal postgres
+
+$(BIN)/temporal:
+	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(BIN)/workflowcheck:
+	GOBIN=$(BIN) go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+# Debian's PostgreSQL 15; installed when missing (needs root, as on our machines).
+postgres:
+	@test -x $(PG_BIN)/postgres || { \
+		echo "installing postgresql-15"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+
+clean:
+	rm -rf $(BIN)

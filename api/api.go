@@ -1,0 +1,215 @@
+// Package api is the HTTP face of the system: routes, problem details and the
+// OpenAPI document. It starts and drives cases through the starter and reads
+// the database for what it lists.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
+)
+
+// Cases is what the API needs of the starter.
+type Cases interface {
+	Submit(ctx context.Context, sub starter.Submission) (starter.Result, error)
+	Case(ctx context.Context, ref string) (complaint.CaseView, error)
+	Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error)
+	Ready(ctx context.Context) error
+}
+
+// Pinger is a dependency the API needs to be ready.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	Cases          Cases
+	Database       Pinger
+	RequestTimeout time.Duration
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	cfg := huma.DefaultConfig("Complaint handling API", "1.0.0")
+	cfg.Info.Description = "Submit customer complaints and drive each case through its lifecycle. " +
+		"Errors are RFC 9457 problem details."
+	cfg.DocsPath = "/docs"
+	api := humago.New(mux, cfg)
+
+	huma.Register(api, huma.Operation{
+		OperationID: "submitComplaint", Method: http.MethodPost, Path: "/v1/complaints",
+		Summary: "Submit a complaint", Tags: []string{"complaints"}, DefaultStatus: http.StatusCreated,
+		Description: "Starts a case. With an `Idempotency-Key` header or an `externalId` the call is " +
+			"idempotent: a repeat answers 200 with the case the first call created.",
+	}, s.submit)
+	huma.Register(api, huma.Operation{
+		OperationID: "getComplaint", Method: http.MethodGet, Path: "/v1/complaints/{reference}",
+		Summary: "The case as it stands", Tags: []string{"complaints"},
+	}, s.get)
+	registerTask[complaint.AddNote](api, s, complaint.TaskAddNote, "Put a note on the case")
+	registerTask[complaint.Withdraw](api, s, complaint.TaskWithdraw, "The customer withdraws the complaint")
+
+	huma.Register(api, huma.Operation{
+		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Summary: "Liveness", Tags: []string{"health"},
+	}, func(context.Context, *struct{}) (*healthOutput, error) {
+		return &healthOutput{Body: healthBody{Status: "ok"}}, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz",
+		Summary: "Readiness: Temporal and the database answer", Tags: []string{"health"},
+	}, s.ready)
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
+	})
+	return mux
+}
+
+type submitInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the submission idempotent."`
+	Body           complaint.Intake
+}
+
+// Resolve applies the domain's rules beyond what the schema can say.
+func (in *submitInput) Resolve(huma.Context) []error {
+	return detailsOf(in.Body.Validate(), "body.")
+}
+
+type submitOutput struct {
+	Status   int
+	Location string `header:"Location"`
+	Body     starter.Result
+}
+
+func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	defer cancel()
+	res, err := s.Cases.Submit(ctx, starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey})
+	if err != nil {
+		return nil, problem(err)
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	return &submitOutput{Status: status, Location: "/v1/complaints/" + res.Reference, Body: res}, nil
+}
+
+type referenceInput struct {
+	Reference string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference, e.g. CMP-20261122-4F7K2Q."`
+}
+
+type caseOutput struct {
+	Body complaint.CaseView
+}
+
+func (s *Server) get(ctx context.Context, in *referenceInput) (*caseOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	defer cancel()
+	v, err := s.Cases.Case(ctx, in.Reference)
+	if err != nil {
+		return nil, problem(err)
+	}
+	return &caseOutput{Body: v}, nil
+}
+
+type taskInput[T complaint.Task] struct {
+	referenceInput
+	Body T
+}
+
+func (in *taskInput[T]) Resolve(huma.Context) []error {
+	return detailsOf(in.Body.Validate(), "body.")
+}
+
+// registerTask exposes a human task as POST /v1/complaints/{reference}/{task}.
+func registerTask[T complaint.Task](api huma.API, s *Server, task, summary string) {
+	huma.Register(api, huma.Operation{
+		OperationID: "task-" + task, Method: http.MethodPost, Path: "/v1/complaints/{reference}/" + task,
+		Summary: summary, Tags: []string{"tasks"},
+		Description: fmt.Sprintf("Runs the `%s` human task as a workflow update; 409 or 422 when the case refuses it.", task),
+	}, func(ctx context.Context, in *taskInput[T]) (*caseOutput, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+		defer cancel()
+		v, err := s.Cases.Task(ctx, in.Reference, task, in.Body)
+		if err != nil {
+			return nil, problem(err)
+		}
+		return &caseOutput{Body: v}, nil
+	})
+}
+
+type healthBody struct {
+	Status string `json:"status"`
+}
+
+type healthOutput struct {
+	Body healthBody
+}
+
+func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.Cases.Ready(ctx); err != nil {
+		return nil, huma.Error503ServiceUnavailable("Temporal is not reachable", err)
+	}
+	if err := s.Database.Ping(ctx); err != nil {
+		return nil, huma.Error503ServiceUnavailable("the database is not reachable", err)
+	}
+	return &healthOutput{Body: healthBody{Status: "ready"}}, nil
+}
+
+// problem maps the starter's errors onto RFC 9457 problems.
+func problem(err error) error {
+	var rejected *starter.RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		return huma.Error422UnprocessableEntity(rejected.Message)
+	case errors.Is(err, starter.ErrNotFound):
+		return huma.Error404NotFound("no case has this reference")
+	case errors.Is(err, starter.ErrConflict), errors.Is(err, starter.ErrKeyClash):
+		return huma.Error409Conflict(err.Error())
+	case errors.Is(err, starter.ErrUnavailable):
+		return huma.Error503ServiceUnavailable("the case service is unavailable; retry with the same Idempotency-Key")
+	}
+	if v, ok := complaint.AsValidationErrors(err); ok {
+		return huma.Error422UnprocessableEntity("validation failed", detailsOf(v, "body.")...)
+	}
+	return huma.Error500InternalServerError("unexpected error")
+}
+
+// detailsOf turns domain validation errors into huma's error details, with
+// locations in huma's notation (body.customer.email).
+func detailsOf(err error, prefix string) []error {
+	v, ok := complaint.AsValidationErrors(err)
+	if !ok {
+		return nil
+	}
+	out := make([]error, len(v))
+	for i, e := range v {
+		loc := prefix + e.Field
+		if e.Field == "body" {
+			loc = "body"
+		}
+		out[i] = &huma.ErrorDetail{Location: loc, Message: e.Message}
+	}
+	return out
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client went away; nothing left to tell it
+}

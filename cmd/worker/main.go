@@ -1,0 +1,36 @@
+// Command worker runs the complaint workflows and activities.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/complaintdesk/complaintdesk/telemetry"
+	"github.com/complaintdesk/complaintdesk/worker"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := env.ParseAs[worker.Config]()
+	if err != nil {
+		return err
+	}
+	logger, err := telemetry.NewLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return worker.Run(ctx, cfg, logger)
+}

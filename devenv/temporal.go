@@ -1,0 +1,86 @@
+package devenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/complaintdesk/complaintdesk/starter"
+)
+
+// Temporal is the Temporal CLI's dev server: a real Temporal server with
+// SQLite persistence and the Web UI.
+type Temporal struct {
+	Binary    string // the temporal CLI
+	DBFile    string // SQLite file; empty keeps everything in memory
+	IP        string
+	Port      int // frontend gRPC
+	UIPort    int // 0 runs without the Web UI
+	HTTPPort  int
+	Namespace string
+	Log       io.Writer
+}
+
+// Address is the frontend's host:port.
+func (t Temporal) Address() string { return fmt.Sprintf("%s:%d", t.IP, t.Port) }
+
+// UIURL is the Web UI's address, empty when headless.
+func (t Temporal) UIURL() string {
+	if t.UIPort == 0 {
+		return ""
+	}
+	return fmt.Sprintf("http://%s:%d", t.IP, t.UIPort)
+}
+
+// Start runs the server, waits until the namespace answers and registers
+// the case's search attributes.
+func (t Temporal) Start(ctx context.Context) (*Process, error) {
+	args := []string{"server", "start-dev", "--ip", t.IP, "--port", strconv.Itoa(t.Port),
+		"--namespace", t.Namespace, "--log-level", "warn"}
+	if t.DBFile != "" {
+		args = append(args, "--db-filename", t.DBFile)
+	}
+	if t.UIPort == 0 {
+		args = append(args, "--headless")
+	} else {
+		args = append(args, "--ui-port", strconv.Itoa(t.UIPort))
+	}
+	if t.HTTPPort != 0 {
+		args = append(args, "--http-port", strconv.Itoa(t.HTTPPort))
+	}
+	proc, err := start("temporal", exec.Command(t.Binary, args...), t.Log)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.NewLazyClient(client.Options{HostPort: t.Address(), Namespace: t.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		proc.Kill()
+		return nil, err
+	}
+	defer c.Close()
+	err = proc.waitFor(ctx, "serving namespace "+t.Namespace, func(ctx context.Context) error {
+		_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: t.Namespace})
+		return err
+	})
+	if err == nil {
+		err = starter.EnsureSearchAttributes(ctx, c, t.Namespace)
+	}
+	if err != nil {
+		proc.Kill()
+		return nil, err
+	}
+	return proc, nil
+}
+
+// quietLogger drops the SDK's connection warnings while the server boots.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

@@ -1,0 +1,262 @@
+// Package starter is the client side of Temporal for the API and the CLI:
+// start a case idempotently, run a human task on it, read it — all by
+// reference.
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/workflows"
+)
+
+// Errors the API maps onto HTTP statuses.
+var (
+	ErrNotFound    = errors.New("no case has this reference")
+	ErrUnavailable = errors.New("the workflow service is unavailable")
+	ErrConflict    = errors.New("the task conflicts with the state of the case")
+	ErrKeyClash    = errors.New("the idempotency key clashes with other submissions; use another key")
+)
+
+// RejectedError is a task the case refused because its payload is invalid.
+type RejectedError struct{ Message string }
+
+func (e *RejectedError) Error() string { return e.Message }
+
+// keyedProbes bounds the search for a free reference when different
+// idempotency keys hash to the same one; eight clashes in a row on one day
+// would take billions of keyed submissions.
+const keyedProbes = 8
+
+// Starter starts and drives cases.
+type Starter struct {
+	client    client.Client
+	namespace string
+	taskQueue string
+	location  *time.Location
+	routing   complaint.RoutingTable
+	now       func() time.Time
+	rnd       *rand.Rand
+}
+
+// New returns a Starter over c. References carry the intake day in loc.
+func New(c client.Client, namespace, taskQueue string, loc *time.Location, routing complaint.RoutingTable) *Starter {
+	return &Starter{
+		client: c, namespace: namespace, taskQueue: taskQueue, location: loc, routing: routing,
+		now: time.Now, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+}
+
+// Submission is a complaint to start, with the caller's idempotency key.
+type Submission struct {
+	Intake         complaint.Intake
+	IdempotencyKey string
+}
+
+// Result says which case a submission became.
+type Result struct {
+	Reference  string           `json:"reference"`
+	WorkflowID string           `json:"workflowId"`
+	Status     complaint.Status `json:"status"`
+	// Created is false when the submission repeated an earlier one.
+	Created bool `json:"-"`
+}
+
+// Submit starts the case of a complaint. With an external id or an
+// idempotency key it is idempotent: the reference is derived from the key, so
+// a repeat — concurrent or days later — meets the first case's workflow ID,
+// and Temporal's ID policies, not a check-then-start, decide which call
+// created it.
+func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
+	if err := sub.Intake.Validate(); err != nil {
+		return Result{}, err
+	}
+	now := s.now()
+	key := intakeKey(sub)
+	if key == "" {
+		for {
+			ref := complaint.NewReference(now, s.location, s.rnd)
+			res, err := s.start(ctx, ref, sub.Intake, now, "")
+			if !isAlreadyStarted(err) {
+				return res, err
+			}
+		}
+	}
+	keyHash := complaint.IntakeKeyHash(key)
+	// A retry that crosses midnight finds yesterday's case first.
+	if res, found, err := s.findKeyed(ctx, key, keyHash, now.AddDate(0, 0, -1)); err != nil || found {
+		return res, err
+	}
+	for probe := range keyedProbes {
+		ref := complaint.KeyedReference(key, now, s.location, probe)
+		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
+		if !isAlreadyStarted(err) {
+			return res, err
+		}
+		res, mine, err := s.describe(ctx, ref, keyHash)
+		if err != nil || mine {
+			return res, err
+		}
+	}
+	return Result{}, ErrKeyClash
+}
+
+func intakeKey(sub Submission) string {
+	switch {
+	case sub.Intake.ExternalID != "":
+		return "external:" + sub.Intake.ExternalID
+	case sub.IdempotencyKey != "":
+		return "idempotency:" + sub.IdempotencyKey
+	}
+	return ""
+}
+
+func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, now time.Time, keyHash string) (Result, error) {
+	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.routing)
+	opts := client.StartWorkflowOptions{
+		ID:                                       complaint.WorkflowID(ref),
+		TaskQueue:                                s.taskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    workflows.StartSearchAttributes(c),
+		StaticSummary:                            workflows.StaticSummary(c),
+		StaticDetails:                            workflows.StaticDetails(c),
+	}
+	if keyHash != "" {
+		opts.Memo = map[string]any{complaint.MemoIntakeKey: keyHash}
+	}
+	_, err := s.client.ExecuteWorkflow(ctx, opts, complaint.WorkflowName, c)
+	if err != nil {
+		return Result{}, classify(err)
+	}
+	return Result{Reference: ref, WorkflowID: opts.ID, Status: complaint.StatusReceived, Created: true}, nil
+}
+
+// findKeyed looks for the case a key started on an earlier day.
+func (s *Starter) findKeyed(ctx context.Context, key, keyHash string, day time.Time) (Result, bool, error) {
+	for probe := range keyedProbes {
+		res, mine, err := s.describe(ctx, complaint.KeyedReference(key, day, s.location, probe), keyHash)
+		if errors.Is(err, ErrNotFound) {
+			return Result{}, false, nil
+		}
+		if err != nil || mine {
+			return res, mine, err
+		}
+	}
+	return Result{}, false, nil
+}
+
+// describe reads an existing case's status and whether keyHash started it.
+func (s *Starter) describe(ctx context.Context, ref, keyHash string) (Result, bool, error) {
+	id := complaint.WorkflowID(ref)
+	resp, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return Result{}, false, classify(err)
+	}
+	info := resp.GetWorkflowExecutionInfo()
+	var stored string
+	if p := info.GetMemo().GetFields()[complaint.MemoIntakeKey]; p != nil {
+		if err := converter.GetDefaultDataConverter().FromPayload(p, &stored); err != nil {
+			return Result{}, false, fmt.Errorf("read memo of %s: %w", id, err)
+		}
+	}
+	if stored != keyHash {
+		return Result{}, false, nil
+	}
+	status := complaint.StatusReceived
+	if p := info.GetSearchAttributes().GetIndexedFields()[complaint.SAStatus]; p != nil {
+		var v string
+		if converter.GetDefaultDataConverter().FromPayload(p, &v) == nil && complaint.Status(v).Valid() {
+			status = complaint.Status(v)
+		}
+	}
+	return Result{Reference: ref, WorkflowID: id, Status: status}, true, nil
+}
+
+// Case reads the case as it stands from its workflow.
+func (s *Starter) Case(ctx context.Context, ref string) (complaint.CaseView, error) {
+	var v complaint.CaseView
+	if !complaint.ValidReference(ref) {
+		return v, ErrNotFound
+	}
+	resp, err := s.client.QueryWorkflow(ctx, complaint.WorkflowID(ref), "", complaint.QueryCase)
+	if err != nil {
+		return v, classify(err)
+	}
+	if err := resp.Get(&v); err != nil {
+		return v, fmt.Errorf("decode case %s: %w", ref, err)
+	}
+	return v, nil
+}
+
+// Task runs a human task on a case as an Update and returns the case after it.
+func (s *Starter) Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error) {
+	var v complaint.CaseView
+	if !complaint.ValidReference(ref) {
+		return v, ErrNotFound
+	}
+	handle, err := s.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   complaint.WorkflowID(ref),
+		UpdateName:   task,
+		Args:         []any{payload},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return v, classify(err)
+	}
+	if err := handle.Get(ctx, &v); err != nil {
+		return v, classify(err)
+	}
+	return v, nil
+}
+
+// Ready reports whether the Temporal frontend answers for our namespace.
+func (s *Starter) Ready(ctx context.Context) error {
+	_, err := s.client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.namespace})
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+func isAlreadyStarted(err error) bool {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	return errors.As(err, &started)
+}
+
+// classify turns SDK and service errors into the package's errors.
+func classify(err error) error {
+	var (
+		notFound    *serviceerror.NotFound
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		appErr      *temporal.ApplicationError
+	)
+	switch {
+	case isAlreadyStarted(err):
+		return err
+	case errors.As(err, &notFound):
+		return ErrNotFound
+	case errors.As(err, &appErr):
+		if appErr.Type() == "InvalidTask" {
+			return &RejectedError{Message: appErr.Message()}
+		}
+		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())
+	case errors.As(err, &unavailable), errors.As(err, &deadline),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,197 @@
+// Package store is the application's PostgreSQL database: the complaint
+// record, the customer's contact details kept apart from it, and the audit
+// trail. Every write is idempotent on a key the workflow derives, so a retried
+// activity never adds a second row.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/migrations"
+)
+
+// Store is a pool of connections to the application database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at dsn. The pool connects lazily, so a
+// process can start while the database is still coming up.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close releases every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Migrate brings the schema at dsn up to date with the embedded migrations.
+func Migrate(ctx context.Context, dsn string) error {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+// RegisterCase writes a new case, its customer's contact details and the
+// "received" audit event. Registering the same reference again changes nothing.
+func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		in := c.Intake
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO cases (reference, workflow_id, external_id, channel, category, classified, severity,
+				priority, status, owner, departments, subject, order_id, product, desired_outcome,
+				received_by, occurred_at, received_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18)
+			ON CONFLICT (reference) DO NOTHING`,
+			c.Reference, complaint.WorkflowID(c.Reference), nullable(in.ExternalID), in.Channel, c.Category,
+			c.Classified, in.Severity, c.Priority, complaint.StatusReceived, c.Owner, c.Departments, in.Subject,
+			nullable(in.OrderID), nullable(in.Product), nullable(string(in.DesiredOutcome)), nullable(in.ReceivedBy),
+			in.OccurredAt, c.ReceivedAt)
+		if err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO customer_contacts (reference, customer_id, name, email, phone, language, description, already_tried)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+			c.Reference, nullable(in.Customer.ID), in.Customer.Name, nullable(in.Customer.Email),
+			nullable(in.Customer.Phone), in.Customer.Language, in.Description, nullable(in.AlreadyTried))
+		if err != nil {
+			return fmt.Errorf("insert customer contact: %w", err)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)
+			VALUES ($1, 'received', $2, $3, 'received', $4)`,
+			c.Reference, c.ReceivedAt, c.Owner,
+			fmt.Sprintf("Received by %s via %s; %s, priority %s", c.Owner, in.Channel, c.Category, c.Priority))
+		if err != nil {
+			return fmt.Errorf("insert received event: %w", err)
+		}
+		return nil
+	})
+}
+
+// Step is one recorded step of a case. Key identifies it within the case; the
+// workflow derives it from its own state, so a retry writes the same key.
+type Step struct {
+	Reference string
+	Key       string
+	At        time.Time
+	Actor     string
+	Name      string
+	Summary   string
+	// Status, when set, is the case's status after this step.
+	Status complaint.Status
+	// Owner, when set, is the case's owner after this step.
+	Owner string
+}
+
+// RecordStep appends a step to the audit trail and applies what it changes to
+// the case record, once: a second call with the same key does nothing.
+func (s *Store) RecordStep(ctx context.Context, st Step) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)
+			VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (reference, event_key) DO NOTHING`,
+			st.Reference, st.Key, st.At, st.Actor, st.Name, st.Summary)
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE cases SET
+				status = COALESCE($2, status),
+				owner = COALESCE($3, owner),
+				acknowledged_at = CASE WHEN $2 = 'acknowledged' AND acknowledged_at IS NULL THEN $4 ELSE acknowledged_at END,
+				updated_at = $4
+			WHERE reference = $1`,
+			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At)
+		if err != nil {
+			return fmt.Errorf("update case: %w", err)
+		}
+		return nil
+	})
+}
+
+// CaseRow is a case as the database records it.
+type CaseRow struct {
+	Reference      string
+	WorkflowID     string
+	Status         complaint.Status
+	Owner          string
+	Category       complaint.Category
+	Priority       complaint.Priority
+	Channel        complaint.Channel
+	Departments    []string
+	ReceivedAt     time.Time
+	AcknowledgedAt *time.Time
+}
+
+// ErrNotFound is returned when no case has the reference.
+var ErrNotFound = errors.New("case not found")
+
+// Case reads one case record.
+func (s *Store) Case(ctx context.Context, reference string) (CaseRow, error) {
+	var r CaseRow
+	err := s.pool.QueryRow(ctx, `
+		SELECT reference, workflow_id, status, owner, category, priority, channel, departments, received_at, acknowledged_at
+		FROM cases WHERE reference = $1`, reference).
+		Scan(&r.Reference, &r.WorkflowID, &r.Status, &r.Owner, &r.Category, &r.Priority, &r.Channel,
+			&r.Departments, &r.ReceivedAt, &r.AcknowledgedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// Events reads a case's audit trail in order.
+func (s *Store) Events(ctx context.Context, reference string) ([]complaint.Event, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT occurred_at, step, actor, summary FROM case_events
+		WHERE reference = $1 ORDER BY occurred_at, recorded_at`, reference)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (complaint.Event, error) {
+		var e complaint.Event
+		err := row.Scan(&e.At, &e.Step, &e.Actor, &e.Summary)
+		return e, err
+	})
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

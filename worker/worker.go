@@ -1,0 +1,114 @@
+// Package worker wires the worker process: it registers the workflows and
+// activities on the task queue and serves the process's health endpoint.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/activities"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/workflows"
+)
+
+// Register puts every workflow and activity of the system on w.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
+	w.RegisterActivity(acts)
+}
+
+// Run polls the task queue until ctx ends, then stops gracefully.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	c, err := Dial(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	Register(w, &activities.Activities{Store: db, Notifier: activities.LogNotifier{Logger: logger}})
+
+	var started atomic.Bool
+	srv, err := serveHealth(cfg.HTTPAddr, &started)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			logger.Warn("health server shutdown", "error", err)
+		}
+	}()
+
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	started.Store(true)
+	logger.Info("worker polling", "taskQueue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace, "health", cfg.HTTPAddr)
+	<-ctx.Done()
+	started.Store(false)
+	w.Stop() // finishes the tasks in hand before returning
+	return nil
+}
+
+// Dial connects to Temporal, retrying until the frontend answers or ctx ends,
+// so that the process may start before the server.
+func Dial(ctx context.Context, opts client.Options, logger *slog.Logger) (client.Client, error) {
+	delay := 200 * time.Millisecond
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		logger.Warn("Temporal not reachable yet", "address", opts.HostPort, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+func serveHealth(addr string, started *atomic.Bool) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !started.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n")) // a failed write means the prober left
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("health server", "error", err)
+		}
+	}()
+	return srv, nil
+}

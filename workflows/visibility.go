@@ -1,0 +1,133 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// Typed search attribute keys of the case (complaint.SearchAttributes).
+var (
+	saStatus      = temporal.NewSearchAttributeKeyKeyword(complaint.SAStatus)
+	saCategory    = temporal.NewSearchAttributeKeyKeyword(complaint.SACategory)
+	saPriority    = temporal.NewSearchAttributeKeyKeyword(complaint.SAPriority)
+	saChannel     = temporal.NewSearchAttributeKeyKeyword(complaint.SAChannel)
+	saOwner       = temporal.NewSearchAttributeKeyKeyword(complaint.SAOwner)
+	saDepartments = temporal.NewSearchAttributeKeyKeywordList(complaint.SADepartments)
+	saEscalation  = temporal.NewSearchAttributeKeyInt64(complaint.SAEscalationLevel)
+	saBreached    = temporal.NewSearchAttributeKeyBool(complaint.SASlaBreached)
+	saNext        = temporal.NewSearchAttributeKeyTime(complaint.SANextDeadline)
+)
+
+// searchAttributes are the case's indexed fields. None holds personal data.
+func searchAttributes(v complaint.CaseView) []temporal.SearchAttributeUpdate {
+	depts := complaint.Names(v.Departments)
+	updates := []temporal.SearchAttributeUpdate{
+		saStatus.ValueSet(string(v.Status)),
+		saCategory.ValueSet(string(v.Category)),
+		saPriority.ValueSet(string(v.Priority)),
+		saChannel.ValueSet(string(v.Channel)),
+		saOwner.ValueSet(v.Owner),
+		saDepartments.ValueSet(depts),
+		saEscalation.ValueSet(int64(v.EscalationLevel)),
+		saBreached.ValueSet(breached(v)),
+	}
+	if next, ok := nextDeadline(v); ok {
+		updates = append(updates, saNext.ValueSet(next.DueAt))
+	} else {
+		updates = append(updates, saNext.ValueUnset())
+	}
+	return updates
+}
+
+// StartSearchAttributes are the attributes a case carries from its first
+// moment, before its workflow has run a single task.
+func StartSearchAttributes(c complaint.NewCase) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		saStatus.ValueSet(string(complaint.StatusReceived)),
+		saCategory.ValueSet(string(c.Category)),
+		saPriority.ValueSet(string(c.Priority)),
+		saChannel.ValueSet(string(c.Intake.Channel)),
+		saOwner.ValueSet(c.Owner),
+		saDepartments.ValueSet(complaint.Names(c.Departments)),
+		saEscalation.ValueSet(0),
+		saBreached.ValueSet(false),
+	)
+}
+
+// StaticSummary is the one line the UI shows for a case in lists and on its page.
+func StaticSummary(c complaint.NewCase) string {
+	return fmt.Sprintf("%s · %s · %s priority · via %s", c.Reference, c.Category, c.Priority, c.Intake.Channel)
+}
+
+// StaticDetails is what the UI shows of the case as it was received.
+func StaticDetails(c complaint.NewCase) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Complaint %s**\n\n", c.Reference))
+	b.WriteString(fmt.Sprintf("- Subject: %s\n", c.Intake.Subject))
+	b.WriteString(fmt.Sprintf("- Received: %s via %s, first contact %s\n", c.ReceivedAt.UTC().Format("2006-01-02 15:04 MST"), c.Intake.Channel, c.Owner))
+	b.WriteString(fmt.Sprintf("- Category: %s", c.Category))
+	if c.Classified {
+		b.WriteString(" (classified from the text)")
+	}
+	b.WriteString(fmt.Sprintf("\n- Severity %s → priority %s\n", c.Intake.Severity, c.Priority))
+	b.WriteString(fmt.Sprintf("- Routed to: %s\n", strings.Join(complaint.Names(c.Departments), ", ")))
+	if c.Intake.OrderID != "" {
+		b.WriteString(fmt.Sprintf("- Order: %s\n", c.Intake.OrderID))
+	}
+	if c.Intake.DesiredOutcome != "" {
+		b.WriteString(fmt.Sprintf("- Customer asks for: %s\n", c.Intake.DesiredOutcome))
+	}
+	return b.String()
+}
+
+// The builders below use Sprintf rather than Fprintf: workflowcheck cannot
+// tell a strings.Builder from a file behind an io.Writer.
+
+// currentDetails is the markdown the UI shows as the case's current details.
+func currentDetails(v complaint.CaseView) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Status:** %s · **Owner:** %s · **Priority:** %s\n\n", v.Status, v.Owner, v.Priority))
+	b.WriteString(fmt.Sprintf("**Departments:** %s\n\n", strings.Join(complaint.Names(v.Departments), ", ")))
+	b.WriteString("| Deadline | Due (UTC) | State |\n|---|---|---|\n")
+	for _, d := range v.Deadlines {
+		b.WriteString(fmt.Sprintf("| %s | %s | %s |\n", d.Name, d.DueAt.UTC().Format("2006-01-02 15:04"), d.State))
+	}
+	if next := nextTask(v); next != "" {
+		b.WriteString(fmt.Sprintf("\n**Next:** %s\n", next))
+	}
+	return b.String()
+}
+
+func nextTask(v complaint.CaseView) string {
+	switch v.Status {
+	case complaint.StatusReceived:
+		return "acknowledge the customer (automatic)"
+	case complaint.StatusAcknowledged:
+		return fmt.Sprintf("`%s` by %s", complaint.TaskStartInvestigation, strings.Join(complaint.Names(v.Departments), ", "))
+	}
+	return ""
+}
+
+func nextDeadline(v complaint.CaseView) (complaint.Deadline, bool) {
+	var next complaint.Deadline
+	found := false
+	for _, d := range v.Deadlines {
+		if d.State == complaint.ClockRunning && (!found || d.DueAt.Before(next.DueAt)) {
+			next, found = d, true
+		}
+	}
+	return next, found
+}
+
+func breached(v complaint.CaseView) bool {
+	for _, d := range v.Deadlines {
+		if d.State == complaint.ClockBreached {
+			return true
+		}
+	}
+	return false
+}
