@@ -4,11 +4,14 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -45,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	cfg.Info.Description = "Submit customer complaints and drive each case through its lifecycle. " +
 		"Errors are RFC 9457 problem details."
 	cfg.DocsPath = "/docs"
+	cfg.CreateHooks = nil // no $schema field or Link header: upstream clients want plain bodies
 	api := humago.New(mux, cfg)
 
 	huma.Register(api, huma.Operation{
@@ -73,17 +77,32 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 	})
-	return mux
+	return jsonByDefault(mux)
+}
+
+// jsonByDefault reads a body sent without a JSON content type as JSON when it
+// looks like JSON: `curl -d` labels everything as a form, and a complaint
+// should not bounce for that.
+func jsonByDefault(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if r.Body != nil && (ct == "" || strings.HasPrefix(ct, "application/x-www-form-urlencoded")) {
+			br := bufio.NewReader(r.Body)
+			if first, err := br.Peek(1); err == nil && (first[0] == '{' || first[0] == '[') {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{br, r.Body}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type submitInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the submission idempotent."`
 	Body           complaint.Intake
-}
-
-// Resolve applies the domain's rules beyond what the schema can say.
-func (in *submitInput) Resolve(huma.Context) []error {
-	return detailsOf(in.Body.Validate(), "body.")
 }
 
 type submitOutput struct {
@@ -110,6 +129,13 @@ type referenceInput struct {
 	Reference string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference, e.g. CMP-20261122-4F7K2Q."`
 }
 
+// taskInput repeats the reference field: huma reads parameters from the
+// input struct's own fields only.
+type taskInput[T complaint.Task] struct {
+	Reference string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference, e.g. CMP-20261122-4F7K2Q."`
+	Body      T
+}
+
 type caseOutput struct {
 	Body complaint.CaseView
 }
@@ -124,15 +150,6 @@ func (s *Server) get(ctx context.Context, in *referenceInput) (*caseOutput, erro
 	return &caseOutput{Body: v}, nil
 }
 
-type taskInput[T complaint.Task] struct {
-	referenceInput
-	Body T
-}
-
-func (in *taskInput[T]) Resolve(huma.Context) []error {
-	return detailsOf(in.Body.Validate(), "body.")
-}
-
 // registerTask exposes a human task as POST /v1/complaints/{reference}/{task}.
 func registerTask[T complaint.Task](api huma.API, s *Server, task, summary string) {
 	huma.Register(api, huma.Operation{
@@ -140,6 +157,9 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		Summary: summary, Tags: []string{"tasks"},
 		Description: fmt.Sprintf("Runs the `%s` human task as a workflow update; 409 or 422 when the case refuses it.", task),
 	}, func(ctx context.Context, in *taskInput[T]) (*caseOutput, error) {
+		if err := in.Body.Validate(); err != nil {
+			return nil, problem(err)
+		}
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
 		v, err := s.Cases.Task(ctx, in.Reference, task, in.Body)

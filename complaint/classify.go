@@ -6,7 +6,7 @@ import (
 )
 
 // categoryKeywords drives classification when the submitter gave no category.
-// Order matters: the first category with a hit wins, most specific first.
+// The category with the most hits wins; a tie goes to the one listed first.
 var categoryKeywords = []struct {
 	category Category
 	words    []string
@@ -16,22 +16,27 @@ var categoryKeywords = []struct {
 	{CategoryLogistics, []string{"delivery", "parcel", "package", "shipping", "courier", "late", "damaged in transit", "快递", "物流", "配送", "包裹", "送货"}},
 	{CategoryAfterSales, []string{"warranty", "repair", "technician", "return", "replacement", "保修", "维修", "售后", "退货", "换货"}},
 	{CategoryServiceAttitude, []string{"rude", "impolite", "attitude", "ignored", "态度", "不礼貌", "冷漠"}},
+	{CategoryProductQuality, []string{"broken", "defect", "faulty", "dead on arrival", "does not turn on", "flicker", "overheat", "noise", "quality", "spicy", "allergy", "质量", "故障", "损坏", "噪音", "过热", "闪烁", "开不了机"}},
 	{CategoryInformation, []string{"no reply", "no answer", "unanswered", "no response", "not informed", "未回复", "没有回复", "无人回应"}},
-	{CategoryProductQuality, []string{"broken", "defect", "faulty", "dead on arrival", "flicker", "overheat", "noise", "quality", "spicy", "allergy", "质量", "故障", "损坏", "噪音", "过热", "闪烁"}},
 	{CategoryProcess, []string{"slow", "waiting", "process", "queue", "效率", "流程", "等待"}},
 }
 
 // Classify picks a category from the subject and description.
 func Classify(subject, description string) Category {
 	text := strings.ToLower(subject + " " + description)
+	best, bestHits := CategoryOther, 0
 	for _, k := range categoryKeywords {
+		hits := 0
 		for _, w := range k.words {
 			if strings.Contains(text, w) {
-				return k.category
+				hits++
 			}
 		}
+		if hits > bestHits {
+			best, bestHits = k.category, hits
+		}
 	}
-	return CategoryOther
+	return best
 }
 
 // PriorityFor derives the handling priority from severity (how bad), urgency
