@@ -112,6 +112,9 @@ type submitOutput struct {
 }
 
 func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, error) {
+	if err := in.Body.Validate(); err != nil { // the rules the schema cannot say
+		return nil, problem(err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	res, err := s.Cases.Submit(ctx, starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey})

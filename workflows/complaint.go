@@ -39,6 +39,7 @@ type caseWorkflow struct {
 	view      complaint.CaseView
 	steps     int // audit steps recorded so far; keys the next one
 	withdrawn bool
+	signals   int // signal-driven tasks still running; the case ends only after them
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
@@ -98,7 +99,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 		return w.view, err
 	}
 	// Let every task in flight finish before the case ends.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.signals == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return w.view, err
 	}
 	return w.view, nil
@@ -264,9 +265,11 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 				workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
 				continue
 			}
+			w.signals++
 			if err := apply(ctx, t); err != nil {
 				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
 			}
+			w.signals--
 		}
 	})
 	return nil

@@ -1,0 +1,260 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
+)
+
+// fakeCases records what reached the starter.
+type fakeCases struct {
+	submits atomic.Int32
+	tasks   atomic.Int32
+	err     error
+}
+
+func (f *fakeCases) Submit(ctx context.Context, sub starter.Submission) (starter.Result, error) {
+	f.submits.Add(1)
+	if f.err != nil {
+		return starter.Result{}, f.err
+	}
+	return starter.Result{Reference: "CMP-20261123-4F7K2Q", WorkflowID: "complaint-CMP-20261123-4F7K2Q",
+		Status: complaint.StatusReceived, Created: sub.IdempotencyKey != "repeat"}, nil
+}
+
+func (f *fakeCases) Case(ctx context.Context, ref string) (complaint.CaseView, error) {
+	if f.err != nil {
+		return complaint.CaseView{}, f.err
+	}
+	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
+}
+
+func (f *fakeCases) Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error) {
+	f.tasks.Add(1)
+	if f.err != nil {
+		return complaint.CaseView{}, f.err
+	}
+	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
+}
+
+func (f *fakeCases) Ready(ctx context.Context) error { return f.err }
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+const validBody = `{"channel":"web","customer":{"name":"Zhao Lei","email":"zhao.lei@example.com"},
+	"subject":"Parcel damaged","description":"Two cups broken."}`
+
+func do(t *testing.T, h http.Handler, method, path, body string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+type problemBody struct {
+	Status int    `json:"status"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Location string `json:"location"`
+		Message  string `json:"message"`
+	} `json:"errors"`
+}
+
+func readProblem(t *testing.T, rec *httptest.ResponseRecorder) problemBody {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, want application/problem+json; body %s", ct, rec.Body)
+	}
+	var p problemBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != rec.Code {
+		t.Fatalf("problem status %d differs from HTTP status %d", p.Status, rec.Code)
+	}
+	return p
+}
+
+func TestBadIntakeIsRejectedNamingTheFieldAndStartsNothing(t *testing.T) {
+	cases := map[string]struct {
+		body     string
+		status   int
+		location string
+	}{
+		"malformed json":   {`{"channel":`, 400, "body"},
+		"unknown field":    {strings.Replace(validBody, `"web"`, `"web","mood":"angry"`, 1), 422, "body.mood"},
+		"missing subject":  {strings.Replace(validBody, `"subject":"Parcel damaged",`, ``, 1), 422, "body:subject"},
+		"wrong enum":       {strings.Replace(validBody, `"web"`, `"fax"`, 1), 422, "body.channel"},
+		"over-long string": {strings.Replace(validBody, `Parcel damaged`, strings.Repeat("x", 201), 1), 422, "body.subject"},
+		"bad email":        {strings.Replace(validBody, `zhao.lei@example.com`, `zhao.lei`, 1), 422, "body.customer.email"},
+		"no contact":       {strings.Replace(validBody, `,"email":"zhao.lei@example.com"`, ``, 1), 422, "body.customer"},
+		"wrong type":       {strings.Replace(validBody, `"Two cups broken."`, `42`, 1), 422, "body.description"},
+		"body over 1 MiB":  {strings.Replace(validBody, `Two cups broken.`, strings.Repeat("x", 1<<20), 1), 413, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			fake := &fakeCases{}
+			h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+			rec := do(t, h, http.MethodPost, "/v1/complaints", tc.body)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			p := readProblem(t, rec)
+			if tc.location != "" && !hasLocation(p, tc.location) {
+				t.Fatalf("problem does not name %s: %s", tc.location, rec.Body)
+			}
+			if n := fake.submits.Load(); n != 0 {
+				t.Fatalf("a rejected intake reached the starter %d times", n)
+			}
+		})
+	}
+}
+
+// hasLocation finds an error at loc; "body:subject" means an error at body
+// whose message names the subject (how a missing property is reported).
+func hasLocation(p problemBody, loc string) bool {
+	loc, named, _ := strings.Cut(loc, ":")
+	for _, e := range p.Errors {
+		if e.Location == loc && strings.Contains(e.Message, named) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSubmitAnswers201ThenRepeat200(t *testing.T) {
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	rec := do(t, h, http.MethodPost, "/v1/complaints", validBody)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if loc := rec.Header().Get("Location"); loc != "/v1/complaints/CMP-20261123-4F7K2Q" {
+		t.Fatalf("Location %q", loc)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"reference", "workflowId", "status"} {
+		if res[k] == nil || res[k] == "" {
+			t.Errorf("response lacks %s: %s", k, rec.Body)
+		}
+	}
+	rec = do(t, h, http.MethodPost, "/v1/complaints", validBody, "Idempotency-Key", "repeat")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("repeat status %d, want 200", rec.Code)
+	}
+}
+
+func TestCurlFormContentTypeIsReadAsJSON(t *testing.T) {
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	req := httptest.NewRequest(http.MethodPost, "/v1/complaints", strings.NewReader(validBody))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func TestStarterErrorsBecomeProblems(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+	}{
+		{fmt.Errorf("%w: dial tcp: connection refused", starter.ErrUnavailable), 503},
+		{starter.ErrNotFound, 404},
+		{fmt.Errorf("%w: the case is withdrawn", starter.ErrConflict), 409},
+		{&starter.RejectedError{Message: "reason: is required"}, 422},
+		{errors.New("boom"), 500},
+	}
+	for _, tc := range cases {
+		h := (&Server{Cases: &fakeCases{err: tc.err}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+		rec := do(t, h, http.MethodPost, "/v1/complaints/CMP-20261123-4F7K2Q/withdraw", `{"reason":"changed my mind"}`)
+		if rec.Code != tc.status {
+			t.Errorf("%v: status %d, want %d", tc.err, rec.Code, tc.status)
+		}
+		readProblem(t, rec)
+	}
+}
+
+func TestTaskPayloadIsCheckedBeforeTheWorkflow(t *testing.T) {
+	fake := &fakeCases{}
+	h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	for _, body := range []string{`{"reason":""}`, `{"reason":"x","extra":1}`, `{}`} {
+		if rec := do(t, h, http.MethodPost, "/v1/complaints/CMP-20261123-4F7K2Q/withdraw", body); rec.Code != 422 {
+			t.Errorf("%s: status %d, want 422", body, rec.Code)
+		}
+	}
+	if rec := do(t, h, http.MethodPost, "/v1/complaints/not-a-ref/withdraw", `{"reason":"x"}`); rec.Code != 422 {
+		t.Errorf("bad reference: status %d, want 422", rec.Code)
+	}
+	if n := fake.tasks.Load(); n != 0 {
+		t.Fatalf("%d invalid tasks reached the workflow", n)
+	}
+}
+
+func TestReadinessNeedsTemporalAndDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		cases error
+		db    error
+		want  int
+	}{{nil, nil, 200}, {starter.ErrUnavailable, nil, 503}, {nil, errors.New("refused"), 503}} {
+		h := (&Server{Cases: &fakeCases{err: tc.cases}, Database: pinger{err: tc.db}, RequestTimeout: time.Second}).Handler()
+		if rec := do(t, h, http.MethodGet, "/readyz", ""); rec.Code != tc.want {
+			t.Errorf("readyz with %v/%v: %d, want %d", tc.cases, tc.db, rec.Code, tc.want)
+		}
+	}
+}
+
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	rec := do(t, h, http.MethodGet, "/openapi.json", "")
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") || doc.Paths["/v1/complaints"] == nil {
+		t.Fatalf("unexpected OpenAPI document: %.300s", rec.Body)
+	}
+}
+
+// The schema's enum tags must list exactly the domain's values.
+func TestEnumTagsMatchTheDomain(t *testing.T) {
+	check := func(typ reflect.Type, field string, want []string) {
+		f, ok := typ.FieldByName(field)
+		if !ok {
+			t.Fatalf("%s has no field %s", typ, field)
+		}
+		if got := strings.Split(f.Tag.Get("enum"), ","); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s.%s enum tag %v, want %v", typ, field, got, want)
+		}
+	}
+	intake := reflect.TypeOf(complaint.Intake{})
+	check(intake, "Channel", complaint.Names(complaint.Channels))
+	check(intake, "Category", complaint.Names(complaint.Categories))
+	check(intake, "Severity", complaint.Names(complaint.Severities))
+	check(intake, "DesiredOutcome", complaint.Names(complaint.DesiredOutcomes))
+}
