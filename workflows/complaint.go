@@ -37,13 +37,15 @@ func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.Cas
 type caseWorkflow struct {
 	intake    complaint.Intake
 	view      complaint.CaseView
-	steps     int // audit steps recorded so far; keys the next one
-	withdrawn bool
+	steps      int // audit steps recorded so far; keys the next one
+	registered bool
+	withdrawn  bool
 	signals   int // signal-driven tasks still running; the case ends only after them
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 	return &caseWorkflow{
+		steps:  1, // the "received" step, written with the case record
 		intake: c.Intake,
 		view: complaint.CaseView{
 			Reference:   c.Reference,
@@ -119,7 +121,7 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 		At: w.view.ReceivedAt, Step: "received", Actor: w.view.Owner,
 		Summary: fmt.Sprintf("Received via %s", w.view.Channel),
 	})
-	w.steps++
+	w.registered = true
 	return w.publish(ctx)
 }
 
@@ -234,13 +236,21 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 		}
 		return t, allowed(t)
 	}
+	// A task that arrives while the case is still being registered waits
+	// for the record it will write to.
+	applyRegistered := func(ctx workflow.Context, t T) error {
+		if err := workflow.Await(ctx, func() bool { return w.registered }); err != nil {
+			return err
+		}
+		return apply(ctx, t)
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, raw json.RawMessage) (complaint.CaseView, error) {
 			t, err := check(raw)
 			if err != nil { // the state moved on since the validator ran
 				return w.view, err
 			}
-			if err := apply(ctx, t); err != nil {
+			if err := applyRegistered(ctx, t); err != nil {
 				return w.view, err
 			}
 			return w.view, nil
@@ -266,7 +276,7 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 				continue
 			}
 			w.signals++
-			if err := apply(ctx, t); err != nil {
+			if err := applyRegistered(ctx, t); err != nil {
 				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
 			}
 			w.signals--

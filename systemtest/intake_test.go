@@ -1,0 +1,401 @@
+package systemtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv"
+)
+
+var sys *System
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("systemtest: skipped with -short (needs PostgreSQL and the Temporal CLI)")
+		os.Exit(0)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	s, err := Start(ctx, Options{})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "systemtest: cannot start the system:", err)
+		os.Exit(1)
+	}
+	sys = s
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+// demoCase is one of the DOMAIN §7 examples from demo/cases.json.
+func demoCase(t *testing.T, externalID string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(RepoRoot() + "/demo/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []map[string]any
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if c["externalId"] == externalID {
+			return c
+		}
+	}
+	t.Fatalf("no demo case %s", externalID)
+	return nil
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func post(t *testing.T, base, path string, body any, header ...string) response {
+	t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case string:
+		raw = []byte(b)
+	default:
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return send(t, req)
+}
+
+func get(t *testing.T, base, path string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &r.body); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", req.Method, req.URL, data)
+		}
+	}
+	return r
+}
+
+// eventually retries check until it passes or the deadline comes.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func countWorkflows(t *testing.T, query string) int64 {
+	t.Helper()
+	resp, err := sys.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetCount()
+}
+
+// startedSince is a visibility query for the workflows started from t on.
+func startedSince(t time.Time) string {
+	return fmt.Sprintf("StartTime >= '%s'", t.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano))
+}
+
+func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
+	body := demoCase(t, "demo-smartwatch-doa")
+	body["externalId"] = "systemtest-smartwatch"
+	r := post(t, sys.APIURL, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("status %d: %v", r.status, r.body)
+	}
+	ref, _ := r.body["reference"].(string)
+	if !complaint.ValidReference(ref) || r.body["workflowId"] != complaint.WorkflowID(ref) {
+		t.Fatalf("bad reference or workflow id: %v", r.body)
+	}
+	if loc := r.header.Get("Location"); loc != "/v1/complaints/"+ref {
+		t.Fatalf("Location %q", loc)
+	}
+
+	eventually(t, "the case is acknowledged", func() error {
+		g := get(t, sys.APIURL, "/v1/complaints/"+ref)
+		if g.status != 200 || g.body["status"] != "acknowledged" {
+			return fmt.Errorf("GET answered %d %v", g.status, g.body["status"])
+		}
+		if g.body["owner"] != "social.care.wu" || g.body["priority"] != "critical" {
+			return fmt.Errorf("wrong owner or priority: %v", g.body)
+		}
+		return nil
+	})
+
+	row, err := sys.Store.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != complaint.StatusAcknowledged || row.AcknowledgedAt == nil || row.Category != complaint.CategoryProductQuality {
+		t.Fatalf("database row: %+v", row)
+	}
+	events, err := sys.Store.Events(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].Step != "received" || events[1].Step != "acknowledged" {
+		t.Fatalf("audit trail: %+v", events)
+	}
+
+	eventually(t, "the UI finds the case by status", func() error {
+		q := fmt.Sprintf("WorkflowId = '%s' AND ComplaintStatus = 'acknowledged' AND ComplaintPriority = 'critical' "+
+			"AND Departments = 'product' AND CaseOwner = 'social.care.wu'", complaint.WorkflowID(ref))
+		if n := countWorkflows(t, q); n != 1 {
+			return fmt.Errorf("visibility query found %d", n)
+		}
+		return nil
+	})
+
+	// No personal data in the search attributes.
+	desc, err := sys.Client.DescribeWorkflowExecution(context.Background(), complaint.WorkflowID(ref), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields() {
+		for _, personal := range []string{"Liu Yang", "liu.yang@example.com"} {
+			if strings.Contains(string(p.GetData()), personal) {
+				t.Errorf("search attribute %s holds personal data", name)
+			}
+		}
+	}
+}
+
+func TestConcurrentDuplicatesMakeOneCase(t *testing.T) {
+	body := demoCase(t, "demo-damaged-parcel-promotion")
+	delete(body, "externalId")
+	since := startedSince(time.Now())
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]response, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = post(t, sys.APIURL, "/v1/complaints", body, "Idempotency-Key", "systemtest-concurrent-1")
+		})
+	}
+	wg.Wait()
+	created, repeated := 0, 0
+	for _, r := range results {
+		switch r.status {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+			repeated++
+		default:
+			t.Fatalf("status %d: %v", r.status, r.body)
+		}
+		if r.body["reference"] != results[0].body["reference"] {
+			t.Fatalf("two references for one key: %v and %v", r.body["reference"], results[0].body["reference"])
+		}
+	}
+	if created != 1 || repeated != n-1 {
+		t.Fatalf("%d created and %d repeated, want 1 and %d", created, repeated, n-1)
+	}
+	eventually(t, "one new workflow", func() error {
+		if got := countWorkflows(t, since); got != 1 {
+			return fmt.Errorf("%d workflows", got)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // and no second one shows up late
+	if got := countWorkflows(t, since); got != 1 {
+		t.Fatalf("%d workflows started for one idempotency key", got)
+	}
+}
+
+func TestExternalIDMakesItIdempotentWhateverTheKey(t *testing.T) {
+	body := demoCase(t, "demo-laptop-flicker")
+	body["externalId"] = "systemtest-laptop"
+	first := post(t, sys.APIURL, "/v1/complaints", body, "Idempotency-Key", "k1")
+	again := post(t, sys.APIURL, "/v1/complaints", body, "Idempotency-Key", "k2")
+	if first.status != 201 || again.status != 200 || first.body["reference"] != again.body["reference"] {
+		t.Fatalf("first %d %v, again %d %v", first.status, first.body["reference"], again.status, again.body["reference"])
+	}
+	// Without a key, the same complaint twice is two cases.
+	delete(body, "externalId")
+	a := post(t, sys.APIURL, "/v1/complaints", body)
+	b := post(t, sys.APIURL, "/v1/complaints", body)
+	if a.status != 201 || b.status != 201 || a.body["reference"] == b.body["reference"] {
+		t.Fatalf("unkeyed submissions: %d %v, %d %v", a.status, a.body["reference"], b.status, b.body["reference"])
+	}
+}
+
+func TestBadInputStartsNoWorkflow(t *testing.T) {
+	since := startedSince(time.Now())
+	for name, body := range map[string]string{
+		"malformed":     `{"channel": "email",`,
+		"unknown field": `{"channel":"email","customer":{"name":"a","email":"a@example.com"},"subject":"s","description":"d","foo":1}`,
+		"wrong enum":    `{"channel":"pigeon","customer":{"name":"a","email":"a@example.com"},"subject":"s","description":"d"}`,
+		"too large":     `{"channel":"email","customer":{"name":"a","email":"a@example.com"},"subject":"s","description":"` + strings.Repeat("x", 1<<20+1) + `"}`,
+	} {
+		r := post(t, sys.APIURL, "/v1/complaints", body, "Idempotency-Key", "bad-"+name)
+		if r.status < 400 || r.status >= 500 {
+			t.Errorf("%s: status %d", name, r.status)
+		}
+		if r.body["status"] == nil || r.body["title"] == nil {
+			t.Errorf("%s: not a problem body: %v", name, r.body)
+		}
+	}
+	time.Sleep(time.Second) // give visibility a moment to show a workflow that should not exist
+	if n := countWorkflows(t, since); n != 0 {
+		t.Fatalf("bad input started %d workflows", n)
+	}
+}
+
+func TestWithdrawalThroughTheAPIEndsTheCase(t *testing.T) {
+	body := demoCase(t, "demo-washing-machine-noise")
+	body["externalId"] = "systemtest-washer"
+	r := post(t, sys.APIURL, "/v1/complaints", body)
+	if r.status != 201 {
+		t.Fatalf("status %d: %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	note := post(t, sys.APIURL, "/v1/complaints/"+ref+"/addNote", map[string]string{"author": "agent.sun", "text": "Technician booked"})
+	if note.status != 200 {
+		t.Fatalf("note: %d %v", note.status, note.body)
+	}
+	bad := post(t, sys.APIURL, "/v1/complaints/"+ref+"/withdraw", map[string]any{"reason": "x", "because": "y"})
+	if bad.status != 422 {
+		t.Fatalf("withdraw with an unknown field: %d %v", bad.status, bad.body)
+	}
+	w := post(t, sys.APIURL, "/v1/complaints/"+ref+"/withdraw", map[string]string{"reason": "Fixed it myself"})
+	if w.status != 200 || w.body["status"] != "withdrawn" {
+		t.Fatalf("withdraw: %d %v", w.status, w.body)
+	}
+	again := post(t, sys.APIURL, "/v1/complaints/"+ref+"/withdraw", map[string]string{"reason": "again"})
+	if again.status != 409 && again.status != 404 {
+		t.Fatalf("withdrawing a finished case: %d %v", again.status, again.body)
+	}
+	run := sys.Client.GetWorkflow(context.Background(), complaint.WorkflowID(ref), "")
+	var final complaint.CaseView
+	if err := run.Get(context.Background(), &final); err != nil || final.Status != complaint.StatusWithdrawn {
+		t.Fatalf("workflow result %v, %v", final.Status, err)
+	}
+	row, err := sys.Store.Case(context.Background(), ref)
+	if err != nil || row.Status != complaint.StatusWithdrawn {
+		t.Fatalf("database row %+v, %v", row, err)
+	}
+	events, err := sys.Store.Events(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(events); got != 4 {
+		t.Fatalf("want received, acknowledged, note, withdrawn; got %+v", events)
+	}
+	// The same key again after the case ended returns that case, not a new one.
+	again = post(t, sys.APIURL, "/v1/complaints", body)
+	if again.status != 200 || again.body["reference"] != ref || again.body["status"] != "withdrawn" {
+		t.Fatalf("resubmitting a finished case: %d %v", again.status, again.body)
+	}
+}
+
+// unreachableAPI serves an API whose Temporal or database address is dead.
+func unreachableAPI(t *testing.T, mutate func(*api.Config)) string {
+	t.Helper()
+	dead, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sys.APIConfig()
+	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+	cfg.RequestTimeout = 2 * time.Second
+	mutate(&cfg)
+	cfg.TemporalAddress = strings.ReplaceAll(cfg.TemporalAddress, "DEAD", fmt.Sprint(dead))
+	cfg.DatabaseURL = strings.ReplaceAll(cfg.DatabaseURL, "DEAD", fmt.Sprint(dead))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- api.Run(ctx, cfg, sys.Logger) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	base := "http://" + cfg.Addr
+	if err := waitHTTP(context.Background(), base+"/healthz"); err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+func TestTemporalUnreachableIs503(t *testing.T) {
+	base := unreachableAPI(t, func(c *api.Config) { c.TemporalAddress = "127.0.0.1:DEAD" })
+	body := demoCase(t, "demo-restaurant-spicy-dish")
+	start := time.Now()
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != http.StatusServiceUnavailable || r.body["title"] == nil {
+		t.Fatalf("status %d: %v", r.status, r.body)
+	}
+	t.Logf("503 after %s", time.Since(start).Round(time.Millisecond))
+	if g := get(t, base, "/readyz"); g.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz %d", g.status)
+	}
+}
+
+func TestDatabaseUnreachableIsNotReady(t *testing.T) {
+	base := unreachableAPI(t, func(c *api.Config) {
+		c.DatabaseURL = "postgres://complaints:complaints@127.0.0.1:DEAD/complaints?sslmode=disable"
+	})
+	if g := get(t, base, "/readyz"); g.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz %d", g.status)
+	}
+}
+
