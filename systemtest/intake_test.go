@@ -398,4 +398,3 @@ func TestDatabaseUnreachableIsNotReady(t *testing.T) {
 		t.Fatalf("readyz %d", g.status)
 	}
 }
-

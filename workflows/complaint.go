@@ -35,12 +35,12 @@ func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.Cas
 
 // caseWorkflow carries the state of one case.
 type caseWorkflow struct {
-	intake    complaint.Intake
-	view      complaint.CaseView
+	intake     complaint.Intake
+	view       complaint.CaseView
 	steps      int // audit steps recorded so far; keys the next one
 	registered bool
 	withdrawn  bool
-	signals   int // signal-driven tasks still running; the case ends only after them
+	signals    int // signal-driven tasks still running; the case ends only after them
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
