@@ -6,9 +6,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"log/slog"
-
-	"go.temporal.io/sdk/activity"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -36,53 +33,29 @@ func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	return nil
 }
 
-// Acknowledgement tells the customer their complaint arrived and which
-// reference to quote.
-type Acknowledgement struct {
-	Reference string
-	Language  string
-	Email     string
-	Phone     string
-	Name      string
+// SaveResolution records a proposal and the customer's answer.
+func (a *Activities) SaveResolution(ctx context.Context, reference string, r complaint.Resolution) error {
+	return a.Store.SaveResolution(ctx, reference, r)
 }
 
-// AcknowledgeCustomer sends the acknowledgement.
-func (a *Activities) AcknowledgeCustomer(ctx context.Context, ack Acknowledgement) error {
-	if err := a.Notifier.Acknowledge(ctx, ack); err != nil {
-		return fmt.Errorf("acknowledge %s: %w", ack.Reference, err)
+// ExecuteResolution carries out the resolution the customer accepted — the
+// corrective actions and the compensation — and records its execution.
+// Handing refunds and replacements to the systems that pay and ship them is
+// a later integration; today the execution is recorded for the teams that
+// act on it.
+func (a *Activities) ExecuteResolution(ctx context.Context, reference string, r complaint.Resolution) error {
+	return a.Store.SaveResolution(ctx, reference, r)
+}
+
+// SaveSurvey records the satisfaction survey as it stands.
+func (a *Activities) SaveSurvey(ctx context.Context, reference string, sv complaint.Survey) error {
+	return a.Store.SaveSurvey(ctx, reference, sv)
+}
+
+// NotifyCustomer sends the customer one message.
+func (a *Activities) NotifyCustomer(ctx context.Context, m Message) error {
+	if err := a.Notifier.Notify(ctx, m); err != nil {
+		return fmt.Errorf("%s to the customer of %s: %w", m.Kind, m.Reference, err)
 	}
 	return nil
-}
-
-// Notifier reaches the customer.
-type Notifier interface {
-	Acknowledge(ctx context.Context, ack Acknowledgement) error
-}
-
-// LogNotifier writes each message to the log instead of sending it; it stands
-// in until a real channel is configured. It logs which case and which
-// channel, never the customer's address or name.
-type LogNotifier struct {
-	Logger *slog.Logger
-}
-
-func (n LogNotifier) Acknowledge(ctx context.Context, ack Acknowledgement) error {
-	channel := "email"
-	if ack.Email == "" {
-		channel = "sms"
-	}
-	info := activity.GetInfo(ctx)
-	n.Logger.InfoContext(ctx, "acknowledgement sent",
-		"reference", ack.Reference, "workflowId", info.WorkflowExecution.ID,
-		"channel", channel, "language", ack.Language, "text", AcknowledgementText(ack))
-	return nil
-}
-
-// AcknowledgementText is the message body, in the customer's language.
-func AcknowledgementText(ack Acknowledgement) string {
-	if ack.Language == "en" {
-		return fmt.Sprintf("We have received your complaint. Your reference is %s; "+
-			"the responsible team will contact you within 24 hours.", ack.Reference)
-	}
-	return fmt.Sprintf("您的投诉已收到，受理编号为 %s。责任部门将在24小时内与您联系。", ack.Reference)
 }

@@ -61,8 +61,20 @@ func (s *Server) Handler() http.Handler {
 		OperationID: "getComplaint", Method: http.MethodGet, Path: "/v1/complaints/{reference}",
 		Summary: "The case as it stands", Tags: []string{"complaints"},
 	}, s.get)
+	registerTask[complaint.Assign](api, s, complaint.TaskAssign, "Hand the case to another owner")
+	registerTask[complaint.Route](api, s, complaint.TaskRoute, "Set the departments that investigate")
+	registerTask[complaint.StartInvestigation](api, s, complaint.TaskStartInvestigation, "A department starts investigating")
+	registerTask[complaint.SubmitFindings](api, s, complaint.TaskSubmitFindings, "A department reports its findings")
+	registerTask[complaint.ProposeResolution](api, s, complaint.TaskProposeResolution, "Propose a resolution to the customer")
+	registerTask[complaint.CustomerResponse](api, s, complaint.TaskCustomerResponse, "The customer accepts or rejects the proposal")
+	registerTask[complaint.Reason](api, s, complaint.TaskWaitingOnCustomer, "The case waits for the customer")
+	registerTask[complaint.Reason](api, s, complaint.TaskCustomerReplied, "The customer answered; work resumes")
+	registerTask[complaint.EscalateDispute](api, s, complaint.TaskEscalateDispute, "Take the case up the dispute path")
+	registerTask[complaint.Close](api, s, complaint.TaskClose, "Close the case with an outcome")
+	registerTask[complaint.Reason](api, s, complaint.TaskReopen, "Reopen a closed case")
+	registerTask[complaint.Reason](api, s, complaint.TaskWithdraw, "The customer withdraws the complaint")
+	registerTask[complaint.SurveyResponse](api, s, complaint.TaskSurveyResponse, "The customer answers the satisfaction survey")
 	registerTask[complaint.AddNote](api, s, complaint.TaskAddNote, "Put a note on the case")
-	registerTask[complaint.Withdraw](api, s, complaint.TaskWithdraw, "The customer withdraws the complaint")
 
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Summary: "Liveness", Tags: []string{"health"},

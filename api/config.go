@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/starter"
+)
 
 // Config is the API process's configuration, read from the environment.
 type Config struct {
@@ -12,4 +16,5 @@ type Config struct {
 	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	ReferenceTimeZone string        `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
 	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
+	Cases             starter.CaseConfig
 }

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 )
@@ -24,6 +23,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	loc, err := time.LoadLocation(cfg.ReferenceTimeZone)
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
+	}
+	routing, policy, err := cfg.Cases.Build()
+	if err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -39,7 +42,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	defer c.Close()
 
 	s := &Server{
-		Cases:          starter.New(c, cfg.TemporalNamespace, cfg.TaskQueue, loc, complaint.DefaultRouting),
+		Cases: starter.New(c, starter.Options{
+			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Routing: routing, Policy: policy,
+		}),
 		Database:       db,
 		RequestTimeout: cfg.RequestTimeout,
 	}

@@ -2,10 +2,36 @@ package complaint
 
 import "time"
 
+// Policy is what a case is held to, captured when it starts so that a later
+// configuration change never moves the rules of an open case.
+type Policy struct {
+	// Departments the case may be routed to.
+	Departments []Department `json:"departments"`
+	// SurveyDelay is how long after closing the satisfaction survey goes out.
+	SurveyDelay time.Duration `json:"surveyDelay"`
+	// SurveyReminder is how long after the invitation one reminder follows.
+	SurveyReminder time.Duration `json:"surveyReminder"`
+	// SurveyExpiry is how long after the invitation the survey stops waiting.
+	SurveyExpiry time.Duration `json:"surveyExpiry"`
+	// ReopenWindow is how long after closing the customer may reopen.
+	ReopenWindow time.Duration `json:"reopenWindow"`
+}
+
+// DefaultPolicy holds DOMAIN §4's figures.
+func DefaultPolicy() Policy {
+	return Policy{
+		Departments:    Departments,
+		SurveyDelay:    14 * 24 * time.Hour,
+		SurveyReminder: 3 * 24 * time.Hour,
+		SurveyExpiry:   7 * 24 * time.Hour,
+		ReopenWindow:   30 * 24 * time.Hour,
+	}
+}
+
 // NewCase is a registered complaint as the starter hands it to the workflow:
 // the intake plus what was decided at registration (reference, category,
-// priority, route, owner). Decided once, outside the workflow, so that a later
-// change to the classifier never changes a running case on replay.
+// priority, route, owner, policy). Decided once, outside the workflow, so
+// that a later change to the classifier never changes a running case on replay.
 type NewCase struct {
 	Reference   string       `json:"reference"`
 	ReceivedAt  time.Time    `json:"receivedAt"`
@@ -15,6 +41,9 @@ type NewCase struct {
 	Priority    Priority     `json:"priority"`
 	Departments []Department `json:"departments"`
 	Owner       string       `json:"owner"`
+	Policy      Policy       `json:"policy"`
+	// Resume carries the state of a case across continue-as-new.
+	Resume *CaseState `json:"resume,omitempty"`
 }
 
 // DefaultOwner owns a case whose intake named no first-contact employee: the
@@ -22,9 +51,10 @@ type NewCase struct {
 const DefaultOwner = "customer_service_desk"
 
 // Register turns a validated intake into a new case.
-func Register(in Intake, reference string, receivedAt time.Time, routing RoutingTable) NewCase {
+func Register(in Intake, reference string, receivedAt time.Time, routing RoutingTable, policy Policy) NewCase {
 	in = in.Normalize()
-	c := NewCase{Reference: reference, ReceivedAt: receivedAt, Intake: in, Category: in.Category, Owner: in.ReceivedBy}
+	c := NewCase{Reference: reference, ReceivedAt: receivedAt, Intake: in, Category: in.Category, Owner: in.ReceivedBy,
+		Policy: policy}
 	if c.Category == "" {
 		c.Category = Classify(in.Subject, in.Description)
 		c.Classified = true
@@ -62,24 +92,99 @@ type Event struct {
 	Summary string    `json:"summary"`
 }
 
+// DepartmentState is where one department's investigation stands.
+type DepartmentState string
+
+const (
+	DeptPending       DepartmentState = "pending"
+	DeptInvestigating DepartmentState = "investigating"
+	DeptReported      DepartmentState = "reported"
+)
+
+// DepartmentProgress is one department's part of the investigation.
+type DepartmentProgress struct {
+	Department   Department      `json:"department"`
+	State        DepartmentState `json:"state"`
+	Investigator string          `json:"investigator,omitempty"`
+	StartedAt    *time.Time      `json:"startedAt,omitempty"`
+	ReportedAt   *time.Time      `json:"reportedAt,omitempty"`
+	Findings     string          `json:"findings,omitempty"`
+	RootCause    string          `json:"rootCause,omitempty"`
+	Evidence     []string        `json:"evidence,omitempty"`
+}
+
+// Resolution is one proposal to the customer and their answer.
+type Resolution struct {
+	Attempt      int          `json:"attempt"`
+	Actions      []string     `json:"actions"`
+	Compensation Compensation `json:"compensation"`
+	Message      string       `json:"message"`
+	ProposedBy   string       `json:"proposedBy"`
+	ProposedAt   time.Time    `json:"proposedAt"`
+	Accepted     *bool        `json:"accepted,omitempty"`
+	Comment      string       `json:"comment,omitempty"`
+	AnsweredAt   *time.Time   `json:"answeredAt,omitempty"`
+	ExecutedAt   *time.Time   `json:"executedAt,omitempty"`
+}
+
+// DisputeStep is one stage of the dispute path the case went through.
+type DisputeStep struct {
+	Stage DisputeStage `json:"stage"`
+	Note  string       `json:"note"`
+	By    string       `json:"by"`
+	At    time.Time    `json:"at"`
+}
+
+// Survey is the satisfaction survey after closing.
+type Survey struct {
+	Round      int        `json:"round"`
+	SentAt     time.Time  `json:"sentAt"`
+	RemindedAt *time.Time `json:"remindedAt,omitempty"`
+	Score      int        `json:"score,omitempty"`
+	Comment    string     `json:"comment,omitempty"`
+	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
+	Expired    bool       `json:"expired,omitempty"`
+	Cancelled  bool       `json:"cancelled,omitempty"`
+}
+
 // CaseView is the case as it stands: the answer to the `case` query and to
 // GET /v1/complaints/{reference}. Customer contact details are left out.
 type CaseView struct {
-	Reference       string       `json:"reference"`
-	WorkflowID      string       `json:"workflowId"`
-	Status          Status       `json:"status"`
-	Owner           string       `json:"owner"`
-	Channel         Channel      `json:"channel"`
-	Category        Category     `json:"category"`
-	Severity        Severity     `json:"severity"`
-	Priority        Priority     `json:"priority"`
-	Departments     []Department `json:"departments"`
-	Subject         string       `json:"subject"`
-	ExternalID      string       `json:"externalId,omitempty"`
-	OrderID         string       `json:"orderId,omitempty"`
-	ReceivedAt      time.Time    `json:"receivedAt"`
-	AcknowledgedAt  *time.Time   `json:"acknowledgedAt,omitempty"`
-	Deadlines       []Deadline   `json:"deadlines"`
-	EscalationLevel int          `json:"escalationLevel"`
-	History         []Event      `json:"history"`
+	Reference         string               `json:"reference"`
+	WorkflowID        string               `json:"workflowId"`
+	Status            Status               `json:"status"`
+	Owner             string               `json:"owner"`
+	Channel           Channel              `json:"channel"`
+	Category          Category             `json:"category"`
+	Severity          Severity             `json:"severity"`
+	Priority          Priority             `json:"priority"`
+	Departments       []Department         `json:"departments"`
+	Subject           string               `json:"subject"`
+	ExternalID        string               `json:"externalId,omitempty"`
+	OrderID           string               `json:"orderId,omitempty"`
+	ReceivedAt        time.Time            `json:"receivedAt"`
+	AcknowledgedAt    *time.Time           `json:"acknowledgedAt,omitempty"`
+	Round             int                  `json:"round" doc:"Investigation round: 1, then one more for every reopening."`
+	Investigation     []DepartmentProgress `json:"investigation"`
+	Resolutions       []Resolution         `json:"resolutions"`
+	Dispute           []DisputeStep        `json:"dispute,omitempty"`
+	WaitingOnCustomer string               `json:"waitingOnCustomer,omitempty" doc:"Why the case waits for the customer; empty when it does not."`
+	Outcome           Outcome              `json:"outcome,omitempty"`
+	CloseSummary      string               `json:"closeSummary,omitempty"`
+	ClosedAt          *time.Time           `json:"closedAt,omitempty"`
+	Survey            *Survey              `json:"survey,omitempty"`
+	Deadlines         []Deadline           `json:"deadlines"`
+	EscalationLevel   int                  `json:"escalationLevel"`
+	NextTask          string               `json:"nextTask,omitempty" doc:"The human task the case waits for."`
+	History           []Event              `json:"history"`
+}
+
+// CaseState is everything a case workflow carries across continue-as-new.
+type CaseState struct {
+	View     CaseView `json:"view"`
+	Intake   Intake   `json:"intake"`
+	Policy   Policy   `json:"policy"`
+	Steps    int      `json:"steps"`
+	Phase    string   `json:"phase"`
+	Executed bool     `json:"executed"`
 }

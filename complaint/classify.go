@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -80,4 +81,41 @@ func (t RoutingTable) Route(c Category) []Department {
 		return slices.Clone(d)
 	}
 	return []Department{DeptCustomerService}
+}
+
+// ParseRouting reads routing overrides written as
+// "category=dept+dept;category=dept" on top of base. Every category and
+// department must be known, so a typo fails at start, not on a live case.
+func ParseRouting(spec string, base RoutingTable, known []Department) (RoutingTable, error) {
+	out := RoutingTable{}
+	for c, d := range base {
+		out[c] = slices.Clone(d)
+	}
+	for entry := range strings.SplitSeq(spec, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		cat, depts, ok := strings.Cut(entry, "=")
+		if !ok || !Category(strings.TrimSpace(cat)).Valid() {
+			return nil, fmt.Errorf("routing entry %q: want category=department+department with a known category", entry)
+		}
+		var route []Department
+		for d := range strings.SplitSeq(depts, "+") {
+			dep := Department(strings.TrimSpace(d))
+			if !slices.Contains(known, dep) {
+				return nil, fmt.Errorf("routing entry %q: unknown department %q", entry, dep)
+			}
+			route = append(route, dep)
+		}
+		out[Category(strings.TrimSpace(cat))] = route
+	}
+	for c, route := range out {
+		for _, d := range route {
+			if !slices.Contains(known, d) {
+				return nil, fmt.Errorf("category %s routes to %s, which is not among the departments", c, d)
+			}
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,6 +68,12 @@ func AsValidationErrors(err error) (ValidationErrors, bool) {
 	return v, ok
 }
 
+var (
+	amountPattern     = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,2})?$`)
+	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
+	departmentPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+)
+
 type checker struct{ errs ValidationErrors }
 
 func (c *checker) add(field, format string, args ...any) {
@@ -79,6 +86,14 @@ func (c *checker) text(field, value string, required bool, max int) {
 		c.add(field, "is required")
 	case utf8.RuneCountInString(value) > max:
 		c.add(field, "is longer than %d characters", max)
+	}
+}
+
+// department checks the shape of a department key; whether the case knows
+// the department is the workflow's question, since departments are configured.
+func (c *checker) department(d Department) {
+	if !departmentPattern.MatchString(string(d)) {
+		c.add("department", "must be a department key such as %s", strings.Join(names(Departments), ", "))
 	}
 }
 

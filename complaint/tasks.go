@@ -1,6 +1,8 @@
 package complaint
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -23,9 +25,238 @@ const (
 	TaskAddNote            = "addNote"
 )
 
+// Tasks lists every human task, in the order of a case's life.
+var Tasks = []string{TaskAssign, TaskRoute, TaskStartInvestigation, TaskSubmitFindings, TaskProposeResolution,
+	TaskCustomerResponse, TaskWaitingOnCustomer, TaskCustomerReplied, TaskEscalateDispute, TaskClose, TaskReopen,
+	TaskWithdraw, TaskSurveyResponse, TaskAddNote}
+
 // Task is a human task's payload: it knows its own validation rules.
 type Task interface {
 	Validate() error
+}
+
+// Every payload may name who performs the task; the workflow records it in
+// the audit trail. Authentication (when configured) fills it from the caller.
+
+// Assign hands the case to another owner (首问责任制: transfers are explicit).
+type Assign struct {
+	Owner  string `json:"owner" minLength:"1" maxLength:"128"`
+	Reason string `json:"reason" minLength:"1" maxLength:"2000"`
+	Actor  string `json:"actor,omitempty" maxLength:"128" doc:"Who makes the transfer; the current owner when absent."`
+}
+
+func (t Assign) Validate() error {
+	var c checker
+	c.text("owner", t.Owner, true, 128)
+	c.text("reason", t.Reason, true, 2000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// Route sets the departments that investigate the case.
+type Route struct {
+	Departments []Department `json:"departments" minItems:"1" maxItems:"20" uniqueItems:"true"`
+	Reason      string       `json:"reason" minLength:"1" maxLength:"2000"`
+	Actor       string       `json:"actor,omitempty" maxLength:"128"`
+}
+
+func (t Route) Validate() error {
+	var c checker
+	if len(t.Departments) == 0 {
+		c.add("departments", "needs at least one department")
+	}
+	for i, d := range t.Departments {
+		if !departmentPattern.MatchString(string(d)) {
+			c.add(fmt.Sprintf("departments[%d]", i), "must be a department key such as %s", strings.Join(names(Departments), ", "))
+		}
+		if slices.Index(t.Departments, d) != i {
+			c.add(fmt.Sprintf("departments[%d]", i), "repeats %s", d)
+		}
+	}
+	c.text("reason", t.Reason, true, 2000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// StartInvestigation is a department taking up its part of the case.
+type StartInvestigation struct {
+	Department   Department `json:"department" pattern:"^[a-z][a-z0-9_]{1,63}$"`
+	Investigator string     `json:"investigator" minLength:"1" maxLength:"128"`
+}
+
+func (t StartInvestigation) Validate() error {
+	var c checker
+	c.department(t.Department)
+	c.text("investigator", t.Investigator, true, 128)
+	return c.err()
+}
+
+// SubmitFindings is a department's report.
+type SubmitFindings struct {
+	Department Department `json:"department" pattern:"^[a-z][a-z0-9_]{1,63}$"`
+	Findings   string     `json:"findings" minLength:"1" maxLength:"10000"`
+	RootCause  string     `json:"rootCause" minLength:"1" maxLength:"2000"`
+	Evidence   []string   `json:"evidence" maxItems:"50" doc:"References to records, recordings, photos or third-party statements."`
+	Actor      string     `json:"actor,omitempty" maxLength:"128" doc:"Who reports; the investigator when absent."`
+}
+
+func (t SubmitFindings) Validate() error {
+	var c checker
+	c.department(t.Department)
+	c.text("findings", t.Findings, true, 10000)
+	c.text("rootCause", t.RootCause, true, 2000)
+	if len(t.Evidence) > 50 {
+		c.add("evidence", "has more than 50 items")
+	}
+	for i, e := range t.Evidence {
+		c.text(fmt.Sprintf("evidence[%d]", i), e, true, 2000)
+	}
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// Compensation is what the customer is offered.
+type Compensation struct {
+	Kind     string `json:"kind" enum:"none,refund,replacement,repair,voucher,apology,credit,other"`
+	Amount   string `json:"amount,omitempty" pattern:"^[0-9]{1,9}(\\.[0-9]{1,2})?$" doc:"Decimal amount, e.g. 200 or 199.90."`
+	Currency string `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217 code, e.g. CNY."`
+}
+
+// CompensationKinds are the forms compensation takes.
+var CompensationKinds = []string{"none", "refund", "replacement", "repair", "voucher", "apology", "credit", "other"}
+
+// ProposeResolution is the owner's proposal to the customer.
+type ProposeResolution struct {
+	Actions      []string     `json:"actions" minItems:"1" maxItems:"20" doc:"Corrective actions and follow-up guarantees."`
+	Compensation Compensation `json:"compensation"`
+	Message      string       `json:"message" minLength:"1" maxLength:"4000" doc:"What the customer is told."`
+	Actor        string       `json:"actor,omitempty" maxLength:"128"`
+}
+
+func (t ProposeResolution) Validate() error {
+	var c checker
+	if len(t.Actions) == 0 {
+		c.add("actions", "needs at least one action")
+	}
+	if len(t.Actions) > 20 {
+		c.add("actions", "has more than 20 items")
+	}
+	for i, a := range t.Actions {
+		c.text(fmt.Sprintf("actions[%d]", i), a, true, 500)
+	}
+	comp := t.Compensation
+	if !slices.Contains(CompensationKinds, comp.Kind) {
+		c.add("compensation.kind", "must be one of %s", strings.Join(CompensationKinds, ", "))
+	}
+	if comp.Amount != "" && !amountPattern.MatchString(comp.Amount) {
+		c.add("compensation.amount", "must be a decimal amount such as 200 or 199.90")
+	}
+	if comp.Currency != "" && !currencyPattern.MatchString(comp.Currency) {
+		c.add("compensation.currency", "must be an ISO 4217 code such as CNY")
+	}
+	if (comp.Amount == "") != (comp.Currency == "") {
+		c.add("compensation", "amount and currency go together")
+	}
+	c.text("message", t.Message, true, 4000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// CustomerResponse is the customer's answer to a proposal.
+type CustomerResponse struct {
+	Accepted *bool  `json:"accepted" doc:"Whether the customer accepts the proposed resolution."`
+	Comment  string `json:"comment,omitempty" maxLength:"4000"`
+	Actor    string `json:"actor,omitempty" maxLength:"128" doc:"Who passes on the answer; the customer when absent."`
+}
+
+func (t CustomerResponse) Validate() error {
+	var c checker
+	if t.Accepted == nil {
+		c.add("accepted", "is required")
+	}
+	c.text("comment", t.Comment, false, 4000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// Reason is the payload of the tasks that only need a why:
+// waitingOnCustomer, customerReplied, reopen and withdraw.
+type Reason struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"2000"`
+	Actor  string `json:"actor,omitempty" maxLength:"128"`
+}
+
+func (t Reason) Validate() error {
+	var c checker
+	c.text("reason", t.Reason, true, 2000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// DisputeStage is a step of the dispute path (DOMAIN §1.6), in order.
+type DisputeStage string
+
+var DisputeStages = []DisputeStage{"negotiation", "mediation", "arbitration", "litigation"}
+
+// EscalateDispute moves a case that found no agreement up the dispute path.
+type EscalateDispute struct {
+	Stage DisputeStage `json:"stage" enum:"negotiation,mediation,arbitration,litigation"`
+	Note  string       `json:"note" minLength:"1" maxLength:"4000"`
+	Actor string       `json:"actor,omitempty" maxLength:"128"`
+}
+
+func (t EscalateDispute) Validate() error {
+	var c checker
+	if !slices.Contains(DisputeStages, t.Stage) {
+		c.add("stage", "must be one of %s", strings.Join(names(DisputeStages), ", "))
+	}
+	c.text("note", t.Note, true, 4000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// Outcome is how a closed case ended.
+type Outcome string
+
+const (
+	OutcomeUpheld          Outcome = "upheld"
+	OutcomePartiallyUpheld Outcome = "partially_upheld"
+	OutcomeRejected        Outcome = "rejected"
+	OutcomeWithdrawn       Outcome = "withdrawn"
+)
+
+var Outcomes = []Outcome{OutcomeUpheld, OutcomePartiallyUpheld, OutcomeRejected, OutcomeWithdrawn}
+
+// Close ends the handling of a case with an outcome.
+type Close struct {
+	Outcome Outcome `json:"outcome" enum:"upheld,partially_upheld,rejected,withdrawn"`
+	Summary string  `json:"summary" minLength:"1" maxLength:"4000"`
+	Actor   string  `json:"actor,omitempty" maxLength:"128"`
+}
+
+func (t Close) Validate() error {
+	var c checker
+	if !slices.Contains(Outcomes, t.Outcome) {
+		c.add("outcome", "must be one of %s", strings.Join(names(Outcomes), ", "))
+	}
+	c.text("summary", t.Summary, true, 4000)
+	c.text("actor", t.Actor, false, 128)
+	return c.err()
+}
+
+// SurveyResponse is the customer's satisfaction after closing.
+type SurveyResponse struct {
+	Score   int    `json:"score" minimum:"1" maximum:"5"`
+	Comment string `json:"comment,omitempty" maxLength:"4000"`
+}
+
+func (t SurveyResponse) Validate() error {
+	var c checker
+	if t.Score < 1 || t.Score > 5 {
+		c.add("score", "must be from 1 to 5")
+	}
+	c.text("comment", t.Comment, false, 4000)
+	return c.err()
 }
 
 // AddNote puts a note on the case for everyone working on it.
@@ -41,18 +272,8 @@ func (t AddNote) Validate() error {
 	return c.err()
 }
 
-// Withdraw records that the customer no longer wants the complaint handled.
-type Withdraw struct {
-	Reason string `json:"reason" minLength:"1" maxLength:"2000"`
-	Actor  string `json:"actor,omitempty" maxLength:"128" doc:"Who passes on the withdrawal; the customer when absent."`
-}
-
-func (t Withdraw) Validate() error {
-	var c checker
-	c.text("reason", t.Reason, true, 2000)
-	c.text("actor", t.Actor, false, 128)
-	return c.err()
-}
+// Withdraw is kept as the name of the withdrawal payload.
+type Withdraw = Reason
 
 // ActorOr returns actor, or fallback when it is blank.
 func ActorOr(actor, fallback string) string {

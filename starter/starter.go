@@ -39,23 +39,27 @@ func (e *RejectedError) Error() string { return e.Message }
 // would take billions of keyed submissions.
 const keyedProbes = 8
 
-// Starter starts and drives cases.
-type Starter struct {
-	client    client.Client
-	namespace string
-	taskQueue string
-	location  *time.Location
-	routing   complaint.RoutingTable
-	now       func() time.Time
-	rnd       *rand.Rand
+// Options are what a Starter starts cases with.
+type Options struct {
+	Namespace string
+	TaskQueue string
+	// Location is the time zone of the day printed in references.
+	Location *time.Location
+	Routing  complaint.RoutingTable
+	Policy   complaint.Policy
 }
 
-// New returns a Starter over c. References carry the intake day in loc.
-func New(c client.Client, namespace, taskQueue string, loc *time.Location, routing complaint.RoutingTable) *Starter {
-	return &Starter{
-		client: c, namespace: namespace, taskQueue: taskQueue, location: loc, routing: routing,
-		now: time.Now, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-	}
+// Starter starts and drives cases.
+type Starter struct {
+	client client.Client
+	opts   Options
+	now    func() time.Time
+	rnd    *rand.Rand
+}
+
+// New returns a Starter over c.
+func New(c client.Client, opts Options) *Starter {
+	return &Starter{client: c, opts: opts, now: time.Now, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
 // Submission is a complaint to start, with the caller's idempotency key.
@@ -86,7 +90,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 	key := intakeKey(sub)
 	if key == "" {
 		for {
-			ref := complaint.NewReference(now, s.location, s.rnd)
+			ref := complaint.NewReference(now, s.opts.Location, s.rnd)
 			res, err := s.start(ctx, ref, sub.Intake, now, "")
 			if !isAlreadyStarted(err) {
 				return res, err
@@ -99,7 +103,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		return res, err
 	}
 	for probe := range keyedProbes {
-		ref := complaint.KeyedReference(key, now, s.location, probe)
+		ref := complaint.KeyedReference(key, now, s.opts.Location, probe)
 		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
 		if !isAlreadyStarted(err) {
 			return res, err
@@ -123,10 +127,10 @@ func intakeKey(sub Submission) string {
 }
 
 func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, now time.Time, keyHash string) (Result, error) {
-	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.routing)
+	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.opts.Routing, s.opts.Policy)
 	opts := client.StartWorkflowOptions{
 		ID:                                       complaint.WorkflowID(ref),
-		TaskQueue:                                s.taskQueue,
+		TaskQueue:                                s.opts.TaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
@@ -147,7 +151,7 @@ func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, no
 // findKeyed looks for the case a key started on an earlier day.
 func (s *Starter) findKeyed(ctx context.Context, key, keyHash string, day time.Time) (Result, bool, error) {
 	for probe := range keyedProbes {
-		res, mine, err := s.describe(ctx, complaint.KeyedReference(key, day, s.location, probe), keyHash)
+		res, mine, err := s.describe(ctx, complaint.KeyedReference(key, day, s.opts.Location, probe), keyHash)
 		if errors.Is(err, ErrNotFound) {
 			return Result{}, false, nil
 		}
@@ -224,7 +228,7 @@ func (s *Starter) Task(ctx context.Context, ref, task string, payload any) (comp
 
 // Ready reports whether the Temporal frontend answers for our namespace.
 func (s *Starter) Ready(ctx context.Context) error {
-	_, err := s.client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.namespace})
+	_, err := s.client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.opts.Namespace})
 	if err != nil {
 		return classify(err)
 	}
@@ -250,7 +254,7 @@ func classify(err error) error {
 	case errors.As(err, &notFound):
 		return ErrNotFound
 	case errors.As(err, &appErr):
-		if appErr.Type() == "InvalidTask" {
+		if appErr.Type() == workflows.ErrTypeInvalidTask {
 			return &RejectedError{Message: appErr.Message()}
 		}
 		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())

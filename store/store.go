@@ -117,6 +117,22 @@ type Step struct {
 	Status complaint.Status
 	// Owner, when set, is the case's owner after this step.
 	Owner string
+	// Departments, when set, are the case's departments after this step.
+	Departments []complaint.Department
+	// DisputeStage, when set, is the dispute stage reached.
+	DisputeStage complaint.DisputeStage
+	// Closed, when set, records the closing of the case.
+	Closed *Closing
+	// Reopened clears the last closing and starts investigation round Round.
+	Reopened bool
+	Round    int
+}
+
+// Closing is how and when a case was closed.
+type Closing struct {
+	At      time.Time
+	Outcome complaint.Outcome
+	Summary string
 }
 
 // RecordStep appends a step to the audit trail and applies what it changes to
@@ -133,14 +149,30 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 		if tag.RowsAffected() == 0 {
 			return nil
 		}
+		var depts []string
+		if st.Departments != nil {
+			depts = complaint.Names(st.Departments)
+		}
+		var closedAt *time.Time
+		var outcome, summary string
+		if st.Closed != nil {
+			closedAt, outcome, summary = &st.Closed.At, string(st.Closed.Outcome), st.Closed.Summary
+		}
 		_, err = tx.Exec(ctx, `
 			UPDATE cases SET
 				status = COALESCE($2, status),
 				owner = COALESCE($3, owner),
 				acknowledged_at = CASE WHEN $2 = 'acknowledged' AND acknowledged_at IS NULL THEN $4 ELSE acknowledged_at END,
+				departments = COALESCE($5, departments),
+				dispute_stage = COALESCE($6, dispute_stage),
+				closed_at = CASE WHEN $9 THEN NULL ELSE COALESCE($7, closed_at) END,
+				outcome = CASE WHEN $9 THEN NULL ELSE COALESCE($8, outcome) END,
+				close_summary = CASE WHEN $9 THEN NULL ELSE COALESCE($10, close_summary) END,
+				round = GREATEST(round, $11),
 				updated_at = $4
 			WHERE reference = $1`,
-			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At)
+			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
+			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round)
 		if err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}
@@ -160,6 +192,10 @@ type CaseRow struct {
 	Departments    []string
 	ReceivedAt     time.Time
 	AcknowledgedAt *time.Time
+	ClosedAt       *time.Time
+	Outcome        *string
+	DisputeStage   *string
+	Round          int
 }
 
 // ErrNotFound is returned when no case has the reference.
@@ -169,10 +205,11 @@ var ErrNotFound = errors.New("case not found")
 func (s *Store) Case(ctx context.Context, reference string) (CaseRow, error) {
 	var r CaseRow
 	err := s.pool.QueryRow(ctx, `
-		SELECT reference, workflow_id, status, owner, category, priority, channel, departments, received_at, acknowledged_at
+		SELECT reference, workflow_id, status, owner, category, priority, channel, departments, received_at,
+			acknowledged_at, closed_at, outcome, dispute_stage, round
 		FROM cases WHERE reference = $1`, reference).
 		Scan(&r.Reference, &r.WorkflowID, &r.Status, &r.Owner, &r.Category, &r.Priority, &r.Channel,
-			&r.Departments, &r.ReceivedAt, &r.AcknowledgedAt)
+			&r.Departments, &r.ReceivedAt, &r.AcknowledgedAt, &r.ClosedAt, &r.Outcome, &r.DisputeStage, &r.Round)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -195,3 +232,73 @@ func (s *Store) Events(ctx context.Context, reference string) ([]complaint.Event
 }
 
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// SaveResolution writes a proposal, its answer and its execution, keyed by
+// the attempt: saving the same attempt again overwrites it with what is
+// known now, so retries and later answers never add rows.
+func (s *Store) SaveResolution(ctx context.Context, reference string, r complaint.Resolution) error {
+	var amount any
+	if r.Compensation.Amount != "" {
+		amount = r.Compensation.Amount
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO resolutions (reference, attempt, actions, compensation_kind, amount, currency, message,
+			proposed_by, proposed_at, accepted, answered_at, executed_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+		ON CONFLICT (reference, attempt) DO UPDATE SET
+			accepted = COALESCE(EXCLUDED.accepted, resolutions.accepted),
+			answered_at = COALESCE(EXCLUDED.answered_at, resolutions.answered_at),
+			executed_at = COALESCE(EXCLUDED.executed_at, resolutions.executed_at)`,
+		reference, r.Attempt, r.Actions, r.Compensation.Kind, amount, nullable(r.Compensation.Currency), r.Message,
+		r.ProposedBy, r.ProposedAt, r.Accepted, r.AnsweredAt, r.ExecutedAt)
+	if err != nil {
+		return fmt.Errorf("save resolution %d: %w", r.Attempt, err)
+	}
+	return nil
+}
+
+// SaveSurvey writes a survey as it stands, keyed by its round.
+func (s *Store) SaveSurvey(ctx context.Context, reference string, sv complaint.Survey) error {
+	var score any
+	if sv.Score > 0 {
+		score = sv.Score
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO surveys (reference, round, sent_at, reminded_at, score, comment, answered_at, expired, cancelled)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+		ON CONFLICT (reference, round) DO UPDATE SET
+			reminded_at = COALESCE(EXCLUDED.reminded_at, surveys.reminded_at),
+			score = COALESCE(EXCLUDED.score, surveys.score),
+			comment = COALESCE(EXCLUDED.comment, surveys.comment),
+			answered_at = COALESCE(EXCLUDED.answered_at, surveys.answered_at),
+			expired = EXCLUDED.expired OR surveys.expired,
+			cancelled = EXCLUDED.cancelled OR surveys.cancelled`,
+		reference, sv.Round, sv.SentAt, sv.RemindedAt, score, nullable(sv.Comment), sv.AnsweredAt, sv.Expired, sv.Cancelled)
+	if err != nil {
+		return fmt.Errorf("save survey %d: %w", sv.Round, err)
+	}
+	return nil
+}
+
+// SurveyRow is a survey as the database records it.
+type SurveyRow struct {
+	Round   int
+	Score   *int
+	Expired bool
+}
+
+// Surveys reads a case's surveys in order.
+func (s *Store) Surveys(ctx context.Context, reference string) ([]SurveyRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT round, score, expired FROM surveys WHERE reference = $1 ORDER BY round`, reference)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SurveyRow])
+}
+
+// ResolutionCount counts the proposals recorded for a case.
+func (s *Store) ResolutionCount(ctx context.Context, reference string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resolutions WHERE reference = $1`, reference).Scan(&n)
+	return n, err
+}

@@ -146,9 +146,10 @@ func countWorkflows(t *testing.T, query string) int64 {
 	return resp.GetCount()
 }
 
-// startedSince is a visibility query for the workflows started from t on.
+// startedSince is a visibility query for the cases started from t on.
 func startedSince(t time.Time) string {
-	return fmt.Sprintf("StartTime >= '%s'", t.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("WorkflowType = '%s' AND StartTime >= '%s'", complaint.WorkflowName,
+		t.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano))
 }
 
 func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {

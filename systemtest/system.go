@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -137,13 +138,15 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	return s, nil
 }
 
-// APIConfig is the configuration of an API pointed at this system.
+// APIConfig is the configuration of an API pointed at this system: the
+// defaults, with this system's addresses.
 func (s *System) APIConfig() api.Config {
-	return api.Config{
-		TemporalAddress: s.Temporal.Address(), TemporalNamespace: "default", TaskQueue: "complaints",
-		DatabaseURL: s.Postgres.DSN(), RequestTimeout: 10 * time.Second, ReferenceTimeZone: "Asia/Shanghai",
-		LogLevel: "warn",
+	cfg, err := env.ParseAsWithOptions[api.Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		panic(err) // the defaults are constants: a failure here is a bug in them
 	}
+	cfg.TemporalAddress, cfg.DatabaseURL, cfg.LogLevel = s.Temporal.Address(), s.Postgres.DSN(), "warn"
+	return cfg
 }
 
 func (s *System) goRun(f func() error) {

@@ -4,8 +4,8 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -17,37 +17,62 @@ import (
 )
 
 // acknowledgeWithin is the outer bound for telling the customer we have the
-// complaint (DOMAIN §4); investigateWithin is when the responsible department
-// must have started.
+// complaint (DOMAIN §4); investigateWithin is when the responsible
+// departments must have started.
 const (
 	acknowledgeWithin = time.Hour
 	investigateWithin = 24 * time.Hour
+)
+
+// The phases of a case; the phase is carried across continue-as-new.
+const (
+	phaseIntake        = ""
+	phaseInvestigation = "investigation"
+	phaseResolution    = "resolution"
+	phaseFollowUp      = "followUp"
+	phaseDone          = "done"
 )
 
 // ComplaintWorkflow is one complaint, from receipt to the end of its life.
 func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.CaseView, error) {
 	w := newCaseWorkflow(c)
 	if err := w.setup(ctx); err != nil {
-		return w.view, err
+		return w.View, err
 	}
 	return w.run(ctx)
 }
 
-// caseWorkflow carries the state of one case.
+// caseWorkflow carries the state of one case. The exported part is
+// complaint.CaseState, which continue-as-new hands to the next run.
 type caseWorkflow struct {
-	intake     complaint.Intake
-	view       complaint.CaseView
-	steps      int // audit steps recorded so far; keys the next one
+	complaint.CaseState
 	registered bool
-	withdrawn  bool
-	signals    int // signal-driven tasks still running; the case ends only after them
+	signals    int // signal-driven tasks still running; the case waits for them
+	children   map[complaint.Department]*child
+}
+
+// child is a running department investigation.
+type child struct {
+	future workflow.ChildWorkflowFuture
+	cancel workflow.CancelFunc
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
-	return &caseWorkflow{
-		steps:  1, // the "received" step, written with the case record
-		intake: c.Intake,
-		view: complaint.CaseView{
+	w := &caseWorkflow{children: map[complaint.Department]*child{}}
+	if c.Resume != nil {
+		w.CaseState = *c.Resume
+		w.registered = true
+		return w
+	}
+	if c.Policy.SurveyDelay == 0 { // a case started before policies were captured
+		c.Policy = complaint.DefaultPolicy()
+	}
+	w.CaseState = complaint.CaseState{
+		Intake: c.Intake,
+		Policy: c.Policy,
+		Steps:  1, // the "received" step, written with the case record
+		Phase:  phaseIntake,
+		View: complaint.CaseView{
 			Reference:   c.Reference,
 			WorkflowID:  complaint.WorkflowID(c.Reference),
 			Status:      complaint.StatusReceived,
@@ -61,143 +86,391 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 			ExternalID:  c.Intake.ExternalID,
 			OrderID:     c.Intake.OrderID,
 			ReceivedAt:  c.ReceivedAt,
+			Round:       1,
 			Deadlines: []complaint.Deadline{
 				{Name: "acknowledge", DueAt: c.ReceivedAt.Add(acknowledgeWithin), State: complaint.ClockRunning},
 				{Name: "startInvestigation", DueAt: c.ReceivedAt.Add(investigateWithin), State: complaint.ClockRunning},
 			},
-			History: []complaint.Event{},
+			Investigation: pendingDepartments(c.Departments),
+			Resolutions:   []complaint.Resolution{},
+			History:       []complaint.Event{},
 		},
 	}
+	return w
 }
 
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
-		func() (complaint.CaseView, error) { return w.view, nil },
+		func() (complaint.CaseView, error) { return w.View, nil },
 		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
 	); err != nil {
 		return err
 	}
-	if err := handleTask(ctx, w, complaint.TaskAddNote, "Put a note on the case.",
-		func(complaint.AddNote) error { return w.acceptsNotes() }, w.addNote); err != nil {
-		return err
-	}
-	return handleTask(ctx, w, complaint.TaskWithdraw, "The customer withdraws the complaint.",
-		func(complaint.Withdraw) error { return w.canWithdraw() }, w.withdraw)
+	return w.registerTasks(ctx)
 }
 
-// run walks the steps of DOMAIN §1 in order.
+// run walks the steps of DOMAIN §1 in order. Reopening goes back to the
+// investigation; a withdrawal ends the case wherever it stands.
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
-	// 1–3. Received, classified and routed by the starter; register the record.
-	if err := w.register(ctx); err != nil {
-		return w.view, err
+	if w.Phase == phaseIntake {
+		// 1–3. Received, classified and routed by the starter: write the record.
+		if err := w.register(ctx); err != nil {
+			return w.View, err
+		}
+		// 4. Acknowledge the customer at once.
+		if err := w.acknowledge(ctx); err != nil {
+			return w.View, err
+		}
+		w.Phase = phaseInvestigation
 	}
-	// 4. Acknowledge the customer at once.
-	if err := w.acknowledge(ctx); err != nil {
-		return w.view, err
-	}
-	// 5–7. Investigation, resolution, closing and the survey follow here; until
-	// then the case waits for its staff.
-	if err := workflow.Await(ctx, func() bool { return w.withdrawn }); err != nil {
-		return w.view, err
+	for w.Phase != phaseDone {
+		var err error
+		switch w.Phase {
+		case phaseInvestigation:
+			// 5. Every responsible department investigates, in parallel.
+			err = w.investigate(ctx)
+		case phaseResolution:
+			// 6. Propose, talk with the customer until they accept, carry it out, close.
+			err = w.resolve(ctx)
+		case phaseFollowUp:
+			// 7. Two weeks after closing, ask whether the customer is satisfied.
+			err = w.followUp(ctx)
+		}
+		if err != nil {
+			return w.View, err
+		}
+		if w.Phase != phaseDone && w.shouldContinueAsNew(ctx) {
+			return w.View, w.continueAsNew(ctx)
+		}
 	}
 	// Let every task in flight finish before the case ends.
-	if err := workflow.Await(ctx, func() bool { return w.signals == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
-		return w.view, err
-	}
-	return w.view, nil
+	err := workflow.Await(ctx, func() bool { return w.signals == 0 && workflow.AllHandlersFinished(ctx) })
+	return w.View, err
 }
 
 func (w *caseWorkflow) register(ctx workflow.Context) error {
 	var a *activities.Activities
 	c := complaint.NewCase{
-		Reference: w.view.Reference, ReceivedAt: w.view.ReceivedAt, Intake: w.intake, Category: w.view.Category,
-		Priority: w.view.Priority, Departments: w.view.Departments, Owner: w.view.Owner,
+		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
+		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
 	}
-	actx := withActivity(ctx, "Register the case in the complaint record")
-	if err := workflow.ExecuteActivity(actx, a.RegisterCase, c).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case in the complaint record"), a.RegisterCase, c).
+		Get(ctx, nil); err != nil {
 		return err
 	}
-	w.view.History = append(w.view.History, complaint.Event{
-		At: w.view.ReceivedAt, Step: "received", Actor: w.view.Owner,
-		Summary: fmt.Sprintf("Received via %s", w.view.Channel),
+	w.View.History = append(w.View.History, complaint.Event{
+		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
+		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
 	})
 	w.registered = true
 	return w.publish(ctx)
 }
 
 func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
-	var a *activities.Activities
-	ack := activities.Acknowledgement{
-		Reference: w.view.Reference, Language: w.intake.Customer.Language,
-		Email: w.intake.Customer.Email, Phone: w.intake.Customer.Phone, Name: w.intake.Customer.Name,
-	}
-	actx := withActivity(ctx, "Acknowledge the customer")
-	if err := workflow.ExecuteActivity(actx, a.AcknowledgeCustomer, ack).Get(ctx, nil); err != nil {
+	if err := w.notify(ctx, activities.MsgAcknowledgement, ""); err != nil {
 		return err
 	}
 	now := workflow.Now(ctx)
-	w.view.Status = complaint.StatusAcknowledged
-	w.view.AcknowledgedAt = &now
+	if w.View.Status == complaint.StatusReceived {
+		w.View.Status = complaint.StatusAcknowledged
+	}
+	w.View.AcknowledgedAt = &now
 	w.meetDeadline("acknowledge", now)
-	return w.record(ctx, "acknowledged", "system", "Acknowledgement sent to the customer")
+	return w.record(ctx, step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"})
 }
 
-func (w *caseWorkflow) acceptsNotes() error {
-	if w.withdrawn {
-		return errClosed(w.view.Status)
+// investigate starts a child workflow for every department that has not
+// reported in this round and waits until all have.
+func (w *caseWorkflow) investigate(ctx workflow.Context) error {
+	for _, p := range w.View.Investigation {
+		if p.State != complaint.DeptReported {
+			w.startDepartment(ctx, p.Department)
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return w.allReported() || w.ended() }); err != nil {
+		return err
+	}
+	if w.ended() {
+		w.Phase = phaseDone
+		return nil
+	}
+	w.Phase = phaseResolution
+	return w.publish(ctx)
+}
+
+// resolve waits for the owner, the customer and, when they cannot agree,
+// the dispute path; it carries out an accepted resolution and ends when the
+// case is closed. A department added by `route` meanwhile must report before
+// any proposal (the task guards see to that).
+func (w *caseWorkflow) resolve(ctx workflow.Context) error {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return w.acceptedNotExecuted() != nil || w.View.Status == complaint.StatusClosed || w.ended()
+		}); err != nil {
+			return err
+		}
+		switch {
+		case w.ended():
+			w.Phase = phaseDone
+			return nil
+		case w.View.Status == complaint.StatusClosed:
+			w.Phase = phaseFollowUp
+			return nil
+		}
+		if err := w.execute(ctx, w.acceptedNotExecuted()); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) error {
+	var a *activities.Activities
+	now := workflow.Now(ctx)
+	r.ExecutedAt = &now
+	actx := withActivity(ctx, fmt.Sprintf("Carry out resolution %d", r.Attempt))
+	if err := workflow.ExecuteActivity(actx, a.ExecuteResolution, w.View.Reference, *r).Get(ctx, nil); err != nil {
+		r.ExecutedAt = nil
+		return err
+	}
+	return w.record(ctx, step{name: "resolution_executed", actor: "system",
+		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))})
+}
+
+// followUp runs from the closing until the end of the reopen window: the
+// survey two weeks after closing, one reminder, its expiry. A reopening
+// cancels what is pending and sends the case back to investigation.
+func (w *caseWorkflow) followUp(ctx workflow.Context) error {
+	closedAt := *w.View.ClosedAt
+	round := w.View.Round
+	reopened := func() bool { return w.View.Round != round }
+	answered := func() bool { return w.View.Survey != nil && w.View.Survey.AnsweredAt != nil }
+
+	if w.View.Survey == nil || w.View.Survey.Round != round {
+		fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.SurveyDelay), "Satisfaction survey", reopened)
+		if err != nil || !fired {
+			return w.afterReopen(err)
+		}
+		if err := w.sendSurvey(ctx, round); err != nil {
+			return err
+		}
+	}
+	sv := w.View.Survey
+	if sv.RemindedAt == nil && !answered() {
+		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyReminder), "Survey reminder",
+			func() bool { return reopened() || answered() })
+		if err != nil || reopened() {
+			return w.afterReopen(err)
+		}
+		if fired {
+			if err := w.remindSurvey(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if !answered() && !sv.Expired {
+		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyExpiry), "Survey expiry",
+			func() bool { return reopened() || answered() })
+		if err != nil || reopened() {
+			return w.afterReopen(err)
+		}
+		if fired {
+			if err := w.expireSurvey(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.ReopenWindow), "End of the reopen window", reopened)
+	if err != nil || !fired {
+		return w.afterReopen(err)
+	}
+	w.Phase = phaseDone
+	return nil
+}
+
+func (w *caseWorkflow) afterReopen(err error) error {
+	if err == nil {
+		w.Phase = phaseInvestigation
+	}
+	return err
+}
+
+// waitUntil waits for the moment at, or until done; it reports whether the
+// moment came first.
+func (w *caseWorkflow) waitUntil(ctx workflow.Context, at time.Time, summary string, done func() bool) (bool, error) {
+	d := at.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return !done(), nil
+	}
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary + " at " + at.UTC().Format(time.RFC3339)},
+	}, done)
+	return !ok && err == nil, err
+}
+
+func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
+	if err := w.notify(ctx, activities.MsgSurveyInvitation, ""); err != nil {
+		return err
+	}
+	w.View.Survey = &complaint.Survey{Round: round, SentAt: workflow.Now(ctx)}
+	w.View.Status = complaint.StatusSurveyPending
+	if err := w.saveSurvey(ctx); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "survey_sent", actor: "system", summary: "Satisfaction survey sent"})
+}
+
+func (w *caseWorkflow) remindSurvey(ctx workflow.Context) error {
+	if err := w.notify(ctx, activities.MsgSurveyReminder, ""); err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	w.View.Survey.RemindedAt = &now
+	if err := w.saveSurvey(ctx); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "survey_reminded", actor: "system", summary: "Survey reminder sent"})
+}
+
+func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
+	w.View.Survey.Expired = true
+	w.View.Status = complaint.StatusCompleted
+	if err := w.saveSurvey(ctx); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "survey_expired", actor: "system", summary: "The customer did not answer the survey"})
+}
+
+func (w *caseWorkflow) saveSurvey(ctx workflow.Context) error {
+	var a *activities.Activities
+	return workflow.ExecuteActivity(withActivity(ctx, "Save the survey"), a.SaveSurvey, w.View.Reference, *w.View.Survey).
+		Get(ctx, nil)
+}
+
+// shouldContinueAsNew is true when history has grown long and the case is
+// at rest between phases: no department running, no task in flight.
+func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && len(w.children) == 0 &&
+		w.signals == 0 && workflow.AllHandlersFinished(ctx)
+}
+
+func (w *caseWorkflow) continueAsNew(ctx workflow.Context) error {
+	state := w.CaseState
+	return workflow.NewContinueAsNewError(ctx, complaint.WorkflowName, complaint.NewCase{
+		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
+		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
+		Resume: &state,
+	})
+}
+
+// ended is true once the case can change no more: withdrawn.
+func (w *caseWorkflow) ended() bool { return w.View.Status == complaint.StatusWithdrawn }
+
+func (w *caseWorkflow) allReported() bool {
+	for _, p := range w.View.Investigation {
+		if p.State != complaint.DeptReported {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *caseWorkflow) progress(d complaint.Department) *complaint.DepartmentProgress {
+	for i := range w.View.Investigation {
+		if w.View.Investigation[i].Department == d {
+			return &w.View.Investigation[i]
+		}
 	}
 	return nil
 }
 
-func (w *caseWorkflow) addNote(ctx workflow.Context, t complaint.AddNote) error {
-	return w.record(ctx, "note", t.Author, t.Text)
-}
-
-func (w *caseWorkflow) canWithdraw() error {
-	if w.withdrawn {
-		return errClosed(w.view.Status)
+func (w *caseWorkflow) lastResolution() *complaint.Resolution {
+	if len(w.View.Resolutions) == 0 {
+		return nil
 	}
-	return nil
+	return &w.View.Resolutions[len(w.View.Resolutions)-1]
 }
 
-func (w *caseWorkflow) withdraw(ctx workflow.Context, t complaint.Withdraw) error {
-	w.withdrawn = true
-	w.view.Status = complaint.StatusWithdrawn
-	return w.record(ctx, "withdrawn", complaint.ActorOr(t.Actor, "customer"), t.Reason)
+func (w *caseWorkflow) acceptedNotExecuted() *complaint.Resolution {
+	r := w.lastResolution()
+	if r == nil || r.Accepted == nil || !*r.Accepted || r.ExecutedAt != nil || w.View.Status != complaint.StatusResolving {
+		return nil
+	}
+	return r
 }
 
 func (w *caseWorkflow) meetDeadline(name string, at time.Time) {
-	for i := range w.view.Deadlines {
-		if d := &w.view.Deadlines[i]; d.Name == name && d.State == complaint.ClockRunning {
+	for i := range w.View.Deadlines {
+		if d := &w.View.Deadlines[i]; d.Name == name && d.State == complaint.ClockRunning {
 			d.State = complaint.ClockMet
 			d.MetAt = &at
 		}
 	}
 }
 
+func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProgress {
+	out := make([]complaint.DepartmentProgress, len(depts))
+	for i, d := range depts {
+		out[i] = complaint.DepartmentProgress{Department: d, State: complaint.DeptPending}
+	}
+	return out
+}
+
+// step is one entry of the audit trail, with what it changes on the record.
+type step struct {
+	name, actor, summary string
+	owner                bool // the owner changed
+	departments          bool // the departments changed
+	closed               bool
+	reopened             bool
+	dispute              complaint.DisputeStage
+}
+
 // record adds a step to the case's history and to the audit trail in the
 // database, then republishes the case to the UI. The audit key is the step's
 // position in the case, so a retried activity writes the same row.
-func (w *caseWorkflow) record(ctx workflow.Context, step, actor, summary string) error {
-	w.steps++
+func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
+	w.Steps++
 	now := workflow.Now(ctx)
-	w.view.History = append(w.view.History, complaint.Event{At: now, Step: step, Actor: actor, Summary: summary})
+	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
 	st := store.Step{
-		Reference: w.view.Reference, Key: fmt.Sprintf("%04d-%s", w.steps, step), At: now,
-		Actor: actor, Name: step, Summary: summary, Status: w.view.Status, Owner: w.view.Owner,
+		Reference: w.View.Reference, Key: fmt.Sprintf("%04d-%s", w.Steps, s.name), At: now,
+		Actor: s.actor, Name: s.name, Summary: s.summary, Status: w.View.Status, Round: w.View.Round,
+		DisputeStage: s.dispute, Reopened: s.reopened,
+	}
+	if s.owner {
+		st.Owner = w.View.Owner
+	}
+	if s.departments {
+		st.Departments = slices.Clone(w.View.Departments)
+	}
+	if s.closed {
+		st.Closed = &store.Closing{At: *w.View.ClosedAt, Outcome: w.View.Outcome, Summary: w.View.CloseSummary}
 	}
 	if err := w.publish(ctx); err != nil {
 		return err
 	}
 	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, "Record "+step), a.RecordStep, st).Get(ctx, nil)
+	return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
+}
+
+// notify sends the customer a message keyed by the step it belongs to.
+func (w *caseWorkflow) notify(ctx workflow.Context, kind activities.MessageKind, text string) error {
+	var a *activities.Activities
+	c := w.Intake.Customer
+	m := activities.Message{
+		Kind: kind, Key: fmt.Sprintf("%04d-%s", w.Steps+1, kind), Reference: w.View.Reference,
+		Language: c.Language, Name: c.Name, Email: c.Email, Phone: c.Phone, Text: text,
+	}
+	summary := fmt.Sprintf("Send the customer the %s", kind)
+	return workflow.ExecuteActivity(withActivity(ctx, summary), a.NotifyCustomer, m).Get(ctx, nil)
 }
 
 // publish keeps the search attributes and the UI's current details in step
 // with the case.
 func (w *caseWorkflow) publish(ctx workflow.Context) error {
-	workflow.SetCurrentDetails(ctx, currentDetails(w.view))
-	return workflow.UpsertTypedSearchAttributes(ctx, searchAttributes(w.view)...)
+	w.View.NextTask = nextTask(w)
+	workflow.SetCurrentDetails(ctx, currentDetails(w.View))
+	return workflow.UpsertTypedSearchAttributes(ctx, searchAttributes(w.View)...)
 }
 
 func withActivity(ctx workflow.Context, summary string) workflow.Context {
@@ -212,75 +485,9 @@ func withActivity(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-func errClosed(s complaint.Status) error {
-	return temporal.NewApplicationError(fmt.Sprintf("the case is %s", s), "CaseClosed")
-}
-
-// taskRejected marks a task that the case refuses, so the API can answer 422.
-func taskRejected(err error) error {
-	return temporal.NewApplicationErrorWithOptions(err.Error(), "InvalidTask", temporal.ApplicationErrorOptions{NonRetryable: true})
-}
-
-// handleTask registers a human task as an Update with a validator and as a
-// Signal with the same name and payload. Payloads are decoded strictly, and
-// the same checks guard both: a rejected update never reaches history, an
-// invalid signal is logged and ignored.
-func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, description string,
-	allowed func(T) error, apply func(workflow.Context, T) error,
-) error {
-	check := func(raw json.RawMessage) (T, error) {
-		// Decoding JSON into a struct is deterministic; the checker only sees reflection.
-		t, err := complaint.DecodeTask[T](raw) //workflowcheck:ignore
-		if err != nil {
-			return t, taskRejected(err)
-		}
-		return t, allowed(t)
+func compensationText(c complaint.Compensation) string {
+	if c.Amount == "" {
+		return c.Kind
 	}
-	// A task that arrives while the case is still being registered waits
-	// for the record it will write to.
-	applyRegistered := func(ctx workflow.Context, t T) error {
-		if err := workflow.Await(ctx, func() bool { return w.registered }); err != nil {
-			return err
-		}
-		return apply(ctx, t)
-	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, raw json.RawMessage) (complaint.CaseView, error) {
-			t, err := check(raw)
-			if err != nil { // the state moved on since the validator ran
-				return w.view, err
-			}
-			if err := applyRegistered(ctx, t); err != nil {
-				return w.view, err
-			}
-			return w.view, nil
-		},
-		workflow.UpdateHandlerOptions{
-			Description: description,
-			Validator: func(_ workflow.Context, raw json.RawMessage) error {
-				_, err := check(raw)
-				return err
-			},
-		})
-	if err != nil {
-		return err
-	}
-	signals := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: description})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var raw json.RawMessage
-			signals.Receive(ctx, &raw)
-			t, err := check(raw)
-			if err != nil {
-				workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
-				continue
-			}
-			w.signals++
-			if err := applyRegistered(ctx, t); err != nil {
-				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
-			}
-			w.signals--
-		}
-	})
-	return nil
+	return fmt.Sprintf("%s %s %s", c.Kind, c.Amount, c.Currency)
 }

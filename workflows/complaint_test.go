@@ -3,6 +3,9 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -18,7 +22,9 @@ import (
 
 var receivedAt = time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)
 
-func newCase() complaint.NewCase {
+const day = 24 * time.Hour
+
+func newCase(depts ...complaint.Department) complaint.NewCase {
 	in := complaint.Intake{
 		Channel:     complaint.ChannelSocial,
 		Customer:    complaint.Customer{Name: "Liu Yang", Email: "liu.yang@example.com", Language: "en"},
@@ -27,91 +33,476 @@ func newCase() complaint.NewCase {
 		Description: "It does not turn on.",
 		ReceivedBy:  "social.care.wu",
 	}
-	return complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRouting)
+	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRouting, complaint.DefaultPolicy())
+	if len(depts) > 0 {
+		c.Departments = depts
+	}
+	return c
 }
 
+// fixture runs one case in the test suite with its activities recorded.
 type fixture struct {
 	testsuite.WorkflowTestSuite
-	env   *testsuite.TestWorkflowEnvironment
-	steps []store.Step
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	mu       sync.Mutex
+	steps    []store.Step
+	messages []activities.MessageKind
+	executed []int
+	surveys  []complaint.Survey
+	results  []*taskResult
+	at       time.Duration
 }
 
+type taskResult struct {
+	label    string
+	want     outcome
+	accepted bool
+	rejected error
+	err      error
+	view     complaint.CaseView
+	done     bool
+}
+
+type outcome int
+
+const (
+	accept outcome = iota
+	reject
+)
+
 func setup(t *testing.T) *fixture {
-	f := &fixture{}
+	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
 	f.env.SetStartTime(receivedAt)
+	f.env.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	var a *activities.Activities
 	f.env.RegisterActivity(a)
 	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(nil)
-	f.env.OnActivity(a.AcknowledgeCustomer, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, ack activities.Acknowledgement) error {
-			require.Equal(t, "CMP-20261123-4F7K2Q", ack.Reference)
-			require.Equal(t, "en", ack.Language)
+	f.env.OnActivity(a.NotifyCustomer, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, m activities.Message) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			require.Equal(t, "CMP-20261123-4F7K2Q", m.Reference)
+			f.messages = append(f.messages, m.Kind)
 			return nil
 		})
 	f.env.OnActivity(a.RecordStep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, st store.Step) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			f.steps = append(f.steps, st)
+			return nil
+		})
+	f.env.OnActivity(a.SaveResolution, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	f.env.OnActivity(a.ExecuteResolution, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string, r complaint.Resolution) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.executed = append(f.executed, r.Attempt)
+			return nil
+		})
+	f.env.OnActivity(a.SaveSurvey, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string, sv complaint.Survey) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.surveys = append(f.surveys, sv)
 			return nil
 		})
 	return f
 }
 
-func (f *fixture) query(t *testing.T) complaint.CaseView {
-	t.Helper()
-	res, err := f.env.QueryWorkflow(complaint.QueryCase)
-	require.NoError(t, err)
-	var v complaint.CaseView
-	require.NoError(t, res.Get(&v))
-	return v
+// after schedules fn a little after the previous scheduled step, or after
+// the given gap when one is given.
+func (f *fixture) after(gap time.Duration, fn func()) {
+	if gap == 0 {
+		gap = time.Minute
+	}
+	f.at += gap
+	f.env.RegisterDelayedCallback(fn, f.at)
 }
 
-type updateResult struct {
-	accepted bool
-	rejected error
-	err      error
-	view     complaint.CaseView
+// task schedules an update and records what became of it.
+func (f *fixture) task(want outcome, name string, payload any) *taskResult {
+	return f.taskAfter(0, want, name, payload)
 }
 
-func (f *fixture) update(name string, payload any) *updateResult {
-	r := &updateResult{}
-	f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
-		OnAccept: func() { r.accepted = true },
-		OnReject: func(err error) { r.rejected = err },
-		OnComplete: func(v any, err error) {
-			r.err = err
-			if cv, ok := v.(complaint.CaseView); ok {
-				r.view = cv
-			}
-		},
-	}, payload)
+func (f *fixture) taskAfter(gap time.Duration, want outcome, name string, payload any) *taskResult {
+	r := &taskResult{label: fmt.Sprintf("%s at +%s", name, f.at+max(gap, time.Minute)), want: want}
+	f.results = append(f.results, r)
+	f.after(gap, func() {
+		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() { r.accepted = true },
+			OnReject: func(err error) { r.rejected, r.done = err, true },
+			OnComplete: func(v any, err error) {
+				r.err, r.done = err, true
+				if cv, ok := v.(complaint.CaseView); ok {
+					r.view = cv
+				}
+			},
+		}, payload)
+	})
 	return r
 }
 
-func TestNewCaseIsRegisteredAcknowledgedAndWaits(t *testing.T) {
-	f := setup(t)
-	var view complaint.CaseView
-	f.env.RegisterDelayedCallback(func() {
-		view = f.query(t)
-		f.update(complaint.TaskWithdraw, complaint.Withdraw{Reason: "solved it myself"})
-	}, time.Hour)
-	f.env.ExecuteWorkflow(ComplaintWorkflow, newCase())
-	require.NoError(t, f.env.GetWorkflowError())
+func (f *fixture) signal(name string, payload any) {
+	f.after(0, func() { f.env.SignalWorkflow(name, payload) })
+}
 
-	require.Equal(t, complaint.StatusAcknowledged, view.Status)
-	require.Equal(t, "social.care.wu", view.Owner)
-	require.Equal(t, complaint.PriorityCritical, view.Priority)
-	require.NotNil(t, view.AcknowledgedAt)
-	require.Equal(t, complaint.ClockMet, view.Deadlines[0].State)
-	require.Equal(t, complaint.ClockRunning, view.Deadlines[1].State)
+func (f *fixture) query() complaint.CaseView {
+	f.t.Helper()
+	res, err := f.env.QueryWorkflow(complaint.QueryCase)
+	require.NoError(f.t, err)
+	var v complaint.CaseView
+	require.NoError(f.t, res.Get(&v))
+	return v
+}
 
+// snapshot schedules a query of the case.
+func (f *fixture) snapshot() *complaint.CaseView {
+	v := &complaint.CaseView{}
+	f.after(0, func() { *v = f.query() })
+	return v
+}
+
+// run executes the case to its end and checks every task's fate.
+func (f *fixture) run(c complaint.NewCase) complaint.CaseView {
+	f.t.Helper()
+	f.env.ExecuteWorkflow(ComplaintWorkflow, c)
+	require.True(f.t, f.env.IsWorkflowCompleted())
+	require.NoError(f.t, f.env.GetWorkflowError())
+	for _, r := range f.results {
+		switch r.want {
+		case accept:
+			require.True(f.t, r.accepted, "%s was not accepted: %v", r.label, r.rejected)
+			require.NoError(f.t, r.err, r.label)
+		case reject:
+			require.False(f.t, r.accepted, "%s was accepted", r.label)
+			require.Error(f.t, r.rejected, r.label)
+		}
+	}
 	var final complaint.CaseView
-	require.NoError(t, f.env.GetWorkflowResult(&final))
+	require.NoError(f.t, f.env.GetWorkflowResult(&final))
+	return final
+}
+
+func (f *fixture) stepNames() []string {
+	out := make([]string, len(f.steps))
+	for i, s := range f.steps {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func yes() *bool { v := true; return &v }
+func no() *bool  { v := false; return &v }
+
+func start(d complaint.Department) complaint.StartInvestigation {
+	return complaint.StartInvestigation{Department: d, Investigator: string(d) + ".lead"}
+}
+
+func findings(d complaint.Department) complaint.SubmitFindings {
+	return complaint.SubmitFindings{Department: d, Findings: "Battery cell defective in batch 7", RootCause: "Supplier QA gap",
+		Evidence: []string{"QA-report-7781"}}
+}
+
+func proposal(amount string) complaint.ProposeResolution {
+	return complaint.ProposeResolution{
+		Actions:      []string{"Replace the watch", "Extend the warranty by 12 months"},
+		Compensation: complaint.Compensation{Kind: "voucher", Amount: amount, Currency: "CNY"},
+		Message:      "We will replace your watch and add a voucher.",
+	}
+}
+
+// investigate schedules the start and findings of each department.
+func (f *fixture) investigate(depts ...complaint.Department) {
+	for _, d := range depts {
+		f.task(accept, complaint.TaskStartInvestigation, start(d))
+	}
+	for _, d := range depts {
+		f.task(accept, complaint.TaskSubmitFindings, findings(d))
+	}
+}
+
+func TestHappyPathOneDepartmentToTheSurvey(t *testing.T) {
+	f := setup(t)
+	acked := f.snapshot()
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
+	proposed := f.snapshot()
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes(), Comment: "OK"})
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Watch replaced"})
+	closed := f.snapshot()
+	f.after(15*day, func() {})
+	surveyed := f.snapshot()
+	f.task(accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 5, Comment: "Great"})
+
+	final := f.run(newCase(complaint.DeptAfterSales))
+
+	require.Equal(t, complaint.StatusAcknowledged, acked.Status)
+	require.Equal(t, complaint.StatusResolutionProposed, proposed.Status)
+	require.Equal(t, complaint.StatusClosed, closed.Status)
+	require.Equal(t, complaint.OutcomeUpheld, closed.Outcome)
+	require.Equal(t, complaint.StatusSurveyPending, surveyed.Status)
+	require.Equal(t, complaint.StatusCompleted, final.Status)
+	require.Equal(t, 5, final.Survey.Score)
+	require.Equal(t, []int{1}, f.executed)
+	require.Equal(t, []string{"acknowledged", "investigation_started", "findings_submitted", "resolution_proposed",
+		"resolution_accepted", "resolution_executed", "closed", "survey_sent", "survey_answered"}, f.stepNames())
+	require.Equal(t, []activities.MessageKind{activities.MsgAcknowledgement, activities.MsgInvestigationStarted,
+		activities.MsgResolutionProposal, activities.MsgClosingSummary, activities.MsgSurveyInvitation}, f.messages)
+	// The case stays open for reopening 30 days after closing, then ends.
+	require.Equal(t, receivedAt.Add(30*day).Truncate(day), f.env.Now().UTC().Truncate(day))
+	// Audit keys are unique and ordered.
+	keys := make([]string, len(f.steps))
+	for i, s := range f.steps {
+		keys[i] = s.Key
+	}
+	require.True(t, slices.IsSorted(keys))
+	require.Len(t, slices.Compact(keys), len(f.steps))
+}
+
+func TestMultiDepartmentNeedsEveryReportAndAcceptsLateRouting(t *testing.T) {
+	f := setup(t)
+	f.task(accept, complaint.TaskStartInvestigation, start(complaint.DeptProduct))
+	f.task(accept, complaint.TaskStartInvestigation, start(complaint.DeptTechnical))
+	f.task(accept, complaint.TaskSubmitFindings, findings(complaint.DeptProduct))
+	f.task(reject, complaint.TaskProposeResolution, proposal("200")) // technical has not reported
+	// Logistics joins while technical still works.
+	f.task(accept, complaint.TaskRoute, complaint.Route{
+		Departments: []complaint.Department{complaint.DeptProduct, complaint.DeptTechnical, complaint.DeptLogistics},
+		Reason:      "The box was crushed as well"})
+	routed := f.snapshot()
+	f.task(accept, complaint.TaskSubmitFindings, findings(complaint.DeptTechnical))
+	f.task(reject, complaint.TaskProposeResolution, proposal("200")) // logistics has not reported
+	f.investigate(complaint.DeptLogistics)
+	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Replaced"})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "x"}) // not accepted: already closed
+	f.results[len(f.results)-1].want = reject
+
+	final := f.run(newCase(complaint.DeptProduct, complaint.DeptTechnical))
+	require.Len(t, routed.Investigation, 3)
+	require.Equal(t, complaint.DeptPending, routed.Investigation[2].State)
+	for _, p := range final.Investigation {
+		require.Equal(t, complaint.DeptReported, p.State, p.Department)
+		require.Equal(t, "Supplier QA gap", p.RootCause)
+	}
+	require.Equal(t, complaint.StatusCompleted, final.Status) // survey expired
+	require.True(t, final.Survey.Expired)
+}
+
+func TestRejectedProposalLoopsUntilAccepted(t *testing.T) {
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("50"))
+	f.task(reject, complaint.TaskProposeResolution, proposal("60")) // one proposal at a time
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: no(), Comment: "Too little"})
+	rejected := f.snapshot()
+	f.task(reject, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()}) // nothing to answer
+	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(reject, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()}) // second acceptance
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomePartiallyUpheld, Summary: "Voucher"})
+
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusInvestigating, rejected.Status)
+	require.Len(t, final.Resolutions, 2)
+	require.False(t, *final.Resolutions[0].Accepted)
+	require.True(t, *final.Resolutions[1].Accepted)
+	require.Equal(t, []int{2}, f.executed)
+	require.Equal(t, complaint.OutcomePartiallyUpheld, final.Outcome)
+}
+
+func TestDisputePathToMediationThenAgreement(t *testing.T) {
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.task(reject, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "too early"})
+	f.task(accept, complaint.TaskProposeResolution, proposal("50"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: no(), Comment: "Unacceptable"})
+	f.task(accept, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "Manager call"})
+	f.task(accept, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "mediation", Note: "Neutral team incl. legal"})
+	f.task(reject, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "backwards"})
+	inDispute := f.snapshot()
+	f.task(accept, complaint.TaskProposeResolution, proposal("500"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes(), Comment: "Mediated"})
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Settled in mediation"})
+
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusInDispute, inDispute.Status)
+	require.Len(t, final.Dispute, 2)
+	require.Equal(t, complaint.DisputeStage("mediation"), final.Dispute[1].Stage)
+	require.Contains(t, f.stepNames(), "dispute_mediation")
+	var disputeStep store.Step
+	for _, s := range f.steps {
+		if s.Name == "dispute_mediation" {
+			disputeStep = s
+		}
+	}
+	require.Equal(t, complaint.DisputeStage("mediation"), disputeStep.DisputeStage)
+}
+
+func TestWithdrawalCancelsTheInvestigation(t *testing.T) {
+	f := setup(t)
+	f.task(accept, complaint.TaskStartInvestigation, start(complaint.DeptProduct))
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Bought another watch"})
+	final := f.run(newCase(complaint.DeptProduct, complaint.DeptTechnical))
 	require.Equal(t, complaint.StatusWithdrawn, final.Status)
-	require.Equal(t, []string{"acknowledged", "withdrawn"}, stepNames(f.steps))
-	require.Equal(t, "0002-acknowledged", f.steps[0].Key)
-	require.Equal(t, "0003-withdrawn", f.steps[1].Key)
-	require.Equal(t, "customer", f.steps[1].Actor)
+	require.Equal(t, complaint.OutcomeWithdrawn, final.Outcome)
+	require.Nil(t, final.Survey)
+	last := f.steps[len(f.steps)-1]
+	require.Equal(t, "withdrawn", last.Name)
+	require.NotNil(t, last.Closed)
+	require.Less(t, f.env.Now().Sub(receivedAt), time.Hour, "a withdrawn case ends at once")
+}
+
+func TestReopenBeforeTheSurveyCancelsItAndInvestigatesAgain(t *testing.T) {
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault found"})
+	f.taskAfter(5*day, accept, complaint.TaskReopen, complaint.Reason{Reason: "The noise is back"})
+	reopened := f.snapshot()
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("0"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Drum replaced"})
+	f.taskAfter(15*day, accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 4})
+
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, 2, reopened.Round)
+	require.Equal(t, complaint.StatusInvestigating, reopened.Status)
+	require.Equal(t, complaint.DeptPending, reopened.Investigation[0].State)
+	require.Empty(t, reopened.Outcome)
+	require.Equal(t, 2, final.Round)
+	require.Equal(t, complaint.StatusCompleted, final.Status)
+	require.Equal(t, 2, final.Survey.Round)
+	// Only the second closing was surveyed: the first was reopened before its survey.
+	require.Equal(t, 1, countOf(f.messages, activities.MsgSurveyInvitation))
+	for _, s := range f.steps {
+		if s.Name == "reopened" {
+			require.True(t, s.Reopened)
+			require.Equal(t, 2, s.Round)
+		}
+	}
+}
+
+func TestReopenAfterTheSurveyAndNotAfterTheWindow(t *testing.T) {
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	f.taskAfter(15*day, accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 2, Comment: "Meh"})
+	f.taskAfter(5*day, accept, complaint.TaskReopen, complaint.Reason{Reason: "Still broken"})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "Still no fault"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, 2, final.Round)
+	require.Equal(t, 2, countOf(f.messages, activities.MsgSurveyInvitation))
+	require.Equal(t, 1, countOf(f.messages, activities.MsgSurveyReminder), "only the second survey went unanswered")
+	require.True(t, final.Survey.Expired)
+
+	// Reopening a case whose window has passed: the case has ended and takes no task.
+	g := setup(t)
+	g.investigate(complaint.DeptAfterSales)
+	g.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	late := g.taskAfter(31*day, reject, complaint.TaskReopen, complaint.Reason{Reason: "Too late"})
+	g.results = g.results[:len(g.results)-1] // the update never reaches an ended case
+	g.run(newCase(complaint.DeptAfterSales))
+	require.False(t, late.accepted)
+}
+
+func TestSurveyIsRemindedThenExpires(t *testing.T) {
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	f.after(14*day+time.Hour, func() {})
+	sent := f.snapshot()
+	f.after(3*day, func() {})
+	reminded := f.snapshot()
+	f.taskAfter(5*day, reject, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 3}) // expired
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusSurveyPending, sent.Status)
+	require.NotNil(t, reminded.Survey.RemindedAt)
+	require.True(t, final.Survey.Expired)
+	require.Zero(t, final.Survey.Score)
+	require.Equal(t, complaint.StatusCompleted, final.Status)
+	require.Equal(t, []string{"survey_sent", "survey_reminded", "survey_expired"}, f.stepNames()[len(f.steps)-3:])
+}
+
+func TestInvalidTasksAreRejectedAndChangeNothing(t *testing.T) {
+	f := setup(t)
+	before := f.snapshot()
+	for _, tc := range []struct {
+		name    string
+		payload any
+	}{
+		{complaint.TaskStartInvestigation, start(complaint.DeptLegal)},                                         // wrong department
+		{complaint.TaskSubmitFindings, findings(complaint.DeptAfterSales)},                                     // before the start
+		{complaint.TaskProposeResolution, proposal("200")},                                                     // before findings
+		{complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()}},                          // nothing proposed
+		{complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "x"}},                 // no findings
+		{complaint.TaskReopen, complaint.Reason{Reason: "x"}},                                                  // not closed
+		{complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 5}},                                     // no survey
+		{complaint.TaskAssign, complaint.Assign{Owner: "social.care.wu", Reason: "same owner"}},                // no change
+		{complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{"kitchen"}, Reason: "x"}},    // unknown
+		{complaint.TaskCustomerReplied, complaint.Reason{Reason: "not waiting"}},                               // not waiting
+		{complaint.TaskAddNote, json.RawMessage(`{"author":"a","text":"t","extra":true}`)},                     // unknown field
+		{complaint.TaskWithdraw, json.RawMessage(`{"reason":42}`)},                                             // wrong type
+		{complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 9}},                                     // out of range
+		{complaint.TaskClose, complaint.Close{Outcome: "vanished", Summary: "x"}},                              // bad enum
+		{complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "no rejection"}}, // nothing rejected
+	} {
+		f.task(reject, tc.name, tc.payload)
+	}
+	after := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, *before, *after)
+	require.Equal(t, []string{"acknowledged", "withdrawn"}, f.stepNames())
+}
+
+func TestTheWholeCaseBySignalsAloneIgnoringInvalidOnes(t *testing.T) {
+	f := setup(t)
+	f.signal(complaint.TaskStartInvestigation, start(complaint.DeptLegal)) // wrong department: ignored
+	f.signal(complaint.TaskAddNote, json.RawMessage(`{"author":"a","text":"t","bogus":1}`))
+	f.signal(complaint.TaskSubmitFindings, findings(complaint.DeptAfterSales)) // before the start: ignored
+	untouched := f.snapshot()
+	f.signal(complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Shift change"})
+	f.signal(complaint.TaskStartInvestigation, start(complaint.DeptAfterSales))
+	f.signal(complaint.TaskSubmitFindings, findings(complaint.DeptAfterSales))
+	f.signal(complaint.TaskProposeResolution, proposal("100"))
+	f.signal(complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.signal(complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: no()}) // already answered: ignored
+	f.signal(complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Repaired"})
+	f.after(15*day, func() { f.env.SignalWorkflow(complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 5}) })
+
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusAcknowledged, untouched.Status)
+	require.Len(t, untouched.History, 2)
+	require.Equal(t, "agent.li", final.Owner)
+	require.Equal(t, complaint.StatusCompleted, final.Status)
+	require.True(t, *final.Resolutions[0].Accepted)
+	require.Equal(t, []string{"acknowledged", "assigned", "investigation_started", "findings_submitted",
+		"resolution_proposed", "resolution_accepted", "resolution_executed", "closed", "survey_sent", "survey_answered"},
+		f.stepNames())
+	for _, s := range f.steps {
+		if s.Name == "assigned" {
+			require.Equal(t, "agent.li", s.Owner)
+			require.Equal(t, "social.care.wu", s.Actor)
+		}
+	}
+}
+
+func TestWaitingOnTheCustomerIsRecordedAndResumed(t *testing.T) {
+	f := setup(t)
+	f.task(accept, complaint.TaskWaitingOnCustomer, complaint.Reason{Reason: "Asked for photos of the device"})
+	f.task(reject, complaint.TaskWaitingOnCustomer, complaint.Reason{Reason: "twice"})
+	waiting := f.snapshot()
+	f.task(accept, complaint.TaskCustomerReplied, complaint.Reason{Reason: "Photos received"})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, "Asked for photos of the device", waiting.WaitingOnCustomer)
+	require.Empty(t, final.WaitingOnCustomer)
 }
 
 func TestSearchAttributesFollowTheCase(t *testing.T) {
@@ -120,82 +511,29 @@ func TestSearchAttributesFollowTheCase(t *testing.T) {
 	f.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
 	}).Return(nil)
-	f.env.RegisterDelayedCallback(func() {
-		f.update(complaint.TaskWithdraw, complaint.Withdraw{Reason: "no longer needed"})
-	}, time.Minute)
-	f.env.ExecuteWorkflow(ComplaintWorkflow, newCase())
-	require.NoError(t, f.env.GetWorkflowError())
+	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Shift change"})
+	f.task(accept, complaint.TaskRoute, complaint.Route{
+		Departments: []complaint.Department{complaint.DeptAfterSales, complaint.DeptLegal}, Reason: "Customer mentions a lawyer"})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
 	require.NotEmpty(t, upserts)
 	first, _ := upserts[0].GetKeyword(saStatus)
 	require.Equal(t, "received", first)
-	acked, _ := upserts[1].GetKeyword(saStatus)
-	require.Equal(t, "acknowledged", acked)
-	sa := upserts[len(upserts)-1]
-	status, _ := sa.GetKeyword(saStatus)
+	last := upserts[len(upserts)-1]
+	status, _ := last.GetKeyword(saStatus)
 	require.Equal(t, "withdrawn", status)
-	depts, _ := sa.GetKeywordList(saDepartments)
-	require.Equal(t, []string{"product", "technical"}, depts)
-	owner, _ := sa.GetKeyword(saOwner)
-	require.Equal(t, "social.care.wu", owner)
+	owner, _ := last.GetKeyword(saOwner)
+	require.Equal(t, "agent.li", owner)
+	depts, _ := last.GetKeywordList(saDepartments)
+	require.Equal(t, []string{"after_sales", "legal"}, depts)
 }
 
-func TestInvalidUpdatesAreRejectedAndChangeNothing(t *testing.T) {
-	f := setup(t)
-	var before, after complaint.CaseView
-	results := map[string]*updateResult{}
-	f.env.RegisterDelayedCallback(func() {
-		before = f.query(t)
-		results["unknown field"] = f.update(complaint.TaskAddNote, json.RawMessage(`{"author":"a","text":"t","extra":true}`))
-		results["missing text"] = f.update(complaint.TaskAddNote, map[string]string{"author": "a"})
-		results["wrong type"] = f.update(complaint.TaskWithdraw, json.RawMessage(`{"reason":42}`))
-		after = f.query(t)
-	}, time.Minute)
-	f.env.RegisterDelayedCallback(func() {
-		f.update(complaint.TaskWithdraw, complaint.Withdraw{Reason: "done"})
-	}, 2*time.Minute)
-	f.env.RegisterDelayedCallback(func() {
-		results["after withdrawal"] = f.update(complaint.TaskWithdraw, complaint.Withdraw{Reason: "again"})
-	}, 2*time.Minute+time.Second)
-	f.env.ExecuteWorkflow(ComplaintWorkflow, newCase())
-	require.NoError(t, f.env.GetWorkflowError())
-	for name, r := range results {
-		if name == "after withdrawal" && r.rejected == nil && !r.accepted {
-			continue // the workflow had already completed: the update never reached it
+func countOf[T comparable](s []T, v T) int {
+	n := 0
+	for _, x := range s {
+		if x == v {
+			n++
 		}
-		require.Error(t, r.rejected, name)
-		require.False(t, r.accepted, name)
 	}
-	require.Equal(t, before, after)
-	require.Equal(t, []string{"acknowledged", "withdrawn"}, stepNames(f.steps))
-}
-
-func TestInvalidSignalIsIgnoredAndValidSignalApplies(t *testing.T) {
-	f := setup(t)
-	var afterBad complaint.CaseView
-	f.env.RegisterDelayedCallback(func() {
-		f.env.SignalWorkflow(complaint.TaskAddNote, json.RawMessage(`{"author":"a","text":"t","bogus":1}`))
-		f.env.SignalWorkflow(complaint.TaskWithdraw, map[string]any{"reason": ""})
-	}, time.Minute)
-	f.env.RegisterDelayedCallback(func() {
-		afterBad = f.query(t)
-		f.env.SignalWorkflow(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "Called the customer"})
-		f.env.SignalWorkflow(complaint.TaskWithdraw, complaint.Withdraw{Reason: "resolved by phone", Actor: "agent.li"})
-	}, 2*time.Minute)
-	f.env.ExecuteWorkflow(ComplaintWorkflow, newCase())
-	require.NoError(t, f.env.GetWorkflowError())
-	require.Equal(t, complaint.StatusAcknowledged, afterBad.Status)
-	require.Len(t, afterBad.History, 2)
-	var final complaint.CaseView
-	require.NoError(t, f.env.GetWorkflowResult(&final))
-	require.Equal(t, complaint.StatusWithdrawn, final.Status)
-	require.Equal(t, []string{"acknowledged", "note", "withdrawn"}, stepNames(f.steps))
-	require.Equal(t, "agent.li", f.steps[2].Actor)
-}
-
-func stepNames(steps []store.Step) []string {
-	out := make([]string, len(steps))
-	for i, s := range steps {
-		out[i] = s.Name
-	}
-	return out
+	return n
 }

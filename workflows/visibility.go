@@ -90,24 +90,85 @@ func StaticDetails(c complaint.NewCase) string {
 // currentDetails is the markdown the UI shows as the case's current details.
 func currentDetails(v complaint.CaseView) string {
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("**Status:** %s · **Owner:** %s · **Priority:** %s\n\n", v.Status, v.Owner, v.Priority))
-	b.WriteString(fmt.Sprintf("**Departments:** %s\n\n", strings.Join(complaint.Names(v.Departments), ", ")))
-	b.WriteString("| Deadline | Due (UTC) | State |\n|---|---|---|\n")
+	b.WriteString(fmt.Sprintf("**Status:** %s · **Owner:** %s · **Priority:** %s", v.Status, v.Owner, v.Priority))
+	if v.Round > 1 {
+		b.WriteString(fmt.Sprintf(" · **Round:** %d", v.Round))
+	}
+	b.WriteString("\n\n")
+	if v.NextTask != "" {
+		b.WriteString(fmt.Sprintf("**Next:** %s\n\n", v.NextTask))
+	}
+	if v.WaitingOnCustomer != "" {
+		b.WriteString(fmt.Sprintf("**Waiting on the customer:** %s\n\n", v.WaitingOnCustomer))
+	}
+	b.WriteString("| Department | Progress | Investigator |\n|---|---|---|\n")
+	for _, p := range v.Investigation {
+		b.WriteString(fmt.Sprintf("| %s | %s | %s |\n", p.Department, p.State, p.Investigator))
+	}
+	if r := lastOf(v.Resolutions); r != nil {
+		answer := "awaiting the customer"
+		if r.Accepted != nil {
+			answer = map[bool]string{true: "accepted", false: "rejected"}[*r.Accepted]
+		}
+		b.WriteString(fmt.Sprintf("\n**Resolution %d:** %s — %s\n", r.Attempt, compensationText(r.Compensation), answer))
+	}
+	if n := len(v.Dispute); n > 0 {
+		b.WriteString(fmt.Sprintf("\n**Dispute:** %s\n", v.Dispute[n-1].Stage))
+	}
+	if v.Outcome != "" {
+		b.WriteString(fmt.Sprintf("\n**Outcome:** %s\n", v.Outcome))
+	}
+	if sv := v.Survey; sv != nil && sv.Score > 0 {
+		b.WriteString(fmt.Sprintf("\n**Satisfaction:** %d/5\n", sv.Score))
+	}
+	b.WriteString("\n| Deadline | Due (UTC) | State |\n|---|---|---|\n")
 	for _, d := range v.Deadlines {
 		b.WriteString(fmt.Sprintf("| %s | %s | %s |\n", d.Name, d.DueAt.UTC().Format("2006-01-02 15:04"), d.State))
-	}
-	if next := nextTask(v); next != "" {
-		b.WriteString(fmt.Sprintf("\n**Next:** %s\n", next))
 	}
 	return b.String()
 }
 
-func nextTask(v complaint.CaseView) string {
+func lastOf(rs []complaint.Resolution) *complaint.Resolution {
+	if len(rs) == 0 {
+		return nil
+	}
+	return &rs[len(rs)-1]
+}
+
+// nextTask names the human task the case waits for, and who does it.
+func nextTask(w *caseWorkflow) string {
+	v := w.View
 	switch v.Status {
 	case complaint.StatusReceived:
 		return "acknowledge the customer (automatic)"
-	case complaint.StatusAcknowledged:
-		return fmt.Sprintf("`%s` by %s", complaint.TaskStartInvestigation, strings.Join(complaint.Names(v.Departments), ", "))
+	case complaint.StatusAcknowledged, complaint.StatusInvestigating:
+		var todo []string
+		for _, p := range v.Investigation {
+			switch p.State {
+			case complaint.DeptPending:
+				todo = append(todo, fmt.Sprintf("`%s` by %s", complaint.TaskStartInvestigation, p.Department))
+			case complaint.DeptInvestigating:
+				todo = append(todo, fmt.Sprintf("`%s` by %s", complaint.TaskSubmitFindings, p.Department))
+			}
+		}
+		if len(todo) > 0 {
+			return strings.Join(todo, ", ")
+		}
+		return fmt.Sprintf("`%s` or `%s` by %s", complaint.TaskProposeResolution, complaint.TaskClose, v.Owner)
+	case complaint.StatusResolutionProposed:
+		return fmt.Sprintf("`%s` from the customer", complaint.TaskCustomerResponse)
+	case complaint.StatusInDispute:
+		return fmt.Sprintf("`%s`, `%s` or `%s` by %s", complaint.TaskProposeResolution, complaint.TaskEscalateDispute,
+			complaint.TaskClose, v.Owner)
+	case complaint.StatusResolving:
+		if w.acceptedNotExecuted() != nil {
+			return "carry out the accepted resolution (automatic)"
+		}
+		return fmt.Sprintf("`%s` by %s", complaint.TaskClose, v.Owner)
+	case complaint.StatusClosed:
+		return "satisfaction survey two weeks after closing (automatic)"
+	case complaint.StatusSurveyPending:
+		return fmt.Sprintf("`%s` from the customer", complaint.TaskSurveyResponse)
 	}
 	return ""
 }

@@ -31,6 +31,7 @@ type config struct {
 	TaskQueue         string `env:"TASK_QUEUE" envDefault:"complaints"`
 	DatabaseURL       string `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
 	ReferenceTimeZone string `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
+	Cases             starter.CaseConfig
 }
 
 const usage = `usage:
@@ -93,12 +94,18 @@ func submit(ctx context.Context, cfg config, path string) error {
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
 	}
+	routing, policy, err := cfg.Cases.Build()
+	if err != nil {
+		return err
+	}
 	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	s := starter.New(c, cfg.TemporalNamespace, cfg.TaskQueue, loc, complaint.DefaultRouting)
+	s := starter.New(c, starter.Options{
+		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Routing: routing, Policy: policy,
+	})
 	var failed int
 	for i, in := range intakes {
 		res, err := s.Submit(ctx, starter.Submission{Intake: in})

@@ -1,0 +1,149 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// DepartmentWorkflowName is the registered name of the department child.
+const DepartmentWorkflowName = "DepartmentInvestigationWorkflow"
+
+// QueryDepartment returns a department investigation's progress.
+const QueryDepartment = "department"
+
+// DepartmentAssignment is what a department is asked to investigate.
+type DepartmentAssignment struct {
+	Reference  string               `json:"reference"`
+	Department complaint.Department `json:"department"`
+	Round      int                  `json:"round"`
+	Subject    string               `json:"subject"`
+	Category   complaint.Category   `json:"category"`
+	Priority   complaint.Priority   `json:"priority"`
+}
+
+// DepartmentInvestigationWorkflow is one department's part of a case: it
+// waits for the department to start, then for its findings, which it
+// returns to the case. The case forwards the department's tasks here as
+// signals, after validating them against the whole case.
+func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
+	p := complaint.DepartmentProgress{Department: in.Department, State: complaint.DeptPending}
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDepartment,
+		func() (complaint.DepartmentProgress, error) { return p, nil },
+		workflow.QueryHandlerOptions{Description: "This department's progress on the case."},
+	); err != nil {
+		return p, err
+	}
+	logger := workflow.GetLogger(ctx)
+	show := func() {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** on %s (round %d): %s\n\nNext: %s",
+			in.Department, in.Reference, in.Round, p.State, departmentNextTask(p)))
+	}
+	show()
+
+	starts := workflow.GetSignalChannel(ctx, complaint.TaskStartInvestigation)
+	findings := workflow.GetSignalChannel(ctx, complaint.TaskSubmitFindings)
+	for p.State != complaint.DeptReported {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(starts, func(ch workflow.ReceiveChannel, _ bool) {
+			var raw json.RawMessage
+			ch.Receive(ctx, &raw)
+			t, err := complaint.DecodeTask[complaint.StartInvestigation](raw) //workflowcheck:ignore
+			switch {
+			case err != nil:
+				logger.Warn("Ignored an invalid signal", "signal", complaint.TaskStartInvestigation, "error", err)
+			case t.Department != in.Department || p.State != complaint.DeptPending:
+				logger.Warn("Ignored a start for another department or a second start", "department", t.Department)
+			default:
+				now := workflow.Now(ctx)
+				p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
+			}
+		})
+		sel.AddReceive(findings, func(ch workflow.ReceiveChannel, _ bool) {
+			var raw json.RawMessage
+			ch.Receive(ctx, &raw)
+			t, err := complaint.DecodeTask[complaint.SubmitFindings](raw) //workflowcheck:ignore
+			switch {
+			case err != nil:
+				logger.Warn("Ignored an invalid signal", "signal", complaint.TaskSubmitFindings, "error", err)
+			case t.Department != in.Department || p.State != complaint.DeptInvestigating:
+				logger.Warn("Ignored findings for another department or before the start", "department", t.Department)
+			default:
+				now := workflow.Now(ctx)
+				p.State, p.ReportedAt = complaint.DeptReported, &now
+				p.Findings, p.RootCause, p.Evidence = t.Findings, t.RootCause, t.Evidence
+			}
+		})
+		sel.Select(ctx)
+		show()
+	}
+	return p, nil
+}
+
+func departmentNextTask(p complaint.DepartmentProgress) string {
+	switch p.State {
+	case complaint.DeptPending:
+		return "`startInvestigation`"
+	case complaint.DeptInvestigating:
+		return "`submitFindings`"
+	}
+	return "nothing: reported"
+}
+
+// startDepartment starts a department's child workflow unless one runs, and
+// takes its findings into the case when it returns.
+func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Department) {
+	if w.children[d] != nil {
+		return
+	}
+	cctx, cancel := workflow.WithCancel(ctx)
+	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            complaint.DepartmentWorkflowID(w.View.Reference, d),
+		StaticSummary:         fmt.Sprintf("%s investigates %s (round %d)", d, w.View.Reference, w.View.Round),
+		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_TERMINATE,
+		WaitForCancellation:   true,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	})
+	in := DepartmentAssignment{Reference: w.View.Reference, Department: d, Round: w.View.Round,
+		Subject: w.View.Subject, Category: w.View.Category, Priority: w.View.Priority}
+	c := &child{future: workflow.ExecuteChildWorkflow(cctx, DepartmentWorkflowName, in), cancel: cancel}
+	w.children[d] = c
+	round := w.View.Round
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var report complaint.DepartmentProgress
+		err := c.future.Get(ctx, &report)
+		if w.children[d] == c {
+			delete(w.children, d)
+		}
+		switch {
+		case err != nil && !temporal.IsCanceledError(err):
+			workflow.GetLogger(ctx).Error("Department investigation failed", "department", d, "error", err)
+		case err == nil && round == w.View.Round:
+			if p := w.progress(d); p != nil {
+				*p = report
+			}
+		}
+	})
+}
+
+// stopDepartment cancels a department's running investigation.
+func (w *caseWorkflow) stopDepartment(d complaint.Department) {
+	if c := w.children[d]; c != nil {
+		c.cancel()
+		delete(w.children, d)
+	}
+}
+
+// forward hands a validated department task to that department's child.
+func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
+	c := w.children[d]
+	if c == nil {
+		return temporal.NewApplicationError(fmt.Sprintf("%s has no investigation running", d), "CaseConflict")
+	}
+	return c.future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)
+}

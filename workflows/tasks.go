@@ -1,0 +1,518 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/activities"
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// Error types the starter maps onto HTTP statuses: a payload that breaks
+// the task's rules (422), a task the case cannot take in its state (409).
+const (
+	ErrTypeInvalidTask  = "InvalidTask"
+	ErrTypeCaseConflict = "CaseConflict"
+)
+
+func invalid(err error) error {
+	return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeInvalidTask, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+func conflict(format string, args ...any) error {
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), ErrTypeCaseConflict,
+		temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+// registerTasks puts every human task of INTERFACE.md on the case.
+func (w *caseWorkflow) registerTasks(ctx workflow.Context) error {
+	return firstError(
+		handleTask(ctx, w, complaint.TaskAssign, "Hand the case to another owner.", w.canAssign, w.assign),
+		handleTask(ctx, w, complaint.TaskRoute, "Set the departments that investigate.", w.canRoute, w.route),
+		handleTask(ctx, w, complaint.TaskStartInvestigation, "A department starts investigating.", w.canStartInvestigation, w.startInvestigation),
+		handleTask(ctx, w, complaint.TaskSubmitFindings, "A department reports its findings.", w.canSubmitFindings, w.submitFindings),
+		handleTask(ctx, w, complaint.TaskProposeResolution, "Propose a resolution to the customer.", w.canPropose, w.propose),
+		handleTask(ctx, w, complaint.TaskCustomerResponse, "The customer accepts or rejects the proposal.", w.canRespond, w.respond),
+		handleTask(ctx, w, complaint.TaskWaitingOnCustomer, "The case waits for the customer.", w.canWait, w.waitOnCustomer),
+		handleTask(ctx, w, complaint.TaskCustomerReplied, "The customer answered; work resumes.", w.canResume, w.customerReplied),
+		handleTask(ctx, w, complaint.TaskEscalateDispute, "Take the case up the dispute path.", w.canEscalate, w.escalate),
+		handleTask(ctx, w, complaint.TaskClose, "Close the case with an outcome.", w.canClose, w.close),
+		handleTask(ctx, w, complaint.TaskReopen, "Reopen a closed case.", w.canReopen, w.reopen),
+		handleTask(ctx, w, complaint.TaskWithdraw, "The customer withdraws the complaint.", w.canWithdraw, w.withdraw),
+		handleTask(ctx, w, complaint.TaskSurveyResponse, "The customer answers the satisfaction survey.", w.canAnswerSurvey, w.answerSurvey),
+		handleTask(ctx, w, complaint.TaskAddNote, "Put a note on the case.", w.canAddNote, w.addNote),
+	)
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// open is true while the case is being handled: from receipt to closing.
+func (w *caseWorkflow) open() bool {
+	switch w.View.Status {
+	case complaint.StatusClosed, complaint.StatusSurveyPending, complaint.StatusCompleted, complaint.StatusWithdrawn:
+		return false
+	}
+	return true
+}
+
+func (w *caseWorkflow) notOpen() error {
+	return conflict("the case is %s", w.View.Status)
+}
+
+// --- assign
+
+func (w *caseWorkflow) canAssign(t complaint.Assign) error {
+	switch {
+	case w.ended() || w.View.Status == complaint.StatusCompleted:
+		return w.notOpen()
+	case t.Owner == w.View.Owner:
+		return conflict("%s already owns the case", t.Owner)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
+	from := w.View.Owner
+	w.View.Owner = t.Owner
+	return w.record(ctx, step{name: "assigned", actor: complaint.ActorOr(t.Actor, from), owner: true,
+		summary: fmt.Sprintf("Transferred from %s to %s: %s", from, t.Owner, t.Reason)})
+}
+
+// --- route
+
+func (w *caseWorkflow) canRoute(t complaint.Route) error {
+	for _, d := range t.Departments {
+		if !slices.Contains(w.Policy.Departments, d) {
+			return invalid(fmt.Errorf("departments: %s is not a department (known: %s)", d,
+				strings.Join(complaint.Names(w.Policy.Departments), ", ")))
+		}
+	}
+	switch {
+	case w.View.Status != complaint.StatusAcknowledged && w.View.Status != complaint.StatusInvestigating &&
+		w.View.Status != complaint.StatusReceived:
+		return conflict("departments can change only before a resolution is proposed; the case is %s", w.View.Status)
+	case slices.Equal(t.Departments, w.View.Departments):
+		return conflict("the case is already routed to %s", strings.Join(complaint.Names(t.Departments), ", "))
+	}
+	for _, d := range w.View.Departments {
+		if p := w.progress(d); !slices.Contains(t.Departments, d) && p != nil && p.State == complaint.DeptReported {
+			return conflict("%s has already reported and stays on the case", d)
+		}
+	}
+	return nil
+}
+
+func (w *caseWorkflow) route(ctx workflow.Context, t complaint.Route) error {
+	var progress []complaint.DepartmentProgress
+	for _, d := range t.Departments {
+		if p := w.progress(d); p != nil {
+			progress = append(progress, *p)
+		} else {
+			progress = append(progress, complaint.DepartmentProgress{Department: d, State: complaint.DeptPending})
+		}
+	}
+	for _, d := range w.View.Departments {
+		if !slices.Contains(t.Departments, d) {
+			w.stopDepartment(d)
+		}
+	}
+	from := strings.Join(complaint.Names(w.View.Departments), ", ")
+	w.View.Departments = slices.Clone(t.Departments)
+	w.View.Investigation = progress
+	if w.Phase == phaseInvestigation || w.Phase == phaseResolution {
+		for _, p := range progress {
+			if p.State != complaint.DeptReported {
+				w.startDepartment(ctx, p.Department)
+			}
+		}
+	}
+	if w.Phase == phaseResolution && !w.allReported() {
+		w.Phase = phaseInvestigation // shown as such; the guards hold proposals until all report
+	}
+	return w.record(ctx, step{name: "routed", actor: complaint.ActorOr(t.Actor, w.View.Owner), departments: true,
+		summary: fmt.Sprintf("Routed from %s to %s: %s", from, strings.Join(complaint.Names(t.Departments), ", "), t.Reason)})
+}
+
+// --- startInvestigation / submitFindings
+
+func (w *caseWorkflow) departmentOf(d complaint.Department) (*complaint.DepartmentProgress, error) {
+	p := w.progress(d)
+	if p == nil {
+		return nil, invalid(fmt.Errorf("department: %s is not investigating this case (departments: %s)", d,
+			strings.Join(complaint.Names(w.View.Departments), ", ")))
+	}
+	if !w.open() || w.View.Status == complaint.StatusResolutionProposed || w.View.Status == complaint.StatusResolving ||
+		w.View.Status == complaint.StatusInDispute {
+		return nil, conflict("the investigation is over; the case is %s", w.View.Status)
+	}
+	return p, nil
+}
+
+func (w *caseWorkflow) canStartInvestigation(t complaint.StartInvestigation) error {
+	p, err := w.departmentOf(t.Department)
+	if err != nil {
+		return err
+	}
+	if p.State != complaint.DeptPending {
+		return conflict("%s is already %s", t.Department, p.State)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.StartInvestigation) error {
+	first := w.View.Status != complaint.StatusInvestigating
+	now := workflow.Now(ctx)
+	p := w.progress(t.Department)
+	p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
+	w.View.Status = complaint.StatusInvestigating
+	w.meetDeadline("startInvestigation", now)
+	if err := w.forward(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
+		return err
+	}
+	if first {
+		if err := w.notify(ctx, activities.MsgInvestigationStarted, ""); err != nil {
+			return err
+		}
+	}
+	return w.record(ctx, step{name: "investigation_started", actor: t.Investigator,
+		summary: fmt.Sprintf("%s started investigating", t.Department)})
+}
+
+func (w *caseWorkflow) canSubmitFindings(t complaint.SubmitFindings) error {
+	p, err := w.departmentOf(t.Department)
+	if err != nil {
+		return err
+	}
+	switch p.State {
+	case complaint.DeptPending:
+		return conflict("%s must start investigating before it reports", t.Department)
+	case complaint.DeptReported:
+		return conflict("%s has already reported", t.Department)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) submitFindings(ctx workflow.Context, t complaint.SubmitFindings) error {
+	now := workflow.Now(ctx)
+	p := w.progress(t.Department)
+	actor := complaint.ActorOr(t.Actor, p.Investigator)
+	p.State, p.ReportedAt = complaint.DeptReported, &now
+	p.Findings, p.RootCause, p.Evidence = t.Findings, t.RootCause, t.Evidence
+	if err := w.forward(ctx, t.Department, complaint.TaskSubmitFindings, t); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "findings_submitted", actor: actor,
+		summary: fmt.Sprintf("%s reported. Root cause: %s", t.Department, t.RootCause)})
+}
+
+// --- proposeResolution / customerResponse
+
+func (w *caseWorkflow) canPropose(complaint.ProposeResolution) error {
+	switch {
+	case w.View.Status == complaint.StatusResolutionProposed:
+		return conflict("resolution %d awaits the customer's answer", w.lastResolution().Attempt)
+	case w.View.Status != complaint.StatusInvestigating && w.View.Status != complaint.StatusInDispute:
+		return conflict("a resolution can be proposed after the investigation; the case is %s", w.View.Status)
+	case !w.allReported():
+		return conflict("every department must report first (%s)", w.unreported())
+	}
+	return nil
+}
+
+func (w *caseWorkflow) unreported() string {
+	var out []string
+	for _, p := range w.View.Investigation {
+		if p.State != complaint.DeptReported {
+			out = append(out, fmt.Sprintf("%s is %s", p.Department, p.State))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResolution) error {
+	r := complaint.Resolution{
+		Attempt: len(w.View.Resolutions) + 1, Actions: t.Actions, Compensation: t.Compensation, Message: t.Message,
+		ProposedBy: complaint.ActorOr(t.Actor, w.View.Owner), ProposedAt: workflow.Now(ctx),
+	}
+	w.View.Resolutions = append(w.View.Resolutions, r)
+	w.View.Status = complaint.StatusResolutionProposed
+	if err := w.saveResolution(ctx, r); err != nil {
+		return err
+	}
+	if err := w.notify(ctx, activities.MsgResolutionProposal, t.Message); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "resolution_proposed", actor: r.ProposedBy,
+		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))})
+}
+
+func (w *caseWorkflow) canRespond(complaint.CustomerResponse) error {
+	if w.View.Status != complaint.StatusResolutionProposed {
+		return conflict("no resolution awaits an answer; the case is %s", w.View.Status)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerResponse) error {
+	now := workflow.Now(ctx)
+	r := w.lastResolution()
+	r.Accepted, r.Comment, r.AnsweredAt = t.Accepted, t.Comment, &now
+	name, summary := "resolution_accepted", fmt.Sprintf("The customer accepted resolution %d", r.Attempt)
+	switch {
+	case *t.Accepted:
+		w.View.Status = complaint.StatusResolving
+	case len(w.View.Dispute) > 0:
+		w.View.Status = complaint.StatusInDispute
+		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d: %s", r.Attempt, t.Comment)
+	default:
+		w.View.Status = complaint.StatusInvestigating
+		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d: %s", r.Attempt, t.Comment)
+	}
+	if err := w.saveResolution(ctx, *r); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary})
+}
+
+func (w *caseWorkflow) saveResolution(ctx workflow.Context, r complaint.Resolution) error {
+	var a *activities.Activities
+	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Save resolution %d", r.Attempt)),
+		a.SaveResolution, w.View.Reference, r).Get(ctx, nil)
+}
+
+// --- waitingOnCustomer / customerReplied
+
+func (w *caseWorkflow) canWait(complaint.Reason) error {
+	switch {
+	case !w.open():
+		return w.notOpen()
+	case w.View.WaitingOnCustomer != "":
+		return conflict("the case already waits for the customer: %s", w.View.WaitingOnCustomer)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) waitOnCustomer(ctx workflow.Context, t complaint.Reason) error {
+	w.View.WaitingOnCustomer = t.Reason
+	return w.record(ctx, step{name: "waiting_on_customer", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
+}
+
+func (w *caseWorkflow) canResume(complaint.Reason) error {
+	if w.View.WaitingOnCustomer == "" {
+		return conflict("the case does not wait for the customer")
+	}
+	return nil
+}
+
+func (w *caseWorkflow) customerReplied(ctx workflow.Context, t complaint.Reason) error {
+	w.View.WaitingOnCustomer = ""
+	return w.record(ctx, step{name: "customer_replied", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
+}
+
+// --- escalateDispute
+
+func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
+	rejected := slices.ContainsFunc(w.View.Resolutions, func(r complaint.Resolution) bool {
+		return r.Accepted != nil && !*r.Accepted
+	})
+	switch {
+	case w.View.Status != complaint.StatusInvestigating && w.View.Status != complaint.StatusInDispute &&
+		w.View.Status != complaint.StatusResolutionProposed:
+		return conflict("a dispute follows a rejected resolution; the case is %s", w.View.Status)
+	case !rejected:
+		return conflict("a dispute follows a rejected resolution; none was rejected yet")
+	}
+	if n := len(w.View.Dispute); n > 0 {
+		cur := w.View.Dispute[n-1].Stage
+		if slices.Index(complaint.DisputeStages, t.Stage) <= slices.Index(complaint.DisputeStages, cur) {
+			return conflict("the dispute is at %s; it can only move on", cur)
+		}
+	}
+	return nil
+}
+
+func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDispute) error {
+	actor := complaint.ActorOr(t.Actor, w.View.Owner)
+	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: workflow.Now(ctx)})
+	if w.View.Status != complaint.StatusResolutionProposed {
+		w.View.Status = complaint.StatusInDispute
+	}
+	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: t.Note})
+}
+
+// --- close / reopen / withdraw
+
+func (w *caseWorkflow) canClose(t complaint.Close) error {
+	switch w.View.Status {
+	case complaint.StatusResolving:
+		if w.acceptedNotExecuted() != nil {
+			return conflict("the accepted resolution is still being carried out")
+		}
+	case complaint.StatusInvestigating, complaint.StatusInDispute:
+		if !w.allReported() {
+			return conflict("every department must report first (%s)", w.unreported())
+		}
+	default:
+		return conflict("the case cannot close while %s", w.View.Status)
+	}
+	if t.Outcome == complaint.OutcomeWithdrawn {
+		return invalid(fmt.Errorf("outcome: a withdrawal is the customer's `withdraw` task"))
+	}
+	return nil
+}
+
+func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
+	now := workflow.Now(ctx)
+	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
+	if err := w.notify(ctx, activities.MsgClosingSummary, t.Summary); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
+		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)})
+}
+
+func (w *caseWorkflow) canReopen(complaint.Reason) error {
+	switch w.View.Status {
+	case complaint.StatusClosed, complaint.StatusSurveyPending, complaint.StatusCompleted:
+	default:
+		return conflict("only a closed case can be reopened; the case is %s", w.View.Status)
+	}
+	if w.Phase != phaseFollowUp {
+		return conflict("the case is still being closed")
+	}
+	return nil
+}
+
+func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
+	if sv := w.View.Survey; sv != nil && sv.Round == w.View.Round && sv.AnsweredAt == nil && !sv.Expired {
+		sv.Cancelled = true
+		if err := w.saveSurvey(ctx); err != nil {
+			return err
+		}
+	}
+	w.View.Round++
+	w.View.Status = complaint.StatusInvestigating
+	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = "", "", nil
+	w.View.Investigation = pendingDepartments(w.View.Departments)
+	return w.record(ctx, step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
+		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)})
+}
+
+func (w *caseWorkflow) canWithdraw(complaint.Reason) error {
+	if !w.open() {
+		return w.notOpen()
+	}
+	return nil
+}
+
+func (w *caseWorkflow) withdraw(ctx workflow.Context, t complaint.Reason) error {
+	for _, d := range w.View.Departments {
+		w.stopDepartment(d)
+	}
+	now := workflow.Now(ctx)
+	w.View.Status, w.View.Outcome, w.View.ClosedAt, w.View.CloseSummary = complaint.StatusWithdrawn, complaint.OutcomeWithdrawn, &now, t.Reason
+	return w.record(ctx, step{name: "withdrawn", actor: complaint.ActorOr(t.Actor, "customer"), closed: true, summary: t.Reason})
+}
+
+// --- surveyResponse / addNote
+
+func (w *caseWorkflow) canAnswerSurvey(complaint.SurveyResponse) error {
+	if w.View.Status != complaint.StatusSurveyPending || w.View.Survey == nil || w.View.Survey.Expired {
+		return conflict("no survey awaits an answer; the case is %s", w.View.Status)
+	}
+	return nil
+}
+
+func (w *caseWorkflow) answerSurvey(ctx workflow.Context, t complaint.SurveyResponse) error {
+	now := workflow.Now(ctx)
+	sv := w.View.Survey
+	sv.Score, sv.Comment, sv.AnsweredAt = t.Score, t.Comment, &now
+	w.View.Status = complaint.StatusCompleted
+	if err := w.saveSurvey(ctx); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "survey_answered", actor: "customer",
+		summary: fmt.Sprintf("Satisfaction %d/5. %s", t.Score, t.Comment)})
+}
+
+func (w *caseWorkflow) canAddNote(complaint.AddNote) error { return nil }
+
+func (w *caseWorkflow) addNote(ctx workflow.Context, t complaint.AddNote) error {
+	return w.record(ctx, step{name: "note", actor: t.Author, summary: t.Text})
+}
+
+// handleTask registers a human task as an Update with a validator and as a
+// Signal with the same name and payload. Payloads are decoded strictly, and
+// the same checks guard both: a rejected update never reaches history, an
+// invalid signal is logged and ignored.
+func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, description string,
+	allowed func(T) error, apply func(workflow.Context, T) error,
+) error {
+	check := func(raw json.RawMessage) (T, error) {
+		// Decoding JSON into a struct is deterministic; the checker only sees reflection.
+		t, err := complaint.DecodeTask[T](raw) //workflowcheck:ignore
+		if err != nil {
+			return t, invalid(err)
+		}
+		return t, allowed(t)
+	}
+	// A task that arrives while the case is still being registered waits
+	// for the record it will write to.
+	applyRegistered := func(ctx workflow.Context, t T) error {
+		if err := workflow.Await(ctx, func() bool { return w.registered }); err != nil {
+			return err
+		}
+		return apply(ctx, t)
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, raw json.RawMessage) (complaint.CaseView, error) {
+			t, err := check(raw)
+			if err != nil { // the state moved on since the validator ran
+				return w.View, err
+			}
+			if err := applyRegistered(ctx, t); err != nil {
+				return w.View, err
+			}
+			return w.View, nil
+		},
+		workflow.UpdateHandlerOptions{
+			Description: description,
+			Validator: func(_ workflow.Context, raw json.RawMessage) error {
+				_, err := check(raw)
+				return err
+			},
+		})
+	if err != nil {
+		return err
+	}
+	signals := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: description})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var raw json.RawMessage
+			signals.Receive(ctx, &raw)
+			t, err := check(raw)
+			if err != nil {
+				workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
+				continue
+			}
+			w.signals++
+			if err := applyRegistered(ctx, t); err != nil {
+				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
+			}
+			w.signals--
+		}
+	})
+	return nil
+}
