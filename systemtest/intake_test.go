@@ -344,23 +344,38 @@ func TestWithdrawalThroughTheAPIEndsTheCase(t *testing.T) {
 	}
 }
 
-// unreachableAPI serves an API whose Temporal or database address is dead.
+// unreachableAPI serves an API whose Temporal or database address is dead:
+// "DEAD" in an address becomes a port nothing listens on.
 func unreachableAPI(t *testing.T, mutate func(*api.Config)) string {
 	t.Helper()
 	dead, err := devenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAPI(t, func(cfg *api.Config) {
+		cfg.RequestTimeout = 2 * time.Second
+		mutate(cfg)
+		cfg.TemporalAddress = strings.ReplaceAll(cfg.TemporalAddress, "DEAD", fmt.Sprint(dead))
+		cfg.DatabaseURL = strings.ReplaceAll(cfg.DatabaseURL, "DEAD", fmt.Sprint(dead))
+	}, waitLive)
+}
+
+const (
+	waitLive  = "/healthz"
+	waitReady = "/readyz"
+)
+
+// serveAPI runs an extra API process-in-process on this system until the
+// test ends, and waits for its health endpoint.
+func serveAPI(t *testing.T, mutate func(*api.Config), health string) string {
+	t.Helper()
 	port, err := devenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := sys.APIConfig()
 	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.RequestTimeout = 2 * time.Second
 	mutate(&cfg)
-	cfg.TemporalAddress = strings.ReplaceAll(cfg.TemporalAddress, "DEAD", fmt.Sprint(dead))
-	cfg.DatabaseURL = strings.ReplaceAll(cfg.DatabaseURL, "DEAD", fmt.Sprint(dead))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- api.Run(ctx, cfg, sys.Logger) }()
@@ -371,7 +386,7 @@ func unreachableAPI(t *testing.T, mutate func(*api.Config)) string {
 		}
 	})
 	base := "http://" + cfg.Addr
-	if err := waitHTTP(context.Background(), base+"/healthz"); err != nil {
+	if err := waitHTTP(context.Background(), base+health); err != nil {
 		t.Fatal(err)
 	}
 	return base

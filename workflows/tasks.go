@@ -356,10 +356,7 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDisput
 
 func (w *caseWorkflow) canClose(t complaint.Close) error {
 	switch w.View.Status {
-	case complaint.StatusResolving:
-		if w.acceptedNotExecuted() != nil {
-			return conflict("the accepted resolution is still being carried out")
-		}
+	case complaint.StatusResolving: // closing waits for the accepted resolution to be carried out
 	case complaint.StatusInvestigating, complaint.StatusInDispute:
 		if !w.allReported() {
 			return conflict("every department must report first (%s)", w.unreported())
@@ -374,6 +371,12 @@ func (w *caseWorkflow) canClose(t complaint.Close) error {
 }
 
 func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
+	if err := workflow.Await(ctx, func() bool { return w.acceptedNotExecuted() == nil }); err != nil {
+		return err
+	}
+	if err := w.canClose(t); err != nil { // another task may have closed it meanwhile
+		return err
+	}
 	now := workflow.Now(ctx)
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
 	if err := w.notify(ctx, activities.MsgClosingSummary, t.Summary); err != nil {

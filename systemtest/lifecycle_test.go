@@ -1,0 +1,248 @@
+package systemtest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+var recordHistories = flag.Bool("record-histories", false,
+	"write the histories of the lifecycle tests to workflows/testdata/histories for the replay test")
+
+// quickPolicy makes the two weeks to the survey and the thirty days of the
+// reopen window pass in seconds on the real server.
+func quickPolicy(c *api.Config) {
+	c.Cases.SurveyDelay = 2 * time.Second
+	c.Cases.SurveyReminder = 2 * time.Second
+	c.Cases.SurveyExpiry = 4 * time.Second
+	c.Cases.ReopenWindow = 8 * time.Second
+}
+
+// liveAPI serves a second API on this system with its own configuration.
+func liveAPI(t *testing.T, mutate func(*api.Config)) string {
+	t.Helper()
+	return serveAPI(t, mutate, waitReady)
+}
+
+// task runs a human task through the API and expects status want.
+func task(t *testing.T, base, ref, name string, payload any, want int) response {
+	t.Helper()
+	r := post(t, base, "/v1/complaints/"+ref+"/"+name, payload)
+	if r.status != want {
+		t.Fatalf("%s: status %d, want %d: %v", name, r.status, want, r.body)
+	}
+	return r
+}
+
+func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
+	t.Helper()
+	eventually(t, "status "+string(status), func() error {
+		g := get(t, base, "/v1/complaints/"+ref)
+		if g.body["status"] != string(status) {
+			return fmt.Errorf("status %v", g.body["status"])
+		}
+		return nil
+	})
+}
+
+func waitEnded(t *testing.T, ref string) complaint.CaseView {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var v complaint.CaseView
+	if err := sys.Client.GetWorkflow(ctx, complaint.WorkflowID(ref), "").Get(ctx, &v); err != nil {
+		t.Fatalf("case %s did not end: %v", ref, err)
+	}
+	return v
+}
+
+func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
+	base := liveAPI(t, quickPolicy)
+	body := demoCase(t, "demo-smartwatch-doa")
+	body["externalId"] = "systemtest-lifecycle-smartwatch"
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+
+	task(t, base, ref, "startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"}, 200)
+	task(t, base, ref, "startInvestigation", map[string]any{"department": "legal", "investigator": "x"}, 422)
+	task(t, base, ref, "submitFindings", map[string]any{"department": "technical", "findings": "f", "rootCause": "r", "evidence": []string{}}, 409)
+	task(t, base, ref, "startInvestigation", map[string]any{"department": "technical", "investigator": "tech.lead"}, 200)
+	task(t, base, ref, "submitFindings", map[string]any{"department": "product", "findings": "Dead battery cell, batch 7",
+		"rootCause": "Supplier QA gap", "evidence": []string{"QA-7781"}}, 200)
+	proposal := map[string]any{"actions": []string{"Replace the watch"},
+		"compensation": map[string]any{"kind": "voucher", "amount": "50", "currency": "CNY"}, "message": "Sorry"}
+	task(t, base, ref, "proposeResolution", proposal, 409) // technical has not reported
+	task(t, base, ref, "submitFindings", map[string]any{"department": "technical", "findings": "No firmware fault",
+		"rootCause": "Hardware", "evidence": []string{"diag-log-1"}}, 200)
+	task(t, base, ref, "proposeResolution", proposal, 200)
+	task(t, base, ref, "customerResponse", map[string]any{"accepted": false, "comment": "I waited two days"}, 200)
+	proposal["compensation"] = map[string]any{"kind": "voucher", "amount": "200", "currency": "CNY"}
+	task(t, base, ref, "proposeResolution", proposal, 200)
+	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 200)
+	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 409)
+	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced, 200 CNY voucher"}, 200)
+	waitStatus(t, base, ref, complaint.StatusSurveyPending)
+	task(t, base, ref, "surveyResponse", map[string]any{"score": 5, "comment": "Fast in the end"}, 200)
+	final := waitEnded(t, ref)
+	if final.Status != complaint.StatusCompleted || final.Outcome != complaint.OutcomeUpheld || final.Survey.Score != 5 {
+		t.Fatalf("final case: %s %s %+v", final.Status, final.Outcome, final.Survey)
+	}
+
+	ctx := context.Background()
+	row, err := sys.Store.Case(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != complaint.StatusCompleted || row.Outcome == nil || *row.Outcome != "upheld" || row.ClosedAt == nil {
+		t.Fatalf("archived record: %+v", row)
+	}
+	if n, err := sys.Store.ResolutionCount(ctx, ref); err != nil || n != 2 {
+		t.Fatalf("%d resolutions recorded (%v), want 2", n, err)
+	}
+	surveys, err := sys.Store.Surveys(ctx, ref)
+	if err != nil || len(surveys) != 1 || surveys[0].Score == nil || *surveys[0].Score != 5 {
+		t.Fatalf("surveys %+v, %v", surveys, err)
+	}
+	events, err := sys.Store.Events(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(final.History); len(events) != want {
+		t.Fatalf("%d audit events in the database, %d steps in the case", len(events), want)
+	}
+	record(t, "smartwatch-api", ref, "product", "technical")
+}
+
+func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
+	base := liveAPI(t, quickPolicy)
+	body := demoCase(t, "demo-washing-machine-noise")
+	body["externalId"] = "systemtest-lifecycle-washer"
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+
+	signal := func(name, input string) {
+		t.Helper()
+		cli, err := TemporalCLI()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(cli, "workflow", "signal", "--address", sys.Temporal.Address(), "--namespace", "default",
+			"--workflow-id", complaint.WorkflowID(ref), "--name", name, "--input", input)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("temporal workflow signal %s: %v\n%s", name, err, out)
+		}
+	}
+	step := func(name, input string, want complaint.Status) {
+		t.Helper()
+		signal(name, input)
+		waitStatus(t, base, ref, want)
+	}
+	signal("startInvestigation", `{"department":"logistics","investigator":"x"}`) // not on the case: ignored
+	signal("addNote", `{"author":"a","text":"t","unknown":true}`)                  // unknown field: ignored
+	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
+	signal("submitFindings", `{"department":"after_sales","findings":"Drum bearing worn","rootCause":"Bearing","evidence":["visit-1"]}`)
+	step("proposeResolution", `{"actions":["Replace the bearing"],"compensation":{"kind":"repair"},"message":"We repair it"}`,
+		complaint.StatusResolutionProposed)
+	step("customerResponse", `{"accepted":false,"comment":"I want a new machine"}`, complaint.StatusInvestigating)
+	step("escalateDispute", `{"stage":"negotiation","note":"Supervisor calls the customer"}`, complaint.StatusInDispute)
+	signal("escalateDispute", `{"stage":"negotiation","note":"again"}`) // not forward: ignored
+	step("escalateDispute", `{"stage":"mediation","note":"Neutral team with legal"}`, complaint.StatusInDispute)
+	step("proposeResolution", `{"actions":["Replace the machine"],"compensation":{"kind":"replacement"},"message":"New machine"}`,
+		complaint.StatusResolutionProposed)
+	step("customerResponse", `{"accepted":true}`, complaint.StatusResolving)
+	step("close", `{"outcome":"upheld","summary":"Machine replaced after mediation"}`, complaint.StatusClosed)
+	step("reopen", `{"reason":"The new machine leaks"}`, complaint.StatusInvestigating)
+	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
+	signal("submitFindings", `{"department":"after_sales","findings":"Hose loose","rootCause":"Installation","evidence":[]}`)
+	eventually(t, "findings of round 2", func() error {
+		g := get(t, base, "/v1/complaints/"+ref)
+		inv := g.body["investigation"].([]any)[0].(map[string]any)
+		if inv["state"] != "reported" {
+			return fmt.Errorf("after_sales is %v", inv["state"])
+		}
+		return nil
+	})
+	step("close", `{"outcome":"upheld","summary":"Hose fixed"}`, complaint.StatusClosed)
+	final := waitEnded(t, ref) // the survey expires unanswered, then the reopen window ends
+	if final.Round != 2 || final.Status != complaint.StatusCompleted || !final.Survey.Expired || len(final.Dispute) != 2 {
+		t.Fatalf("final case: round %d, %s, survey %+v, dispute %v", final.Round, final.Status, final.Survey, final.Dispute)
+	}
+	events, err := sys.Store.Events(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != len(final.History) {
+		t.Fatalf("%d audit events in the database, %d steps in the case", len(events), len(final.History))
+	}
+	record(t, "washer-signals-dispute-reopen", ref, "after_sales")
+}
+
+func TestWithdrawnMidInvestigation(t *testing.T) {
+	body := demoCase(t, "demo-laptop-flicker")
+	body["externalId"] = "systemtest-lifecycle-laptop"
+	r := post(t, sys.APIURL, "/v1/complaints", body)
+	ref := r.body["reference"].(string)
+	waitStatus(t, sys.APIURL, ref, complaint.StatusAcknowledged)
+	task(t, sys.APIURL, ref, "startInvestigation", map[string]any{"department": "product", "investigator": "p"}, 200)
+	task(t, sys.APIURL, ref, "withdraw", map[string]any{"reason": "Returned the laptop to the shop"}, 200)
+	final := waitEnded(t, ref)
+	if final.Status != complaint.StatusWithdrawn {
+		t.Fatalf("status %s", final.Status)
+	}
+	record(t, "laptop-withdrawn", ref)
+}
+
+// record writes the histories of a finished case and its department
+// children for the replay test, when asked to with -record-histories.
+func record(t *testing.T, name, ref string, depts ...string) {
+	t.Helper()
+	if !*recordHistories {
+		return
+	}
+	dir := filepath.Join(RepoRoot(), "workflows", "testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{name: complaint.WorkflowID(ref)}
+	for _, d := range depts {
+		ids[name+".dept-"+d] = complaint.DepartmentWorkflowID(ref, complaint.Department(d))
+	}
+	for file, id := range ids {
+		iter := sys.Client.GetWorkflowHistory(context.Background(), id, "", false, 0)
+		var h historypb.History
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Events = append(h.Events, ev)
+		}
+		data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file+".json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
