@@ -6,7 +6,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build test unit-test vet workflowcheck tools postgres clean
+.PHONY: dev dev-reset build test unit-test vet workflowcheck tools postgres ui-tools clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -35,7 +35,7 @@ vet:
 workflowcheck: $(BIN)/workflowcheck
 	$(BIN)/workflowcheck ./workflows/...
 
-tools: $(BIN)/temporal postgres
+tools: $(BIN)/temporal postgres ui-tools
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
@@ -48,6 +48,13 @@ postgres:
 	@test -x $(PG_BIN)/postgres || { \
 		echo "installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+
+# Headless Chromium (Debian's) and playwright-core for the browser checks of the Temporal UI.
+ui-tools:
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -d systemtest/ui/node_modules/playwright-core || npm ci --prefix systemtest/ui --no-audit --no-fund
 
 clean:
 	rm -rf $(BIN)

@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	s, err := Start(ctx, Options{})
+	s, err := Start(ctx, Options{WithUI: true})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "systemtest: cannot start the system:", err)

@@ -158,7 +158,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 		waitStatus(t, base, ref, want)
 	}
 	signal("startInvestigation", `{"department":"logistics","investigator":"x"}`) // not on the case: ignored
-	signal("addNote", `{"author":"a","text":"t","unknown":true}`)                  // unknown field: ignored
+	signal("addNote", `{"author":"a","text":"t","unknown":true}`)                 // unknown field: ignored
 	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
 	signal("submitFindings", `{"department":"after_sales","findings":"Drum bearing worn","rootCause":"Bearing","evidence":["visit-1"]}`)
 	step("proposeResolution", `{"actions":["Replace the bearing"],"compensation":{"kind":"repair"},"message":"We repair it"}`,

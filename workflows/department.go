@@ -139,11 +139,10 @@ func (w *caseWorkflow) stopDepartment(d complaint.Department) {
 	}
 }
 
-// forward hands a validated department task to that department's child.
+// forward hands a validated department task to that department's child,
+// starting the child first when the task comes before the investigation
+// phase has started it.
 func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
-	c := w.children[d]
-	if c == nil {
-		return temporal.NewApplicationError(fmt.Sprintf("%s has no investigation running", d), "CaseConflict")
-	}
-	return c.future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)
+	w.startDepartment(ctx, d)
+	return w.children[d].future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)
 }

@@ -175,12 +175,17 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	first := w.View.Status != complaint.StatusInvestigating
 	now := workflow.Now(ctx)
 	p := w.progress(t.Department)
+	before, status := *p, w.View.Status
 	p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
 	w.View.Status = complaint.StatusInvestigating
-	w.meetDeadline("startInvestigation", now)
 	if err := w.forward(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
+		if p := w.progress(t.Department); p != nil { // route may have removed it meanwhile
+			*p = before
+		}
+		w.View.Status = status
 		return err
 	}
+	w.meetDeadline("startInvestigation", now)
 	if first {
 		if err := w.notify(ctx, activities.MsgInvestigationStarted, ""); err != nil {
 			return err
@@ -208,9 +213,13 @@ func (w *caseWorkflow) submitFindings(ctx workflow.Context, t complaint.SubmitFi
 	now := workflow.Now(ctx)
 	p := w.progress(t.Department)
 	actor := complaint.ActorOr(t.Actor, p.Investigator)
+	before := *p
 	p.State, p.ReportedAt = complaint.DeptReported, &now
 	p.Findings, p.RootCause, p.Evidence = t.Findings, t.RootCause, t.Evidence
 	if err := w.forward(ctx, t.Department, complaint.TaskSubmitFindings, t); err != nil {
+		if p := w.progress(t.Department); p != nil {
+			*p = before
+		}
 		return err
 	}
 	return w.record(ctx, step{name: "findings_submitted", actor: actor,

@@ -116,7 +116,7 @@ func currentDetails(v complaint.CaseView) string {
 		b.WriteString(fmt.Sprintf("\n**Dispute:** %s\n", v.Dispute[n-1].Stage))
 	}
 	if v.Outcome != "" {
-		b.WriteString(fmt.Sprintf("\n**Outcome:** %s\n", v.Outcome))
+		b.WriteString(fmt.Sprintf("\n**Outcome:** %s — %s\n", v.Outcome, v.CloseSummary))
 	}
 	if sv := v.Survey; sv != nil && sv.Score > 0 {
 		b.WriteString(fmt.Sprintf("\n**Satisfaction:** %d/5\n", sv.Score))

@@ -1,0 +1,61 @@
+// Opens pages of the Temporal Web UI in headless Chromium and reports, as
+// JSON on stdout, which of the expected texts each page shows. Driven by
+// systemtest/ui_test.go; the Go test decides what passes.
+//
+// Input (JSON in the CHECKS environment variable):
+//   {"pages": [{"name": "...", "url": "...", "expect": ["text", ...], "click": ["text", ...]}],
+//    "screenshots": "/dir"}
+import { chromium } from 'playwright-core';
+
+// pageText is what a person reads on the page: every frame (the UI renders
+// markdown summaries in sandboxed frames), and textContent, which reaches the
+// SVG of the event timeline too.
+async function pageText(page) {
+  const parts = [];
+  for (const frame of page.frames()) {
+    try {
+      parts.push(await frame.evaluate(() => document.body ? document.body.innerText + '\n' + document.body.textContent : ''));
+    } catch (e) {
+      // a frame that navigated away meanwhile has nothing to read
+    }
+  }
+  return parts.join('\n');
+}
+
+const input = JSON.parse(process.env.CHECKS);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const results = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  for (const check of input.pages) {
+    const found = {};
+    await page.goto(check.url, { waitUntil: 'domcontentloaded' });
+    const deadline = Date.now() + (check.timeoutMs || 30000);
+    for (const text of check.click || []) {
+      try {
+        await page.getByText(text, { exact: false }).first().click({ timeout: 10000 });
+      } catch (e) {
+        found[`click:${text}`] = false;
+      }
+    }
+    for (const text of check.expect) {
+      found[text] = false;
+      while (Date.now() < deadline) {
+        const body = await pageText(page);
+        if (body.includes(text)) { found[text] = true; break; }
+        await page.waitForTimeout(250);
+      }
+    }
+    if (input.screenshots) {
+      await page.screenshot({ path: `${input.screenshots}/${check.name}.png`, fullPage: true });
+    }
+    results.push({ name: check.name, found, text: await page.evaluate(() => document.body.innerText) });
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(results));

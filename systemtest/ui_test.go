@@ -1,0 +1,111 @@
+package systemtest
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+type uiPage struct {
+	Name      string   `json:"name"`
+	URL       string   `json:"url"`
+	Expect    []string `json:"expect"`
+	Click     []string `json:"click,omitempty"`
+	TimeoutMs int      `json:"timeoutMs,omitempty"`
+}
+
+type uiResult struct {
+	Name  string          `json:"name"`
+	Found map[string]bool `json:"found"`
+	Text  string          `json:"text"`
+}
+
+// checkUI opens the pages in headless Chromium (systemtest/ui) and fails the
+// test for every expected text a page does not show.
+func checkUI(t *testing.T, pages ...uiPage) {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(), "systemtest", "ui")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core is not installed in %s (make test runs npm ci there): %v", dir, err)
+	}
+	shots := t.TempDir()
+	input, err := json.Marshal(map[string]any{"pages": pages, "screenshots": shots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", "check-ui.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHECKS="+string(input))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("browser check: %v", err)
+	}
+	var results []uiResult
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("browser check output: %v\n%s", err, out)
+	}
+	for _, r := range results {
+		for text, ok := range r.Found {
+			if !ok {
+				t.Errorf("page %s does not show %q; it shows:\n%.3000s", r.Name, text, r.Text)
+			}
+		}
+	}
+	if t.Failed() && os.Getenv("UI_SCREENSHOTS") != "" {
+		if err := os.CopyFS(os.Getenv("UI_SCREENSHOTS"), os.DirFS(shots)); err != nil {
+			t.Log(err)
+		}
+	}
+}
+
+func TestOperatorSeesTheCaseInTheTemporalUI(t *testing.T) {
+	ui := sys.Temporal.UIURL()
+	if ui == "" {
+		t.Fatal("the test system runs without the Web UI")
+	}
+	// One case just acknowledged, one closed and waiting for its survey.
+	fresh := demoCase(t, "demo-damaged-parcel-promotion")
+	fresh["externalId"] = "systemtest-ui-parcel"
+	acked := post(t, sys.APIURL, "/v1/complaints", fresh).body["reference"].(string)
+	body := demoCase(t, "demo-washing-machine-noise")
+	body["externalId"] = "systemtest-ui-washer"
+	ref := post(t, sys.APIURL, "/v1/complaints", body).body["reference"].(string)
+	waitStatus(t, sys.APIURL, ref, complaint.StatusAcknowledged)
+	waitStatus(t, sys.APIURL, acked, complaint.StatusAcknowledged)
+	task(t, sys.APIURL, ref, "startInvestigation", map[string]any{"department": "after_sales", "investigator": "tech.sun"}, 200)
+	task(t, sys.APIURL, ref, "submitFindings", map[string]any{"department": "after_sales", "findings": "Bearing worn",
+		"rootCause": "Bearing", "evidence": []string{}}, 200)
+	task(t, sys.APIURL, ref, "close", map[string]any{"outcome": "rejected", "summary": "Within tolerance"}, 200)
+
+	desc, err := sys.Client.DescribeWorkflowExecution(context.Background(), complaint.WorkflowID(ref), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	list := func(status string) string {
+		return ui + "/namespaces/default/workflows?query=" + url.QueryEscape("ComplaintStatus=\""+status+"\"")
+	}
+	page := ui + "/namespaces/default/workflows/" + url.PathEscape(complaint.WorkflowID(ref)) + "/" + runID + "/history"
+	checkUI(t,
+		uiPage{Name: "acknowledged", URL: list("acknowledged"), Expect: []string{complaint.WorkflowID(acked)}},
+		uiPage{Name: "closed", URL: list("closed"), Expect: []string{complaint.WorkflowID(ref)}},
+		uiPage{Name: "case-history", URL: page, Expect: []string{
+			ref + " · after_sales · medium priority · via phone", // static summary
+			"Satisfaction survey at",                             // the named survey timer
+			"Send the customer the closing_summary",              // an activity summary
+		}},
+		uiPage{Name: "case-metadata", URL: page, Click: []string{"User Metadata"}, Expect: []string{
+			"Routed to: after_sales",  // static details
+			"Outcome:",                // current details
+			"Within tolerance",        // current details: the closing summary... or history
+			"satisfaction survey two", // current details: the next step
+		}},
+	)
+}
