@@ -201,11 +201,13 @@ func (w *caseWorkflow) investigate(ctx workflow.Context) error {
 // resolve waits for the owner, the customer and, when they cannot agree,
 // the dispute path; it carries out an accepted resolution and ends when the
 // case is closed. A department added by `route` meanwhile must report before
-// any proposal (the task guards see to that).
+// any proposal (the task guards see to that). A long wait here is where
+// history grows, so it also yields to continue-as-new.
 func (w *caseWorkflow) resolve(ctx workflow.Context) error {
 	for {
 		if err := workflow.Await(ctx, func() bool {
-			return w.acceptedNotExecuted() != nil || w.View.Status == complaint.StatusClosed || w.ended()
+			return w.acceptedNotExecuted() != nil || w.View.Status == complaint.StatusClosed || w.ended() ||
+				w.shouldContinueAsNew(ctx)
 		}); err != nil {
 			return err
 		}
@@ -215,6 +217,8 @@ func (w *caseWorkflow) resolve(ctx workflow.Context) error {
 			return nil
 		case w.View.Status == complaint.StatusClosed:
 			w.Phase = phaseFollowUp
+			return nil
+		case w.acceptedNotExecuted() == nil: // continue-as-new is due
 			return nil
 		}
 		if err := w.execute(ctx, w.acceptedNotExecuted()); err != nil {
@@ -238,28 +242,39 @@ func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) er
 
 // followUp runs from the closing until the end of the reopen window: the
 // survey two weeks after closing, one reminder, its expiry. A reopening
-// cancels what is pending and sends the case back to investigation.
+// cancels what is pending and sends the case back to investigation. Every
+// wait is measured from the closing or the invitation, so after
+// continue-as-new the next run picks up where this one stopped.
 func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	closedAt := *w.View.ClosedAt
 	round := w.View.Round
 	reopened := func() bool { return w.View.Round != round }
 	answered := func() bool { return w.View.Survey != nil && w.View.Survey.AnsweredAt != nil }
+	interrupted := func() bool { return reopened() || w.shouldContinueAsNew(ctx) }
+	// pause is true when this run must stop following up: reopened (back to
+	// the investigation) or continue-as-new (same phase, next run).
+	pause := func() bool {
+		if reopened() {
+			w.Phase = phaseInvestigation
+		}
+		return interrupted()
+	}
 
 	if w.View.Survey == nil || w.View.Survey.Round != round {
-		fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.SurveyDelay), "Satisfaction survey", reopened)
-		if err != nil || !fired {
-			return w.afterReopen(err)
+		fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.SurveyDelay), "Satisfaction survey", interrupted)
+		if err != nil || !fired && pause() {
+			return err
 		}
 		if err := w.sendSurvey(ctx, round); err != nil {
 			return err
 		}
 	}
 	sv := w.View.Survey
-	if sv.RemindedAt == nil && !answered() {
+	if sv.RemindedAt == nil && !answered() && !sv.Expired {
 		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyReminder), "Survey reminder",
-			func() bool { return reopened() || answered() })
-		if err != nil || reopened() {
-			return w.afterReopen(err)
+			func() bool { return interrupted() || answered() })
+		if err != nil || !fired && pause() {
+			return err
 		}
 		if fired {
 			if err := w.remindSurvey(ctx); err != nil {
@@ -269,9 +284,9 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	}
 	if !answered() && !sv.Expired {
 		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyExpiry), "Survey expiry",
-			func() bool { return reopened() || answered() })
-		if err != nil || reopened() {
-			return w.afterReopen(err)
+			func() bool { return interrupted() || answered() })
+		if err != nil || !fired && pause() {
+			return err
 		}
 		if fired {
 			if err := w.expireSurvey(ctx); err != nil {
@@ -279,19 +294,12 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 			}
 		}
 	}
-	fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.ReopenWindow), "End of the reopen window", reopened)
-	if err != nil || !fired {
-		return w.afterReopen(err)
+	fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.ReopenWindow), "End of the reopen window", interrupted)
+	if err != nil || !fired && pause() {
+		return err
 	}
 	w.Phase = phaseDone
 	return nil
-}
-
-func (w *caseWorkflow) afterReopen(err error) error {
-	if err == nil {
-		w.Phase = phaseInvestigation
-	}
-	return err
 }
 
 // waitUntil waits for the moment at, or until done; it reports whether the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -536,4 +537,32 @@ func countOf[T comparable](s []T, v T) int {
 		}
 	}
 	return n
+}
+
+func TestContinueAsNewCarriesTheCaseAcrossRuns(t *testing.T) {
+	// First run: the investigation ends while history is long; the case
+	// continues as new, in the resolution phase.
+	f := setup(t)
+	f.investigate(complaint.DeptAfterSales)
+	f.after(0, func() { f.env.SetContinueAsNewSuggested(true) })
+	f.env.ExecuteWorkflow(ComplaintWorkflow, newCase(complaint.DeptAfterSales))
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, f.env.GetWorkflowError(), &can)
+	var next complaint.NewCase
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.NotNil(t, next.Resume)
+	require.Equal(t, phaseResolution, next.Resume.Phase)
+	require.Equal(t, complaint.DeptReported, next.Resume.View.Investigation[0].State)
+
+	// Second run: it goes on from there without registering or
+	// acknowledging again, with the audit keys continuing.
+	g := setup(t)
+	g.task(accept, complaint.TaskProposeResolution, proposal("100"))
+	g.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	g.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Done"})
+	final := g.run(next)
+	require.Equal(t, complaint.StatusCompleted, final.Status)
+	require.NotContains(t, g.stepNames(), "acknowledged")
+	require.Equal(t, fmt.Sprintf("%04d-resolution_proposed", next.Resume.Steps+1), g.steps[0].Key)
+	require.Equal(t, len(f.steps)+len(g.steps)+1, len(final.History), "history spans both runs")
 }
