@@ -1,0 +1,219 @@
+package complaint
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/de"
+	"github.com/rickar/cal/v2/fr"
+	"github.com/rickar/cal/v2/gb"
+	"github.com/rickar/cal/v2/jp"
+	"github.com/rickar/cal/v2/us"
+)
+
+//go:embed calendars/cn.json
+var calendarFiles embed.FS
+
+// DaySet lists dates (YYYY-MM-DD) that are days off, and weekend days that
+// are working days (China's make-up days, 调休).
+type DaySet struct {
+	Holidays []string `json:"holidays,omitempty"`
+	Workdays []string `json:"workdays,omitempty"`
+}
+
+// CalendarSpec is the working-day calendar a case's deadlines count on. It
+// is captured into the case's policy when the case starts: the dates of our
+// own table travel with the case, so a later edit of the table never moves
+// the deadlines of a running case (nor breaks its replay).
+type CalendarSpec struct {
+	// Country is "cn" (our table of State Council notices) or one of the
+	// calendar library's countries: us, gb, de, fr, jp.
+	Country string `json:"country"`
+	Zone    string `json:"zone"`
+	// Years holds the table's dates by year, for "cn"; a year missing here
+	// is counted on weekends only and the deadline is flagged approximate.
+	Years map[int]DaySet `json:"years,omitempty"`
+	// Extra adds company holidays and working days, for any country.
+	Extra DaySet `json:"extra,omitempty"`
+}
+
+type calendarFile struct {
+	Country string            `json:"country"`
+	Zone    string            `json:"zone"`
+	Years   map[string]DaySet `json:"years"`
+}
+
+var libraryCalendars = map[string][]*cal.Holiday{"us": us.Holidays, "gb": gb.Holidays, "de": de.Holidays,
+	"fr": fr.Holidays, "jp": jp.Holidays}
+
+// Countries lists the calendars that can be chosen.
+func Countries() []string {
+	return append([]string{"cn"}, slices.Sorted(maps.Keys(libraryCalendars))...)
+}
+
+// LoadCalendar returns the spec of a country's calendar in zone (empty: the
+// country's own), with extra dates, keeping from our table the years from
+// `from` on: the years a case opened then can reach.
+func LoadCalendar(country, zone string, extra DaySet, from int) (CalendarSpec, error) {
+	spec := CalendarSpec{Country: country, Zone: zone, Extra: extra}
+	switch {
+	case country == "cn":
+		data, err := calendarFiles.ReadFile("calendars/cn.json")
+		if err != nil {
+			return spec, err
+		}
+		var f calendarFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			return spec, fmt.Errorf("calendar table: %w", err)
+		}
+		spec.Years = map[int]DaySet{}
+		for y, days := range f.Years {
+			year, err := strconv.Atoi(y)
+			if err != nil {
+				return spec, fmt.Errorf("calendar table: year %q", y)
+			}
+			if year >= from {
+				spec.Years[year] = days
+			}
+		}
+		if spec.Zone == "" {
+			spec.Zone = f.Zone
+		}
+	case libraryCalendars[country] != nil:
+		if spec.Zone == "" {
+			return spec, fmt.Errorf("calendar %s needs a time zone", country)
+		}
+	default:
+		return spec, fmt.Errorf("unknown calendar %q (known: %v)", country, Countries())
+	}
+	_, err := spec.Build()
+	return spec, err
+}
+
+// WorkCalendar answers working-day questions for one case.
+type WorkCalendar struct {
+	bc       *cal.BusinessCalendar
+	loc      *time.Location
+	workdays map[string]bool
+	covered  func(year int) bool
+}
+
+// Build makes the calendar. It is deterministic: the same spec gives the same
+// answers on every worker and on replay.
+func (s CalendarSpec) Build() (*WorkCalendar, error) {
+	loc, err := time.LoadLocation(s.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("calendar zone: %w", err)
+	}
+	bc := cal.NewBusinessCalendar()
+	wc := &WorkCalendar{bc: bc, loc: loc, workdays: map[string]bool{}}
+	add := func(days DaySet) error {
+		for _, d := range days.Holidays {
+			t, err := time.Parse(time.DateOnly, d)
+			if err != nil {
+				return fmt.Errorf("holiday %q: %w", d, err)
+			}
+			bc.AddHoliday(&cal.Holiday{Name: d, Type: cal.ObservancePublic, StartYear: t.Year(), EndYear: t.Year(),
+				Month: t.Month(), Day: t.Day(), Func: cal.CalcDayOfMonth})
+		}
+		for _, d := range days.Workdays {
+			if _, err := time.Parse(time.DateOnly, d); err != nil {
+				return fmt.Errorf("working day %q: %w", d, err)
+			}
+			wc.workdays[d] = true
+		}
+		return nil
+	}
+	if hs := libraryCalendars[s.Country]; hs != nil {
+		bc.AddHoliday(hs...)
+		wc.covered = func(int) bool { return true }
+	} else {
+		years := slices.Sorted(maps.Keys(s.Years))
+		for _, y := range years {
+			if err := add(s.Years[y]); err != nil {
+				return nil, err
+			}
+		}
+		wc.covered = func(y int) bool { _, ok := s.Years[y]; return ok }
+	}
+	if err := add(s.Extra); err != nil {
+		return nil, err
+	}
+	bc.WorkdayFunc = func(d time.Time) bool {
+		if wc.workdays[d.Format(time.DateOnly)] {
+			return true
+		}
+		return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
+	}
+	return wc, nil
+}
+
+// IsWorkday reports whether the calendar day of t (in the calendar's zone)
+// is a working day.
+func (c *WorkCalendar) IsWorkday(t time.Time) bool {
+	return c.bc.IsWorkday(t.In(c.loc))
+}
+
+// Covered reports whether the calendar knows the holidays of t's year.
+func (c *WorkCalendar) Covered(t time.Time) bool { return c.covered(t.In(c.loc).Year()) }
+
+// maxDays bounds the walks below: no deadline is ten years of working days away.
+const maxDays = 3660
+
+// AddWorking returns the moment when d of working time has passed after
+// from, counting only the hours of working days (whole days, midnight to
+// midnight). approx is true when the walk crossed a year whose holidays the
+// calendar does not know.
+func (c *WorkCalendar) AddWorking(from time.Time, d time.Duration) (due time.Time, approx bool) {
+	t := from.In(c.loc)
+	for range maxDays {
+		dayEnd := midnight(t).AddDate(0, 0, 1)
+		if !c.Covered(t) {
+			approx = true
+		}
+		if c.IsWorkday(t) {
+			avail := dayEnd.Sub(t)
+			if d < avail {
+				return t.Add(d), approx
+			}
+			d -= avail
+		}
+		t = dayEnd
+	}
+	return t, true
+}
+
+// WorkingBetween is the working time between from and to.
+func (c *WorkCalendar) WorkingBetween(from, to time.Time) time.Duration {
+	var total time.Duration
+	t := from.In(c.loc)
+	for range maxDays {
+		if !t.Before(to) {
+			return total
+		}
+		end := midnight(t).AddDate(0, 0, 1)
+		if to.Before(end) {
+			end = to.In(c.loc)
+		}
+		if c.IsWorkday(t) {
+			total += end.Sub(t)
+		}
+		t = end
+	}
+	return total
+}
+
+// WorkingDays is n working days as a duration of working time.
+func WorkingDays(n float64) time.Duration { return time.Duration(n * float64(24*time.Hour)) }
+
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+

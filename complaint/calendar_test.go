@@ -1,0 +1,142 @@
+package complaint
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func chinaCalendar(t testing.TB) *WorkCalendar {
+	t.Helper()
+	spec, err := LoadCalendar("cn", "", DaySet{}, 2024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := spec.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestChinaWorkdays(t *testing.T) {
+	c := chinaCalendar(t)
+	for date, want := range map[string]bool{
+		"2026-11-23 10:00": true,  // Monday
+		"2026-11-28 10:00": false, // Saturday
+		"2026-10-01 10:00": false, // National Day
+		"2026-10-07 10:00": false, // National Day week
+		"2026-10-10 10:00": true,  // Saturday make-up working day
+		"2026-02-14 10:00": true,  // Saturday make-up before the Spring Festival
+		"2026-02-16 10:00": false, // Spring Festival eve
+		"2025-09-28 10:00": true,  // Sunday make-up day
+		"2024-06-10 10:00": false, // Dragon Boat Festival
+	} {
+		if got := c.IsWorkday(at(date)); got != want {
+			t.Errorf("IsWorkday(%s) = %v, want %v", date, got, want)
+		}
+	}
+}
+
+func TestThreeWorkingDays(t *testing.T) {
+	c := chinaCalendar(t)
+	tests := []struct {
+		from, want string
+		approx     bool
+	}{
+		{"2026-11-23 10:00", "2026-11-26 10:00", false}, // Monday → Thursday
+		{"2026-11-27 18:00", "2026-12-02 18:00", false}, // Friday evening: the weekend does not count
+		{"2026-11-28 10:00", "2026-12-03 00:00", false}, // received on Saturday: counting starts Monday
+		// Wednesday evening before the National Day week: 6 h of 30 Sep, 8 and
+		// 9 Oct, and 18 h of Saturday 10 Oct, a make-up working day.
+		{"2026-09-30 18:00", "2026-10-10 18:00", false},
+		// Friday evening before the 2025 National Day week: Saturday is off,
+		// Sunday 28 Sep is a make-up working day, then Monday and Tuesday.
+		{"2025-09-26 18:00", "2025-09-30 18:00", false},
+		{"2026-04-30 18:00", "2026-05-08 18:00", false}, // Labour Day week
+		{"2026-02-13 12:00", "2026-02-25 12:00", false}, // Spring Festival: 14 Feb make-up, 24, 25 Feb
+		{"2026-12-30 09:00", "2027-01-04 09:00", true},  // 2027 is not in the table: weekends only, flagged
+	}
+	for _, tt := range tests {
+		got, approx := c.AddWorking(at(tt.from), WorkingDays(3))
+		if !got.Equal(at(tt.want)) || approx != tt.approx {
+			t.Errorf("%s + 3 working days = %s (approx %v), want %s (approx %v)",
+				tt.from, got.In(shanghai).Format("2006-01-02 15:04 Mon"), approx, tt.want, tt.approx)
+		}
+	}
+}
+
+func TestWorkingBetweenInvertsAddWorking(t *testing.T) {
+	c := chinaCalendar(t)
+	from := at("2026-09-30 18:00")
+	due, _ := c.AddWorking(from, WorkingDays(3))
+	if got := c.WorkingBetween(from, due); got != WorkingDays(3) {
+		t.Fatalf("WorkingBetween = %s, want 72h", got)
+	}
+}
+
+// Properties over random starts and lengths in the table's years.
+func TestCalendarProperties(t *testing.T) {
+	c := chinaCalendar(t)
+	rnd := rand.New(rand.NewPCG(7, 11))
+	start := at("2024-01-01 00:00")
+	for range 2000 {
+		from := start.Add(time.Duration(rnd.Int64N(int64(2 * 365 * 24 * time.Hour))))
+		n := 1 + rnd.IntN(10)
+		due, _ := c.AddWorking(from, WorkingDays(float64(n)))
+		if !c.IsWorkday(due) {
+			t.Fatalf("%s + %d working days lands on a non-working day %s", from, n, due)
+		}
+		longer, _ := c.AddWorking(from, WorkingDays(float64(n+1)))
+		if !longer.After(due) {
+			t.Fatalf("not monotonic: +%d = %s, +%d = %s", n, due, n+1, longer)
+		}
+		// Pausing for a while and resuming with the remaining budget never
+		// gives an earlier deadline.
+		pause := from.Add(time.Duration(rnd.Int64N(int64(due.Sub(from)) + 1)))
+		resume := pause.Add(time.Duration(rnd.Int64N(int64(10 * 24 * time.Hour))))
+		used := c.WorkingBetween(from, pause)
+		resumed, _ := c.AddWorking(resume, WorkingDays(float64(n))-used)
+		if resumed.Before(due) {
+			t.Fatalf("pause %s–%s shortened the deadline %s to %s", pause, resume, due, resumed)
+		}
+	}
+}
+
+func TestLibraryCalendarsAndExtraDays(t *testing.T) {
+	spec, err := LoadCalendar("us", "America/New_York", DaySet{Holidays: []string{"2026-11-27"}}, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := spec.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	thanksgiving := time.Date(2026, 11, 26, 12, 0, 0, 0, ny)
+	if c.IsWorkday(thanksgiving) || c.IsWorkday(thanksgiving.AddDate(0, 0, 1)) {
+		t.Fatal("Thanksgiving (library) and the day after (company extra) are days off")
+	}
+	if _, err := LoadCalendar("xx", "UTC", DaySet{}, 2026); err == nil {
+		t.Fatal("an unknown country must be refused")
+	}
+	if _, err := LoadCalendar("cn", "", DaySet{Holidays: []string{"26-1-1"}}, 2026); err == nil {
+		t.Fatal("a malformed extra date must be refused")
+	}
+}
+
+func BenchmarkAddThreeWorkingDays(b *testing.B) {
+	c := chinaCalendar(b)
+	from := at("2026-09-30 18:00")
+	for b.Loop() {
+		c.AddWorking(from, WorkingDays(3))
+	}
+}
