@@ -59,3 +59,12 @@ func (a *Activities) NotifyCustomer(ctx context.Context, m Message) error {
 	}
 	return nil
 }
+
+// NotifyStaff warns a case's owner of a deadline, or escalates a missed one
+// to the next rung of the ladder.
+func (a *Activities) NotifyStaff(ctx context.Context, m StaffMessage) error {
+	if err := a.Notifier.NotifyStaff(ctx, m); err != nil {
+		return fmt.Errorf("%s on %s to %s: %w", m.Kind, m.Reference, m.To, err)
+	}
+	return nil
+}

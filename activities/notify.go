@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 )
@@ -34,9 +35,27 @@ type Message struct {
 	Text string
 }
 
-// Notifier reaches the customer.
+// Notifier reaches the customer and the staff.
 type Notifier interface {
 	Notify(ctx context.Context, m Message) error
+	NotifyStaff(ctx context.Context, m StaffMessage) error
+}
+
+// StaffMessage tells a person that a deadline of a case is near or missed.
+type StaffMessage struct {
+	Kind      string // warning, escalation
+	Key       string
+	Reference string
+	To        string
+	Clock     string
+	Level     int
+	DueAt     time.Time
+}
+
+func (n LogNotifier) NotifyStaff(ctx context.Context, m StaffMessage) error {
+	n.Logger.WarnContext(ctx, "deadline notice to staff", "kind", m.Kind, "key", m.Key, "reference", m.Reference,
+		"to", m.To, "clock", m.Clock, "level", m.Level, "dueAt", m.DueAt)
+	return nil
 }
 
 // LogNotifier writes each message to the log instead of sending it; it stands

@@ -24,7 +24,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
 	}
-	routing, policy, err := cfg.Cases.Build()
+	rules, err := cfg.Cases.Build()
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	s := &Server{
 		Cases: starter.New(c, starter.Options{
-			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Routing: routing, Policy: policy,
+			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
 		}),
 		Database:       db,
 		RequestTimeout: cfg.RequestTimeout,

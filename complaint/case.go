@@ -15,6 +15,8 @@ type Policy struct {
 	SurveyExpiry time.Duration `json:"surveyExpiry"`
 	// ReopenWindow is how long after closing the customer may reopen.
 	ReopenWindow time.Duration `json:"reopenWindow"`
+	// SLA holds the deadlines and the escalation ladder of this case.
+	SLA CaseSLA `json:"sla"`
 }
 
 // DefaultPolicy holds DOMAIN §4's figures.
@@ -50,11 +52,32 @@ type NewCase struct {
 // customer-service desk, until a person takes it with `assign`.
 const DefaultOwner = "customer_service_desk"
 
+// Rules are what registration decides a new case by.
+type Rules struct {
+	Routing RoutingTable
+	Policy  Policy
+	SLA     SLAConfig
+}
+
+// DefaultRules are the rules when configuration changes nothing: DOMAIN §4's
+// figures on mainland China's calendar.
+func DefaultRules() Rules {
+	calendar, err := LoadCalendar("cn", "", DaySet{}, time.Now().Year()-1)
+	if err != nil {
+		panic(err) // the table is embedded and tested: failing here is a build defect
+	}
+	return Rules{Routing: DefaultRouting, Policy: DefaultPolicy(), SLA: SLAConfig{
+		ByPriority: DefaultSLATargets(), WarnAt: 0.75, EscalateEvery: 4 * time.Hour, Ladder: DefaultLadder(),
+		Calendar: calendar,
+	}}
+}
+
 // Register turns a validated intake into a new case.
-func Register(in Intake, reference string, receivedAt time.Time, routing RoutingTable, policy Policy) NewCase {
+func Register(in Intake, reference string, receivedAt time.Time, rules Rules) NewCase {
 	in = in.Normalize()
 	c := NewCase{Reference: reference, ReceivedAt: receivedAt, Intake: in, Category: in.Category, Owner: in.ReceivedBy,
-		Policy: policy}
+		Policy: rules.Policy}
+	routing := rules.Routing
 	if c.Category == "" {
 		c.Category = Classify(in.Subject, in.Description)
 		c.Classified = true
@@ -64,6 +87,7 @@ func Register(in Intake, reference string, receivedAt time.Time, routing Routing
 	}
 	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category)
 	c.Departments = routing.Route(c.Category)
+	c.Policy.SLA = rules.SLA.ForCase(c.Priority, c.Category, c.Departments[0])
 	return c
 }
 
@@ -71,17 +95,59 @@ func Register(in Intake, reference string, receivedAt time.Time, routing Routing
 type ClockState string
 
 const (
-	ClockRunning  ClockState = "running"
-	ClockMet      ClockState = "met"
-	ClockBreached ClockState = "breached"
+	ClockRunning  ClockState = "running"  // counting, not yet due
+	ClockBreached ClockState = "breached" // past due, its task still not done: escalating
+	ClockPaused   ClockState = "paused"   // waiting for the customer: the time does not count
+	ClockMet      ClockState = "met"      // its task is done (late if BreachedAt is set)
+	ClockStopped  ClockState = "stopped"  // no longer applies (department removed, case withdrawn)
+)
+
+// The clocks of a case (DOMAIN §4).
+const (
+	ClockAcknowledge   = "acknowledge"
+	ClockFirstResponse = "firstResponse"
+	ClockStart         = "startInvestigation" // one per department
+	ClockResolution    = "resolution"
 )
 
 // Deadline is one SLA clock of a case.
 type Deadline struct {
-	Name  string     `json:"name"`
-	DueAt time.Time  `json:"dueAt"`
-	State ClockState `json:"state"`
-	MetAt *time.Time `json:"metAt,omitempty"`
+	Name       string     `json:"name"`
+	Department Department `json:"department,omitempty"`
+	Round      int        `json:"round,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+	DueAt      time.Time  `json:"dueAt"`
+	WarnAt     time.Time  `json:"warnAt"`
+	State      ClockState `json:"state"`
+	Warned     bool       `json:"warned,omitempty"`
+	// Level is the escalation level reached: 1 supervisor, 2 manager, 3 director.
+	Level            int        `json:"level,omitempty"`
+	NextEscalationAt *time.Time `json:"nextEscalationAt,omitempty"`
+	BreachedAt       *time.Time `json:"breachedAt,omitempty"`
+	MetAt            *time.Time `json:"metAt,omitempty"`
+	PausedAt         *time.Time `json:"pausedAt,omitempty"`
+	// Budget is the clock's time; WorkingTime clocks count it on the calendar
+	// and Used holds what was spent before the last pause.
+	Budget      time.Duration `json:"budget"`
+	WorkingTime bool          `json:"workingTime,omitempty"`
+	Used        time.Duration `json:"used,omitempty"`
+	ResumedAt   *time.Time    `json:"resumedAt,omitempty"`
+	// Approximate is set when the due time falls in a year whose holidays
+	// the calendar does not know: it was counted on weekends only.
+	Approximate bool `json:"approximate,omitempty"`
+}
+
+// Label names the clock with its department.
+func (d Deadline) Label() string {
+	if d.Department != "" {
+		return d.Name + ":" + string(d.Department)
+	}
+	return d.Name
+}
+
+// Open is true while the clock still waits for its task.
+func (d Deadline) Open() bool {
+	return d.State == ClockRunning || d.State == ClockBreached || d.State == ClockPaused
 }
 
 // Event is one recorded step of a case, as shown in its history.

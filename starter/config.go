@@ -1,7 +1,10 @@
 package starter
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -17,27 +20,117 @@ type CaseConfig struct {
 	SurveyReminder time.Duration `env:"SURVEY_REMINDER" envDefault:"72h"`
 	SurveyExpiry   time.Duration `env:"SURVEY_EXPIRY" envDefault:"168h"`
 	ReopenWindow   time.Duration `env:"REOPEN_WINDOW" envDefault:"720h"`
+
+	SLAPolicy        string        `env:"SLA_POLICY" envDefault:""`
+	SLAWarnAt        float64       `env:"SLA_WARN_AT" envDefault:"0.75"`
+	EscalateEvery    time.Duration `env:"ESCALATE_EVERY" envDefault:"4h"`
+	EscalationLadder string        `env:"ESCALATION_LADDER" envDefault:"*=cs.supervisor+cs.manager+ops.director"`
+	Calendar         string        `env:"CALENDAR" envDefault:"cn"`
+	CalendarZone     string        `env:"CALENDAR_ZONE" envDefault:""`
+	ExtraHolidays    []string      `env:"CALENDAR_EXTRA_HOLIDAYS" envSeparator:","`
+	ExtraWorkdays    []string      `env:"CALENDAR_EXTRA_WORKDAYS" envSeparator:","`
 }
 
-// Build checks the configuration and turns it into a routing table and a policy.
-func (c CaseConfig) Build() (complaint.RoutingTable, complaint.Policy, error) {
-	p := complaint.Policy{
+// Build checks the configuration and turns it into the rules of new cases.
+func (c CaseConfig) Build() (complaint.Rules, error) {
+	r := complaint.Rules{Policy: complaint.Policy{
 		SurveyDelay: c.SurveyDelay, SurveyReminder: c.SurveyReminder, SurveyExpiry: c.SurveyExpiry, ReopenWindow: c.ReopenWindow,
-	}
+	}}
 	for _, d := range c.Departments {
-		p.Departments = append(p.Departments, complaint.Department(d))
+		r.Policy.Departments = append(r.Policy.Departments, complaint.Department(d))
 	}
+	p := r.Policy
 	switch {
 	case len(p.Departments) == 0:
-		return nil, p, fmt.Errorf("DEPARTMENTS: at least one department")
+		return r, fmt.Errorf("DEPARTMENTS: at least one department")
 	case p.SurveyDelay <= 0 || p.SurveyReminder <= 0 || p.SurveyExpiry <= p.SurveyReminder:
-		return nil, p, fmt.Errorf("SURVEY_DELAY and SURVEY_REMINDER must be positive, SURVEY_EXPIRY after SURVEY_REMINDER")
+		return r, fmt.Errorf("SURVEY_DELAY and SURVEY_REMINDER must be positive, SURVEY_EXPIRY after SURVEY_REMINDER")
 	case p.ReopenWindow < p.SurveyDelay+p.SurveyExpiry:
-		return nil, p, fmt.Errorf("REOPEN_WINDOW must last until the survey expires (SURVEY_DELAY + SURVEY_EXPIRY)")
+		return r, fmt.Errorf("REOPEN_WINDOW must last until the survey expires (SURVEY_DELAY + SURVEY_EXPIRY)")
 	}
-	routing, err := complaint.ParseRouting(c.Routing, complaint.DefaultRouting, p.Departments)
+	var err error
+	if r.Routing, err = complaint.ParseRouting(c.Routing, complaint.DefaultRouting, p.Departments); err != nil {
+		return r, fmt.Errorf("ROUTING: %w", err)
+	}
+	if r.SLA, err = c.sla(p.Departments); err != nil {
+		return r, err
+	}
+	return r, r.SLA.Validate()
+}
+
+// slaTargets is one entry of SLA_POLICY, in the units people write.
+type slaTargets struct {
+	Acknowledge           string  `json:"acknowledge"`
+	FirstResponse         string  `json:"firstResponse"`
+	InvestigationStart    string  `json:"investigationStart"`
+	ResolutionWorkingDays float64 `json:"resolutionWorkingDays"`
+}
+
+func (t slaTargets) targets() (complaint.SLATargets, error) {
+	var out complaint.SLATargets
+	for _, f := range []struct {
+		text string
+		into *time.Duration
+	}{{t.Acknowledge, &out.Acknowledge}, {t.FirstResponse, &out.FirstResponse}, {t.InvestigationStart, &out.InvestigationStart}} {
+		if f.text == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.text)
+		if err != nil {
+			return out, err
+		}
+		*f.into = d
+	}
+	out.Resolution = complaint.WorkingDays(t.ResolutionWorkingDays)
+	return out, nil
+}
+
+func (c CaseConfig) sla(depts []complaint.Department) (complaint.SLAConfig, error) {
+	s := complaint.SLAConfig{
+		ByPriority: complaint.DefaultSLATargets(), ByCategory: map[complaint.Category]complaint.SLATargets{},
+		ByDepartment: map[complaint.Department]complaint.SLATargets{}, WarnAt: c.SLAWarnAt, EscalateEvery: c.EscalateEvery,
+		Ladder: map[complaint.Department][]string{},
+	}
+	if c.SLAPolicy != "" {
+		var entries map[string]slaTargets
+		if err := json.Unmarshal([]byte(c.SLAPolicy), &entries); err != nil {
+			return s, fmt.Errorf("SLA_POLICY: %w", err)
+		}
+		for key, e := range entries {
+			t, err := e.targets()
+			if err != nil {
+				return s, fmt.Errorf("SLA_POLICY %s: %w", key, err)
+			}
+			kind, name, _ := strings.Cut(key, ":")
+			switch {
+			case name == "" && slices.Contains(complaint.Priorities, complaint.Priority(kind)):
+				s.ByPriority[complaint.Priority(kind)] = t.OverOf(s.ByPriority[complaint.Priority(kind)])
+			case kind == "category" && complaint.Category(name).Valid():
+				s.ByCategory[complaint.Category(name)] = t
+			case kind == "department":
+				s.ByDepartment[complaint.Department(name)] = t
+			default:
+				return s, fmt.Errorf("SLA_POLICY: key %q: want a priority, category:NAME or department:NAME", key)
+			}
+		}
+	}
+	for entry := range strings.SplitSeq(c.EscalationLadder, ";") {
+		dept, people, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		if !ok {
+			return s, fmt.Errorf("ESCALATION_LADDER entry %q: want department=supervisor+manager+director", entry)
+		}
+		s.Ladder[complaint.Department(strings.TrimSpace(dept))] = strings.Split(strings.TrimSpace(people), "+")
+	}
+	var err error
+	s.Calendar, err = complaint.LoadCalendar(c.Calendar, c.CalendarZone,
+		complaint.DaySet{Holidays: c.ExtraHolidays, Workdays: c.ExtraWorkdays}, time.Now().Year()-1)
 	if err != nil {
-		return nil, p, fmt.Errorf("ROUTING: %w", err)
+		return s, fmt.Errorf("CALENDAR: %w", err)
 	}
-	return routing, p, nil
+	for d := range s.ByDepartment {
+		if !slices.Contains(depts, d) {
+			return s, fmt.Errorf("SLA_POLICY: department %s is not among DEPARTMENTS", d)
+		}
+	}
+	return s, nil
 }

@@ -45,8 +45,7 @@ type Options struct {
 	TaskQueue string
 	// Location is the time zone of the day printed in references.
 	Location *time.Location
-	Routing  complaint.RoutingTable
-	Policy   complaint.Policy
+	Rules    complaint.Rules
 }
 
 // Starter starts and drives cases.
@@ -127,7 +126,7 @@ func intakeKey(sub Submission) string {
 }
 
 func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, now time.Time, keyHash string) (Result, error) {
-	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.opts.Routing, s.opts.Policy)
+	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
 	opts := client.StartWorkflowOptions{
 		ID:                                       complaint.WorkflowID(ref),
 		TaskQueue:                                s.opts.TaskQueue,

@@ -126,6 +126,35 @@ type Step struct {
 	// Reopened clears the last closing and starts investigation round Round.
 	Reopened bool
 	Round    int
+	// EscalationLevel and SLABreached are the case's after this step.
+	EscalationLevel int
+	SLABreached     bool
+	// SLA are the SLA events this step brings.
+	SLA []SLAEvent
+}
+
+// SLAEvent is one event of one deadline clock.
+type SLAEvent struct {
+	Clock       string
+	Department  complaint.Department
+	Round       int
+	Event       string // started, warned, breached, escalated, paused, resumed, met, stopped
+	Level       int
+	DueAt       time.Time
+	At          time.Time
+	Approximate bool
+}
+
+// Key identifies the event within its case.
+func (e SLAEvent) Key() string {
+	key := fmt.Sprintf("%s/%d/%s", e.Clock, e.Round, e.Event)
+	if e.Department != "" {
+		key = fmt.Sprintf("%s:%s/%d/%s", e.Clock, e.Department, e.Round, e.Event)
+	}
+	if e.Event == "escalated" || e.Event == "paused" || e.Event == "resumed" {
+		key += "@" + e.At.UTC().Format(time.RFC3339Nano)
+	}
+	return key
 }
 
 // Closing is how and when a case was closed.
@@ -149,6 +178,15 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 		if tag.RowsAffected() == 0 {
 			return nil
 		}
+		for _, e := range st.SLA {
+			_, err := tx.Exec(ctx, `
+				INSERT INTO sla_events (reference, event_key, clock, department, round, event, level, due_at, occurred_at, approximate)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (reference, event_key) DO NOTHING`,
+				st.Reference, e.Key(), e.Clock, nullable(string(e.Department)), e.Round, e.Event, e.Level, e.DueAt, e.At, e.Approximate)
+			if err != nil {
+				return fmt.Errorf("insert SLA event: %w", err)
+			}
+		}
 		var depts []string
 		if st.Departments != nil {
 			depts = complaint.Names(st.Departments)
@@ -169,10 +207,13 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 				outcome = CASE WHEN $9 THEN NULL ELSE COALESCE($8, outcome) END,
 				close_summary = CASE WHEN $9 THEN NULL ELSE COALESCE($10, close_summary) END,
 				round = GREATEST(round, $11),
+				escalation_level = $12,
+				sla_breached = $13,
 				updated_at = $4
 			WHERE reference = $1`,
 			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
-			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round)
+			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round,
+			st.EscalationLevel, st.SLABreached)
 		if err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}
@@ -301,4 +342,25 @@ func (s *Store) ResolutionCount(ctx context.Context, reference string) (int, err
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resolutions WHERE reference = $1`, reference).Scan(&n)
 	return n, err
+}
+
+// SLAEventRow is an SLA event as the database records it.
+type SLAEventRow struct {
+	Clock      string
+	Department *string
+	Event      string
+	Level      int
+	DueAt      time.Time
+	At         time.Time
+}
+
+// SLAEvents reads a case's SLA events in order.
+func (s *Store) SLAEvents(ctx context.Context, reference string) ([]SLAEventRow, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT clock, department, event, level, due_at, occurred_at FROM sla_events
+		WHERE reference = $1 ORDER BY occurred_at, event_key`, reference)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SLAEventRow])
 }

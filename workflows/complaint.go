@@ -47,8 +47,13 @@ func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.Cas
 type caseWorkflow struct {
 	complaint.CaseState
 	registered bool
-	signals    int // signal-driven tasks still running; the case waits for them
+	inFlight   int // signal-driven tasks and deadline events still running; the case waits for them
 	children   map[complaint.Department]*child
+
+	slaClocks     bool // the case runs its SLA clocks (see slaClocksVersion)
+	cal           *complaint.WorkCalendar
+	clocksChanged int              // bumped on every clock change, to wake the clock watcher
+	pendingSLA    []store.SLAEvent // SLA events for the next recorded step
 }
 
 // child is a running department investigation.
@@ -112,6 +117,18 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 // run walks the steps of DOMAIN §1 in order. Reopening goes back to the
 // investigation; a withdrawal ends the case wherever it stands.
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
+	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
+	if w.slaClocks && w.Phase == phaseIntake {
+		// The clocks of DOMAIN §4 start the moment the complaint was received.
+		at := w.View.ReceivedAt
+		w.View.Deadlines = nil
+		w.startClock(complaint.ClockAcknowledge, "", w.Policy.SLA.Acknowledge, false, at)
+		w.startClock(complaint.ClockFirstResponse, "", w.Policy.SLA.FirstResponse, false, at)
+		w.startRoundClocks(at)
+	}
+	if w.slaClocks {
+		workflow.Go(ctx, w.watchClocks)
+	}
 	if w.Phase == phaseIntake {
 		// 1–3. Received, classified and routed by the starter: write the record.
 		if err := w.register(ctx); err != nil {
@@ -144,7 +161,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 		}
 	}
 	// Let every task in flight finish before the case ends.
-	err := workflow.Await(ctx, func() bool { return w.signals == 0 && workflow.AllHandlersFinished(ctx) })
+	err := workflow.Await(ctx, func() bool { return w.inFlight == 0 && workflow.AllHandlersFinished(ctx) })
 	return w.View, err
 }
 
@@ -175,7 +192,7 @@ func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
 		w.View.Status = complaint.StatusAcknowledged
 	}
 	w.View.AcknowledgedAt = &now
-	w.meetDeadline("acknowledge", now)
+	w.meetClock(complaint.ClockAcknowledge, "", now)
 	return w.record(ctx, step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"})
 }
 
@@ -358,7 +375,7 @@ func (w *caseWorkflow) saveSurvey(ctx workflow.Context) error {
 // at rest between phases: no department running, no task in flight.
 func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && len(w.children) == 0 &&
-		w.signals == 0 && workflow.AllHandlersFinished(ctx)
+		w.inFlight == 0 && workflow.AllHandlersFinished(ctx)
 }
 
 func (w *caseWorkflow) continueAsNew(ctx workflow.Context) error {
@@ -406,15 +423,6 @@ func (w *caseWorkflow) acceptedNotExecuted() *complaint.Resolution {
 	return r
 }
 
-func (w *caseWorkflow) meetDeadline(name string, at time.Time) {
-	for i := range w.View.Deadlines {
-		if d := &w.View.Deadlines[i]; d.Name == name && d.State == complaint.ClockRunning {
-			d.State = complaint.ClockMet
-			d.MetAt = &at
-		}
-	}
-}
-
 func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProgress {
 	out := make([]complaint.DepartmentProgress, len(depts))
 	for i, d := range depts {
@@ -443,8 +451,10 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	st := store.Step{
 		Reference: w.View.Reference, Key: fmt.Sprintf("%04d-%s", w.Steps, s.name), At: now,
 		Actor: s.actor, Name: s.name, Summary: s.summary, Status: w.View.Status, Round: w.View.Round,
-		DisputeStage: s.dispute, Reopened: s.reopened,
+		DisputeStage: s.dispute, Reopened: s.reopened, EscalationLevel: w.View.EscalationLevel, SLABreached: breached(w.View),
+		SLA: w.pendingSLA,
 	}
+	w.pendingSLA = nil
 	if s.owner {
 		st.Owner = w.View.Owner
 	}

@@ -34,7 +34,7 @@ func newCase(depts ...complaint.Department) complaint.NewCase {
 		Description: "It does not turn on.",
 		ReceivedBy:  "social.care.wu",
 	}
-	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRouting, complaint.DefaultPolicy())
+	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRules())
 	if len(depts) > 0 {
 		c.Departments = depts
 	}
@@ -51,8 +51,14 @@ type fixture struct {
 	messages []activities.MessageKind
 	executed []int
 	surveys  []complaint.Survey
+	staff    []staffNotice
 	results  []*taskResult
 	at       time.Duration
+}
+
+type staffNotice struct {
+	activities.StaffMessage
+	at time.Time
 }
 
 type taskResult struct {
@@ -96,6 +102,13 @@ func setup(t *testing.T) *fixture {
 			return nil
 		})
 	f.env.OnActivity(a.SaveResolution, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	f.env.OnActivity(a.NotifyStaff, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, m activities.StaffMessage) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.staff = append(f.staff, staffNotice{StaffMessage: m, at: f.env.Now()})
+			return nil
+		})
 	f.env.OnActivity(a.ExecuteResolution, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, _ string, r complaint.Resolution) error {
 			f.mu.Lock()

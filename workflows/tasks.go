@@ -123,9 +123,17 @@ func (w *caseWorkflow) route(ctx workflow.Context, t complaint.Route) error {
 			progress = append(progress, complaint.DepartmentProgress{Department: d, State: complaint.DeptPending})
 		}
 	}
+	now := workflow.Now(ctx)
 	for _, d := range w.View.Departments {
 		if !slices.Contains(t.Departments, d) {
 			w.stopDepartment(d)
+			w.stopClock(w.clock(complaint.ClockStart, d), now)
+		}
+	}
+	for _, d := range t.Departments {
+		if !slices.Contains(w.View.Departments, d) {
+			w.startClock(complaint.ClockStart, d, w.Policy.SLA.StartWithin(d), false, now)
+			w.clocksChanged++
 		}
 	}
 	from := strings.Join(complaint.Names(w.View.Departments), ", ")
@@ -185,7 +193,9 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 		w.View.Status = status
 		return err
 	}
-	w.meetDeadline("startInvestigation", now)
+	w.meetClock(complaint.ClockStart, t.Department, now)
+	w.meetClock(complaint.ClockStart, "", now) // the single clock of cases started before per-department clocks
+	w.meetClock(complaint.ClockFirstResponse, "", now)
 	if first {
 		if err := w.notify(ctx, activities.MsgInvestigationStarted, ""); err != nil {
 			return err
@@ -257,6 +267,8 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	}
 	w.View.Resolutions = append(w.View.Resolutions, r)
 	w.View.Status = complaint.StatusResolutionProposed
+	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
+	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
 	if err := w.saveResolution(ctx, r); err != nil {
 		return err
 	}
@@ -315,6 +327,9 @@ func (w *caseWorkflow) canWait(complaint.Reason) error {
 
 func (w *caseWorkflow) waitOnCustomer(ctx workflow.Context, t complaint.Reason) error {
 	w.View.WaitingOnCustomer = t.Reason
+	now := workflow.Now(ctx)
+	w.meetClock(complaint.ClockFirstResponse, "", now) // the customer has heard from us
+	w.pauseClock(now)
 	return w.record(ctx, step{name: "waiting_on_customer", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
 }
 
@@ -327,6 +342,7 @@ func (w *caseWorkflow) canResume(complaint.Reason) error {
 
 func (w *caseWorkflow) customerReplied(ctx workflow.Context, t complaint.Reason) error {
 	w.View.WaitingOnCustomer = ""
+	w.resumeClock(workflow.Now(ctx))
 	return w.record(ctx, step{name: "customer_replied", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
 }
 
@@ -388,6 +404,9 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	}
 	now := workflow.Now(ctx)
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
+	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
+	w.meetClock(complaint.ClockFirstResponse, "", now)
+	w.stopAllClocks(now)
 	if err := w.notify(ctx, activities.MsgClosingSummary, t.Summary); err != nil {
 		return err
 	}
@@ -418,6 +437,7 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	w.View.Status = complaint.StatusInvestigating
 	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = "", "", nil
 	w.View.Investigation = pendingDepartments(w.View.Departments)
+	w.startRoundClocks(workflow.Now(ctx))
 	return w.record(ctx, step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
 		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)})
 }
@@ -434,6 +454,7 @@ func (w *caseWorkflow) withdraw(ctx workflow.Context, t complaint.Reason) error 
 		w.stopDepartment(d)
 	}
 	now := workflow.Now(ctx)
+	w.stopAllClocks(now)
 	w.View.Status, w.View.Outcome, w.View.ClosedAt, w.View.CloseSummary = complaint.StatusWithdrawn, complaint.OutcomeWithdrawn, &now, t.Reason
 	return w.record(ctx, step{name: "withdrawn", actor: complaint.ActorOr(t.Actor, "customer"), closed: true, summary: t.Reason})
 }
@@ -519,11 +540,11 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 				workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
 				continue
 			}
-			w.signals++
+			w.inFlight++
 			if err := applyRegistered(ctx, t); err != nil {
 				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
 			}
-			w.signals--
+			w.inFlight--
 		}
 	})
 	return nil

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -36,7 +37,7 @@ func searchAttributes(v complaint.CaseView) []temporal.SearchAttributeUpdate {
 		saBreached.ValueSet(breached(v)),
 	}
 	if next, ok := nextDeadline(v); ok {
-		updates = append(updates, saNext.ValueSet(next.DueAt))
+		updates = append(updates, saNext.ValueSet(next))
 	} else {
 		updates = append(updates, saNext.ValueUnset())
 	}
@@ -123,7 +124,18 @@ func currentDetails(v complaint.CaseView) string {
 	}
 	b.WriteString("\n| Deadline | Due (UTC) | State |\n|---|---|---|\n")
 	for _, d := range v.Deadlines {
-		b.WriteString(fmt.Sprintf("| %s | %s | %s |\n", d.Name, d.DueAt.UTC().Format("2006-01-02 15:04"), d.State))
+		state := string(d.State)
+		if d.State == complaint.ClockMet && d.BreachedAt != nil {
+			state = "met late"
+		}
+		if d.Level > 0 {
+			state += fmt.Sprintf(", escalated to level %d", d.Level)
+		}
+		due := d.DueAt.UTC().Format("2006-01-02 15:04")
+		if d.Approximate {
+			due += " ≈ (holidays of that year unknown)"
+		}
+		b.WriteString(fmt.Sprintf("| %s | %s | %s |\n", d.Label(), due, state))
 	}
 	return b.String()
 }
@@ -173,20 +185,30 @@ func nextTask(w *caseWorkflow) string {
 	return ""
 }
 
-func nextDeadline(v complaint.CaseView) (complaint.Deadline, bool) {
-	var next complaint.Deadline
+// nextDeadline is the next moment a clock of the case will act: a due time,
+// or the next rung of an escalation.
+func nextDeadline(v complaint.CaseView) (time.Time, bool) {
+	var next time.Time
 	found := false
 	for _, d := range v.Deadlines {
-		if d.State == complaint.ClockRunning && (!found || d.DueAt.Before(next.DueAt)) {
-			next, found = d, true
+		at := d.DueAt
+		switch {
+		case d.State == complaint.ClockBreached && d.NextEscalationAt != nil:
+			at = *d.NextEscalationAt
+		case d.State != complaint.ClockRunning:
+			continue
+		}
+		if !found || at.Before(next) {
+			next, found = at, true
 		}
 	}
 	return next, found
 }
 
+// breached is true once any deadline of the case was missed.
 func breached(v complaint.CaseView) bool {
 	for _, d := range v.Deadlines {
-		if d.State == complaint.ClockBreached {
+		if d.BreachedAt != nil || d.State == complaint.ClockBreached {
 			return true
 		}
 	}

@@ -94,7 +94,7 @@ func submit(ctx context.Context, cfg config, path string) error {
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
 	}
-	routing, policy, err := cfg.Cases.Build()
+	rules, err := cfg.Cases.Build()
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func submit(ctx context.Context, cfg config, path string) error {
 	}
 	defer c.Close()
 	s := starter.New(c, starter.Options{
-		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Routing: routing, Policy: policy,
+		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
 	})
 	var failed int
 	for i, in := range intakes {

@@ -1,0 +1,259 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/activities"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+// slaClocksVersion marks the change that gave every case its SLA clocks,
+// warnings and escalations; cases started before it run without them.
+const slaClocksVersion = "sla-clocks"
+
+// calendar is the case's working-day calendar, built from its captured policy.
+func (w *caseWorkflow) calendar() *complaint.WorkCalendar {
+	if w.cal == nil {
+		c, err := w.Policy.SLA.Calendar.Build() //workflowcheck:ignore the captured spec gives the same calendar on every replay
+		if err != nil {
+			panic(fmt.Sprintf("calendar of the case: %v", err)) // fails the task; a fixed deployment resumes it
+		}
+		w.cal = c
+	}
+	return w.cal
+}
+
+// startClock starts a deadline at now; working clocks count their budget on
+// the calendar.
+func (w *caseWorkflow) startClock(name string, d complaint.Department, budget time.Duration, working bool, now time.Time) {
+	if !w.slaClocks {
+		return
+	}
+	c := complaint.Deadline{Name: name, Department: d, Round: w.View.Round, StartedAt: now, State: complaint.ClockRunning,
+		Budget: budget, WorkingTime: working}
+	w.schedule(&c, now, 0)
+	w.View.Deadlines = append(w.View.Deadlines, c)
+	w.slaEvent(c, "started", now)
+}
+
+// schedule sets the due and warning times of a clock that runs from now with
+// used of its budget already spent.
+func (w *caseWorkflow) schedule(c *complaint.Deadline, now time.Time, used time.Duration) {
+	warnBudget := time.Duration(float64(c.Budget) * w.Policy.SLA.WarnAt)
+	if !c.WorkingTime {
+		c.DueAt, c.WarnAt = now.Add(c.Budget-used), now.Add(warnBudget-used)
+		return
+	}
+	// The calendar library walks a holiday cache only when it is cacheable,
+	// which ours is not: these calls are pure.
+	cal := w.calendar()
+	c.DueAt, c.Approximate = cal.AddWorking(now, max(c.Budget-used, 0)) //workflowcheck:ignore
+	c.WarnAt, _ = cal.AddWorking(now, max(warnBudget-used, 0))          //workflowcheck:ignore
+}
+
+// clock finds an open clock of the current round.
+func (w *caseWorkflow) clock(name string, d complaint.Department) *complaint.Deadline {
+	for i := range w.View.Deadlines {
+		c := &w.View.Deadlines[i]
+		if c.Name == name && c.Department == d && c.Open() && (c.Round == w.View.Round || c.Round == 0) {
+			return c
+		}
+	}
+	return nil
+}
+
+// meetClock stops a clock because its task is done.
+func (w *caseWorkflow) meetClock(name string, d complaint.Department, now time.Time) {
+	c := w.clock(name, d)
+	if c == nil {
+		return
+	}
+	c.State, c.MetAt, c.NextEscalationAt = complaint.ClockMet, &now, nil
+	w.slaEvent(*c, "met", now)
+	w.clocksChanged++
+}
+
+// stopClock ends a clock that no longer applies.
+func (w *caseWorkflow) stopClock(c *complaint.Deadline, now time.Time) {
+	if c == nil || !c.Open() {
+		return
+	}
+	c.State, c.NextEscalationAt = complaint.ClockStopped, nil
+	w.slaEvent(*c, "stopped", now)
+	w.clocksChanged++
+}
+
+func (w *caseWorkflow) stopAllClocks(now time.Time) {
+	for i := range w.View.Deadlines {
+		w.stopClock(&w.View.Deadlines[i], now)
+	}
+}
+
+// pauseClock stops the resolution clock's time while the case waits for
+// the customer; resumeClock gives back the time not used.
+func (w *caseWorkflow) pauseClock(now time.Time) {
+	c := w.clock(complaint.ClockResolution, "")
+	if c == nil || c.State == complaint.ClockPaused {
+		return
+	}
+	from := c.StartedAt
+	if c.ResumedAt != nil {
+		from = *c.ResumedAt
+	}
+	c.Used += w.calendar().WorkingBetween(from, now)                           //workflowcheck:ignore pure, as in schedule
+	c.State, c.PausedAt, c.NextEscalationAt = complaint.ClockPaused, &now, nil // escalations wait too
+	w.slaEvent(*c, "paused", now)
+	w.clocksChanged++
+}
+
+func (w *caseWorkflow) resumeClock(now time.Time) {
+	c := w.clock(complaint.ClockResolution, "")
+	if c == nil || c.State != complaint.ClockPaused {
+		return
+	}
+	c.ResumedAt, c.PausedAt = &now, nil
+	w.schedule(c, now, c.Used)
+	c.State = complaint.ClockRunning
+	if c.BreachedAt != nil {
+		c.State = complaint.ClockBreached
+		next := now.Add(w.Policy.SLA.EscalateEvery)
+		if c.Level < 3 {
+			c.NextEscalationAt = &next
+		}
+	}
+	w.slaEvent(*c, "resumed", now)
+	w.clocksChanged++
+}
+
+// slaEvent queues an event for the next recorded step.
+func (w *caseWorkflow) slaEvent(c complaint.Deadline, event string, at time.Time) {
+	w.pendingSLA = append(w.pendingSLA, store.SLAEvent{
+		Clock: c.Name, Department: c.Department, Round: c.Round, Event: event, Level: c.Level, DueAt: c.DueAt, At: at,
+		Approximate: c.Approximate,
+	})
+}
+
+// clockEvent is the next thing a clock does by itself.
+type clockEvent struct {
+	index int
+	at    time.Time
+	kind  string // warn, breach, escalate
+}
+
+func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
+	var next clockEvent
+	found := false
+	consider := func(i int, at time.Time, kind string) {
+		if !found || at.Before(next.at) {
+			next, found = clockEvent{index: i, at: at, kind: kind}, true
+		}
+	}
+	for i, c := range w.View.Deadlines {
+		switch {
+		case c.State == complaint.ClockRunning && !c.Warned && c.WarnAt.Before(c.DueAt):
+			consider(i, c.WarnAt, "warn")
+		case c.State == complaint.ClockRunning:
+			consider(i, c.DueAt, "breach")
+		case c.State == complaint.ClockBreached && c.NextEscalationAt != nil:
+			consider(i, *c.NextEscalationAt, "escalate")
+		}
+	}
+	return next, found
+}
+
+// watchClocks sleeps until the next deadline event, fires it and starts
+// over; any change to the clocks wakes it to plan again. One durable timer
+// at a time, named in the UI.
+func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
+	for w.Phase != phaseDone {
+		seen := w.clocksChanged
+		changed := func() bool { return w.clocksChanged != seen || w.Phase == phaseDone }
+		ev, ok := w.nextClockEvent()
+		if !ok {
+			if workflow.Await(ctx, changed) != nil {
+				return
+			}
+			continue
+		}
+		if d := ev.at.Sub(workflow.Now(ctx)); d > 0 {
+			c := w.View.Deadlines[ev.index]
+			summary := fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))
+			woken, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d,
+				TimerOptions: workflow.TimerOptions{Summary: summary}}, changed)
+			if err != nil {
+				return
+			}
+			if woken {
+				continue
+			}
+		}
+		w.inFlight++
+		err := w.fireClock(ctx, ev)
+		w.inFlight--
+		if err != nil {
+			workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
+			return
+		}
+	}
+}
+
+func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
+	c := &w.View.Deadlines[ev.index]
+	now := workflow.Now(ctx)
+	sla := w.Policy.SLA
+	switch ev.kind {
+	case "warn":
+		c.Warned = true
+		w.slaEvent(*c, "warned", now)
+		if err := w.notifyStaff(ctx, "warning", w.View.Owner, *c); err != nil {
+			return err
+		}
+		return w.record(ctx, step{name: "sla_warning", actor: "system",
+			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))})
+	case "breach":
+		c.State, c.BreachedAt = complaint.ClockBreached, &c.DueAt
+		w.slaEvent(*c, "breached", now)
+	}
+	c.Level++
+	if c.Level < 3 {
+		next := now.Add(sla.EscalateEvery)
+		c.NextEscalationAt = &next
+	} else {
+		c.NextEscalationAt = nil
+	}
+	w.View.EscalationLevel = max(w.View.EscalationLevel, c.Level)
+	w.slaEvent(*c, "escalated", now)
+	dept := c.Department
+	if dept == "" && len(w.View.Departments) > 0 {
+		dept = w.View.Departments[0]
+	}
+	to := sla.Rung(dept, c.Level)
+	if err := w.notifyStaff(ctx, "escalation", to, *c); err != nil {
+		return err
+	}
+	return w.record(ctx, step{name: "sla_escalated", actor: "system",
+		summary: fmt.Sprintf("%s missed (due %s); escalated to level %d, %s", c.Label(),
+			c.DueAt.UTC().Format(time.RFC3339), c.Level, to)})
+}
+
+func (w *caseWorkflow) notifyStaff(ctx workflow.Context, kind, to string, c complaint.Deadline) error {
+	var a *activities.Activities
+	m := activities.StaffMessage{Kind: kind, Key: fmt.Sprintf("%s/%d/%s/%d", c.Label(), c.Round, kind, c.Level),
+		Reference: w.View.Reference, To: to, Clock: c.Label(), Level: c.Level, DueAt: c.DueAt}
+	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Send %s on %s to %s", kind, c.Label(), to)),
+		a.NotifyStaff, m).Get(ctx, nil)
+}
+
+// startRoundClocks starts the clocks of an investigation round: each
+// department's start and the resolution.
+func (w *caseWorkflow) startRoundClocks(now time.Time) {
+	for _, d := range w.View.Departments {
+		w.startClock(complaint.ClockStart, d, w.Policy.SLA.StartWithin(d), false, now)
+	}
+	w.startClock(complaint.ClockResolution, "", w.Policy.SLA.Resolution, true, now)
+	w.clocksChanged++
+}
