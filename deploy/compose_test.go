@@ -1,0 +1,559 @@
+// Package deploy checks the production compose file (../docker-compose.yml)
+// against the code it deploys: the configuration structs of the api and
+// worker, the case search attributes and the image versions of versions.env.
+package deploy
+
+import (
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/worker"
+)
+
+const (
+	composeFile  = "../docker-compose.yml"
+	versionsFile = "versions.env"
+
+	completed = types.ServiceConditionCompletedSuccessfully
+	healthy   = types.ServiceConditionHealthy
+)
+
+// loadCompose loads the compose file as `docker compose` would, with env as
+// the only environment: neither the caller's shell nor a .env file leaks in.
+func loadCompose(t *testing.T, env map[string]string, envFiles ...string) *types.Project {
+	t.Helper()
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	opts, err := cli.NewProjectOptions([]string{composeFile},
+		cli.WithWorkingDirectory(".."),
+		cli.WithEnv(list),
+		cli.WithEnvFiles(envFiles...),
+		cli.WithDotEnv,
+		cli.WithInterpolation(true),
+		cli.WithNormalization(true),
+		cli.WithConsistency(true),
+		cli.WithResolvedPaths(true),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(envFiles) == 0 {
+		opts.EnvFiles = nil // no implicit ../.env
+	}
+	p, err := opts.LoadProject(t.Context())
+	if err != nil {
+		t.Fatalf("load %s: %v", composeFile, err)
+	}
+	return p
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// environment returns the variables a service sets; a variable left to the
+// host environment (`- NAME` without a value) fails the test.
+func environment(t *testing.T, s types.ServiceConfig) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for k, v := range s.Environment {
+		if v == nil {
+			t.Errorf("%s: %s takes its value from the host environment", s.Name, k)
+			continue
+		}
+		env[k] = *v
+	}
+	return env
+}
+
+func readVersions(t *testing.T) map[string]string {
+	t.Helper()
+	versions, err := dotenv.GetEnvFromFile(map[string]string{}, []string{versionsFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) == 0 {
+		t.Fatalf("%s holds no versions", versionsFile)
+	}
+	return versions
+}
+
+var appServices = []string{"migrate", "worker", "api"}
+
+func TestServicesAreTheExpectedOnes(t *testing.T) {
+	p := loadCompose(t, nil)
+	want := []string{
+		"postgresql", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
+		"app-db", "migrate", "worker", "api",
+	}
+	got := p.ServiceNames()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("services %v, want %v", got, want)
+	}
+	for _, name := range appServices {
+		s := service(t, p, name)
+		if s.Build == nil || s.Build.Context != filepath.Dir(mustAbs(t, composeFile)) {
+			t.Errorf("%s does not build the repository's Dockerfile: %+v", name, s.Build)
+		}
+		if s.Image != service(t, p, "api").Image {
+			t.Errorf("%s runs image %q, api runs %q: the services share one image", name, s.Image, service(t, p, "api").Image)
+		}
+	}
+}
+
+// officialImages maps each service on a third-party image to that image's
+// repository and the versions.env variable holding its tag.
+var officialImages = map[string]struct{ repo, versionVar string }{
+	"postgresql":         {"postgres", "POSTGRES_VERSION"},
+	"app-db":             {"postgres", "POSTGRES_VERSION"},
+	"temporal-schema":    {"temporalio/admin-tools", "TEMPORAL_ADMINTOOLS_VERSION"},
+	"temporal":           {"temporalio/server", "TEMPORAL_VERSION"},
+	"temporal-namespace": {"temporalio/admin-tools", "TEMPORAL_ADMINTOOLS_VERSION"},
+	"temporal-ui":        {"temporalio/ui", "TEMPORAL_UI_VERSION"},
+}
+
+func TestImagesAreOfficialWithVersionsEnvDefaults(t *testing.T) {
+	versions := readVersions(t)
+	used := map[string]bool{}
+	for _, img := range officialImages {
+		used[img.versionVar] = true
+	}
+	if got, want := slices.Sorted(maps.Keys(versions)), slices.Sorted(maps.Keys(used)); !slices.Equal(got, want) {
+		t.Errorf("%s sets %v, the compose file's images use %v", versionsFile, got, want)
+	}
+
+	check := func(p *types.Project, tag func(versionVar string) string, how string) {
+		t.Helper()
+		for name, img := range officialImages {
+			want := img.repo + ":" + tag(img.versionVar)
+			if got := service(t, p, name).Image; got != want {
+				t.Errorf("%s: %s image %q, want %q", how, name, got, want)
+			}
+		}
+	}
+	// The defaults written in the compose file.
+	check(loadCompose(t, nil), func(v string) string { return versions[v] }, "defaults")
+	// versions.env given as --env-file.
+	check(loadCompose(t, nil, versionsFile), func(v string) string { return versions[v] }, "--env-file "+versionsFile)
+	// Every tag really follows its variable.
+	override := map[string]string{}
+	for v := range used {
+		override[v] = "override-" + strings.ToLower(v)
+	}
+	check(loadCompose(t, override), func(v string) string { return override[v] }, "overridden")
+
+	// Every ${VAR:-default} of a versions.env variable in the file agrees,
+	// wherever it is used.
+	raw, err := os.ReadFile(composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\$\{([A-Za-z0-9_]+)(:?-)([^}]*)\}`).FindAllStringSubmatch(string(raw), -1) {
+		if want, ok := versions[m[1]]; ok && m[3] != want {
+			t.Errorf("%s defaults to %q in the compose file and %q in %s", m[1], m[3], want, versionsFile)
+		}
+	}
+
+	// The schema comes from admin-tools, so it must be the server's release.
+	server, tools := versions["TEMPORAL_VERSION"], versions["TEMPORAL_ADMINTOOLS_VERSION"]
+	if tools != server && !strings.HasPrefix(tools, server+"-") {
+		t.Errorf("admin-tools %s is not the release of server %s", tools, server)
+	}
+}
+
+func TestPublishedPorts(t *testing.T) {
+	p := loadCompose(t, nil)
+	want := map[string][]string{
+		"api":         {"8080:8080"},
+		"temporal":    {"7233:7233"},
+		"temporal-ui": {"8233:8080"},
+	}
+	for _, s := range p.Services {
+		var got []string
+		for _, port := range s.Ports {
+			if port.Protocol != "" && port.Protocol != "tcp" {
+				t.Errorf("%s publishes %s/%s", s.Name, port.Published, port.Protocol)
+			}
+			got = append(got, port.Published+":"+itoa(port.Target))
+		}
+		if !slices.Equal(got, want[s.Name]) {
+			t.Errorf("%s publishes %v, want %v", s.Name, got, want[s.Name])
+		}
+	}
+}
+
+func TestStartupOrder(t *testing.T) {
+	p := loadCompose(t, nil)
+	want := map[string]map[string]string{
+		"postgresql":         nil,
+		"temporal-schema":    {"postgresql": healthy},
+		"temporal":           {"temporal-schema": completed},
+		"temporal-namespace": {"temporal": healthy},
+		"temporal-ui":        {"temporal": healthy},
+		"app-db":             nil,
+		"migrate":            {"app-db": healthy},
+		"worker":             {"migrate": completed, "temporal-namespace": completed},
+		"api":                {"migrate": completed, "temporal-namespace": completed, "worker": healthy},
+	}
+	for _, s := range p.Services {
+		got := map[string]string{}
+		for dep, d := range s.DependsOn {
+			got[dep] = d.Condition
+			if !d.Required {
+				t.Errorf("%s: dependency on %s is optional", s.Name, dep)
+			}
+			target := service(t, p, dep)
+			switch d.Condition {
+			case healthy:
+				if target.HealthCheck == nil || target.HealthCheck.Disable || len(target.HealthCheck.Test) == 0 {
+					t.Errorf("%s waits for %s to be healthy, which has no healthcheck", s.Name, dep)
+				}
+			case completed:
+				// A job that restarts on success never completes.
+				if target.Restart != "" && target.Restart != types.RestartPolicyNo {
+					t.Errorf("%s waits for %s to complete, which restarts (%s)", s.Name, dep, target.Restart)
+				}
+			}
+		}
+		if len(want[s.Name]) == 0 && len(got) == 0 {
+			continue
+		}
+		if !maps.Equal(got, want[s.Name]) {
+			t.Errorf("%s depends on %v, want %v", s.Name, got, want[s.Name])
+		}
+	}
+
+	// The jobs run once; `up --wait` accepts their exit only when a service
+	// waits for them to complete. Everything else comes back after a crash
+	// or a reboot.
+	awaited := map[string]bool{}
+	for _, s := range p.Services {
+		for dep, d := range s.DependsOn {
+			if d.Condition == completed {
+				awaited[dep] = true
+			}
+		}
+	}
+	jobs := map[string]bool{"temporal-schema": true, "temporal-namespace": true, "migrate": true}
+	for _, s := range p.Services {
+		switch {
+		case jobs[s.Name] && s.Restart != types.RestartPolicyNo:
+			t.Errorf("job %s has restart %q, want %q", s.Name, s.Restart, types.RestartPolicyNo)
+		case jobs[s.Name] && !awaited[s.Name]:
+			t.Errorf("no service waits for job %s to complete", s.Name)
+		case !jobs[s.Name] && s.Restart != types.RestartPolicyUnlessStopped && s.Restart != types.RestartPolicyAlways:
+			t.Errorf("%s has restart %q; a long-running service must come back", s.Name, s.Restart)
+		}
+	}
+}
+
+// The variables each service is known to need, with their values. Checked on
+// top of the rules derived from the structs, because a wrong value (another
+// task queue, say) would be as broken as a missing one.
+var wantEnvironment = map[string]map[string]string{
+	"migrate": {
+		"DATABASE_URL": "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+	},
+	"worker": {
+		"TEMPORAL_ADDRESS":   "temporal:7233",
+		"TEMPORAL_NAMESPACE": "default",
+		"TASK_QUEUE":         "complaints",
+		"DATABASE_URL":       "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+		"WORKER_HTTP_ADDR":   "0.0.0.0:9090",
+	},
+	"api": {
+		"API_ADDR":            "0.0.0.0:8080",
+		"TEMPORAL_ADDRESS":    "temporal:7233",
+		"TEMPORAL_NAMESPACE":  "default",
+		"TASK_QUEUE":          "complaints",
+		"DATABASE_URL":        "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+		"REQUEST_TIMEOUT":     "10s",
+		"REFERENCE_TIME_ZONE": "Asia/Shanghai",
+	},
+}
+
+func TestAppEnvironmentMatchesConfigStructs(t *testing.T) {
+	p := loadCompose(t, nil)
+	configs := map[string]struct {
+		vars []envVar
+		// longRunning services must override every loopback default: inside
+		// a container 127.0.0.1 is the container itself.
+		longRunning bool
+	}{
+		"api":    {envVarsOf(t, reflect.TypeFor[api.Config]()), true},
+		"worker": {envVarsOf(t, reflect.TypeFor[worker.Config]()), true},
+		// `complaintctl migrate`: its config lives in package main.
+		"migrate": {envVarsInSource(t, "../cmd/complaintctl/main.go", "config"), false},
+	}
+
+	// The walker must at least see the variables the structs are documented
+	// to read, or every check below would pass vacuously.
+	documented := map[string][]string{
+		"api":     {"API_ADDR", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "REQUEST_TIMEOUT", "REFERENCE_TIME_ZONE", "LOG_LEVEL"},
+		"worker":  {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "WORKER_HTTP_ADDR", "LOG_LEVEL"},
+		"migrate": {"DATABASE_URL"},
+	}
+
+	for name, cfg := range configs {
+		known := map[string]envVar{}
+		for _, v := range cfg.vars {
+			known[v.Name] = v
+		}
+		for _, d := range documented[name] {
+			if _, ok := known[d]; !ok {
+				t.Errorf("%s: the config struct reads no %s (it reads %v)", name, d, envNames(cfg.vars))
+			}
+		}
+
+		env := environment(t, service(t, p, name))
+		for k := range env {
+			if _, ok := known[k]; !ok {
+				t.Errorf("%s sets %s, which its config does not read (it reads %v)", name, k, envNames(cfg.vars))
+			}
+		}
+		for _, v := range cfg.vars {
+			_, set := env[v.Name]
+			switch {
+			case v.Required && (!set || env[v.Name] == ""):
+				t.Errorf("%s: required %s (%s) is not set", name, v.Name, v.Field)
+			case cfg.longRunning && v.loopbackDefault() && !set:
+				t.Errorf("%s: %s defaults to %q, which is loopback inside the container; set it", name, v.Name, v.Default)
+			}
+		}
+		for k, want := range wantEnvironment[name] {
+			if got, ok := env[k]; !ok || got != want {
+				t.Errorf("%s: %s=%q, want %q", name, k, got, want)
+			}
+		}
+	}
+}
+
+// The addresses the services are given must point at what the file runs.
+func TestAppAddressesPointAtTheStack(t *testing.T) {
+	p := loadCompose(t, nil)
+	appDB := environment(t, service(t, p, "app-db"))
+	nsJob := environment(t, service(t, p, "temporal-namespace"))
+	for _, name := range appServices {
+		env := environment(t, service(t, p, name))
+
+		u, err := url.Parse(env["DATABASE_URL"])
+		if err != nil {
+			t.Fatalf("%s: DATABASE_URL: %v", name, err)
+		}
+		pw, _ := u.User.Password()
+		if u.Hostname() != "app-db" || u.Port() != "5432" || u.User.Username() != appDB["POSTGRES_USER"] ||
+			pw != appDB["POSTGRES_PASSWORD"] || strings.TrimPrefix(u.Path, "/") != appDB["POSTGRES_DB"] {
+			t.Errorf("%s: DATABASE_URL %s does not match the app-db service %v", name, u.Redacted(), appDB)
+		}
+
+		if addr, ok := env["TEMPORAL_ADDRESS"]; ok {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil || host != "temporal" || port != "7233" {
+				t.Errorf("%s: TEMPORAL_ADDRESS %q is not the temporal service's frontend", name, addr)
+			}
+			if env["TEMPORAL_NAMESPACE"] != nsJob["NAMESPACE"] {
+				t.Errorf("%s uses namespace %q, temporal-namespace prepares %q", name, env["TEMPORAL_NAMESPACE"], nsJob["NAMESPACE"])
+			}
+			if env["TASK_QUEUE"] != complaint.TaskQueue {
+				t.Errorf("%s: TASK_QUEUE %q, the code's queue is %q", name, env["TASK_QUEUE"], complaint.TaskQueue)
+			}
+		}
+	}
+	if nsJob["TEMPORAL_ADDRESS"] != "temporal:7233" {
+		t.Errorf("temporal-namespace talks to %q", nsJob["TEMPORAL_ADDRESS"])
+	}
+
+	// The API listens on the port it publishes and is probed on; the worker
+	// is probed where it serves /healthz.
+	probes := map[string]struct{ listenVar, path string }{
+		"api":    {"API_ADDR", "/readyz"},
+		"worker": {"WORKER_HTTP_ADDR", "/healthz"},
+	}
+	for name, probe := range probes {
+		s := service(t, p, name)
+		_, port, err := net.SplitHostPort(environment(t, s)[probe.listenVar])
+		if err != nil {
+			t.Fatalf("%s: %s: %v", name, probe.listenVar, err)
+		}
+		if s.HealthCheck == nil {
+			t.Fatalf("%s has no healthcheck", name)
+		}
+		test := strings.Join(s.HealthCheck.Test, " ")
+		if want := "http://127.0.0.1:" + port + probe.path; !strings.Contains(test, want) {
+			t.Errorf("%s healthcheck %q does not probe %s", name, test, want)
+		}
+		for _, published := range s.Ports {
+			if itoa(published.Target) != port {
+				t.Errorf("%s publishes container port %d but listens on %s", name, published.Target, port)
+			}
+		}
+	}
+}
+
+// The binaries the services run are the ones the Dockerfile builds.
+func TestAppCommandsAreBuiltByTheDockerfile(t *testing.T) {
+	p := loadCompose(t, nil)
+	dockerfile, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range appServices {
+		cmd := service(t, p, name).Command
+		if len(cmd) == 0 {
+			t.Errorf("%s has no command", name)
+			continue
+		}
+		bin := cmd[0]
+		if fi, err := os.Stat(filepath.Join("../cmd", bin)); err != nil || !fi.IsDir() {
+			t.Errorf("%s runs %q, which is no command under cmd/", name, bin)
+		}
+		if !strings.Contains(string(dockerfile), "./cmd/"+bin) {
+			t.Errorf("%s runs %q, which the Dockerfile does not build", name, bin)
+		}
+	}
+	if got := service(t, p, "migrate").Command; !slices.Equal(got, types.ShellCommand{"complaintctl", "migrate"}) {
+		t.Errorf("migrate runs %v", got)
+	}
+}
+
+func TestTemporalPersistenceIsConsistent(t *testing.T) {
+	p := loadCompose(t, nil)
+	db := environment(t, service(t, p, "postgresql"))
+	schema := environment(t, service(t, p, "temporal-schema"))
+	server := environment(t, service(t, p, "temporal"))
+
+	pairs := [][3]string{ // what, server's value, schema job's value
+		{"plugin", server["DB"], schema["SQL_PLUGIN"]},
+		{"host", server["POSTGRES_SEEDS"], schema["SQL_HOST"]},
+		{"port", server["DB_PORT"], schema["SQL_PORT"]},
+		{"user", server["POSTGRES_USER"], schema["SQL_USER"]},
+		{"password", server["POSTGRES_PWD"], schema["SQL_PASSWORD"]},
+		{"database user", db["POSTGRES_USER"], schema["SQL_USER"]},
+		{"database password", db["POSTGRES_PASSWORD"], schema["SQL_PASSWORD"]},
+	}
+	for _, pair := range pairs {
+		if pair[1] == "" || pair[1] != pair[2] {
+			t.Errorf("%s: server/database %q, schema job %q", pair[0], pair[1], pair[2])
+		}
+	}
+	if server["DB"] != "postgres12" || server["POSTGRES_SEEDS"] != "postgresql" {
+		t.Errorf("temporal persistence DB=%s POSTGRES_SEEDS=%s", server["DB"], server["POSTGRES_SEEDS"])
+	}
+
+	// Both databases are created and migrated from the image's schema dirs.
+	script := strings.Join(service(t, p, "temporal-schema").Command, "\n")
+	for _, want := range []string{
+		"create-database", "setup-schema -v 0.0", "update-schema -d",
+		"migrate temporal temporal\n", "migrate temporal_visibility visibility\n",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("temporal-schema script lacks %q", want)
+		}
+	}
+	if schema["SCHEMA_DIR"] != "/etc/temporal/schema/postgresql/v12" {
+		t.Errorf("SCHEMA_DIR=%q", schema["SCHEMA_DIR"])
+	}
+
+	// The dynamic config file the server is told to read is mounted.
+	path := server["DYNAMIC_CONFIG_FILE_PATH"]
+	found := false
+	for _, v := range service(t, p, "temporal").Volumes {
+		rel, err := filepath.Rel(v.Target, path)
+		if v.Type != types.VolumeTypeBind || err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(v.Source, rel)); err != nil {
+			t.Errorf("DYNAMIC_CONFIG_FILE_PATH %s: %v", path, err)
+		}
+		found = true
+	}
+	if !found {
+		t.Errorf("DYNAMIC_CONFIG_FILE_PATH %q is in no bind mount", path)
+	}
+}
+
+// wantSearchAttributes are the case search attributes, spelled as Temporal's
+// CLI spells their types.
+var wantSearchAttributes = map[string]string{
+	"ComplaintStatus":   "Keyword",
+	"ComplaintCategory": "Keyword",
+	"ComplaintPriority": "Keyword",
+	"ComplaintChannel":  "Keyword",
+	"CaseOwner":         "Keyword",
+	"Departments":       "KeywordList",
+	"EscalationLevel":   "Int",
+	"SlaBreached":       "Bool",
+	"NextDeadline":      "Datetime",
+}
+
+func TestNamespaceJobRegistersTheSearchAttributes(t *testing.T) {
+	p := loadCompose(t, nil)
+	job := service(t, p, "temporal-namespace")
+	script := strings.Join(job.Command, "\n")
+
+	// Each `search_attribute NAME TYPE` line runs the CLI's create command.
+	for _, want := range []string{
+		"temporal operator search-attribute create", `--namespace "$NAMESPACE"`, `--name "$1"`, `--type "$2"`,
+		"temporal operator namespace create",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("temporal-namespace script lacks %q", want)
+		}
+	}
+	got := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*search_attribute\s+(\S+)\s+(\S+)\s*$`).FindAllStringSubmatch(script, -1) {
+		if _, dup := got[m[1]]; dup {
+			t.Errorf("search attribute %s registered twice", m[1])
+		}
+		got[m[1]] = m[2]
+	}
+	if !maps.Equal(got, wantSearchAttributes) {
+		t.Errorf("temporal-namespace registers %v, want %v", got, wantSearchAttributes)
+	}
+
+	// And they are the ones the code upserts.
+	code := map[string]string{}
+	for k, v := range complaint.SearchAttributes {
+		code[k] = string(v)
+	}
+	if !maps.Equal(got, code) {
+		t.Errorf("temporal-namespace registers %v, complaint.SearchAttributes is %v", got, code)
+	}
+}
+
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func itoa(n uint32) string {
+	return strconv.FormatUint(uint64(n), 10)
+}
