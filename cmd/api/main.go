@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
 	"github.com/caarlos0/env/v11"
 
