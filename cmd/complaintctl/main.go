@@ -14,8 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 	"time"
+	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
 	"github.com/caarlos0/env/v11"
 	"go.temporal.io/sdk/client"
