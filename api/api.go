@@ -26,6 +26,7 @@ type Cases interface {
 	Submit(ctx context.Context, sub starter.Submission) (starter.Result, error)
 	Case(ctx context.Context, ref string) (complaint.CaseView, error)
 	Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error)
+	ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error)
 	Ready(ctx context.Context) error
 }
 
@@ -75,6 +76,13 @@ func (s *Server) Handler() http.Handler {
 	registerTask[complaint.Reason](api, s, complaint.TaskWithdraw, "The customer withdraws the complaint")
 	registerTask[complaint.SurveyResponse](api, s, complaint.TaskSurveyResponse, "The customer answers the satisfaction survey")
 	registerTask[complaint.AddNote](api, s, complaint.TaskAddNote, "Put a note on the case")
+	huma.Register(api, huma.Operation{
+		OperationID: "task-" + complaint.TaskApplyPolicy, Method: http.MethodPost,
+		Path: "/v1/complaints/{reference}/" + complaint.TaskApplyPolicy, Tags: []string{"tasks"},
+		Summary: "Re-apply today's SLA policy to an open case",
+		Description: "For administrators: the case's open deadlines are recomputed from their start under the " +
+			"configuration in force. The body's `sla` is filled by the API and must be left out.",
+	}, s.applyPolicy)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Summary: "Liveness", Tags: []string{"health"},
@@ -183,6 +191,23 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		}
 		return &caseOutput{Body: v}, nil
 	})
+}
+
+func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyPolicy]) (*caseOutput, error) {
+	if in.Body.SLA != nil {
+		return nil, huma.Error422UnprocessableEntity("validation failed",
+			&huma.ErrorDetail{Location: "body.sla", Message: "is filled by the API from the configuration; leave it out"})
+	}
+	if err := in.Body.Validate(); err != nil {
+		return nil, problem(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	defer cancel()
+	v, err := s.Cases.ApplyPolicy(ctx, in.Reference, in.Body)
+	if err != nil {
+		return nil, problem(err)
+	}
+	return &caseOutput{Body: v}, nil
 }
 
 type healthBody struct {

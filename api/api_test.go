@@ -48,6 +48,10 @@ func (f *fakeCases) Task(ctx context.Context, ref, task string, payload any) (co
 	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
 }
 
+func (f *fakeCases) ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
+	return f.Task(ctx, ref, complaint.TaskApplyPolicy, t)
+}
+
 func (f *fakeCases) Ready(ctx context.Context) error { return f.err }
 
 type pinger struct{ err error }

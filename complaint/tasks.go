@@ -23,12 +23,14 @@ const (
 	TaskWithdraw           = "withdraw"
 	TaskSurveyResponse     = "surveyResponse"
 	TaskAddNote            = "addNote"
+	// TaskApplyPolicy re-applies today's SLA policy to an open case (admin).
+	TaskApplyPolicy = "applyPolicy"
 )
 
 // Tasks lists every human task, in the order of a case's life.
 var Tasks = []string{TaskAssign, TaskRoute, TaskStartInvestigation, TaskSubmitFindings, TaskProposeResolution,
 	TaskCustomerResponse, TaskWaitingOnCustomer, TaskCustomerReplied, TaskEscalateDispute, TaskClose, TaskReopen,
-	TaskWithdraw, TaskSurveyResponse, TaskAddNote}
+	TaskWithdraw, TaskSurveyResponse, TaskAddNote, TaskApplyPolicy}
 
 // Task is a human task's payload: it knows its own validation rules.
 type Task interface {
@@ -281,4 +283,23 @@ func ActorOr(actor, fallback string) string {
 		return fallback
 	}
 	return actor
+}
+
+// ApplyPolicy replaces an open case's SLA targets with today's; the API
+// fills SLA from the configuration for the case's priority and category.
+type ApplyPolicy struct {
+	Reason string   `json:"reason" minLength:"1" maxLength:"2000"`
+	Actor  string   `json:"actor,omitempty" maxLength:"128"`
+	SLA    *CaseSLA `json:"sla,omitempty" doc:"Filled by the API from the configuration in force."`
+}
+
+func (t ApplyPolicy) Validate() error {
+	var c checker
+	c.text("reason", t.Reason, true, 2000)
+	c.text("actor", t.Actor, false, 128)
+	if s := t.SLA; s != nil && (s.Acknowledge <= 0 || s.FirstResponse <= 0 || s.Resolution <= 0 || s.DefaultStart <= 0 ||
+		s.WarnAt <= 0 || s.WarnAt >= 1 || s.EscalateEvery <= 0) {
+		c.add("sla", "every target must be positive and warnAt between 0 and 1")
+	}
+	return c.err()
 }

@@ -225,6 +225,23 @@ func (s *Starter) Task(ctx context.Context, ref, task string, payload any) (comp
 	return v, nil
 }
 
+// ApplyPolicy re-applies today's SLA policy to an open case: it reads the
+// case, resolves the targets for its priority, category and lead department,
+// and hands them to the case's applyPolicy task.
+func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
+	v, err := s.Case(ctx, ref)
+	if err != nil {
+		return v, err
+	}
+	lead := complaint.DeptCustomerService
+	if len(v.Departments) > 0 {
+		lead = v.Departments[0]
+	}
+	sla := s.opts.Rules.SLA.ForCase(v.Priority, v.Category, lead)
+	t.SLA = &sla
+	return s.Task(ctx, ref, complaint.TaskApplyPolicy, t)
+}
+
 // Ready reports whether the Temporal frontend answers for our namespace.
 func (s *Starter) Ready(ctx context.Context) error {
 	_, err := s.client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.opts.Namespace})

@@ -35,9 +35,11 @@ type System struct {
 	APIURL   string
 	Logger   *slog.Logger
 
-	procs  []*devenv.Process
-	cancel context.CancelFunc
-	done   []chan error
+	procs      []*devenv.Process
+	cancel     context.CancelFunc
+	done       []chan error
+	workerAddr string
+	stopWorker func() error
 }
 
 // Options choose what to start beside the servers.
@@ -118,20 +120,14 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	workerAddr := fmt.Sprintf("127.0.0.1:%d", ports[4])
-	s.goRun(func() error {
-		return worker.Run(runCtx, worker.Config{
-			TemporalAddress: s.Temporal.Address(), TemporalNamespace: "default", TaskQueue: "complaints",
-			DatabaseURL: s.Postgres.DSN(), HTTPAddr: workerAddr,
-		}, s.Logger)
-	})
+	s.workerAddr = fmt.Sprintf("127.0.0.1:%d", ports[4])
+	if err := s.StartWorker(ctx); err != nil {
+		return s, err
+	}
 	apiCfg := s.APIConfig()
 	apiCfg.Addr = fmt.Sprintf("127.0.0.1:%d", ports[5])
 	s.APIURL = "http://" + apiCfg.Addr
 	s.goRun(func() error { return api.Run(runCtx, apiCfg, s.Logger) })
-	if err := waitHTTP(ctx, "http://"+workerAddr+"/healthz"); err != nil {
-		return s, err
-	}
 	if err := waitHTTP(ctx, s.APIURL+"/readyz"); err != nil {
 		return s, err
 	}
@@ -149,6 +145,33 @@ func (s *System) APIConfig() api.Config {
 	return cfg
 }
 
+// StartWorker runs the worker in this process and waits until it polls.
+func (s *System) StartWorker(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- worker.Run(wctx, worker.Config{
+			TemporalAddress: s.Temporal.Address(), TemporalNamespace: "default", TaskQueue: "complaints",
+			DatabaseURL: s.Postgres.DSN(), HTTPAddr: s.workerAddr,
+		}, s.Logger)
+	}()
+	s.stopWorker = func() error {
+		cancel()
+		return <-done
+	}
+	return waitHTTP(ctx, "http://"+s.workerAddr+"/healthz")
+}
+
+// StopWorker stops the worker: cases wait, their timers keep running in Temporal.
+func (s *System) StopWorker() error {
+	if s.stopWorker == nil {
+		return nil
+	}
+	stop := s.stopWorker
+	s.stopWorker = nil
+	return stop()
+}
+
 func (s *System) goRun(f func() error) {
 	done := make(chan error, 1)
 	s.done = append(s.done, done)
@@ -157,6 +180,9 @@ func (s *System) goRun(f func() error) {
 
 // Stop ends everything Start started and removes its data.
 func (s *System) Stop() {
+	if err := s.StopWorker(); err != nil {
+		s.Logger.Error("worker", "error", err)
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}

@@ -257,3 +257,44 @@ func (w *caseWorkflow) startRoundClocks(now time.Time) {
 	w.startClock(complaint.ClockResolution, "", w.Policy.SLA.Resolution, true, now)
 	w.clocksChanged++
 }
+
+// budgetOf is a clock's time under the case's current SLA policy.
+func (w *caseWorkflow) budgetOf(c complaint.Deadline) time.Duration {
+	sla := w.Policy.SLA
+	switch c.Name {
+	case complaint.ClockAcknowledge:
+		return sla.Acknowledge
+	case complaint.ClockFirstResponse:
+		return sla.FirstResponse
+	case complaint.ClockStart:
+		return sla.StartWithin(c.Department)
+	}
+	return sla.Resolution
+}
+
+// rescheduleClocks recomputes every open clock from its start under the
+// current policy. A breached clock whose new due time is still ahead runs
+// again; the escalations already made stay on record.
+func (w *caseWorkflow) rescheduleClocks(now time.Time) {
+	for i := range w.View.Deadlines {
+		c := &w.View.Deadlines[i]
+		if !c.Open() {
+			continue
+		}
+		c.Budget = w.budgetOf(*c)
+		if c.State == complaint.ClockPaused {
+			continue // resuming schedules it
+		}
+		from := c.StartedAt
+		if c.ResumedAt != nil {
+			from = *c.ResumedAt
+		}
+		w.schedule(c, from, c.Used)
+		c.Warned = c.Warned && !c.WarnAt.After(now)
+		if c.State == complaint.ClockBreached && c.DueAt.After(now) {
+			c.State, c.BreachedAt, c.NextEscalationAt = complaint.ClockRunning, nil, nil
+		}
+		w.slaEvent(*c, "rescheduled", now)
+	}
+	w.clocksChanged++
+}

@@ -200,3 +200,34 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 	require.Equal(t, map[string]bool{"acknowledge": true, "firstResponse": true, "startInvestigation:after_sales": true,
 		"resolution": true}, labels)
 }
+
+func TestApplyPolicyRecomputesOpenClocks(t *testing.T) {
+	f := setup(t)
+	received := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)
+	f.env.SetStartTime(received)
+	f.at = 0
+	f.after(5*time.Hour, func() {}) // the 4 h first response is breached
+	breached := f.snapshot()
+	looser := mediumCase(received).Policy.SLA
+	looser.FirstResponse = 8 * time.Hour
+	f.task(reject, complaint.TaskApplyPolicy, complaint.ApplyPolicy{Reason: "no targets"})
+	f.task(accept, complaint.TaskApplyPolicy, complaint.ApplyPolicy{Reason: "Targets agreed with the works council", SLA: &looser})
+	applied := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(mediumCase(received, complaint.DeptAfterSales))
+
+	find := func(v complaint.CaseView) complaint.Deadline {
+		for _, d := range v.Deadlines {
+			if d.Name == complaint.ClockFirstResponse {
+				return d
+			}
+		}
+		t.Fatal("no firstResponse clock")
+		return complaint.Deadline{}
+	}
+	require.Equal(t, complaint.ClockBreached, find(*breached).State)
+	fr := find(*applied)
+	require.Equal(t, complaint.ClockRunning, fr.State)
+	require.True(t, received.Add(8*time.Hour).Equal(fr.DueAt))
+	require.Contains(t, f.stepNames(), "policy_applied")
+}

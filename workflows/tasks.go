@@ -46,6 +46,8 @@ func (w *caseWorkflow) registerTasks(ctx workflow.Context) error {
 		handleTask(ctx, w, complaint.TaskWithdraw, "The customer withdraws the complaint.", w.canWithdraw, w.withdraw),
 		handleTask(ctx, w, complaint.TaskSurveyResponse, "The customer answers the satisfaction survey.", w.canAnswerSurvey, w.answerSurvey),
 		handleTask(ctx, w, complaint.TaskAddNote, "Put a note on the case.", w.canAddNote, w.addNote),
+		handleTask(ctx, w, complaint.TaskApplyPolicy, "Re-apply today's SLA policy to the open clocks (admin).",
+			w.canApplyPolicy, w.applyPolicy),
 	)
 }
 
@@ -484,6 +486,28 @@ func (w *caseWorkflow) canAddNote(complaint.AddNote) error { return nil }
 
 func (w *caseWorkflow) addNote(ctx workflow.Context, t complaint.AddNote) error {
 	return w.record(ctx, step{name: "note", actor: t.Author, summary: t.Text})
+}
+
+// --- applyPolicy
+
+func (w *caseWorkflow) canApplyPolicy(t complaint.ApplyPolicy) error {
+	switch {
+	case t.SLA == nil:
+		return invalid(fmt.Errorf("sla: is required; the API fills it from the configuration"))
+	case !w.slaClocks:
+		return conflict("the case started before SLA clocks existed")
+	case !w.open():
+		return w.notOpen()
+	}
+	return nil
+}
+
+func (w *caseWorkflow) applyPolicy(ctx workflow.Context, t complaint.ApplyPolicy) error {
+	w.Policy.SLA = *t.SLA
+	w.cal = nil
+	w.rescheduleClocks(workflow.Now(ctx))
+	return w.record(ctx, step{name: "policy_applied", actor: complaint.ActorOr(t.Actor, "admin"),
+		summary: fmt.Sprintf("SLA policy re-applied: %s", t.Reason)})
 }
 
 // handleTask registers a human task as an Update with a validator and as a

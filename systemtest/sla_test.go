@@ -1,0 +1,73 @@
+package systemtest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// A worker that is down when a deadline passes misses nothing: the timer
+// lives in Temporal, and the escalation happens when a worker is back.
+func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
+	base := liveAPI(t, func(c *api.Config) {
+		c.Cases.SLAPolicy = `{"medium": {"firstResponse": "4s"}}`
+		c.Cases.EscalateEvery = 2 * time.Second
+		c.Cases.EscalationLadder = "*=sup.x+mgr.x+dir.x"
+	})
+	body := demoCase(t, "demo-washing-machine-noise")
+	body["externalId"] = "systemtest-sla-restart"
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != 201 {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+
+	if err := sys.StopWorker(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	time.Sleep(6 * time.Second) // the 4 s first response passes while no worker runs
+	if err := sys.StartWorker(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	downtime := time.Since(stopped)
+
+	var due time.Time
+	eventually(t, "the missed first response climbs the whole ladder", func() error {
+		events, err := sys.Store.SLAEvents(context.Background(), ref)
+		if err != nil {
+			return err
+		}
+		levels := map[int]bool{}
+		for _, e := range events {
+			if e.Clock == complaint.ClockFirstResponse && e.Event == "breached" {
+				due = e.DueAt
+			}
+			if e.Clock == complaint.ClockFirstResponse && e.Event == "escalated" {
+				levels[e.Level] = true
+			}
+		}
+		if !levels[1] || !levels[2] || !levels[3] {
+			return fmt.Errorf("escalations so far: %v", levels)
+		}
+		return nil
+	})
+	g := get(t, base, "/v1/complaints/"+ref)
+	if g.body["escalationLevel"] != float64(3) {
+		t.Fatalf("escalation level %v", g.body["escalationLevel"])
+	}
+	t.Logf("first response due %s; worker down for %s", due.Format(time.RFC3339), downtime.Round(time.Millisecond))
+	eventually(t, "the UI finds the breached case", func() error {
+		q := fmt.Sprintf("WorkflowId = '%s' AND SlaBreached = true AND EscalationLevel = 3", complaint.WorkflowID(ref))
+		if n := countWorkflows(t, q); n != 1 {
+			return fmt.Errorf("visibility found %d", n)
+		}
+		return nil
+	})
+	task(t, base, ref, "withdraw", map[string]any{"reason": "test over"}, 200)
+}
