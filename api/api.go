@@ -25,7 +25,7 @@ import (
 type Cases interface {
 	Submit(ctx context.Context, sub starter.Submission) (starter.Result, error)
 	Case(ctx context.Context, ref string) (complaint.CaseView, error)
-	Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error)
+	Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error)
 	ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error)
 	Ready(ctx context.Context) error
 }
@@ -155,8 +155,9 @@ type referenceInput struct {
 // taskInput repeats the reference field: huma reads parameters from the
 // input struct's own fields only.
 type taskInput[T complaint.Task] struct {
-	Reference string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference, e.g. CMP-20261122-4F7K2Q."`
-	Body      T
+	Reference      string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference, e.g. CMP-20261122-4F7K2Q."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the task idempotent: a retry with the same key returns the first outcome."`
+	Body           T
 }
 
 type caseOutput struct {
@@ -185,7 +186,7 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		}
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
-		v, err := s.Cases.Task(ctx, in.Reference, task, in.Body)
+		v, err := s.Cases.Task(ctx, in.Reference, task, in.IdempotencyKey, in.Body)
 		if err != nil {
 			return nil, problem(err)
 		}
@@ -238,7 +239,7 @@ func problem(err error) error {
 		return huma.Error422UnprocessableEntity(rejected.Message)
 	case errors.Is(err, starter.ErrNotFound):
 		return huma.Error404NotFound("no case has this reference")
-	case errors.Is(err, starter.ErrConflict), errors.Is(err, starter.ErrKeyClash):
+	case errors.Is(err, starter.ErrConflict), errors.Is(err, starter.ErrKeyClash), errors.Is(err, starter.ErrEnded):
 		return huma.Error409Conflict(err.Error())
 	case errors.Is(err, starter.ErrUnavailable):
 		return huma.Error503ServiceUnavailable("the case service is unavailable; retry with the same Idempotency-Key")

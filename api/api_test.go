@@ -40,7 +40,7 @@ func (f *fakeCases) Case(ctx context.Context, ref string) (complaint.CaseView, e
 	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
 }
 
-func (f *fakeCases) Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error) {
+func (f *fakeCases) Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error) {
 	f.tasks.Add(1)
 	if f.err != nil {
 		return complaint.CaseView{}, f.err
@@ -49,7 +49,7 @@ func (f *fakeCases) Task(ctx context.Context, ref, task string, payload any) (co
 }
 
 func (f *fakeCases) ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
-	return f.Task(ctx, ref, complaint.TaskApplyPolicy, t)
+	return f.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
 }
 
 func (f *fakeCases) Ready(ctx context.Context) error { return f.err }
@@ -188,6 +188,7 @@ func TestStarterErrorsBecomeProblems(t *testing.T) {
 		{fmt.Errorf("%w: dial tcp: connection refused", starter.ErrUnavailable), 503},
 		{starter.ErrNotFound, 404},
 		{fmt.Errorf("%w: the case is withdrawn", starter.ErrConflict), 409},
+		{starter.ErrEnded, 409},
 		{&starter.RejectedError{Message: "reason: is required"}, 422},
 		{errors.New("boom"), 500},
 	}

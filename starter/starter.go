@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -27,6 +28,7 @@ var (
 	ErrUnavailable = errors.New("the workflow service is unavailable")
 	ErrConflict    = errors.New("the task conflicts with the state of the case")
 	ErrKeyClash    = errors.New("the idempotency key clashes with other submissions; use another key")
+	ErrEnded       = errors.New("the case has ended and takes no more tasks")
 )
 
 // RejectedError is a task the case refused because its payload is invalid.
@@ -53,6 +55,7 @@ type Starter struct {
 	client client.Client
 	opts   Options
 	now    func() time.Time
+	mu     sync.Mutex // rnd is shared by concurrent requests
 	rnd    *rand.Rand
 }
 
@@ -89,7 +92,9 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 	key := intakeKey(sub)
 	if key == "" {
 		for {
+			s.mu.Lock()
 			ref := complaint.NewReference(now, s.opts.Location, s.rnd)
+			s.mu.Unlock()
 			res, err := s.start(ctx, ref, sub.Intake, now, "")
 			if !isAlreadyStarted(err) {
 				return res, err
@@ -204,25 +209,37 @@ func (s *Starter) Case(ctx context.Context, ref string) (complaint.CaseView, err
 	return v, nil
 }
 
-// Task runs a human task on a case as an Update and returns the case after it.
-func (s *Starter) Task(ctx context.Context, ref, task string, payload any) (complaint.CaseView, error) {
+// Task runs a human task on a case as an Update and returns the case after
+// it. A non-empty updateID makes the call idempotent: a retry with the same
+// id returns the first call's outcome instead of running the task again.
+func (s *Starter) Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error) {
 	var v complaint.CaseView
 	if !complaint.ValidReference(ref) {
 		return v, ErrNotFound
 	}
 	handle, err := s.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   complaint.WorkflowID(ref),
+		UpdateID:     updateID,
 		UpdateName:   task,
 		Args:         []any{payload},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		return v, classify(err)
+	if err == nil {
+		err = handle.Get(ctx, &v)
 	}
-	if err := handle.Get(ctx, &v); err != nil {
-		return v, classify(err)
+	if err = classify(err); errors.Is(err, ErrNotFound) {
+		return v, s.endedOrMissing(ctx, ref)
 	}
-	return v, nil
+	return v, err
+}
+
+// endedOrMissing tells a case that has ended (Temporal answers "not found"
+// to an update on a closed workflow) from one that never existed.
+func (s *Starter) endedOrMissing(ctx context.Context, ref string) error {
+	if _, err := s.client.DescribeWorkflowExecution(ctx, complaint.WorkflowID(ref), ""); err != nil {
+		return classify(err)
+	}
+	return ErrEnded
 }
 
 // ApplyPolicy re-applies today's SLA policy to an open case: it reads the
@@ -239,7 +256,7 @@ func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.Apply
 	}
 	sla := s.opts.Rules.SLA.ForCase(v.Priority, v.Category, lead)
 	t.SLA = &sla
-	return s.Task(ctx, ref, complaint.TaskApplyPolicy, t)
+	return s.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
 }
 
 // Ready reports whether the Temporal frontend answers for our namespace.
@@ -258,6 +275,9 @@ func isAlreadyStarted(err error) bool {
 
 // classify turns SDK and service errors into the package's errors.
 func classify(err error) error {
+	if err == nil {
+		return nil
+	}
 	var (
 		notFound    *serviceerror.NotFound
 		unavailable *serviceerror.Unavailable
@@ -269,10 +289,9 @@ func classify(err error) error {
 		return err
 	case errors.As(err, &notFound):
 		return ErrNotFound
-	case errors.As(err, &appErr):
-		if appErr.Type() == workflows.ErrTypeInvalidTask {
-			return &RejectedError{Message: appErr.Message()}
-		}
+	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeInvalidTask:
+		return &RejectedError{Message: appErr.Message()}
+	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeCaseConflict:
 		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())
 	case errors.As(err, &unavailable), errors.As(err, &deadline),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

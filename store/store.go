@@ -25,12 +25,24 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option adjusts the pool's configuration before it connects.
+type Option func(*pgxpool.Config)
+
+// WithQueryTracer has t trace every query, batch and connection acquisition
+// of the pool (telemetry.PgxTracer: a span per query under the caller's span).
+func WithQueryTracer(t pgx.QueryTracer) Option {
+	return func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = t }
+}
+
 // Open connects to the database at dsn. The pool connects lazily, so a
 // process can start while the database is still coming up.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
+	}
+	for _, opt := range opts {
+		opt(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -108,11 +120,13 @@ func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) error {
 // workflow derives it from its own state, so a retry writes the same key.
 type Step struct {
 	Reference string
-	Key       string
-	At        time.Time
-	Actor     string
-	Name      string
-	Summary   string
+	// Seq is the step's position in the case; the record follows the highest.
+	Seq     int
+	Key     string
+	At      time.Time
+	Actor   string
+	Name    string
+	Summary string
 	// Status, when set, is the case's status after this step.
 	Status complaint.Status
 	// Owner, when set, is the case's owner after this step.
@@ -126,6 +140,8 @@ type Step struct {
 	// Reopened clears the last closing and starts investigation round Round.
 	Reopened bool
 	Round    int
+	// AcknowledgedAt, when set, is when the customer was acknowledged.
+	AcknowledgedAt *time.Time
 	// EscalationLevel and SLABreached are the case's after this step.
 	EscalationLevel int
 	SLABreached     bool
@@ -200,7 +216,7 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 			UPDATE cases SET
 				status = COALESCE($2, status),
 				owner = COALESCE($3, owner),
-				acknowledged_at = CASE WHEN $2 = 'acknowledged' AND acknowledged_at IS NULL THEN $4 ELSE acknowledged_at END,
+				acknowledged_at = COALESCE(acknowledged_at, $15),
 				departments = COALESCE($5, departments),
 				dispute_stage = COALESCE($6, dispute_stage),
 				closed_at = CASE WHEN $9 THEN NULL ELSE COALESCE($7, closed_at) END,
@@ -209,11 +225,12 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 				round = GREATEST(round, $11),
 				escalation_level = $12,
 				sla_breached = $13,
+				last_step = $14,
 				updated_at = $4
-			WHERE reference = $1`,
+			WHERE reference = $1 AND last_step < $14`,
 			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
 			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round,
-			st.EscalationLevel, st.SLABreached)
+			st.EscalationLevel, st.SLABreached, st.Seq, st.AcknowledgedAt)
 		if err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}

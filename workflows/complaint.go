@@ -24,6 +24,12 @@ const (
 	investigateWithin = 24 * time.Hour
 )
 
+// orderingVersion marks the change after which an accepted resolution is
+// carried out only once the acceptance is on record, and the clock watcher
+// starts only once the case is registered. Cases started before it keep the
+// old order on replay.
+const orderingVersion = "ordering-fixes"
+
 // The phases of a case; the phase is carried across continue-as-new.
 const (
 	phaseIntake        = ""
@@ -47,10 +53,15 @@ func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.Cas
 type caseWorkflow struct {
 	complaint.CaseState
 	registered bool
+	gated      int // tasks that arrived before the case was registered and wait for it
 	inFlight   int // signal-driven tasks and deadline events still running; the case waits for them
 	children   map[complaint.Department]*child
 
+	executing bool // the accepted resolution is being carried out
+	answering bool // the customer's answer is being recorded; nothing acts on it before
+
 	slaClocks     bool // the case runs its SLA clocks (see slaClocksVersion)
+	ordered       bool // see orderingVersion
 	cal           *complaint.WorkCalendar
 	clocksChanged int              // bumped on every clock change, to wake the clock watcher
 	pendingSLA    []store.SLAEvent // SLA events for the next recorded step
@@ -58,8 +69,9 @@ type caseWorkflow struct {
 
 // child is a running department investigation.
 type child struct {
-	future workflow.ChildWorkflowFuture
-	cancel workflow.CancelFunc
+	future    workflow.ChildWorkflowFuture
+	cancel    workflow.CancelFunc
+	cancelled bool
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
@@ -118,6 +130,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 // investigation; a withdrawal ends the case wherever it stands.
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
+	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
 	if w.slaClocks && w.Phase == phaseIntake {
 		// The clocks of DOMAIN §4 start the moment the complaint was received.
 		at := w.View.ReceivedAt
@@ -134,11 +147,22 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 		if err := w.register(ctx); err != nil {
 			return w.View, err
 		}
-		// 4. Acknowledge the customer at once.
-		if err := w.acknowledge(ctx); err != nil {
-			return w.View, err
+		// Tasks that arrived during registration go first: a withdrawal
+		// among them spares the customer an acknowledgement.
+		if w.ordered {
+			if err := workflow.Await(ctx, func() bool { return w.gated == 0 }); err != nil {
+				return w.View, err
+			}
 		}
-		w.Phase = phaseInvestigation
+		// 4. Acknowledge the customer at once (unless already withdrawn).
+		if !w.ended() {
+			if err := w.acknowledge(ctx); err != nil {
+				return w.View, err
+			}
+		}
+		if w.Phase == phaseIntake {
+			w.Phase = phaseInvestigation
+		}
 	}
 	for w.Phase != phaseDone {
 		var err error
@@ -160,8 +184,9 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 			return w.View, w.continueAsNew(ctx)
 		}
 	}
-	// Let every task in flight finish before the case ends.
-	err := workflow.Await(ctx, func() bool { return w.inFlight == 0 && workflow.AllHandlersFinished(ctx) })
+	// Let every task in flight finish, and every signal that came in with
+	// them be handled, before the case ends.
+	err := workflow.Await(ctx, func() bool { return w.quiet(ctx) })
 	return w.View, err
 }
 
@@ -201,14 +226,15 @@ func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
 func (w *caseWorkflow) investigate(ctx workflow.Context) error {
 	for _, p := range w.View.Investigation {
 		if p.State != complaint.DeptReported {
-			w.startDepartment(ctx, p.Department)
+			if err := w.startDepartment(ctx, p.Department); err != nil {
+				return err
+			}
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return w.allReported() || w.ended() }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.allReported() || w.Phase != phaseInvestigation }); err != nil {
 		return err
 	}
-	if w.ended() {
-		w.Phase = phaseDone
+	if w.Phase != phaseInvestigation { // withdrawn, or closed as it stands
 		return nil
 	}
 	w.Phase = phaseResolution
@@ -223,36 +249,45 @@ func (w *caseWorkflow) investigate(ctx workflow.Context) error {
 func (w *caseWorkflow) resolve(ctx workflow.Context) error {
 	for {
 		if err := workflow.Await(ctx, func() bool {
-			return w.acceptedNotExecuted() != nil || w.View.Status == complaint.StatusClosed || w.ended() ||
-				w.shouldContinueAsNew(ctx)
+			return w.readyToExecute() != nil || w.Phase != phaseResolution || w.shouldContinueAsNew(ctx)
 		}); err != nil {
 			return err
 		}
-		switch {
-		case w.ended():
-			w.Phase = phaseDone
-			return nil
-		case w.View.Status == complaint.StatusClosed:
-			w.Phase = phaseFollowUp
-			return nil
-		case w.acceptedNotExecuted() == nil: // continue-as-new is due
+		r := w.readyToExecute()
+		if r == nil { // closed, withdrawn, rerouted, or continue-as-new is due
 			return nil
 		}
-		if err := w.execute(ctx, w.acceptedNotExecuted()); err != nil {
+		if err := w.execute(ctx, r); err != nil {
 			return err
 		}
 	}
 }
 
+// readyToExecute is the accepted resolution to carry out once the
+// acceptance is on record.
+func (w *caseWorkflow) readyToExecute() *complaint.Resolution {
+	if w.answering && w.ordered {
+		return nil
+	}
+	return w.acceptedNotExecuted()
+}
+
 func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) error {
 	var a *activities.Activities
+	w.executing = true
+	defer func() { w.executing = false }()
+	done := *r
 	now := workflow.Now(ctx)
-	r.ExecutedAt = &now
+	done.ExecutedAt = &now
+	if !w.ordered {
+		r.ExecutedAt = &now // cases before orderingVersion let `close` through at this point
+	}
 	actx := withActivity(ctx, fmt.Sprintf("Carry out resolution %d", r.Attempt))
-	if err := workflow.ExecuteActivity(actx, a.ExecuteResolution, w.View.Reference, *r).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(actx, a.ExecuteResolution, w.View.Reference, done).Get(ctx, nil); err != nil {
 		r.ExecutedAt = nil
 		return err
 	}
+	r.ExecutedAt = &now
 	return w.record(ctx, step{name: "resolution_executed", actor: "system",
 		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))})
 }
@@ -263,26 +298,25 @@ func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) er
 // wait is measured from the closing or the invitation, so after
 // continue-as-new the next run picks up where this one stopped.
 func (w *caseWorkflow) followUp(ctx workflow.Context) error {
+	if w.View.ClosedAt == nil { // reopened before the follow-up began
+		return nil
+	}
 	closedAt := *w.View.ClosedAt
 	round := w.View.Round
-	reopened := func() bool { return w.View.Round != round }
+	reopened := func() bool { return w.Phase != phaseFollowUp || w.View.Round != round }
 	answered := func() bool { return w.View.Survey != nil && w.View.Survey.AnsweredAt != nil }
 	interrupted := func() bool { return reopened() || w.shouldContinueAsNew(ctx) }
-	// pause is true when this run must stop following up: reopened (back to
-	// the investigation) or continue-as-new (same phase, next run).
-	pause := func() bool {
-		if reopened() {
-			w.Phase = phaseInvestigation
-		}
-		return interrupted()
-	}
+	// pause is true when this run must stop following up: reopened (the
+	// reopening has sent the case back to investigation) or continue-as-new
+	// (same phase, next run).
+	pause := interrupted
 
 	if w.View.Survey == nil || w.View.Survey.Round != round {
 		fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.SurveyDelay), "Satisfaction survey", interrupted)
 		if err != nil || !fired && pause() {
 			return err
 		}
-		if err := w.sendSurvey(ctx, round); err != nil {
+		if err := w.sendSurvey(ctx, round); err != nil || reopened() {
 			return err
 		}
 	}
@@ -294,7 +328,7 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 			return err
 		}
 		if fired {
-			if err := w.remindSurvey(ctx); err != nil {
+			if err := w.remindSurvey(ctx, round); err != nil || reopened() {
 				return err
 			}
 		}
@@ -306,7 +340,7 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 			return err
 		}
 		if fired {
-			if err := w.expireSurvey(ctx); err != nil {
+			if err := w.expireSurvey(ctx); err != nil || reopened() {
 				return err
 			}
 		}
@@ -332,8 +366,10 @@ func (w *caseWorkflow) waitUntil(ctx workflow.Context, at time.Time, summary str
 	return !ok && err == nil, err
 }
 
+// sendSurvey invites the customer; a reopening while the message goes out
+// wins, and the survey is not recorded.
 func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
-	if err := w.notify(ctx, activities.MsgSurveyInvitation, ""); err != nil {
+	if err := w.notify(ctx, activities.MsgSurveyInvitation, ""); err != nil || w.View.Round != round {
 		return err
 	}
 	w.View.Survey = &complaint.Survey{Round: round, SentAt: workflow.Now(ctx)}
@@ -344,8 +380,8 @@ func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
 	return w.record(ctx, step{name: "survey_sent", actor: "system", summary: "Satisfaction survey sent"})
 }
 
-func (w *caseWorkflow) remindSurvey(ctx workflow.Context) error {
-	if err := w.notify(ctx, activities.MsgSurveyReminder, ""); err != nil {
+func (w *caseWorkflow) remindSurvey(ctx workflow.Context, round int) error {
+	if err := w.notify(ctx, activities.MsgSurveyReminder, ""); err != nil || w.View.Round != round {
 		return err
 	}
 	now := workflow.Now(ctx)
@@ -357,6 +393,9 @@ func (w *caseWorkflow) remindSurvey(ctx workflow.Context) error {
 }
 
 func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
+	if w.View.Survey.AnsweredAt != nil {
+		return nil
+	}
 	w.View.Survey.Expired = true
 	w.View.Status = complaint.StatusCompleted
 	if err := w.saveSurvey(ctx); err != nil {
@@ -374,8 +413,14 @@ func (w *caseWorkflow) saveSurvey(ctx workflow.Context) error {
 // shouldContinueAsNew is true when history has grown long and the case is
 // at rest between phases: no department running, no task in flight.
 func (w *caseWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
-	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && len(w.children) == 0 &&
-		w.inFlight == 0 && workflow.AllHandlersFinished(ctx)
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && len(w.children) == 0 && w.quiet(ctx)
+}
+
+// quiet is true when no task is running and no signal waits to be handled:
+// a signal that arrived in the same workflow task is not dropped.
+func (w *caseWorkflow) quiet(ctx workflow.Context) bool {
+	return w.inFlight == 0 && !w.executing && workflow.AllHandlersFinished(ctx) &&
+		len(workflow.GetUnhandledSignalNames(ctx)) == 0
 }
 
 func (w *caseWorkflow) continueAsNew(ctx workflow.Context) error {
@@ -423,6 +468,11 @@ func (w *caseWorkflow) acceptedNotExecuted() *complaint.Resolution {
 	return r
 }
 
+// executed is true when no accepted resolution waits to be carried out.
+func (w *caseWorkflow) executed() bool {
+	return w.acceptedNotExecuted() == nil && (!w.executing || !w.ordered)
+}
+
 func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProgress {
 	out := make([]complaint.DepartmentProgress, len(depts))
 	for i, d := range depts {
@@ -449,8 +499,9 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	now := workflow.Now(ctx)
 	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
 	st := store.Step{
-		Reference: w.View.Reference, Key: fmt.Sprintf("%04d-%s", w.Steps, s.name), At: now,
-		Actor: s.actor, Name: s.name, Summary: s.summary, Status: w.View.Status, Round: w.View.Round,
+		Reference: w.View.Reference, Seq: w.Steps, Key: fmt.Sprintf("%04d-%s", w.Steps, s.name), At: now,
+		AcknowledgedAt: w.View.AcknowledgedAt,
+		Actor:          s.actor, Name: s.name, Summary: s.summary, Status: w.View.Status, Round: w.View.Round,
 		DisputeStage: s.dispute, Reopened: s.reopened, EscalationLevel: w.View.EscalationLevel, SLABreached: breached(w.View),
 		SLA: w.pendingSLA,
 	}

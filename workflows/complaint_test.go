@@ -78,14 +78,18 @@ const (
 	reject
 )
 
-func setup(t *testing.T) *fixture {
+func setup(t *testing.T) *fixture { return setupSlow(t, nil) }
+
+// setupSlow makes the named activities take the given time, to open the
+// windows in which tasks and the main loop interleave.
+func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
 	f.env.SetStartTime(receivedAt)
 	f.env.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	var a *activities.Activities
 	f.env.RegisterActivity(a)
-	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(nil)
+	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(nil).After(slow["RegisterCase"])
 	f.env.OnActivity(a.NotifyCustomer, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, m activities.Message) error {
 			f.mu.Lock()
@@ -93,7 +97,7 @@ func setup(t *testing.T) *fixture {
 			require.Equal(t, "CMP-20261123-4F7K2Q", m.Reference)
 			f.messages = append(f.messages, m.Kind)
 			return nil
-		})
+		}).After(slow["NotifyCustomer"])
 	f.env.OnActivity(a.RecordStep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, st store.Step) error {
 			f.mu.Lock()
@@ -115,14 +119,14 @@ func setup(t *testing.T) *fixture {
 			defer f.mu.Unlock()
 			f.executed = append(f.executed, r.Attempt)
 			return nil
-		})
+		}).After(slow["ExecuteResolution"])
 	f.env.OnActivity(a.SaveSurvey, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, _ string, sv complaint.Survey) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.surveys = append(f.surveys, sv)
 			return nil
-		})
+		}).After(slow["SaveSurvey"])
 	return f
 }
 

@@ -48,8 +48,11 @@ func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignme
 
 	starts := workflow.GetSignalChannel(ctx, complaint.TaskStartInvestigation)
 	findings := workflow.GetSignalChannel(ctx, complaint.TaskSubmitFindings)
+	cancelled := false
 	for p.State != complaint.DeptReported {
 		sel := workflow.NewSelector(ctx)
+		// The case cancels a department it no longer routes to.
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
 		sel.AddReceive(starts, func(ch workflow.ReceiveChannel, _ bool) {
 			var raw json.RawMessage
 			ch.Receive(ctx, &raw)
@@ -80,6 +83,9 @@ func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignme
 			}
 		})
 		sel.Select(ctx)
+		if cancelled {
+			return p, temporal.NewCanceledError("the case no longer routes to " + string(in.Department))
+		}
 		show()
 	}
 	return p, nil
@@ -96,10 +102,16 @@ func departmentNextTask(p complaint.DepartmentProgress) string {
 }
 
 // startDepartment starts a department's child workflow unless one runs, and
-// takes its findings into the case when it returns.
-func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Department) {
+// takes its findings into the case when it returns. A child that is being
+// cancelled holds the department's workflow ID: wait until it has ended.
+func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Department) error {
+	if old := w.children[d]; old != nil && old.cancelled {
+		if err := workflow.Await(ctx, func() bool { return w.children[d] != old }); err != nil {
+			return err
+		}
+	}
 	if w.children[d] != nil {
-		return
+		return nil
 	}
 	cctx, cancel := workflow.WithCancel(ctx)
 	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
@@ -129,13 +141,15 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 			}
 		}
 	})
+	return nil
 }
 
-// stopDepartment cancels a department's running investigation.
+// stopDepartment cancels a department's running investigation; the child
+// stays listed until it has ended.
 func (w *caseWorkflow) stopDepartment(d complaint.Department) {
-	if c := w.children[d]; c != nil {
+	if c := w.children[d]; c != nil && !c.cancelled {
+		c.cancelled = true
 		c.cancel()
-		delete(w.children, d)
 	}
 }
 
@@ -143,6 +157,8 @@ func (w *caseWorkflow) stopDepartment(d complaint.Department) {
 // starting the child first when the task comes before the investigation
 // phase has started it.
 func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
-	w.startDepartment(ctx, d)
+	if err := w.startDepartment(ctx, d); err != nil {
+		return err
+	}
 	return w.children[d].future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)
 }

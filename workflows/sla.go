@@ -169,6 +169,9 @@ func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
 // over; any change to the clocks wakes it to plan again. One durable timer
 // at a time, named in the UI.
 func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
+	if w.ordered && workflow.Await(ctx, func() bool { return w.registered }) != nil {
+		return
+	}
 	for w.Phase != phaseDone {
 		seen := w.clocksChanged
 		changed := func() bool { return w.clocksChanged != seen || w.Phase == phaseDone }

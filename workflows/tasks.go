@@ -141,15 +141,17 @@ func (w *caseWorkflow) route(ctx workflow.Context, t complaint.Route) error {
 	from := strings.Join(complaint.Names(w.View.Departments), ", ")
 	w.View.Departments = slices.Clone(t.Departments)
 	w.View.Investigation = progress
-	if w.Phase == phaseInvestigation || w.Phase == phaseResolution {
+	if w.Phase == phaseResolution && !w.allReported() {
+		w.Phase = phaseInvestigation // back to waiting for every report
+	}
+	if w.Phase == phaseInvestigation {
 		for _, p := range progress {
 			if p.State != complaint.DeptReported {
-				w.startDepartment(ctx, p.Department)
+				if err := w.startDepartment(ctx, p.Department); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if w.Phase == phaseResolution && !w.allReported() {
-		w.Phase = phaseInvestigation // shown as such; the guards hold proposals until all report
 	}
 	return w.record(ctx, step{name: "routed", actor: complaint.ActorOr(t.Actor, w.View.Owner), departments: true,
 		summary: fmt.Sprintf("Routed from %s to %s: %s", from, strings.Join(complaint.Names(t.Departments), ", "), t.Reason)})
@@ -189,10 +191,12 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
 	w.View.Status = complaint.StatusInvestigating
 	if err := w.forward(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
-		if p := w.progress(t.Department); p != nil { // route may have removed it meanwhile
+		if p := w.progress(t.Department); p != nil && p.State == complaint.DeptInvestigating { // unless moved on meanwhile
 			*p = before
 		}
-		w.View.Status = status
+		if w.View.Status == complaint.StatusInvestigating {
+			w.View.Status = status
+		}
 		return err
 	}
 	w.meetClock(complaint.ClockStart, t.Department, now)
@@ -229,7 +233,7 @@ func (w *caseWorkflow) submitFindings(ctx workflow.Context, t complaint.SubmitFi
 	p.State, p.ReportedAt = complaint.DeptReported, &now
 	p.Findings, p.RootCause, p.Evidence = t.Findings, t.RootCause, t.Evidence
 	if err := w.forward(ctx, t.Department, complaint.TaskSubmitFindings, t); err != nil {
-		if p := w.progress(t.Department); p != nil {
+		if p := w.progress(t.Department); p != nil && p.State == complaint.DeptReported {
 			*p = before
 		}
 		return err
@@ -282,7 +286,7 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 }
 
 func (w *caseWorkflow) canRespond(complaint.CustomerResponse) error {
-	if w.View.Status != complaint.StatusResolutionProposed {
+	if w.View.Status != complaint.StatusResolutionProposed || w.answering {
 		return conflict("no resolution awaits an answer; the case is %s", w.View.Status)
 	}
 	return nil
@@ -292,6 +296,9 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 	now := workflow.Now(ctx)
 	r := w.lastResolution()
 	r.Accepted, r.Comment, r.AnsweredAt = t.Accepted, t.Comment, &now
+	// Nothing acts on the answer before it is on record.
+	w.answering = true
+	defer func() { w.answering = false }()
 	name, summary := "resolution_accepted", fmt.Sprintf("The customer accepted resolution %d", r.Attempt)
 	switch {
 	case *t.Accepted:
@@ -398,14 +405,17 @@ func (w *caseWorkflow) canClose(t complaint.Close) error {
 }
 
 func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
-	if err := workflow.Await(ctx, func() bool { return w.acceptedNotExecuted() == nil }); err != nil {
-		return err
-	}
-	if err := w.canClose(t); err != nil { // another task may have closed it meanwhile
-		return err
+	if !w.executed() {
+		if err := workflow.Await(ctx, w.executed); err != nil {
+			return err
+		}
+		if err := w.canClose(t); err != nil { // another task may have closed it meanwhile
+			return err
+		}
 	}
 	now := workflow.Now(ctx)
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
+	w.Phase = phaseFollowUp
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
 	w.stopAllClocks(now)
@@ -422,24 +432,25 @@ func (w *caseWorkflow) canReopen(complaint.Reason) error {
 	default:
 		return conflict("only a closed case can be reopened; the case is %s", w.View.Status)
 	}
-	if w.Phase != phaseFollowUp {
-		return conflict("the case is still being closed")
-	}
 	return nil
 }
 
 func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
+	cancelSurvey := false
 	if sv := w.View.Survey; sv != nil && sv.Round == w.View.Round && sv.AnsweredAt == nil && !sv.Expired {
-		sv.Cancelled = true
-		if err := w.saveSurvey(ctx); err != nil {
-			return err
-		}
+		sv.Cancelled, cancelSurvey = true, true
 	}
 	w.View.Round++
 	w.View.Status = complaint.StatusInvestigating
 	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = "", "", nil
 	w.View.Investigation = pendingDepartments(w.View.Departments)
+	w.Phase = phaseInvestigation
 	w.startRoundClocks(workflow.Now(ctx))
+	if cancelSurvey {
+		if err := w.saveSurvey(ctx); err != nil {
+			return err
+		}
+	}
 	return w.record(ctx, step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
 		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)})
 }
@@ -458,6 +469,7 @@ func (w *caseWorkflow) withdraw(ctx workflow.Context, t complaint.Reason) error 
 	now := workflow.Now(ctx)
 	w.stopAllClocks(now)
 	w.View.Status, w.View.Outcome, w.View.ClosedAt, w.View.CloseSummary = complaint.StatusWithdrawn, complaint.OutcomeWithdrawn, &now, t.Reason
+	w.Phase = phaseDone
 	return w.record(ctx, step{name: "withdrawn", actor: complaint.ActorOr(t.Actor, "customer"), closed: true, summary: t.Reason})
 }
 
@@ -528,8 +540,16 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 	// A task that arrives while the case is still being registered waits
 	// for the record it will write to.
 	applyRegistered := func(ctx workflow.Context, t T) error {
-		if err := workflow.Await(ctx, func() bool { return w.registered }); err != nil {
-			return err
+		if !w.registered {
+			w.gated++
+			err := workflow.Await(ctx, func() bool { return w.registered })
+			w.gated--
+			if err != nil {
+				return err
+			}
+			if err := allowed(t); err != nil { // another task may have moved the case meanwhile
+				return err
+			}
 		}
 		return apply(ctx, t)
 	}

@@ -1,0 +1,114 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/complaintdesk/complaintdesk/activities"
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// Tasks and the case's own steps interleave at every activity. These tests
+// slow one activity down to hold such a window open.
+
+func TestReopenWhileTheSurveyInvitationGoesOut(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"NotifyCustomer": 30 * time.Minute})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	// The survey goes out 14 days after closing and takes 30 minutes to send.
+	f.taskAfter(14*day-time.Minute, accept, complaint.TaskReopen, complaint.Reason{Reason: "The noise is back"})
+	f.taskAfter(2*time.Hour, accept, complaint.TaskStartInvestigation, start(complaint.DeptAfterSales))
+	reopened := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, 2, reopened.Round)
+	require.Equal(t, complaint.StatusInvestigating, reopened.Status)
+	require.Nil(t, reopened.Survey, "no survey is recorded for a case reopened while it was sent")
+}
+
+func TestCloseWaitsForTheResolutionToBeCarriedOut(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"ExecuteResolution": time.Hour})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Done"})
+	f.taskAfter(2*time.Hour, accept, complaint.TaskReopen, complaint.Reason{Reason: "Not done after all"})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	names := f.stepNames()
+	require.Less(t, indexOf(names, "resolution_accepted"), indexOf(names, "resolution_executed"))
+	require.Less(t, indexOf(names, "resolution_executed"), indexOf(names, "closed"))
+	require.Contains(t, names, "reopened")
+}
+
+func TestTwoReopensAtOnceMakeOneRound(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"SaveSurvey": 10 * time.Minute})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	f.after(15*day, func() {})
+	r1 := f.task(accept, complaint.TaskReopen, complaint.Reason{Reason: "one"})
+	f.results = f.results[:len(f.results)-1]
+	f.at -= time.Minute - time.Second // the second arrives one second later
+	r2 := f.task(reject, complaint.TaskReopen, complaint.Reason{Reason: "two"})
+	f.results = f.results[:len(f.results)-1]
+	after := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	require.True(t, r1.accepted)
+	require.False(t, r2.accepted && r2.err == nil, "the second reopen must not succeed")
+	require.Equal(t, 2, after.Round)
+	clocks := 0
+	for _, d := range after.Deadlines {
+		if d.Name == complaint.ClockResolution && d.Round == 2 {
+			clocks++
+		}
+	}
+	require.Equal(t, 1, clocks)
+}
+
+func TestDuplicateTasksDuringRegistrationApplyOnce(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	a1 := f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
+	a2 := f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
+	f.results = f.results[:0]
+	f.taskAfter(2*time.Hour, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	require.True(t, a1.accepted && a2.accepted, "both pass validation while the case is being registered")
+	require.True(t, (a1.err == nil) != (a2.err == nil), "exactly one applies: %v / %v", a1.err, a2.err)
+	require.Equal(t, 1, countOf(f.stepNames(), "assigned"))
+}
+
+func TestRoutingADepartmentAwayAndBack(t *testing.T) {
+	f := setup(t)
+	p, tech := complaint.DeptProduct, complaint.DeptTechnical
+	f.task(accept, complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p}, Reason: "Not technical"})
+	f.task(accept, complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p, tech}, Reason: "Technical after all"})
+	f.task(accept, complaint.TaskStartInvestigation, start(tech))
+	f.task(accept, complaint.TaskStartInvestigation, start(p))
+	f.task(accept, complaint.TaskSubmitFindings, findings(tech))
+	f.task(accept, complaint.TaskSubmitFindings, findings(p))
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	final := f.run(newCase(p, tech))
+	for _, d := range final.Investigation {
+		require.Equal(t, complaint.DeptReported, d.State, d.Department)
+	}
+}
+
+func TestWithdrawalDuringIntakeSkipsTheAcknowledgement(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Sent by mistake"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusWithdrawn, final.Status)
+	require.NotContains(t, f.messages, activities.MsgAcknowledgement)
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
