@@ -9,26 +9,36 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Activities are registered on the worker as one set.
 type Activities struct {
 	Store    *store.Store
 	Notifier Notifier
+	// Metrics counts SLA breaches and escalations; nil counts nothing.
+	Metrics *telemetry.CaseMetrics
 }
 
-// RegisterCase writes the new case to the database.
-func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) error {
-	if err := a.Store.RegisterCase(ctx, c); err != nil {
-		return fmt.Errorf("register %s: %w", c.Reference, err)
+// RegisterCase writes the new case to the database and reports an earlier
+// case it repeats.
+func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (store.Registration, error) {
+	reg, err := a.Store.RegisterCase(ctx, c)
+	if err != nil {
+		return reg, fmt.Errorf("register %s: %w", c.Reference, err)
 	}
-	return nil
+	return reg, nil
 }
 
 // RecordStep appends one step to the case's audit trail.
 func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	if err := a.Store.RecordStep(ctx, st); err != nil {
 		return fmt.Errorf("record %s of %s: %w", st.Key, st.Reference, err)
+	}
+	// Counted once the step is recorded; a retry of a step already recorded
+	// may count its events again (at least once).
+	for _, e := range st.SLA {
+		a.Metrics.SLAEvent(ctx, e.Clock, string(e.Department), e.Event, e.Level)
 	}
 	return nil
 }

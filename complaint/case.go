@@ -17,6 +17,9 @@ type Policy struct {
 	ReopenWindow time.Duration `json:"reopenWindow"`
 	// SLA holds the deadlines and the escalation ladder of this case.
 	SLA CaseSLA `json:"sla"`
+	// RepeatWindow is how far back an earlier complaint of the same customer
+	// about the same category or order makes this one a repeat.
+	RepeatWindow time.Duration `json:"repeatWindow"`
 }
 
 // DefaultPolicy holds DOMAIN §4's figures.
@@ -27,6 +30,7 @@ func DefaultPolicy() Policy {
 		SurveyReminder: 3 * 24 * time.Hour,
 		SurveyExpiry:   7 * 24 * time.Hour,
 		ReopenWindow:   30 * 24 * time.Hour,
+		RepeatWindow:   90 * 24 * time.Hour,
 	}
 }
 
@@ -227,6 +231,7 @@ type CaseView struct {
 	Departments       []Department         `json:"departments"`
 	Subject           string               `json:"subject"`
 	ExternalID        string               `json:"externalId,omitempty"`
+	RepeatOf          string               `json:"repeatOf,omitempty" doc:"The earlier case of the same customer this one repeats."`
 	OrderID           string               `json:"orderId,omitempty"`
 	ReceivedAt        time.Time            `json:"receivedAt"`
 	AcknowledgedAt    *time.Time           `json:"acknowledgedAt,omitempty"`

@@ -57,6 +57,12 @@ func PriorityFor(sev Severity, ch Channel, cat Category) Priority {
 	return Priorities[min(level, len(Priorities)-1)]
 }
 
+// Raise is the next priority up, critical staying critical.
+func Raise(p Priority) Priority {
+	i := slices.Index(Priorities, p)
+	return Priorities[min(max(i, 0)+1, len(Priorities)-1)]
+}
+
 // RoutingTable maps a category to the departments that investigate it; the
 // first one is responsible for the resolution.
 type RoutingTable map[Category][]Department

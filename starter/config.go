@@ -20,6 +20,7 @@ type CaseConfig struct {
 	SurveyReminder time.Duration `env:"SURVEY_REMINDER" envDefault:"72h"`
 	SurveyExpiry   time.Duration `env:"SURVEY_EXPIRY" envDefault:"168h"`
 	ReopenWindow   time.Duration `env:"REOPEN_WINDOW" envDefault:"720h"`
+	RepeatWindow   time.Duration `env:"REPEAT_WINDOW" envDefault:"2160h"`
 
 	SLAPolicy        string        `env:"SLA_POLICY" envDefault:""`
 	SLAWarnAt        float64       `env:"SLA_WARN_AT" envDefault:"0.75"`
@@ -35,6 +36,7 @@ type CaseConfig struct {
 func (c CaseConfig) Build() (complaint.Rules, error) {
 	r := complaint.Rules{Policy: complaint.Policy{
 		SurveyDelay: c.SurveyDelay, SurveyReminder: c.SurveyReminder, SurveyExpiry: c.SurveyExpiry, ReopenWindow: c.ReopenWindow,
+		RepeatWindow: c.RepeatWindow,
 	}}
 	for _, d := range c.Departments {
 		r.Policy.Departments = append(r.Policy.Departments, complaint.Department(d))

@@ -65,7 +65,8 @@ func Migrate(ctx context.Context, dsn string) error {
 	}
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Migrations written in parallel branches may land out of order.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -75,10 +76,20 @@ func Migrate(ctx context.Context, dsn string) error {
 	return nil
 }
 
+// Registration is what registering a case found out.
+type Registration struct {
+	// RepeatOf is the earlier case this one repeats, if any; the case's
+	// priority was then raised to Priority.
+	RepeatOf string             `json:"repeatOf,omitempty"`
+	Priority complaint.Priority `json:"priority,omitempty"`
+}
+
 // RegisterCase writes a new case, its customer's contact details and the
-// "received" audit event. Registering the same reference again changes nothing.
-func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// "received" audit event, and links it to the earlier case it repeats.
+// Registering the same reference again changes nothing and finds the same.
+func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) (Registration, error) {
+	var reg Registration
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		in := c.Intake
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO cases (reference, workflow_id, external_id, channel, category, classified, severity,
@@ -93,8 +104,16 @@ func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) error {
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return nil
+		if tag.RowsAffected() == 0 { // registered before: report what was found then
+			var repeatOf *string
+			err := tx.QueryRow(ctx, `SELECT repeat_of, priority FROM cases WHERE reference = $1`, c.Reference).
+				Scan(&repeatOf, &reg.Priority)
+			if repeatOf != nil {
+				reg.RepeatOf = *repeatOf
+			} else {
+				reg.Priority = ""
+			}
+			return err
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO customer_contacts (reference, customer_id, name, email, phone, language, description, already_tried)
@@ -112,8 +131,43 @@ func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) error {
 		if err != nil {
 			return fmt.Errorf("insert received event: %w", err)
 		}
-		return nil
+		return s.linkRepeat(ctx, tx, c, &reg)
 	})
+	return reg, err
+}
+
+// linkRepeat finds the latest earlier case of the same customer (by their
+// upstream id, email or phone) about the same category or order within the
+// repeat window, links the new case to it and raises its priority.
+func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, reg *Registration) error {
+	window := c.Policy.RepeatWindow
+	cust := c.Intake.Customer
+	if window <= 0 || (cust.ID == "" && cust.Email == "" && cust.Phone == "") {
+		return nil
+	}
+	err := tx.QueryRow(ctx, `
+		SELECT c.reference FROM cases c JOIN customer_contacts p USING (reference)
+		WHERE c.reference <> $1 AND c.received_at >= $2 AND c.received_at <= $3
+		  AND ((p.customer_id IS NOT NULL AND p.customer_id = $4)
+		    OR (p.email IS NOT NULL AND lower(p.email) = lower($5))
+		    OR (p.phone IS NOT NULL AND p.phone = $6))
+		  AND (c.category = $7 OR (c.order_id IS NOT NULL AND c.order_id = $8))
+		ORDER BY c.received_at DESC, c.reference LIMIT 1`,
+		c.Reference, c.ReceivedAt.Add(-window), c.ReceivedAt, cust.ID, cust.Email, cust.Phone, c.Category,
+		c.Intake.OrderID).Scan(&reg.RepeatOf)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look for an earlier case: %w", err)
+	}
+	reg.Priority = complaint.Raise(c.Priority)
+	_, err = tx.Exec(ctx, `UPDATE cases SET repeat_of = $2, repeat = true, priority = $3 WHERE reference = $1`,
+		c.Reference, reg.RepeatOf, reg.Priority)
+	if err != nil {
+		return fmt.Errorf("link repeat: %w", err)
+	}
+	return nil
 }
 
 // Step is one recorded step of a case. Key identifies it within the case; the
@@ -140,6 +194,8 @@ type Step struct {
 	// Reopened clears the last closing and starts investigation round Round.
 	Reopened bool
 	Round    int
+	// Priority, when set, is the case's priority after this step.
+	Priority complaint.Priority
 	// AcknowledgedAt, when set, is when the customer was acknowledged.
 	AcknowledgedAt *time.Time
 	// EscalationLevel and SLABreached are the case's after this step.
@@ -226,11 +282,12 @@ func (s *Store) RecordStep(ctx context.Context, st Step) error {
 				escalation_level = $12,
 				sla_breached = $13,
 				last_step = $14,
+				priority = COALESCE($16, priority),
 				updated_at = $4
 			WHERE reference = $1 AND last_step < $14`,
 			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
 			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round,
-			st.EscalationLevel, st.SLABreached, st.Seq, st.AcknowledgedAt)
+			st.EscalationLevel, st.SLABreached, st.Seq, st.AcknowledgedAt, nullable(string(st.Priority)))
 		if err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}

@@ -417,3 +417,38 @@ func TestDatabaseUnreachableIsNotReady(t *testing.T) {
 		t.Fatalf("readyz %d", g.status)
 	}
 }
+
+func TestRepeatComplaintIsFlaggedAndLinked(t *testing.T) {
+	first := demoCase(t, "demo-unanswered-email")
+	first["externalId"] = "systemtest-repeat-1"
+	first["customer"] = map[string]any{"id": "crm-repeat-1", "name": "孙丽", "email": "Repeat.Sun@example.com"}
+	r1 := post(t, sys.APIURL, "/v1/complaints", first)
+	ref1 := r1.body["reference"].(string)
+	waitStatus(t, sys.APIURL, ref1, complaint.StatusAcknowledged)
+
+	second := demoCase(t, "demo-unanswered-email")
+	second["externalId"] = "systemtest-repeat-2"
+	second["customer"] = map[string]any{"name": "孙丽", "email": "repeat.sun@example.com"} // same address, other case
+	r2 := post(t, sys.APIURL, "/v1/complaints", second)
+	ref2 := r2.body["reference"].(string)
+	eventually(t, "the repeat is linked", func() error {
+		g := get(t, sys.APIURL, "/v1/complaints/"+ref2)
+		if g.body["repeatOf"] != ref1 || g.body["priority"] != "high" {
+			return fmt.Errorf("repeatOf %v, priority %v", g.body["repeatOf"], g.body["priority"])
+		}
+		return nil
+	})
+	row, err := sys.Store.Case(context.Background(), ref2)
+	if err != nil || row.Priority != complaint.PriorityHigh {
+		t.Fatalf("record %+v, %v", row, err)
+	}
+	// Another customer with the same subject is no repeat.
+	third := demoCase(t, "demo-unanswered-email")
+	third["externalId"] = "systemtest-repeat-3"
+	third["customer"] = map[string]any{"name": "王五", "email": "wang.wu@example.com"}
+	ref3 := post(t, sys.APIURL, "/v1/complaints", third).body["reference"].(string)
+	waitStatus(t, sys.APIURL, ref3, complaint.StatusAcknowledged)
+	if g := get(t, sys.APIURL, "/v1/complaints/"+ref3); g.body["repeatOf"] != nil {
+		t.Fatalf("a different customer was linked: %v", g.body["repeatOf"])
+	}
+}

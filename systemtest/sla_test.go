@@ -20,6 +20,8 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	})
 	body := demoCase(t, "demo-washing-machine-noise")
 	body["externalId"] = "systemtest-sla-restart"
+	// A customer of its own: a repeat complaint would be raised above medium.
+	body["customer"] = map[string]any{"name": "Restart Test", "phone": "+86 139 0000 0099"}
 	r := post(t, base, "/v1/complaints", body)
 	if r.status != 201 {
 		t.Fatalf("intake: %d %v", r.status, r.body)

@@ -196,8 +196,9 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
 		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
 	}
+	var reg store.Registration
 	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case in the complaint record"), a.RegisterCase, c).
-		Get(ctx, nil); err != nil {
+		Get(ctx, &reg); err != nil {
 		return err
 	}
 	w.View.History = append(w.View.History, complaint.Event{
@@ -205,7 +206,14 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
 	})
 	w.registered = true
-	return w.publish(ctx)
+	if reg.RepeatOf == "" { // as every case did before repeat detection: no new command
+		return w.publish(ctx)
+	}
+	// The same customer complained about this before: link the cases and
+	// handle this one with more urgency.
+	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
+	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
+		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
 }
 
 func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
@@ -485,6 +493,7 @@ func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProg
 type step struct {
 	name, actor, summary string
 	owner                bool // the owner changed
+	priority             bool // the priority changed
 	departments          bool // the departments changed
 	closed               bool
 	reopened             bool
@@ -508,6 +517,9 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	w.pendingSLA = nil
 	if s.owner {
 		st.Owner = w.View.Owner
+	}
+	if s.priority {
+		st.Priority = w.View.Priority
 	}
 	if s.departments {
 		st.Departments = slices.Clone(w.View.Departments)

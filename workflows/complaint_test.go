@@ -52,6 +52,8 @@ type fixture struct {
 	executed []int
 	surveys  []complaint.Survey
 	staff    []staffNotice
+	// registration is what RegisterCase reports (a repeat, say).
+	registration store.Registration
 	results  []*taskResult
 	at       time.Duration
 }
@@ -89,7 +91,9 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f.env.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	var a *activities.Activities
 	f.env.RegisterActivity(a)
-	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(nil).After(slow["RegisterCase"])
+	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(
+		func(context.Context, complaint.NewCase) (store.Registration, error) { return f.registration, nil }).
+		After(slow["RegisterCase"])
 	f.env.OnActivity(a.NotifyCustomer, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, m activities.Message) error {
 			f.mu.Lock()
@@ -582,4 +586,17 @@ func TestContinueAsNewCarriesTheCaseAcrossRuns(t *testing.T) {
 	require.NotContains(t, g.stepNames(), "acknowledged")
 	require.Equal(t, fmt.Sprintf("%04d-resolution_proposed", next.Resume.Steps+1), g.steps[0].Key)
 	require.Equal(t, len(f.steps)+len(g.steps)+1, len(final.History), "history spans both runs")
+}
+
+func TestRepeatComplaintIsLinkedAndRaised(t *testing.T) {
+	f := setup(t)
+	f.registration = store.Registration{RepeatOf: "CMP-20261101-AAAAAA", Priority: complaint.PriorityHigh}
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	c := newCase(complaint.DeptAfterSales)
+	c.Priority = complaint.PriorityMedium
+	final := f.run(c)
+	require.Equal(t, "CMP-20261101-AAAAAA", final.RepeatOf)
+	require.Equal(t, complaint.PriorityHigh, final.Priority)
+	require.Equal(t, "repeat_detected", f.steps[0].Name)
+	require.Equal(t, complaint.PriorityHigh, f.steps[0].Priority)
 }

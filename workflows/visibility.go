@@ -99,6 +99,9 @@ func currentDetails(v complaint.CaseView) string {
 	if v.NextTask != "" {
 		b.WriteString(fmt.Sprintf("**Next:** %s\n\n", v.NextTask))
 	}
+	if v.RepeatOf != "" {
+		b.WriteString(fmt.Sprintf("**Repeat complaint** of %s\n\n", v.RepeatOf))
+	}
 	if v.WaitingOnCustomer != "" {
 		b.WriteString(fmt.Sprintf("**Waiting on the customer:** %s\n\n", v.WaitingOnCustomer))
 	}
