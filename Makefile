@@ -6,7 +6,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build test unit-test vet workflowcheck tools postgres ui-tools clean
+.PHONY: dev dev-reset build bench test unit-test vet workflowcheck tools postgres ui-tools clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -23,6 +23,11 @@ build:
 ## test: every test, starting the real servers the integration tests need
 test: tools vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
+
+## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory; Go benchmarks
+bench: tools build
+	$(BIN)/bench -out bench-results.json
+	go test -run '^$$' -bench . -benchmem ./complaint/
 
 ## unit-test: the tests that need no server
 unit-test:

@@ -198,3 +198,22 @@ func TestDecodeTaskIsStrict(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkValidateIntake(b *testing.B) {
+	in := validIntake()
+	in.Customer.Phone = "+86 138 0000 1701"
+	for b.Loop() {
+		if err := in.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeTask(b *testing.B) {
+	raw := []byte(`{"department":"after_sales","findings":"Bearing worn","rootCause":"Bearing","evidence":["visit-1","photo-2"]}`)
+	for b.Loop() {
+		if _, err := DecodeTask[SubmitFindings](raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

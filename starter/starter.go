@@ -48,6 +48,9 @@ type Options struct {
 	// Location is the time zone of the day printed in references.
 	Location *time.Location
 	Rules    complaint.Rules
+	// Clock, when set, replaces the wall clock (the bench starts cases
+	// received at one instant).
+	Clock func() time.Time
 }
 
 // Starter starts and drives cases.
@@ -61,7 +64,11 @@ type Starter struct {
 
 // New returns a Starter over c.
 func New(c client.Client, opts Options) *Starter {
-	return &Starter{client: c, opts: opts, now: time.Now, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	return &Starter{client: c, opts: opts, now: now, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
 // Submission is a complaint to start, with the caller's idempotency key.

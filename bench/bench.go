@@ -1,0 +1,323 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/systemtest"
+)
+
+// Config chooses the sizes of the measurements.
+type Config struct {
+	Requests    int // intake: calls of each kind
+	Concurrency int
+	Deadlines   int // cases whose deadlines fall in the same second
+	MemoryCases int // open cases held by one worker
+	Out         string
+}
+
+// Results is everything one run measured, with the machine it ran on.
+type Results struct {
+	When      time.Time       `json:"when"`
+	Machine   string          `json:"machine"`
+	Server    string          `json:"server"`
+	Intake    *IntakeResult   `json:"intake,omitempty"`
+	Cost      *CostResult     `json:"cost,omitempty"`
+	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
+	Memory    *MemoryResult   `json:"memory,omitempty"`
+}
+
+// Run starts its own servers (PostgreSQL and the Temporal dev server, as
+// the tests do), measures, prints a table and writes JSON.
+func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
+	res := Results{When: time.Now().UTC(), Server: "temporal server start-dev (SQLite), PostgreSQL 15",
+		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
+	fmt.Fprintln(out, "starting PostgreSQL, Temporal dev server, worker and API ...")
+	sys, err := systemtest.Start(ctx, systemtest.Options{})
+	if err != nil {
+		return res, err
+	}
+	defer sys.Stop()
+
+	noop := worker.New(sys.Client, noopQueue, worker.Options{})
+	noop.RegisterWorkflow(NoopWorkflow)
+	if err := noop.Start(); err != nil {
+		return res, err
+	}
+	defer noop.Stop()
+
+	body, err := demoCase("demo-damaged-parcel-promotion")
+	if err != nil {
+		return res, err
+	}
+	run := fmt.Sprint(time.Now().Unix())
+	if cfg.Requests > 0 {
+		fmt.Fprintf(out, "intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
+			cfg.Requests, cfg.Requests, cfg.Concurrency)
+		r, err := measureIntake(ctx, sys.Client, sys.APIURL, body, cfg.Requests, cfg.Concurrency, run)
+		if err != nil {
+			return res, err
+		}
+		res.Intake = &r
+		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
+		if err := drain(ctx, sys); err != nil {
+			return res, err
+		}
+	}
+
+	fmt.Fprintln(out, "cost: one case from intake to the end of its reopen window ...")
+	quick, stopQuick, err := quickAPI(ctx, sys)
+	if err != nil {
+		return res, err
+	}
+	c, err := driveHappyPath(ctx, sys, quick, run)
+	stopQuick()
+	if err != nil {
+		return res, err
+	}
+	res.Cost = &c
+
+	if cfg.Deadlines > 0 {
+		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
+		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, run)
+		if err != nil {
+			return res, err
+		}
+		res.Deadlines = &d
+	}
+	if cfg.MemoryCases > 0 {
+		fmt.Fprintf(out, "memory: %d open cases on one worker process ...\n", cfg.MemoryCases)
+		m, err := measureMemory(ctx, sys, cfg.MemoryCases, run)
+		if err != nil {
+			return res, err
+		}
+		res.Memory = &m
+	}
+	printTable(out, res)
+	if cfg.Out != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(cfg.Out, data, 0o644); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(out, "\nfigures written to %s\n", cfg.Out)
+	}
+	return res, nil
+}
+
+func demoCase(externalID string) (map[string]any, error) {
+	data, err := os.ReadFile(filepath.Join(systemtest.RepoRoot(), "demo", "cases.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cases []map[string]any
+	if err := json.Unmarshal(data, &cases); err != nil {
+		return nil, err
+	}
+	for _, c := range cases {
+		if c["externalId"] == externalID {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("no demo case %s", externalID)
+}
+
+// quickAPI serves an API whose cases reach their survey and the end of
+// their reopen window in seconds.
+func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), error) {
+	port, err := devenv.FreePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg := sys.APIConfig()
+	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+	cfg.Cases.SurveyDelay, cfg.Cases.SurveyReminder = 2*time.Second, 2*time.Second
+	cfg.Cases.SurveyExpiry, cfg.Cases.ReopenWindow = 4*time.Second, 8*time.Second
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- api.Run(actx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			sys.Logger.Error("quick API", "error", err)
+		}
+	}
+	base := "http://" + cfg.Addr
+	for range 100 {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base, stop, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("the quick API did not become ready")
+}
+
+// driveHappyPath takes the smartwatch case through both departments, one
+// accepted proposal, the close and the survey, and counts what it cost.
+func driveHappyPath(ctx context.Context, sys *systemtest.System, base, run string) (CostResult, error) {
+	body, err := demoCase("demo-smartwatch-doa")
+	if err != nil {
+		return CostResult{}, err
+	}
+	body["externalId"] = "bench-cost-" + run
+	body["customer"] = map[string]any{"name": "Bench", "email": "bench-" + run + "@example.com"}
+	var created struct{ Reference string }
+	if err := call(ctx, base, "/v1/complaints", body, &created); err != nil {
+		return CostResult{}, err
+	}
+	ref := created.Reference
+	if err := waitFor(ctx, base, ref, complaint.StatusAcknowledged); err != nil {
+		return CostResult{}, err
+	}
+	steps := []struct {
+		task string
+		body any
+	}{
+		{"startInvestigation", map[string]any{"department": "product", "investigator": "p"}},
+		{"startInvestigation", map[string]any{"department": "technical", "investigator": "t"}},
+		{"submitFindings", map[string]any{"department": "product", "findings": "f", "rootCause": "r", "evidence": []string{}}},
+		{"submitFindings", map[string]any{"department": "technical", "findings": "f", "rootCause": "r", "evidence": []string{}}},
+		{"proposeResolution", map[string]any{"actions": []string{"Replace"}, "compensation": map[string]any{"kind": "replacement"}, "message": "m"}},
+		{"customerResponse", map[string]any{"accepted": true}},
+		{"close", map[string]any{"outcome": "upheld", "summary": "Replaced"}},
+	}
+	for _, s := range steps {
+		if err := call(ctx, base, "/v1/complaints/"+ref+"/"+s.task, s.body, nil); err != nil {
+			return CostResult{}, fmt.Errorf("%s: %w", s.task, err)
+		}
+	}
+	if err := waitFor(ctx, base, ref, complaint.StatusSurveyPending); err != nil {
+		return CostResult{}, err
+	}
+	if err := call(ctx, base, "/v1/complaints/"+ref+"/surveyResponse", map[string]any{"score": 5}, nil); err != nil {
+		return CostResult{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := sys.Client.GetWorkflow(wctx, complaint.WorkflowID(ref), "").Get(wctx, nil); err != nil {
+		return CostResult{}, err
+	}
+	return costOf(ctx, sys.Client, complaint.WorkflowID(ref), []string{
+		complaint.DepartmentWorkflowID(ref, complaint.DeptProduct),
+		complaint.DepartmentWorkflowID(ref, complaint.DeptTechnical),
+	})
+}
+
+func call(ctx context.Context, base, path string, body, into any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	payload, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s: %s: %s", path, resp.Status, payload)
+	}
+	if into != nil {
+		return json.Unmarshal(payload, into)
+	}
+	return nil
+}
+
+// drain waits until no case is left unacknowledged, so that one
+// measurement does not pay for the backlog of the one before.
+func drain(ctx context.Context, sys *systemtest.System) error {
+	conn, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for deadline := time.Now().Add(15 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		var waiting int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM cases WHERE status = 'received'`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("cases still unacknowledged after 15 minutes")
+}
+
+func waitFor(ctx context.Context, base, ref string, status complaint.Status) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/complaints/"+ref, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			var v complaint.CaseView
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			if err == nil && v.Status == status {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("case %s never reached %s", ref, status)
+}
+
+func printTable(out io.Writer, r Results) {
+	fmt.Fprintf(out, "\n%s · %s · %s\n", r.When.Format(time.RFC3339), r.Machine, r.Server)
+	if i := r.Intake; i != nil {
+		fmt.Fprintf(out, "\nIntake (%d calls each, %d concurrent)   per second    p50 ms    p99 ms\n", i.Requests, i.Concurrency)
+		fmt.Fprintf(out, "  raw StartWorkflowExecution         %10.1f  %8.1f  %8.1f\n", i.RawPerSecond, i.RawLatency.P50ms, i.RawLatency.P99ms)
+		fmt.Fprintf(out, "  POST /v1/complaints                %10.1f  %8.1f  %8.1f\n", i.APIPerSecond, i.APILatency.P50ms, i.APILatency.P99ms)
+		fmt.Fprintf(out, "  ours vs raw: throughput %.0f %%, p99 ×%.2f, errors %d\n", i.ThroughputPct, i.P99Ratio, i.Errors)
+	}
+	if c := r.Cost; c != nil {
+		fmt.Fprintf(out, "\nCost of one happy-path case: %d billable actions, %d history events\n", c.Actions, c.Events)
+		for _, k := range sortedKeys(c.ByKind) {
+			fmt.Fprintf(out, "  %-28s %4d\n", k, c.ByKind[k])
+		}
+		fmt.Fprintln(out, "  by step:")
+		for _, k := range sortedKeys(c.ByStep) {
+			fmt.Fprintf(out, "    %-50s %4d\n", k, c.ByStep[k])
+		}
+	}
+	if d := r.Deadlines; d != nil {
+		fmt.Fprintf(out, "\nDeadlines: %d cases due at the same second; lateness from due time to recorded breach\n", d.Cases)
+		fmt.Fprintf(out, "  p50 %.0f ms   p99 %.0f ms   max %.0f ms   (recorded %d of %d)\n",
+			d.Lateness.P50ms, d.Lateness.P99ms, d.Lateness.MaxMs, d.Lateness.Count, d.Cases)
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(out, "\nMemory: worker RSS %.0f MB with %d open cases waiting on their timers (%.0f MB before)\n",
+			m.RSSMB, m.OpenCases, m.BaselineMB)
+	}
+}

@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+)
+
+// NoopWorkflow is the raw baseline: a workflow that does nothing.
+func NoopWorkflow(workflow.Context) error { return nil }
+
+const noopQueue = "bench-noop"
+
+// IntakeResult compares starting a bare workflow with submitting a complaint.
+type IntakeResult struct {
+	Requests      int       `json:"requests"`
+	Concurrency   int       `json:"concurrency"`
+	RawPerSecond  float64   `json:"rawPerSecond"`
+	RawLatency    Latencies `json:"rawLatency"`
+	APIPerSecond  float64   `json:"apiPerSecond"`
+	APILatency    Latencies `json:"apiLatency"`
+	ThroughputPct float64   `json:"throughputPctOfRaw"`
+	P99Ratio      float64   `json:"p99RatioToRaw"`
+	Errors        int       `json:"errors"`
+}
+
+// load runs n calls of do over c workers and returns their latencies.
+func load(n, c int, do func(i int) error) ([]time.Duration, time.Duration, int) {
+	var (
+		mu     sync.Mutex
+		lat    = make([]time.Duration, 0, n)
+		errors int
+		next   = make(chan int)
+		wg     sync.WaitGroup
+	)
+	start := time.Now()
+	for range c {
+		wg.Go(func() {
+			for i := range next {
+				t := time.Now()
+				err := do(i)
+				d := time.Since(t)
+				mu.Lock()
+				if err != nil {
+					errors++
+				} else {
+					lat = append(lat, d)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return lat, time.Since(start), errors
+}
+
+// measureIntake starts n bare workflows, then submits n complaints through
+// the API, at the same concurrency on the same server.
+func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string) (IntakeResult, error) {
+	res := IntakeResult{Requests: n, Concurrency: conc}
+	raw, rawWall, rawErr := load(n, conc, func(i int) error {
+		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-noop-%s-%d", run, i), TaskQueue: noopQueue,
+		}, NoopWorkflow)
+		return err
+	})
+	httpc := &http.Client{Timeout: 30 * time.Second}
+	api, apiWall, apiErr := load(n, conc, func(i int) error {
+		b := cloneBody(body)
+		b["externalId"] = fmt.Sprintf("bench-%s-%d", run, i)
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/complaints", bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := httpc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	res.RawLatency, res.APILatency = summarise(raw), summarise(api)
+	res.RawPerSecond = float64(len(raw)) / rawWall.Seconds()
+	res.APIPerSecond = float64(len(api)) / apiWall.Seconds()
+	res.ThroughputPct = 100 * res.APIPerSecond / res.RawPerSecond
+	res.P99Ratio = res.APILatency.P99ms / res.RawLatency.P99ms
+	res.Errors = rawErr + apiErr
+	return res, nil
+}
+
+func cloneBody(b map[string]any) map[string]any {
+	out := make(map[string]any, len(b))
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

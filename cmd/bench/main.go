@@ -1,0 +1,32 @@
+// Command bench measures the system against the raw Temporal server on this
+// machine in one run: intake, the cost of a case, deadline lateness and
+// worker memory. It prints a table and writes the figures as JSON.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the same zone rules on every machine
+
+	"github.com/complaintdesk/complaintdesk/bench"
+)
+
+func main() {
+	var cfg bench.Config
+	flag.IntVar(&cfg.Requests, "requests", 1000, "intake: calls of each kind (0 skips)")
+	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "intake: calls in flight")
+	flag.IntVar(&cfg.Deadlines, "deadlines", 1000, "cases whose deadlines fall in the same second (0 skips)")
+	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
+	flag.StringVar(&cfg.Out, "out", "bench-results.json", "where to write the figures as JSON")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if _, err := bench.Run(ctx, cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
