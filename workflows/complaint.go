@@ -30,6 +30,11 @@ const (
 // old order on replay.
 const orderingVersion = "ordering-fixes"
 
+// quietSearchAttributesVersion marks the change after which a step that
+// leaves every search attribute as it was upserts nothing: each upsert is a
+// billable action and a history event.
+const quietSearchAttributesVersion = "quiet-search-attributes"
+
 // The phases of a case; the phase is carried across continue-as-new.
 const (
 	phaseIntake        = ""
@@ -61,7 +66,9 @@ type caseWorkflow struct {
 	answering bool // the customer's answer is being recorded; nothing acts on it before
 
 	slaClocks     bool // the case runs its SLA clocks (see slaClocksVersion)
-	ordered       bool // see orderingVersion
+	ordered       bool   // see orderingVersion
+	quietSA       bool   // see quietSearchAttributesVersion
+	publishedSA   string // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
 	clocksChanged int              // bumped on every clock change, to wake the clock watcher
 	pendingSLA    []store.SLAEvent // SLA events for the next recorded step
@@ -131,6 +138,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
 	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
+	w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
 	if w.slaClocks && w.Phase == phaseIntake {
 		// The clocks of DOMAIN §4 start the moment the complaint was received.
 		at := w.View.ReceivedAt
@@ -551,7 +559,15 @@ func (w *caseWorkflow) notify(ctx workflow.Context, kind activities.MessageKind,
 func (w *caseWorkflow) publish(ctx workflow.Context) error {
 	w.View.NextTask = nextTask(w)
 	workflow.SetCurrentDetails(ctx, currentDetails(w.View))
-	return workflow.UpsertTypedSearchAttributes(ctx, searchAttributes(w.View)...)
+	updates := searchAttributes(w.View)
+	if w.quietSA {
+		key := searchAttributesKey(w.View)
+		if key == w.publishedSA {
+			return nil
+		}
+		w.publishedSA = key
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
 func withActivity(ctx workflow.Context, summary string) workflow.Context {

@@ -44,6 +44,14 @@ func searchAttributes(v complaint.CaseView) []temporal.SearchAttributeUpdate {
 	return updates
 }
 
+// searchAttributesKey renders what the search attributes of v hold, to
+// tell whether a step changed any of them.
+func searchAttributesKey(v complaint.CaseView) string {
+	next, _ := nextDeadline(v)
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%v|%d|%v|%s", v.Status, v.Category, v.Priority, v.Channel, v.Owner,
+		v.Departments, v.EscalationLevel, breached(v), next.UTC().Format(time.RFC3339Nano))
+}
+
 // StartSearchAttributes are the attributes a case carries from its first
 // moment, before its workflow has run a single task.
 func StartSearchAttributes(c complaint.NewCase) temporal.SearchAttributes {
