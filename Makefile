@@ -6,7 +6,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build bench test unit-test vet workflowcheck tools postgres ui-tools clean
+.PHONY: dev dev-reset build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -20,9 +20,18 @@ dev-reset:
 build:
 	go build -o $(BIN)/ ./cmd/...
 
-## test: every test, starting the real servers the integration tests need
+FUZZ_TIME ?= 10s
+
+## test: every test, starting the real servers the integration tests need, and each fuzz target for FUZZ_TIME
 test: tools vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: every fuzz target, FUZZ_TIME each (inputs that failed once stay in testdata/fuzz as regression cases)
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzDecodeTasks$$' -fuzztime $(FUZZ_TIME) ./complaint/
+	go test -run '^$$' -fuzz '^FuzzIntakeValidate$$' -fuzztime $(FUZZ_TIME) ./complaint/
+	go test -run '^$$' -fuzz '^FuzzSubmitAndTaskBodies$$' -fuzztime $(FUZZ_TIME) ./api/
 
 ## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory; Go benchmarks
 bench: tools build

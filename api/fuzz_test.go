@@ -1,0 +1,38 @@
+package api
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// No request body may make the API answer 5xx or panic; every refusal is a
+// problem document.
+func FuzzSubmitAndTaskBodies(f *testing.F) {
+	f.Add("/v1/complaints", validBody)
+	f.Add("/v1/complaints", `{"channel":"web","customer":{"name":"a"},"subject":"s","description":"d","x":1}`)
+	f.Add("/v1/complaints", `{"channel":`)
+	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/withdraw", `{"reason":"r"}`)
+	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/proposeResolution", `{"actions":[],"compensation":{"kind":"x"},"message":""}`)
+	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/route", `{"departments":["a","a"],"reason":"r"}`)
+	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/surveyResponse", `{"score":99999999999999999999}`)
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	f.Fuzz(func(t *testing.T, path, body string) {
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/complaints") {
+			return // not a request a client could send
+		}
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
+			t.Fatalf("POST %s: %d without a problem document: %s", path, rec.Code, rec.Body)
+		}
+	})
+}
