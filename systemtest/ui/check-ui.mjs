@@ -5,6 +5,8 @@
 // Input (JSON in the CHECKS environment variable):
 //   {"pages": [{"name": "...", "url": "...", "expect": ["text", ...], "click": ["text", ...]}],
 //    "screenshots": "/dir"}
+// An expected text "js:<expression>" is found when the JavaScript expression,
+// evaluated in the page, is true: that charts were drawn with their data, say.
 import { chromium } from 'playwright-core';
 
 // pageText is what a person reads on the page: every frame (the UI renders
@@ -22,6 +24,15 @@ async function pageText(page) {
   return parts.join('\n');
 }
 
+// holds evaluates an expression in the page; one that throws is not true (yet).
+async function holds(page, expression) {
+  try {
+    return Boolean(await page.evaluate(expression));
+  } catch (e) {
+    return false;
+  }
+}
+
 const input = JSON.parse(process.env.CHECKS);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -34,7 +45,7 @@ try {
   for (const check of input.pages) {
     const found = {};
     await page.goto(check.url, { waitUntil: 'domcontentloaded' });
-    const deadline = Date.now() + (check.timeoutMs || 30000);
+    const deadline = Date.now() + (check.timeoutMs || 60000);
     for (const text of check.click || []) {
       try {
         await page.getByText(text, { exact: false }).first().click({ timeout: 10000 });
@@ -45,8 +56,10 @@ try {
     for (const text of check.expect) {
       found[text] = false;
       while (Date.now() < deadline) {
-        const body = await pageText(page);
-        if (body.includes(text)) { found[text] = true; break; }
+        if (text.startsWith('js:') ? await holds(page, text.slice(3)) : (await pageText(page)).includes(text)) {
+          found[text] = true;
+          break;
+        }
         await page.waitForTimeout(250);
       }
     }
