@@ -23,7 +23,7 @@ build:
 FUZZ_TIME ?= 10s
 
 ## test: every test, starting the real servers the integration tests need, and each fuzz target for FUZZ_TIME
-test: tools vet workflowcheck
+test: tools build vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 

@@ -220,7 +220,7 @@ func TestConcurrentDuplicatesMakeOneCase(t *testing.T) {
 	body := demoCase(t, "demo-damaged-parcel-promotion")
 	delete(body, "externalId")
 	since := startedSince(time.Now())
-	const n = 20
+	const n = 100
 	var wg sync.WaitGroup
 	results := make([]response, n)
 	for i := range n {
