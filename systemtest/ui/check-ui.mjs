@@ -15,11 +15,15 @@ import { chromium } from 'playwright-core';
 async function pageText(page) {
   const parts = [];
   for (const frame of page.frames()) {
+    // A frame being replaced can leave evaluate pending: bound each read.
+    const read = frame.evaluate(() => document.body ? document.body.innerText + '\n' + document.body.textContent : '');
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(''), 2000));
     try {
-      parts.push(await frame.evaluate(() => document.body ? document.body.innerText + '\n' + document.body.textContent : ''));
+      parts.push(await Promise.race([read, timeout]));
     } catch (e) {
       // a frame that navigated away meanwhile has nothing to read
     }
+    read.catch(() => {});
   }
   return parts.join('\n');
 }
