@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -34,6 +35,16 @@ const orderingVersion = "ordering-fixes"
 // leaves every search attribute as it was upserts nothing: each upsert is a
 // billable action and a history event.
 const quietSearchAttributesVersion = "quiet-search-attributes"
+
+// signalLoopVersion marks the change after which one coroutine serves the
+// signals of all tasks, in arrival order, instead of one per task.
+const signalLoopVersion = "signal-loop"
+
+// signalTask is one task's signal channel and what to do with a payload.
+type signalTask struct {
+	channel workflow.ReceiveChannel
+	handle  func(ctx workflow.Context, raw json.RawMessage)
+}
 
 // The phases of a case; the phase is carried across continue-as-new.
 const (
@@ -66,8 +77,10 @@ type caseWorkflow struct {
 	answering bool // the customer's answer is being recorded; nothing acts on it before
 
 	slaClocks     bool // the case runs its SLA clocks (see slaClocksVersion)
-	ordered       bool   // see orderingVersion
-	quietSA       bool   // see quietSearchAttributesVersion
+	ordered       bool // see orderingVersion
+	quietSA       bool // see quietSearchAttributesVersion
+	signalLoop    bool // see signalLoopVersion
+	signalTasks   []signalTask
 	publishedSA   string // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
 	clocksChanged int              // bumped on every clock change, to wake the clock watcher
@@ -124,21 +137,46 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 }
 
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
+	// Which changes this case runs with; each is a marker in its history.
+	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
+	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
+	w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
+	w.signalLoop = workflow.GetVersion(ctx, signalLoopVersion, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
 		func() (complaint.CaseView, error) { return w.View, nil },
 		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
 	); err != nil {
 		return err
 	}
-	return w.registerTasks(ctx)
+	if err := w.registerTasks(ctx); err != nil {
+		return err
+	}
+	if w.signalLoop {
+		workflow.Go(ctx, w.serveSignals)
+	}
+	return nil
+}
+
+// serveSignals handles the signals of every task, one at a time, in the
+// order they arrived: one coroutine per case instead of one per task keeps
+// a worker's cache of open cases small.
+func (w *caseWorkflow) serveSignals(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	for _, s := range w.signalTasks {
+		sel.AddReceive(s.channel, func(c workflow.ReceiveChannel, _ bool) {
+			var raw json.RawMessage
+			c.Receive(ctx, &raw)
+			s.handle(ctx, raw)
+		})
+	}
+	for {
+		sel.Select(ctx)
+	}
 }
 
 // run walks the steps of DOMAIN §1 in order. Reopening goes back to the
 // investigation; a withdrawal ends the case wherever it stands.
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
-	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
-	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
-	w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
 	if w.slaClocks && w.Phase == phaseIntake {
 		// The clocks of DOMAIN §4 start the moment the complaint was received.
 		at := w.View.ReceivedAt

@@ -54,8 +54,8 @@ type fixture struct {
 	staff    []staffNotice
 	// registration is what RegisterCase reports (a repeat, say).
 	registration store.Registration
-	results  []*taskResult
-	at       time.Duration
+	results      []*taskResult
+	at           time.Duration
 }
 
 type staffNotice struct {

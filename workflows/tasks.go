@@ -575,20 +575,27 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 		return err
 	}
 	signals := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: description})
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	handle := func(ctx workflow.Context, raw json.RawMessage) {
+		t, err := check(raw)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
+			return
+		}
+		w.inFlight++
+		if err := applyRegistered(ctx, t); err != nil {
+			workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
+		}
+		w.inFlight--
+	}
+	if w.signalLoop {
+		w.signalTasks = append(w.signalTasks, signalTask{channel: signals, handle: handle})
+		return nil
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) { // cases before signalLoopVersion: a coroutine per task
 		for {
 			var raw json.RawMessage
 			signals.Receive(ctx, &raw)
-			t, err := check(raw)
-			if err != nil {
-				workflow.GetLogger(ctx).Warn("Ignored an invalid signal", "signal", name, "error", err)
-				continue
-			}
-			w.inFlight++
-			if err := applyRegistered(ctx, t); err != nil {
-				workflow.GetLogger(ctx).Error("Signal failed", "signal", name, "error", err)
-			}
-			w.inFlight--
+			handle(ctx, raw)
 		}
 	})
 	return nil
