@@ -13,19 +13,15 @@ import { chromium } from 'playwright-core';
 // markdown summaries in sandboxed frames), and textContent, which reaches the
 // SVG of the event timeline too.
 async function pageText(page) {
-  const parts = [];
-  for (const frame of page.frames()) {
-    // A frame being replaced can leave evaluate pending: bound each read.
-    const read = frame.evaluate(() => document.body ? document.body.innerText + '\n' + document.body.textContent : '');
+  // Frames are read in parallel, each bounded: a page can hold many frames,
+  // and one being replaced can leave its read pending.
+  const reads = page.frames().map((frame) => {
+    const read = frame.evaluate(() => document.body ? document.body.innerText + '\n' + document.body.textContent : '')
+      .catch(() => ''); // a frame that navigated away meanwhile has nothing to read
     const timeout = new Promise((resolve) => setTimeout(() => resolve(''), 2000));
-    try {
-      parts.push(await Promise.race([read, timeout]));
-    } catch (e) {
-      // a frame that navigated away meanwhile has nothing to read
-    }
-    read.catch(() => {});
-  }
-  return parts.join('\n');
+    return Promise.race([read, timeout]);
+  });
+  return (await Promise.all(reads)).join('\n');
 }
 
 // holds evaluates an expression in the page; one that throws is not true (yet).
