@@ -96,16 +96,17 @@ func TestOperatorSeesTheCaseInTheTemporalUI(t *testing.T) {
 	checkUI(t,
 		uiPage{Name: "acknowledged", URL: list("acknowledged"), Expect: []string{complaint.WorkflowID(acked)}},
 		uiPage{Name: "closed", URL: list("closed"), Expect: []string{complaint.WorkflowID(ref)}},
-		uiPage{Name: "case-history", URL: page, Expect: []string{
+		// The User Metadata tab gathers what an operator reads about a case:
+		// its summary and details, its current details, and every activity
+		// and timer with its summary.
+		uiPage{Name: "case-metadata", URL: page, Click: []string{"User Metadata"}, Expect: []string{
 			ref + " · after_sales · medium priority · via phone", // static summary
 			"Satisfaction survey at",                             // the named survey timer
 			"Send the customer the closing_summary",              // an activity summary
-		}},
-		uiPage{Name: "case-metadata", URL: page, Click: []string{"User Metadata"}, Expect: []string{
-			"Routed to: after_sales",  // static details
-			"Outcome:",                // current details
-			"Within tolerance",        // current details: the closing summary... or history
-			"satisfaction survey two", // current details: the next step
+			"Routed to: after_sales",                             // static details
+			"Outcome:",                                           // current details
+			"Within tolerance",                                   // current details: the closing summary... or history
+			"satisfaction survey two",                            // current details: the next step
 		}},
 	)
 }
