@@ -6,7 +6,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools clean
+.PHONY: dev dev-reset build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -44,6 +44,11 @@ unit-test:
 
 vet:
 	go vet ./...
+
+## bench-reports: seed 1,000,000 cases into a private PostgreSQL and time the list and report queries
+## (BENCH_FLAGS, e.g. "-n 200000 -runs 20 -json bench.json"); prints p50/p99/max per query, never fails on a time
+bench-reports: postgres
+	go run ./cmd/reportbench $(BENCH_FLAGS)
 
 ## workflowcheck: workflow code must stay deterministic
 workflowcheck: $(BIN)/workflowcheck

@@ -9,12 +9,15 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Activities are registered on the worker as one set.
 type Activities struct {
 	Store    *store.Store
 	Notifier Notifier
+	// Metrics counts SLA breaches and escalations; nil counts nothing.
+	Metrics *telemetry.CaseMetrics
 }
 
 // RegisterCase writes the new case to the database and reports an earlier
@@ -31,6 +34,11 @@ func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (sto
 func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	if err := a.Store.RecordStep(ctx, st); err != nil {
 		return fmt.Errorf("record %s of %s: %w", st.Key, st.Reference, err)
+	}
+	// Counted once the step is recorded; a retry of a step already recorded
+	// may count its events again (at least once).
+	for _, e := range st.SLA {
+		a.Metrics.SLAEvent(ctx, e.Clock, string(e.Department), e.Event, e.Level)
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ type Server struct {
 	Cases          Cases
 	Database       Pinger
 	RequestTimeout time.Duration
+	Records        RecordReader // the list and the reports
 }
 
 // Handler returns the API's routes.
@@ -93,6 +94,8 @@ func (s *Server) Handler() http.Handler {
 		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz",
 		Summary: "Readiness: Temporal and the database answer", Tags: []string{"health"},
 	}, s.ready)
+
+	s.registerReads(api, mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)

@@ -3,6 +3,8 @@ package api
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/complaintdesk/complaintdesk/starter"
 )
 
@@ -17,4 +19,15 @@ type Config struct {
 	ReferenceTimeZone string        `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
 	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
 	Cases             starter.CaseConfig
+
+	// ServiceName is the service.name of the API's spans and metrics.
+	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`
+	// OTLPEndpoint is the OpenTelemetry collector spans go to
+	// (http://collector:4317); empty: spans are sent nowhere.
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	// OTLPProtocol is grpc or http/protobuf.
+	OTLPProtocol string `env:"OTEL_EXPORTER_OTLP_PROTOCOL" envDefault:"grpc"`
+	// TracerProvider, when set, takes the spans instead of the OTLP settings
+	// (tests record them in memory). Not read from the environment.
+	TracerProvider trace.TracerProvider `env:"-"`
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Run serves the API until ctx ends, then drains requests in flight.
@@ -28,24 +30,38 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	logger = telemetry.WithTrace(logger)
+	tel, err := telemetry.Start(ctx, telemetry.Config{
+		ServiceName: cmp.Or(cfg.ServiceName, "complaints-api"), OTLPEndpoint: cfg.OTLPEndpoint,
+		OTLPProtocol: cfg.OTLPProtocol, TracerProvider: cfg.TracerProvider, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer tel.ShutdownBounded(ctx) // last: flushes the spans of everything below
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithQueryTracer(tel.PgxTracer()))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c, err := client.NewLazyClient(client.Options{
+	copts, err := tel.TemporalClientOptions(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
 	})
+	if err != nil {
+		return err
+	}
+	c, err := client.NewLazyClient(copts)
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer c.Close()
 
 	s := &Server{
-		Cases: starter.New(c, starter.Options{
+		Cases: CountingCases{Cases: starter.New(c, starter.Options{
 			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-		}),
+		}), Metrics: tel.Cases},
 		Database:       db,
+		Records:        db,
 		RequestTimeout: cfg.RequestTimeout,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -53,7 +69,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           Instrument(s.Handler(), tel),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -77,4 +93,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// Instrument serves the Prometheus metrics at GET /metrics and everything
+// else through h, traced (but for the health probes) and measured.
+func Instrument(h http.Handler, tel *telemetry.Telemetry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", tel.Metrics)
+	mux.Handle("/", tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz"))
+	return mux
 }

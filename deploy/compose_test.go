@@ -284,6 +284,7 @@ var wantEnvironment = map[string]map[string]string{
 		"TASK_QUEUE":         "complaints",
 		"DATABASE_URL":       "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
 		"WORKER_HTTP_ADDR":   "0.0.0.0:9090",
+		"OTEL_SERVICE_NAME":  "complaints-worker",
 	},
 	"api": {
 		"API_ADDR":            "0.0.0.0:8080",
@@ -293,6 +294,7 @@ var wantEnvironment = map[string]map[string]string{
 		"DATABASE_URL":        "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
 		"REQUEST_TIMEOUT":     "10s",
 		"REFERENCE_TIME_ZONE": "Asia/Shanghai",
+		"OTEL_SERVICE_NAME":   "complaints-api",
 	},
 }
 
@@ -313,8 +315,10 @@ func TestAppEnvironmentMatchesConfigStructs(t *testing.T) {
 	// The walker must at least see the variables the structs are documented
 	// to read, or every check below would pass vacuously.
 	documented := map[string][]string{
-		"api":     {"API_ADDR", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "REQUEST_TIMEOUT", "REFERENCE_TIME_ZONE", "LOG_LEVEL"},
-		"worker":  {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "WORKER_HTTP_ADDR", "LOG_LEVEL"},
+		"api": {"API_ADDR", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "REQUEST_TIMEOUT", "REFERENCE_TIME_ZONE", "LOG_LEVEL",
+			"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		"worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "WORKER_HTTP_ADDR", "LOG_LEVEL",
+			"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		"migrate": {"DATABASE_URL"},
 	}
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -40,11 +41,15 @@ type System struct {
 	done       []chan error
 	workerAddr string
 	stopWorker func() error
+	tracer     trace.TracerProvider
 }
 
 // Options choose what to start beside the servers.
 type Options struct {
 	WithUI bool // serve the Temporal Web UI on a free port
+	// TracerProvider, when set, takes the spans of the in-process API and
+	// worker (an in-memory recorder in a tracing test).
+	TracerProvider trace.TracerProvider
 }
 
 // RepoRoot is the repository's top folder.
@@ -75,7 +80,8 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &System{Dir: dir, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	s = &System{Dir: dir, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		tracer: opts.TracerProvider}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -142,6 +148,7 @@ func (s *System) APIConfig() api.Config {
 		panic(err) // the defaults are constants: a failure here is a bug in them
 	}
 	cfg.TemporalAddress, cfg.DatabaseURL, cfg.LogLevel = s.Temporal.Address(), s.Postgres.DSN(), "warn"
+	cfg.TracerProvider = s.tracer
 	return cfg
 }
 
@@ -152,7 +159,7 @@ func (s *System) StartWorker(ctx context.Context) error {
 	go func() {
 		done <- worker.Run(wctx, worker.Config{
 			TemporalAddress: s.Temporal.Address(), TemporalNamespace: "default", TaskQueue: "complaints",
-			DatabaseURL: s.Postgres.DSN(), HTTPAddr: s.workerAddr,
+			DatabaseURL: s.Postgres.DSN(), HTTPAddr: s.workerAddr, TracerProvider: s.tracer,
 		}, s.Logger)
 	}()
 	s.stopWorker = func() error {
@@ -161,6 +168,9 @@ func (s *System) StartWorker(ctx context.Context) error {
 	}
 	return waitHTTP(ctx, "http://"+s.workerAddr+"/healthz")
 }
+
+// WorkerURL is the base URL of the in-process worker's /healthz and /metrics.
+func (s *System) WorkerURL() string { return "http://" + s.workerAddr }
 
 // StopWorker stops the worker: cases wait, their timers keep running in Temporal.
 func (s *System) StopWorker() error {

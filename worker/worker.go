@@ -1,8 +1,10 @@
 // Package worker wires the worker process: it registers the workflows and
-// activities on the task queue and serves the process's health endpoint.
+// activities on the task queue and serves the process's health endpoint and
+// its Prometheus metrics.
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 	"github.com/complaintdesk/complaintdesk/workflows"
 )
 
@@ -33,25 +36,46 @@ func Register(w worker.Registry, acts *activities.Activities) {
 
 // Run polls the task queue until ctx ends, then stops gracefully.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	logger = telemetry.WithTrace(logger)
+	tel, err := telemetry.Start(ctx, telemetry.Config{
+		ServiceName: cmp.Or(cfg.ServiceName, "complaints-worker"), OTLPEndpoint: cfg.OTLPEndpoint,
+		OTLPProtocol: cfg.OTLPProtocol, TracerProvider: cfg.TracerProvider, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer tel.ShutdownBounded(ctx) // last: flushes the spans of everything below
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithQueryTracer(tel.PgxTracer()))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := telemetry.ObserveCasesByStatus(tel.MeterProvider, db.CasesByStatus, 30*time.Second, logger); err != nil {
+		return err
+	}
 
-	c, err := Dial(ctx, client.Options{
+	// The client's interceptor reaches the worker: workflow and activity
+	// spans continue the trace of the call that started the workflow.
+	copts, err := tel.TemporalClientOptions(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	}, logger)
+	})
+	if err != nil {
+		return err
+	}
+	c, err := Dial(ctx, copts, logger)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
+	if cfg.CacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.CacheSize) // process-wide; read when the first worker starts
+	}
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
-	Register(w, &activities.Activities{Store: db, Notifier: activities.LogNotifier{Logger: logger}})
+	Register(w, &activities.Activities{Store: db, Notifier: activities.LogNotifier{Logger: logger}, Metrics: tel.Cases})
 
 	var started atomic.Bool
-	srv, err := serveHealth(cfg.HTTPAddr, &started)
+	srv, err := serveHealth(cfg.HTTPAddr, &started, tel.Metrics)
 	if err != nil {
 		return err
 	}
@@ -93,7 +117,7 @@ func Dial(ctx context.Context, opts client.Options, logger *slog.Logger) (client
 	}
 }
 
-func serveHealth(addr string, started *atomic.Bool) (*http.Server, error) {
+func serveHealth(addr string, started *atomic.Bool, metrics http.Handler) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -106,6 +130,7 @@ func serveHealth(addr string, started *atomic.Bool) (*http.Server, error) {
 		}
 		_, _ = w.Write([]byte("ok\n")) // a failed write means the prober left
 	})
+	mux.Handle("GET /metrics", metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -39,6 +39,7 @@ const usage = `usage:
   complaintctl submit FILE        submit the complaint(s) in FILE (one JSON object or an array)
   complaintctl migrate            apply the database migrations
   complaintctl search-attributes  register the case search attributes in the namespace
+  complaintctl seed [-n N] [-seed S]  write N made-up cases of the last 12 months into the database
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE,
 DATABASE_URL, REFERENCE_TIME_ZONE), with the same defaults as the services.`
 
@@ -69,6 +70,8 @@ func run(args []string) error {
 		}
 		defer c.Close()
 		return starter.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
+	case "seed":
+		return seed(ctx, cfg, args[1:])
 	case "submit":
 		fs := flag.NewFlagSet("submit", flag.ContinueOnError)
 		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {

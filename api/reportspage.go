@@ -1,0 +1,50 @@
+package api
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
+
+// static holds the reports page and its assets, Chart.js among them (its
+// UMD build from npm, licence header intact): the page needs no CDN.
+//
+//go:embed static
+var static embed.FS
+
+// registerReportsPage serves GET /reports, a page of charts filled from
+// /v1/reports/summary, and its assets under /reports/assets/.
+func (s *Server) registerReportsPage(mux *http.ServeMux) {
+	assets, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the folder is embedded above
+	}
+	page, err := fs.ReadFile(assets, "reports.html")
+	if err != nil {
+		panic(err)
+	}
+	mux.HandleFunc("GET /reports", func(w http.ResponseWriter, r *http.Request) {
+		pageHeaders(w.Header())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(page) // the client went away; nothing left to tell it
+	})
+	files := http.StripPrefix("/reports/assets/", http.FileServerFS(assets))
+	mux.HandleFunc("GET /reports/assets/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/reports/assets/" || r.URL.Path == "/reports/assets/reports.html" {
+			writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
+			return
+		}
+		pageHeaders(w.Header())
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// pageHeaders keep the page to its own scripts and the API.
+func pageHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "+
+		"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}

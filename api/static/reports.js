@@ -1,0 +1,196 @@
+// The reports page: reads /v1/reports/summary for the filters in the page's
+// own query string and draws the figures with Chart.js.
+'use strict';
+
+const CATEGORIES = ['product_quality', 'service_attitude', 'after_sales', 'logistics', 'billing', 'information',
+  'process', 'legal', 'other'];
+const DEPARTMENTS = ['customer_service', 'after_sales', 'technical', 'product', 'logistics', 'billing', 'legal'];
+const CLOCKS = {
+  acknowledge: 'Acknowledge', firstResponse: 'First response', startInvestigation: 'Start investigating',
+  resolution: 'Resolution proposed',
+};
+const COLORS = ['#2f6fde', '#f08c00', '#2b8a3e', '#c2255c', '#7048e8', '#0c8599', '#e8590c', '#5c940d', '#868e96',
+  '#a61e4d'];
+const FILTERS = ['from', 'to', 'category', 'department', 'interval'];
+
+const label = (key) => key.replaceAll('_', ' ');
+const count = (n) => n.toLocaleString('en');
+const money = (amount) => Number(amount).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const percent = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)} %`);
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '–';
+  if (seconds < 90) return `${seconds.toFixed(0)} s`;
+  if (seconds < 90 * 60) return `${(seconds / 60).toFixed(1)} min`;
+  if (seconds < 48 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} d`;
+}
+
+function element(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function setOptions(select, values, current) {
+  for (const v of new Set([...values, ...(current ? [current] : [])])) {
+    select.append(element('option', { value: v }, label(v)));
+  }
+  select.value = current || '';
+}
+
+// The filters of the page's address, without the empty ones.
+function filters() {
+  const page = new URLSearchParams(location.search);
+  const query = new URLSearchParams();
+  for (const name of FILTERS) {
+    const v = page.get(name);
+    if (v) query.set(name, v);
+  }
+  return query;
+}
+
+function fillForm(query) {
+  const form = document.getElementById('filters');
+  form.elements.from.value = query.get('from') || '';
+  form.elements.to.value = query.get('to') || '';
+  form.elements.interval.value = query.get('interval') || '';
+  setOptions(form.elements.category, CATEGORIES, query.get('category'));
+  setOptions(form.elements.department, DEPARTMENTS, query.get('department'));
+  // Submit only the filters that are set.
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const name of FILTERS) {
+      if (form.elements[name].value) q.set(name, form.elements[name].value);
+    }
+    location.search = q.toString();
+  });
+  const csv = new URLSearchParams(query);
+  csv.set('format', 'csv');
+  document.getElementById('csv').href = `/v1/reports/summary?${csv}`;
+}
+
+function kpi(value, text, note) {
+  return element('div', { class: 'kpi' }, element('div', { class: 'value' }, value),
+    element('div', { class: 'label' }, text), element('div', { class: 'note' }, note || ''));
+}
+
+function renderKPIs(s) {
+  const sat = s.satisfaction;
+  const given = s.compensation.map((c) => `${money(c.amount)} ${c.currency}`);
+  document.getElementById('kpis').replaceChildren(
+    kpi(count(s.cases), 'cases received'),
+    kpi(sat.average === null ? '–' : `${sat.average.toFixed(2)} / 5`, 'satisfaction', `${count(sat.responses)} answers`),
+    kpi(percent(s.resolution.rate), 'resolution rate',
+      `${count(s.resolution.count)} of ${count(s.resolution.of)} closed`),
+    kpi(percent(s.repeat.rate), 'repeat complaints', `${count(s.repeat.count)} cases`),
+    kpi(duration(s.firstResponse.medianSeconds), 'first response, median',
+      `90 % within ${duration(s.firstResponse.p90Seconds)}`),
+    kpi(duration(s.acknowledgement.medianSeconds), 'acknowledgement, median',
+      `90 % within ${duration(s.acknowledgement.p90Seconds)}`),
+    kpi(duration(s.handling.medianSeconds), 'handling time, median', `90 % within ${duration(s.handling.p90Seconds)}`),
+    kpi(percent(s.escalated.rate), 'escalated', `${count(s.escalated.count)} cases`),
+    kpi(percent(s.slaBreached.rate), 'SLA breached', `${count(s.slaBreached.count)} cases`),
+    kpi(given[0] || '–', 'compensation given', given.slice(1).join(', ')),
+  );
+}
+
+function table(caption, head, rows) {
+  return element('table', {}, element('caption', {}, caption),
+    element('thead', {}, element('tr', {}, ...head.map((h) => element('th', {}, h)))),
+    element('tbody', {}, ...rows.map((r) => element('tr', {},
+      ...r.map((c, i) => element('td', i ? { class: 'num' } : {}, typeof c === 'number' ? count(c) : String(c)))))));
+}
+
+function renderTables(s) {
+  const shares = (list) => list.map((x) => [label(x.key), x.count, percent(x.share)]);
+  document.getElementById('tables').replaceChildren(
+    table('By category', ['category', 'cases', 'share'], shares(s.byCategory)),
+    table('By channel', ['channel', 'cases', 'share'], shares(s.byChannel)),
+    table('By department', ['department', 'cases', 'share'], shares(s.byDepartment)),
+    table('By status', ['status', 'cases', 'share'], shares(s.byStatus)),
+    table('SLA clocks', ['clock', 'met', 'breached', 'compliance'],
+      s.sla.map((c) => [CLOCKS[c.clock] || c.clock, c.met, c.breached, percent(c.compliance)])),
+  );
+}
+
+function renderCharts(s) {
+  const common = { animation: false, responsive: true, maintainAspectRatio: false };
+  const charts = {};
+  charts.category = new Chart(document.getElementById('chart-category'), {
+    type: 'doughnut',
+    data: {
+      labels: s.byCategory.map((x) => label(x.key)),
+      datasets: [{ label: 'cases', data: s.byCategory.map((x) => x.count), backgroundColor: COLORS }],
+    },
+    options: { ...common, plugins: { legend: { position: 'right' } } },
+  });
+  charts.trend = new Chart(document.getElementById('chart-trend'), {
+    type: 'line',
+    data: {
+      labels: s.trend.points.map((p) => p.period),
+      datasets: [
+        { label: 'cases received', data: s.trend.points.map((p) => p.cases), borderColor: COLORS[0],
+          backgroundColor: COLORS[0], tension: 0.2 },
+        { label: 'SLA breached', data: s.trend.points.map((p) => p.slaBreached), borderColor: COLORS[3],
+          backgroundColor: COLORS[3], tension: 0.2 },
+      ],
+    },
+    options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { title: { display: true, text: `per ${s.trend.interval}` } } },
+  });
+  charts.sla = new Chart(document.getElementById('chart-sla'), {
+    type: 'bar',
+    data: {
+      labels: s.sla.map((c) => CLOCKS[c.clock] || c.clock),
+      datasets: [{ label: 'met in time (%)', backgroundColor: COLORS[2],
+        data: s.sla.map((c) => (c.compliance === null ? 0 : Math.round(c.compliance * 1000) / 10)) }],
+    },
+    options: { ...common, scales: { y: { beginAtZero: true, max: 100 } } },
+  });
+  charts.satisfaction = new Chart(document.getElementById('chart-satisfaction'), {
+    type: 'bar',
+    data: {
+      labels: s.satisfaction.distribution.map((d) => `${d.score} ★`),
+      datasets: [{ label: 'answers', backgroundColor: COLORS[1],
+        data: s.satisfaction.distribution.map((d) => d.count) }],
+    },
+    options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
+  return charts;
+}
+
+function describe(s) {
+  const parts = [`${count(s.cases)} cases received`];
+  if (s.from || s.to) parts.push(`from ${s.from || 'the start'} to ${s.to || 'today'}`);
+  if (s.category) parts.push(`in ${label(s.category)}`);
+  if (s.department) parts.push(`routed to ${label(s.department)}`);
+  return `${parts.join(' ')} (days in ${s.timeZone}; percentiles ${s.percentiles})`;
+}
+
+async function main() {
+  const query = filters();
+  fillForm(query);
+  const status = document.getElementById('status');
+  try {
+    const resp = await fetch(`/v1/reports/summary?${query}`, { headers: { Accept: 'application/json' } });
+    const body = await resp.json();
+    if (!resp.ok) {
+      const details = (body.errors || []).map((e) => `${e.location}: ${e.message}`).join('; ');
+      throw new Error(`${body.title || resp.status}: ${body.detail || ''} ${details}`);
+    }
+    renderKPIs(body);
+    renderTables(body);
+    window.reportCharts = renderCharts(body);
+    status.textContent = describe(body);
+    document.body.dataset.state = 'ready';
+  } catch (err) {
+    status.textContent = `The reports could not be loaded. ${err.message}`;
+    status.className = 'error';
+    document.body.dataset.state = 'error';
+  }
+}
+
+main();

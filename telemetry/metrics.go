@@ -1,0 +1,114 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// The business metrics, as OpenTelemetry names them; Prometheus shows them
+// with underscores and counters with _total (complaints_cases_opened_total).
+const (
+	MetricCasesOpened    = "complaints.cases.opened"    // counter: category, channel
+	MetricSLABreaches    = "complaints.sla.breaches"    // counter: clock, department
+	MetricSLAEscalations = "complaints.sla.escalations" // counter: clock, department, level
+	MetricCasesByStatus  = "complaints.cases"           // gauge: status
+)
+
+// CaseMetrics counts what happens to cases. A nil *CaseMetrics counts nothing.
+type CaseMetrics struct {
+	opened, breaches, escalations metric.Int64Counter
+}
+
+// NewCaseMetrics creates the counters on mp.
+func NewCaseMetrics(mp metric.MeterProvider) (*CaseMetrics, error) {
+	meter := mp.Meter("github.com/complaintdesk/complaintdesk")
+	var m CaseMetrics
+	var err error
+	if m.opened, err = meter.Int64Counter(MetricCasesOpened, metric.WithUnit("{case}"),
+		metric.WithDescription("Cases opened by a submission, by category and channel.")); err != nil {
+		return nil, fmt.Errorf("metric %s: %w", MetricCasesOpened, err)
+	}
+	if m.breaches, err = meter.Int64Counter(MetricSLABreaches, metric.WithUnit("{breach}"),
+		metric.WithDescription("Deadline clocks that passed their due time, by clock and department.")); err != nil {
+		return nil, fmt.Errorf("metric %s: %w", MetricSLABreaches, err)
+	}
+	if m.escalations, err = meter.Int64Counter(MetricSLAEscalations, metric.WithUnit("{escalation}"),
+		metric.WithDescription("Escalations of breached deadlines up the ladder, by clock, department and level.")); err != nil {
+		return nil, fmt.Errorf("metric %s: %w", MetricSLAEscalations, err)
+	}
+	return &m, nil
+}
+
+// CaseOpened counts one new case.
+func (m *CaseMetrics) CaseOpened(ctx context.Context, category, channel string) {
+	if m == nil {
+		return
+	}
+	m.opened.Add(ctx, 1, metric.WithAttributes(attribute.String("category", category), attribute.String("channel", channel)))
+}
+
+// SLAEvent counts one event of a deadline clock when it is a breach or an
+// escalation; other events (started, met ...) are not counted.
+func (m *CaseMetrics) SLAEvent(ctx context.Context, clock, department, event string, level int) {
+	if m == nil {
+		return
+	}
+	attrs := []attribute.KeyValue{attribute.String("clock", clock), attribute.String("department", department)}
+	switch event {
+	case "breached":
+		m.breaches.Add(ctx, 1, metric.WithAttributes(attrs...))
+	case "escalated":
+		attrs = append(attrs, attribute.String("level", strconv.Itoa(level)))
+		m.escalations.Add(ctx, 1, metric.WithAttributes(attrs...))
+	}
+}
+
+// CaseCounter counts the cases by status (the database's view).
+type CaseCounter func(ctx context.Context) (map[string]int64, error)
+
+// ObserveCasesByStatus registers the gauge complaints.cases{status} on mp. Its
+// values come from count, called at most once per interval however often the
+// metrics are scraped; between two calls the last answer is reported.
+func ObserveCasesByStatus(mp metric.MeterProvider, count CaseCounter, interval time.Duration, logger *slog.Logger) error {
+	meter := mp.Meter("github.com/complaintdesk/complaintdesk")
+	gauge, err := meter.Int64ObservableGauge(MetricCasesByStatus, metric.WithUnit("{case}"),
+		metric.WithDescription("Cases in the database by status, read at most every "+interval.String()+"."))
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricCasesByStatus, err)
+	}
+	var (
+		mu     sync.Mutex
+		last   map[string]int64
+		readAt time.Time
+	)
+	_, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if readAt.IsZero() || time.Since(readAt) >= interval {
+			readAt = time.Now() // a failing database is asked again only after the interval too
+			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			counts, err := count(qctx)
+			cancel()
+			if err != nil {
+				logger.Warn("count cases by status", "error", err)
+			} else {
+				last = counts
+			}
+		}
+		for status, n := range last {
+			o.ObserveInt64(gauge, n, metric.WithAttributes(attribute.String("status", status)))
+		}
+		return nil
+	}, gauge)
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricCasesByStatus, err)
+	}
+	return nil
+}
