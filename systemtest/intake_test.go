@@ -178,20 +178,25 @@ func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
 		return nil
 	})
 
-	row, err := sys.Store.Case(context.Background(), ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if row.Status != complaint.StatusAcknowledged || row.AcknowledgedAt == nil || row.Category != complaint.CategoryProductQuality {
-		t.Fatalf("database row: %+v", row)
-	}
-	events, err := sys.Store.Events(context.Background(), ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != 2 || events[0].Step != "received" || events[1].Step != "acknowledged" {
-		t.Fatalf("audit trail: %+v", events)
-	}
+	// The record follows the case a moment later: the audit write is the
+	// activity after the step.
+	eventually(t, "the record shows the acknowledgement", func() error {
+		row, err := sys.Store.Case(context.Background(), ref)
+		if err != nil {
+			return err
+		}
+		if row.Status != complaint.StatusAcknowledged || row.AcknowledgedAt == nil || row.Category != complaint.CategoryProductQuality {
+			return fmt.Errorf("database row: %+v", row)
+		}
+		events, err := sys.Store.Events(context.Background(), ref)
+		if err != nil {
+			return err
+		}
+		if len(events) != 2 || events[0].Step != "received" || events[1].Step != "acknowledged" {
+			return fmt.Errorf("audit trail: %+v", events)
+		}
+		return nil
+	})
 
 	eventually(t, "the UI finds the case by status", func() error {
 		q := fmt.Sprintf("WorkflowId = '%s' AND ComplaintStatus = 'acknowledged' AND ComplaintPriority = 'critical' "+
