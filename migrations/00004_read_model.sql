@@ -89,8 +89,10 @@ CREATE TABLE report_rollup (
     total      numeric NOT NULL,
     PRIMARY KEY (category, department, day, measure, key)
 );
--- Shares by category (any department) and by department (any category).
-CREATE INDEX report_rollup_cases ON report_rollup (measure, day) INCLUDE (category, department, n);
+-- Cases by category (of a department or '*') and by department (of a
+-- category or '*'). Partial, so that the other measures' updates stay HOT.
+CREATE INDEX report_rollup_by_category ON report_rollup (department, day) INCLUDE (category, n) WHERE measure = 'cases';
+CREATE INDEX report_rollup_by_department ON report_rollup (category, day) INCLUDE (department, n) WHERE measure = 'cases';
 
 -- The durations (metric ack, response or handling) of the same cases as
 -- histograms, for their medians and 90th percentiles: counts[b + 1] is how
