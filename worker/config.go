@@ -12,7 +12,7 @@ type Config struct {
 	LogLevel          string `env:"LOG_LEVEL" envDefault:"info"`
 	// CacheSize bounds the cases a worker keeps in memory between their
 	// tasks; one evicted is rebuilt from its history when it next acts.
-	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"2000"`
+	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`
 
 	// ServiceName is the service.name of the worker's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-worker"`
