@@ -78,7 +78,7 @@ func TestAPIKilledDuringARequestStillMakesOneCase(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		t.Fatalf("retry answered %d", resp.StatusCode)
 	}
-	eventually(t, "one case", func() error {
+	Eventually(t, "one case", func() error {
 		if n := countWorkflows(t, since); n != 1 {
 			return fmt.Errorf("%d cases", n)
 		}

@@ -121,22 +121,6 @@ func send(t *testing.T, req *http.Request) response {
 	return r
 }
 
-// eventually retries check until it passes or the deadline comes.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func countWorkflows(t *testing.T, query string) int64 {
 	t.Helper()
 	resp, err := sys.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
@@ -167,7 +151,7 @@ func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
 		t.Fatalf("Location %q", loc)
 	}
 
-	eventually(t, "the case is acknowledged", func() error {
+	Eventually(t, "the case is acknowledged", func() error {
 		g := get(t, sys.APIURL, "/v1/complaints/"+ref)
 		if g.status != 200 || g.body["status"] != "acknowledged" {
 			return fmt.Errorf("GET answered %d %v", g.status, g.body["status"])
@@ -180,7 +164,7 @@ func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
 
 	// The record follows the case a moment later: the audit write is the
 	// activity after the step.
-	eventually(t, "the record shows the acknowledgement", func() error {
+	Eventually(t, "the record shows the acknowledgement", func() error {
 		row, err := sys.Store.Case(context.Background(), ref)
 		if err != nil {
 			return err
@@ -198,7 +182,7 @@ func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
 		return nil
 	})
 
-	eventually(t, "the UI finds the case by status", func() error {
+	Eventually(t, "the UI finds the case by status", func() error {
 		q := fmt.Sprintf("WorkflowId = '%s' AND ComplaintStatus = 'acknowledged' AND ComplaintPriority = 'critical' "+
 			"AND Departments = 'product' AND CaseOwner = 'social.care.wu'", complaint.WorkflowID(ref))
 		if n := countWorkflows(t, q); n != 1 {
@@ -251,7 +235,7 @@ func TestConcurrentDuplicatesMakeOneCase(t *testing.T) {
 	if created != 1 || repeated != n-1 {
 		t.Fatalf("%d created and %d repeated, want 1 and %d", created, repeated, n-1)
 	}
-	eventually(t, "one new workflow", func() error {
+	Eventually(t, "one new workflow", func() error {
 		if got := countWorkflows(t, since); got != 1 {
 			return fmt.Errorf("%d workflows", got)
 		}
@@ -436,7 +420,7 @@ func TestRepeatComplaintIsFlaggedAndLinked(t *testing.T) {
 	second["customer"] = map[string]any{"name": "孙丽", "email": "repeat.sun@example.com"} // same address, other case
 	r2 := post(t, sys.APIURL, "/v1/complaints", second)
 	ref2 := r2.body["reference"].(string)
-	eventually(t, "the repeat is linked", func() error {
+	Eventually(t, "the repeat is linked", func() error {
 		g := get(t, sys.APIURL, "/v1/complaints/"+ref2)
 		if g.body["repeatOf"] != ref1 || g.body["priority"] != "high" {
 			return fmt.Errorf("repeatOf %v, priority %v", g.body["repeatOf"], g.body["priority"])

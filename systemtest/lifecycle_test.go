@@ -48,7 +48,7 @@ func task(t *testing.T, base, ref, name string, payload any, want int) response 
 
 func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
 	t.Helper()
-	eventually(t, "status "+string(status), func() error {
+	Eventually(t, "status "+string(status), func() error {
 		g := get(t, base, "/v1/complaints/"+ref)
 		if g.body["status"] != string(status) {
 			return fmt.Errorf("status %v", g.body["status"])
@@ -174,7 +174,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	step("reopen", `{"reason":"The new machine leaks"}`, complaint.StatusInvestigating)
 	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
 	signal("submitFindings", `{"department":"after_sales","findings":"Hose loose","rootCause":"Installation","evidence":[]}`)
-	eventually(t, "findings of round 2", func() error {
+	Eventually(t, "findings of round 2", func() error {
 		g := get(t, base, "/v1/complaints/"+ref)
 		inv := g.body["investigation"].([]any)[0].(map[string]any)
 		if inv["state"] != "reported" {

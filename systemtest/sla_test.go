@@ -40,7 +40,7 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	downtime := time.Since(stopped)
 
 	var due time.Time
-	eventually(t, "the missed first response climbs the whole ladder", func() error {
+	Eventually(t, "the missed first response climbs the whole ladder", func() error {
 		events, err := sys.Store.SLAEvents(context.Background(), ref)
 		if err != nil {
 			return err
@@ -64,7 +64,7 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 		t.Fatalf("escalation level %v", g.body["escalationLevel"])
 	}
 	t.Logf("first response due %s; worker down for %s", due.Format(time.RFC3339), downtime.Round(time.Millisecond))
-	eventually(t, "the UI finds the breached case", func() error {
+	Eventually(t, "the UI finds the breached case", func() error {
 		q := fmt.Sprintf("WorkflowId = '%s' AND SlaBreached = true AND EscalationLevel = 3", complaint.WorkflowID(ref))
 		if n := countWorkflows(t, q); n != 1 {
 			return fmt.Errorf("visibility found %d", n)

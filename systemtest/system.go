@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -253,5 +254,23 @@ func waitHTTP(ctx context.Context, url string) error {
 			return errors.Join(fmt.Errorf("%s never became healthy", url), err)
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// Eventually retries check until it passes or 30 seconds have gone, then
+// fails the test with the last error: the cases' records and Temporal's
+// visibility follow their workflows a moment later.
+func Eventually(t testing.TB, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

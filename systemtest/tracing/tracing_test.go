@@ -152,7 +152,7 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 
 	// The HTTP span of the submission.
 	var server tracetest.SpanStub
-	waitFor(t, "the HTTP server span", func() error {
+	systemtest.Eventually(t, "the HTTP server span", func() error {
 		for _, s := range exporter.GetSpans() {
 			if s.Name == "POST /v1/complaints" && s.SpanKind == trace.SpanKindServer {
 				server = s
@@ -167,7 +167,7 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 
 	// The case is registered before anything else; withdrawing it ends its
 	// workflow, and with it the RunWorkflow span, which only then is exported.
-	waitFor(t, "the RegisterCase activity's INSERT", func() error {
+	systemtest.Eventually(t, "the RegisterCase activity's INSERT", func() error {
 		tree := treeOf(server.SpanContext.TraceID())
 		for _, act := range tree.find("RunActivity:RegisterCase", nil) {
 			if len(tree.find("query INSERT", &act)) > 0 {
@@ -179,7 +179,7 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 	postJSON(t, sys.APIURL+"/v1/complaints/"+ref+"/withdraw", `{"reason":"Tracing test"}`)
 
 	var tree spanTree
-	waitFor(t, "the RunWorkflow span", func() error {
+	systemtest.Eventually(t, "the RunWorkflow span", func() error {
 		tree = treeOf(server.SpanContext.TraceID())
 		if len(tree.find("RunWorkflow:ComplaintWorkflow", nil)) == 0 {
 			return fmt.Errorf("no RunWorkflow span in the trace:%s", tree)
@@ -258,7 +258,7 @@ func TestMetricsEndpoints(t *testing.T) {
 	if t.Failed() {
 		t.Log(api)
 	}
-	waitFor(t, "the worker's metrics", func() error {
+	systemtest.Eventually(t, "the worker's metrics", func() error {
 		body := getText(t, sys.WorkerURL()+"/metrics")
 		for _, want := range []string{
 			`complaints_cases{status=`,             // the gauge read from the database
@@ -272,19 +272,4 @@ func TestMetricsEndpoints(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func waitFor(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
