@@ -1,0 +1,113 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+)
+
+// SMTPConfig is where mail goes out.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	Username string // empty: no authentication (the development mailbox)
+	Password string
+	// TLS is "opportunistic" (STARTTLS when offered), "mandatory" or "none".
+	TLS      string
+	From     string
+	FromName string
+	Timeout  time.Duration
+}
+
+// Email is one message to one address. MessageID is derived from the case
+// and the step, so a repeat of the same message carries the same id and
+// the receiving side can drop it.
+type Email struct {
+	MessageID string
+	To        string
+	ToName    string
+	Rendered
+}
+
+// Mailer sends email over SMTP. Each message gets a connection of its own:
+// a client holds one connection's state, and activities send concurrently.
+type Mailer struct {
+	cfg  SMTPConfig
+	opts []mail.Option
+}
+
+// NewMailer checks the configuration; it connects only when sending.
+func NewMailer(cfg SMTPConfig) (*Mailer, error) {
+	policy := mail.TLSOpportunistic
+	switch cfg.TLS {
+	case "", "opportunistic":
+	case "mandatory":
+		policy = mail.TLSMandatory
+	case "none":
+		policy = mail.NoTLS
+	default:
+		return nil, fmt.Errorf("SMTP TLS policy %q: want opportunistic, mandatory or none", cfg.TLS)
+	}
+	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(cfg.Timeout)}
+	if cfg.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(cfg.Username),
+			mail.WithPassword(cfg.Password))
+	}
+	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
+		return nil, fmt.Errorf("SMTP client for %s: %w", cfg.Host, err)
+	}
+	return &Mailer{cfg: cfg, opts: opts}, nil
+}
+
+// Send delivers one message. An error the server calls permanent (5xx) is
+// marked Permanent: retrying it cannot help.
+func (m *Mailer) Send(ctx context.Context, e Email) error {
+	msg := mail.NewMsg()
+	if err := msg.FromFormat(m.cfg.FromName, m.cfg.From); err != nil {
+		return Permanent(fmt.Errorf("sender address: %w", err))
+	}
+	if err := msg.AddToFormat(e.ToName, e.To); err != nil {
+		return Permanent(fmt.Errorf("recipient address: %w", err))
+	}
+	msg.SetMessageIDWithValue(e.MessageID)
+	msg.SetDate()
+	msg.Subject(e.Subject)
+	msg.SetBodyString(mail.TypeTextPlain, e.Text)
+	if e.HTML != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+	}
+	client, err := mail.NewClient(m.cfg.Host, m.opts...)
+	if err != nil {
+		return err
+	}
+	err = client.DialAndSendWithContext(ctx, msg)
+	var sendErr *mail.SendError
+	if errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500 {
+		return Permanent(err)
+	}
+	return err
+}
+
+// PermanentError is a failure that a retry cannot mend: a rejected address,
+// a webhook that answers 4xx.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// IsPermanent tells whether err was marked permanent.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

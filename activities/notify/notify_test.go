@@ -1,0 +1,190 @@
+package notify_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
+)
+
+func startMailbox(t *testing.T) *mailbox.Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	mb, err := mailbox.Start(ctx, "127.0.0.1:0", "", t.TempDir(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return mb
+}
+
+func mailer(t *testing.T, mb *mailbox.Server) *notify.Mailer {
+	t.Helper()
+	host, port, err := net.SplitHostPort(mb.SMTPAddr())
+	require.NoError(t, err)
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	require.NoError(t, err)
+	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "complaints@example.com",
+		FromName: "客服中心", Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	return m
+}
+
+func TestEveryMessageRendersInBothLanguages(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	kinds := []string{"acknowledgement", "investigation_started", "resolution_proposal", "closing_summary",
+		"survey_invitation", "survey_reminder"}
+	for _, lang := range notify.Languages {
+		for _, kind := range kinds {
+			out, err := r.Render(notify.Content{Kind: kind, Language: lang, Reference: "CMP-20261123-ABCDEF",
+				Name: "<b>Li</b>", Text: "Refund 100 CNY", SurveyLink: "https://x.example/survey?t=1", LinkExpires: "2026-12-01"})
+			require.NoError(t, err, "%s/%s", lang, kind)
+			require.Contains(t, out.Subject, "CMP-20261123-ABCDEF")
+			require.Contains(t, out.Text, "CMP-20261123-ABCDEF")
+			require.Contains(t, out.HTML, "CMP-20261123-ABCDEF")
+			require.NotContains(t, out.HTML, "<b>Li</b>", "names are escaped in HTML")
+			if strings.HasPrefix(kind, "survey") {
+				require.Contains(t, out.Text, "https://x.example/survey?t=1")
+			}
+		}
+	}
+	zh, err := r.Render(notify.Content{Kind: "acknowledgement", Reference: "R", Name: "李"})
+	require.NoError(t, err)
+	require.Contains(t, zh.Subject, "受理", "Chinese when no language was given")
+	_, err = r.Render(notify.Content{Kind: "no_such_message", Language: "en"})
+	require.Error(t, err)
+}
+
+func TestEmailArrivesWithItsIDSubjectAndBothParts(t *testing.T) {
+	mb := startMailbox(t)
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	out, err := r.Render(notify.Content{Kind: "acknowledgement", Language: "zh", Reference: "CMP-20261123-ABCDEF", Name: "李雷"})
+	require.NoError(t, err)
+	err = mailer(t, mb).Send(t.Context(), notify.Email{MessageID: "CMP-20261123-ABCDEF.0002-ack@complaints.local",
+		To: "li@example.com", ToName: "李雷", Rendered: out})
+	require.NoError(t, err)
+	msgs := mb.Messages(mailbox.To("li@example.com"))
+	require.Len(t, msgs, 1)
+	require.Equal(t, "CMP-20261123-ABCDEF.0002-ack@complaints.local", msgs[0].MessageID)
+	require.Equal(t, out.Subject, msgs[0].Subject)
+	require.Contains(t, msgs[0].Text, "尊敬的李雷")
+	require.Contains(t, msgs[0].HTML, "<strong>CMP-20261123-ABCDEF</strong>")
+	require.FileExists(t, msgs[0].File)
+}
+
+// A sender that dies while the mailbox holds its reply has delivered
+// nothing: the mailbox, like a real server, keeps only what it confirmed.
+func TestMailboxDropsAMessageWhoseSenderLeftBeforeTheReply(t *testing.T) {
+	mb := startMailbox(t)
+	reached, release := mb.Hold(mailbox.To("gone@example.com"))
+	conn, err := net.Dial("tcp", mb.SMTPAddr())
+	require.NoError(t, err)
+	rd := bufio.NewReader(conn)
+	say := func(line string) {
+		_, err := io.WriteString(conn, line+"\r\n")
+		require.NoError(t, err)
+	}
+	expect := func(code string) {
+		for {
+			l, err := rd.ReadString('\n')
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(l, code), "want %s, got %q", code, l)
+			if len(l) > 3 && l[3] == ' ' {
+				return
+			}
+		}
+	}
+	expect("220")
+	say("EHLO test")
+	expect("250")
+	say("MAIL FROM:<a@example.com>")
+	expect("250")
+	say("RCPT TO:<gone@example.com>")
+	expect("250")
+	say("DATA")
+	expect("354")
+	say("Message-Id: <x@y>\r\nSubject: hi\r\n\r\nbody\r\n.")
+	<-reached
+	require.NoError(t, conn.Close())
+	release()
+	require.Never(t, func() bool { return len(mb.Messages(nil)) > 0 }, time.Second, 50*time.Millisecond)
+
+	// The retry, whose sender waits for the reply, is delivered.
+	reached, release = mb.Hold(mailbox.To("gone@example.com"))
+	go func() { <-reached; release() }()
+	require.NoError(t, mailer(t, mb).Send(t.Context(), notify.Email{MessageID: "x@y", To: "gone@example.com",
+		Rendered: notify.Rendered{Subject: "hi", Text: "body"}}))
+	require.Len(t, mb.Messages(nil), 1)
+}
+
+func TestWebhookIsSignedAndClassifiesFailures(t *testing.T) {
+	secret := "s3cret"
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	status := http.StatusNoContent
+	var got error
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		got = notify.VerifyWebhook(secret, r.Header, body, now.Add(10*time.Second), 5*time.Minute)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	wh := &notify.Webhooks{Subscribers: map[string]string{"shop": srv.URL}, Secrets: map[string]string{"shop": secret},
+		Client: srv.Client(), Now: func() time.Time { return now }}
+	require.NoError(t, wh.Post(t.Context(), "shop", "evt-1", []byte(`{"a":1}`)))
+	require.NoError(t, got, "the receiver verifies the signature")
+
+	require.Error(t, notify.VerifyWebhook("other", http.Header{
+		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
+		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
+	}, []byte(`{"a":1}`), now, time.Minute), "a wrong secret fails")
+	require.Error(t, notify.VerifyWebhook(secret, http.Header{
+		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
+		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
+	}, []byte(`{"a":2}`), now, time.Minute), "a changed body fails")
+	require.Error(t, notify.VerifyWebhook(secret, http.Header{
+		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
+		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
+	}, []byte(`{"a":1}`), now.Add(time.Hour), time.Minute), "an old timestamp fails")
+
+	status = http.StatusServiceUnavailable
+	err := wh.Post(t.Context(), "shop", "evt-2", []byte(`{}`))
+	require.Error(t, err)
+	require.False(t, notify.IsPermanent(err), "5xx is retried")
+	status = http.StatusGone
+	err = wh.Post(t.Context(), "shop", "evt-3", []byte(`{}`))
+	require.True(t, notify.IsPermanent(err), "4xx is permanent")
+}
+
+func TestSurveyLinkIsSignedAndExpires(t *testing.T) {
+	links := notify.SurveyLinks{Secret: []byte("k"), BaseURL: "https://c.example"}
+	issued := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tok, err := links.Token("CMP-1", 2, "en", issued, issued.Add(7*24*time.Hour))
+	require.NoError(t, err)
+	c, err := links.Parse(tok, issued.Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, "CMP-1", c.Reference())
+	require.Equal(t, 2, c.Round)
+	_, err = links.Parse(tok, issued.Add(8*24*time.Hour))
+	require.ErrorIs(t, err, notify.ErrSurveyLinkExpired)
+	_, err = notify.SurveyLinks{Secret: []byte("other")}.Parse(tok, issued.Add(time.Hour))
+	require.Error(t, err)
+	_, err = links.Parse(tok[:len(tok)-2], issued.Add(time.Hour))
+	require.Error(t, err)
+	link, err := links.Link("CMP-1", 2, "en", issued, issued.Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(link, "https://c.example/survey?t="))
+}

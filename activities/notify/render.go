@@ -1,0 +1,114 @@
+// Package notify turns a case's messages into email, SMS and webhook calls:
+// the templates in both languages, the SMTP client, the signed webhook
+// request and the signed survey link. The activities decide when to send;
+// this package only knows how.
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// Content is what a template is filled with. Nothing here is logged.
+type Content struct {
+	Kind      string // acknowledgement, ..., or staff
+	Language  string // zh or en
+	Reference string
+	Name      string
+	// Text is the case-specific part: the proposal, the closing summary.
+	Text        string
+	SurveyLink  string
+	LinkExpires string
+	Signature   string
+	// Staff notices only.
+	Clock    string
+	Level    int
+	DueAt    string
+	CaseLink string
+	Subject  string // set by Render for the HTML title
+}
+
+// Rendered is a message ready for any channel: SMS takes the text alone.
+type Rendered struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Renderer holds the parsed templates of every language.
+type Renderer struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// Languages are those a customer may choose at intake; Chinese is the default.
+var Languages = []string{"zh", "en"}
+
+// NewRenderer parses the embedded templates; a broken template fails here,
+// at start-up, not when a customer is waiting for the message.
+func NewRenderer() (*Renderer, error) {
+	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, lang := range Languages {
+		t, err := texttemplate.ParseFS(templates, "templates/"+lang+".txt.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s text templates: %w", lang, err)
+		}
+		h, err := htmltemplate.ParseFS(templates, "templates/"+lang+".html.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s HTML templates: %w", lang, err)
+		}
+		r.text[lang], r.html[lang] = t, h
+	}
+	return r, nil
+}
+
+// Render fills the subject, text and HTML of one message. Staff notices are
+// in English whatever the customer's language.
+func (r *Renderer) Render(c Content) (Rendered, error) {
+	lang := "zh"
+	if c.Language == "en" || c.Kind == "staff" {
+		lang = "en"
+	}
+	c.Language = lang
+	t, h := r.text[lang], r.html[lang]
+	var out Rendered
+	var err error
+	if out.Subject, err = execText(t, c.Kind+".subject", c); err != nil {
+		return out, err
+	}
+	if out.Text, err = execText(t, c.Kind+".text", c); err != nil {
+		return out, err
+	}
+	c.Subject = out.Subject
+	page, err := h.Clone()
+	if err != nil {
+		return out, err
+	}
+	if _, err := page.New("body").Parse(`{{template "` + c.Kind + `.html" .}}`); err != nil {
+		return out, fmt.Errorf("no HTML template for %s: %w", c.Kind, err)
+	}
+	var b bytes.Buffer
+	if err := page.ExecuteTemplate(&b, "layout", c); err != nil {
+		return out, fmt.Errorf("render %s HTML: %w", c.Kind, err)
+	}
+	out.HTML = b.String()
+	return out, nil
+}
+
+func execText(t *texttemplate.Template, name string, c Content) (string, error) {
+	if t.Lookup(name) == nil {
+		return "", fmt.Errorf("no template %q", name)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, name, c); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}

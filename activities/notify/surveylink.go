@@ -1,0 +1,78 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// surveyAudience keeps a survey token from being taken for any other token
+// signed with the same secret.
+const surveyAudience = "complaint-survey"
+
+// SurveyLinks signs and checks the link in a survey invitation: it names
+// the case and the round, and expires when the survey does.
+type SurveyLinks struct {
+	Secret []byte
+	// BaseURL is the public address of the API (https://complaints.example.com).
+	BaseURL string
+}
+
+// SurveyClaims are what a survey link carries; nothing personal.
+type SurveyClaims struct {
+	Round    int    `json:"round"`
+	Language string `json:"lang,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Reference is the case the link answers for.
+func (c SurveyClaims) Reference() string { return c.Subject }
+
+// Enabled tells whether links can be made: without a secret, invitations
+// go out without one.
+func (l SurveyLinks) Enabled() bool { return len(l.Secret) > 0 && l.BaseURL != "" }
+
+// Link is the survey page's address for one case and round.
+func (l SurveyLinks) Link(reference string, round int, language string, issued, expires time.Time) (string, error) {
+	token, err := l.Token(reference, round, language, issued, expires)
+	if err != nil {
+		return "", err
+	}
+	return l.BaseURL + "/survey?t=" + url.QueryEscape(token), nil
+}
+
+// Token signs the claims of one case and round.
+func (l SurveyLinks) Token(reference string, round int, language string, issued, expires time.Time) (string, error) {
+	claims := SurveyClaims{Round: round, Language: language, RegisteredClaims: jwt.RegisteredClaims{
+		Subject: reference, Audience: jwt.ClaimStrings{surveyAudience},
+		IssuedAt: jwt.NewNumericDate(issued), ExpiresAt: jwt.NewNumericDate(expires),
+	}}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(l.Secret)
+	if err != nil {
+		return "", fmt.Errorf("sign survey link: %w", err)
+	}
+	return s, nil
+}
+
+// ErrSurveyLinkExpired is a genuine link whose survey has closed.
+var ErrSurveyLinkExpired = errors.New("the survey link has expired")
+
+// Parse checks a token from a link: signed by us, for a survey, not expired.
+func (l SurveyLinks) Parse(token string, now time.Time) (SurveyClaims, error) {
+	var c SurveyClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return l.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithAudience(surveyAudience),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(func() time.Time { return now }))
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return c, ErrSurveyLinkExpired
+	case err != nil:
+		return c, fmt.Errorf("not a valid survey link: %w", err)
+	case c.Subject == "" || c.Round < 1:
+		return c, errors.New("not a valid survey link: no case named")
+	}
+	return c, nil
+}
