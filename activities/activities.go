@@ -15,7 +15,7 @@ import (
 // Activities are registered on the worker as one set.
 type Activities struct {
 	Store    *store.Store
-	Notifier Notifier
+	Channels Channels
 	// Metrics counts SLA breaches and escalations; nil counts nothing.
 	Metrics *telemetry.CaseMetrics
 }
@@ -27,10 +27,14 @@ func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (sto
 	if err != nil {
 		return reg, fmt.Errorf("register %s: %w", c.Reference, err)
 	}
-	return reg, nil
+	received := store.Step{Reference: c.Reference, Key: "received", Name: "received", At: c.ReceivedAt,
+		Actor: c.Owner, Status: complaint.StatusReceived, Round: 1,
+		Summary: fmt.Sprintf("Received via %s; %s, priority %s", c.Intake.Channel, c.Category, c.Priority)}
+	return reg, a.tellUpstream(ctx, received)
 }
 
-// RecordStep appends one step to the case's audit trail.
+// RecordStep appends one step to the case's audit trail and tells the
+// upstream system that submitted the case.
 func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	if err := a.Store.RecordStep(ctx, st); err != nil {
 		return fmt.Errorf("record %s of %s: %w", st.Key, st.Reference, err)
@@ -40,7 +44,7 @@ func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	for _, e := range st.SLA {
 		a.Metrics.SLAEvent(ctx, e.Clock, string(e.Department), e.Event, e.Level)
 	}
-	return nil
+	return a.tellUpstream(ctx, st)
 }
 
 // SaveResolution records a proposal and the customer's answer.
@@ -60,21 +64,4 @@ func (a *Activities) ExecuteResolution(ctx context.Context, reference string, r 
 // SaveSurvey records the satisfaction survey as it stands.
 func (a *Activities) SaveSurvey(ctx context.Context, reference string, sv complaint.Survey) error {
 	return a.Store.SaveSurvey(ctx, reference, sv)
-}
-
-// NotifyCustomer sends the customer one message.
-func (a *Activities) NotifyCustomer(ctx context.Context, m Message) error {
-	if err := a.Notifier.Notify(ctx, m); err != nil {
-		return fmt.Errorf("%s to the customer of %s: %w", m.Kind, m.Reference, err)
-	}
-	return nil
-}
-
-// NotifyStaff warns a case's owner of a deadline, or escalates a missed one
-// to the next rung of the ladder.
-func (a *Activities) NotifyStaff(ctx context.Context, m StaffMessage) error {
-	if err := a.Notifier.NotifyStaff(ctx, m); err != nil {
-		return fmt.Errorf("%s on %s to %s: %w", m.Kind, m.Reference, m.To, err)
-	}
-	return nil
 }

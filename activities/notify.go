@@ -2,11 +2,17 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+
+	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/store"
 )
 
 // MessageKind is which message the customer gets.
@@ -22,7 +28,7 @@ const (
 )
 
 // Message is one message to the customer. Key identifies it within the case
-// (the workflow derives it), so a provider can drop a repeat.
+// (the workflow derives it), so a repeat is recognised and not sent.
 type Message struct {
 	Kind      MessageKind
 	Key       string
@@ -33,12 +39,10 @@ type Message struct {
 	Phone     string
 	// Text is the case-specific part: the proposal, the closing summary.
 	Text string
-}
-
-// Notifier reaches the customer and the staff.
-type Notifier interface {
-	Notify(ctx context.Context, m Message) error
-	NotifyStaff(ctx context.Context, m StaffMessage) error
+	// Round and LinkExpires make the survey link: which round it answers
+	// and until when.
+	Round       int       `json:",omitempty"`
+	LinkExpires time.Time `json:",omitzero"`
 }
 
 // StaffMessage tells a person that a deadline of a case is near or missed.
@@ -52,52 +56,241 @@ type StaffMessage struct {
 	DueAt     time.Time
 }
 
-func (n LogNotifier) NotifyStaff(ctx context.Context, m StaffMessage) error {
-	n.Logger.WarnContext(ctx, "deadline notice to staff", "kind", m.Kind, "key", m.Key, "reference", m.Reference,
-		"to", m.To, "clock", m.Clock, "level", m.Level, "dueAt", m.DueAt)
-	return nil
+// Channels reach customers, staff and upstream systems. A channel left nil
+// is logged instead of sent, which is how unit tests and a system without
+// SMTP run.
+type Channels struct {
+	Renderer *notify.Renderer
+	Mail     *notify.Mailer
+	// MailDomain is the right-hand side of the Message-IDs we make.
+	MailDomain string
+	SMS        notify.SMSSender
+	Webhooks   *notify.Webhooks
+	Survey     notify.SurveyLinks
+	// StaffAddress maps a rung of the escalation ladder to an email address;
+	// "" means the notice is logged only.
+	StaffAddress func(rung string) string
+	// CaseLink is where staff open a case (the Temporal UI or the API).
+	CaseLink func(reference string) string
+	// Signature closes each customer message, per language.
+	Signature map[string]string
+	// MaxAttempts is how often a message is tried before it is given up and
+	// left for an operator (failed deliveries are listed by the API).
+	MaxAttempts int32
+	Logger      *slog.Logger
 }
 
-// LogNotifier writes each message to the log instead of sending it; it stands
-// in until a real channel is configured. It logs which case and which
-// channel, never the customer's address or name.
-type LogNotifier struct {
-	Logger *slog.Logger
+func (ch Channels) log() *slog.Logger {
+	if ch.Logger == nil {
+		return slog.Default()
+	}
+	return ch.Logger
 }
 
-func (n LogNotifier) Notify(ctx context.Context, m Message) error {
+// StepNotice is a step of a case with the messages it sends: one activity
+// records the step and sends them, so each step costs one action.
+type StepNotice struct {
+	Step     store.Step
+	Customer *Message      `json:",omitempty"`
+	Staff    *StaffMessage `json:",omitempty"`
+}
+
+// RecordStepAndNotify appends the step to the audit trail, then sends its
+// messages and tells the upstream system. Each message has a delivery row
+// keyed by the case and the step: a retry sends only what has not gone out.
+func (a *Activities) RecordStepAndNotify(ctx context.Context, n StepNotice) error {
+	if err := a.RecordStep(ctx, n.Step); err != nil {
+		return err
+	}
+	var errs []error
+	if n.Customer != nil {
+		errs = append(errs, a.deliverToCustomer(ctx, n.Step.Key, *n.Customer))
+	}
+	if n.Staff != nil {
+		errs = append(errs, a.deliverToStaff(ctx, n.Step.Key, *n.Staff))
+	}
+	return errors.Join(errs...)
+}
+
+// NotifyCustomer sends the customer one message. Cases started before
+// steps carried their messages call it before recording the step.
+func (a *Activities) NotifyCustomer(ctx context.Context, m Message) error {
+	return a.deliverToCustomer(ctx, m.Key, m)
+}
+
+// NotifyStaff warns a case's owner of a deadline, or escalates a missed one
+// to the next rung of the ladder. Cases started before steps carried their
+// messages call it before recording the step.
+func (a *Activities) NotifyStaff(ctx context.Context, m StaffMessage) error {
+	return a.deliverToStaff(ctx, m.Key, m)
+}
+
+func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m Message) error {
+	ch := a.Channels
 	channel := "email"
 	if m.Email == "" {
 		channel = "sms"
 	}
-	n.Logger.InfoContext(ctx, "message to the customer",
-		"kind", m.Kind, "key", m.Key, "reference", m.Reference,
-		"workflowId", activity.GetInfo(ctx).WorkflowExecution.ID,
-		"channel", channel, "language", m.Language, "subject", Subject(m))
-	return nil
+	if (channel == "email" && ch.Mail == nil) || (channel == "sms" && ch.SMS == nil) {
+		channel = "log"
+	}
+	d := store.Delivery{ID: m.Reference + "/" + m.Key + "/" + channel, Reference: m.Reference, EventKey: eventKey,
+		Channel: channel, Kind: string(m.Kind), Recipient: "customer"}
+	return a.deliver(ctx, d, func(ctx context.Context) error {
+		c := notify.Content{Kind: string(m.Kind), Language: m.Language, Reference: m.Reference, Name: m.Name,
+			Text: m.Text, Signature: ch.Signature[m.Language]}
+		if (m.Kind == MsgSurveyInvitation || m.Kind == MsgSurveyReminder) && ch.Survey.Enabled() && !m.LinkExpires.IsZero() {
+			link, err := ch.Survey.Link(m.Reference, m.Round, m.Language, activityNow(ctx), m.LinkExpires)
+			if err != nil {
+				return err
+			}
+			c.SurveyLink, c.LinkExpires = link, m.LinkExpires.In(shanghai).Format("2006-01-02 15:04 MST")
+		}
+		r, err := ch.Renderer.Render(c)
+		if err != nil {
+			return notify.Permanent(err)
+		}
+		switch channel {
+		case "email":
+			return ch.Mail.Send(ctx, notify.Email{MessageID: a.messageID(d.ID), To: m.Email, ToName: m.Name, Rendered: r})
+		case "sms":
+			text := r.Subject
+			if c.SurveyLink != "" {
+				text += " " + c.SurveyLink
+			}
+			return ch.SMS.SendSMS(ctx, notify.SMS{ID: d.ID, To: m.Phone, Text: text})
+		}
+		ch.log().InfoContext(ctx, "message to the customer (logged, no channel configured)", "delivery", d.ID,
+			"kind", m.Kind, "language", m.Language, "subject", r.Subject)
+		return nil
+	})
 }
 
-// Subject is the message's subject line in the customer's language.
-func Subject(m Message) string {
-	zh := map[MessageKind]string{
-		MsgAcknowledgement:      "您的投诉已受理（编号 %s）",
-		MsgInvestigationStarted: "您的投诉正在调查中（编号 %s）",
-		MsgResolutionProposal:   "关于您投诉的处理方案（编号 %s）",
-		MsgClosingSummary:       "您的投诉已处理完毕（编号 %s）",
-		MsgSurveyInvitation:     "请评价我们对您投诉的处理（编号 %s）",
-		MsgSurveyReminder:       "提醒：请评价我们对您投诉的处理（编号 %s）",
+func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m StaffMessage) error {
+	ch := a.Channels
+	addr := ""
+	if ch.StaffAddress != nil && ch.Mail != nil {
+		addr = ch.StaffAddress(m.To)
 	}
-	en := map[MessageKind]string{
-		MsgAcknowledgement:      "We have received your complaint (reference %s)",
-		MsgInvestigationStarted: "We are investigating your complaint (reference %s)",
-		MsgResolutionProposal:   "Our proposal for your complaint (reference %s)",
-		MsgClosingSummary:       "Your complaint has been resolved (reference %s)",
-		MsgSurveyInvitation:     "How did we handle your complaint? (reference %s)",
-		MsgSurveyReminder:       "Reminder: how did we handle your complaint? (reference %s)",
+	channel := "log"
+	if addr != "" {
+		channel = "email"
 	}
-	table := zh
-	if m.Language == "en" {
-		table = en
+	d := store.Delivery{ID: m.Reference + "/" + m.Key + "/" + channel, Reference: m.Reference, EventKey: eventKey,
+		Channel: channel, Kind: "staff_" + m.Kind, Recipient: m.To}
+	return a.deliver(ctx, d, func(ctx context.Context) error {
+		if channel == "log" {
+			ch.log().WarnContext(ctx, "deadline notice to staff", "kind", m.Kind, "delivery", d.ID,
+				"reference", m.Reference, "to", m.To, "clock", m.Clock, "level", m.Level, "dueAt", m.DueAt)
+			return nil
+		}
+		c := notify.Content{Kind: "staff", Notice: m.Kind, Reference: m.Reference, Clock: m.Clock, Level: m.Level,
+			DueAt: m.DueAt.In(shanghai).Format("2006-01-02 15:04 MST")}
+		if ch.CaseLink != nil {
+			c.CaseLink = ch.CaseLink(m.Reference)
+		}
+		r, err := ch.Renderer.Render(c)
+		if err != nil {
+			return notify.Permanent(err)
+		}
+		return ch.Mail.Send(ctx, notify.Email{MessageID: a.messageID(d.ID), To: addr, Rendered: r})
+	})
+}
+
+// WebhookEvent is what an upstream system receives for every step of a
+// case it submitted. It carries no personal data.
+type WebhookEvent struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Reference  string    `json:"reference"`
+	WorkflowID string    `json:"workflowId"`
+	OccurredAt time.Time `json:"occurredAt"`
+	Step       string    `json:"step"`
+	Actor      string    `json:"actor"`
+	Summary    string    `json:"summary,omitempty"`
+	Status     string    `json:"status"`
+	Round      int       `json:"round"`
+}
+
+// tellUpstream posts the step to the system that submitted the case, if
+// it subscribes.
+func (a *Activities) tellUpstream(ctx context.Context, st store.Step) error {
+	wh := a.Channels.Webhooks
+	if wh == nil || len(wh.Subscribers) == 0 {
+		return nil
 	}
-	return fmt.Sprintf(table[m.Kind], m.Reference)
+	source, err := a.Store.CaseSource(ctx, st.Reference)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if !wh.Subscribed(source) {
+		return nil
+	}
+	ev := WebhookEvent{ID: st.Reference + "/" + st.Key, Type: "complaint." + st.Name, Reference: st.Reference,
+		WorkflowID: "complaint-" + st.Reference, OccurredAt: st.At, Step: st.Name, Actor: st.Actor,
+		Summary: st.Summary, Status: string(st.Status), Round: st.Round}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	d := store.Delivery{ID: ev.ID + "/webhook", Reference: st.Reference, EventKey: st.Key, Channel: "webhook",
+		Kind: ev.Type, Recipient: source}
+	return a.deliver(ctx, d, func(ctx context.Context) error { return wh.Post(ctx, source, ev.ID, body) })
+}
+
+// deliver sends one message at most once in effect: a message already
+// settled is skipped; a failure is retried by the activity's retry policy
+// until it is permanent or MaxAttempts is reached, then recorded as failed
+// for an operator, and the case goes on.
+func (a *Activities) deliver(ctx context.Context, d store.Delivery, send func(context.Context) error) error {
+	status, err := a.Store.BeginDelivery(ctx, d)
+	if err != nil {
+		return err
+	}
+	if status != store.DeliveryPending {
+		return nil
+	}
+	sendErr := send(ctx)
+	if sendErr == nil {
+		a.Metrics.MessageSent(ctx, d.Channel, d.Kind)
+		return a.Store.DeliveryDone(ctx, d.ID, nil)
+	}
+	if notify.IsPermanent(sendErr) || attempt(ctx) >= a.Channels.MaxAttempts {
+		a.Channels.log().ErrorContext(ctx, "message given up; listed for an operator", "delivery", d.ID,
+			"channel", d.Channel, "kind", d.Kind, "error", sendErr)
+		a.Metrics.MessageFailed(ctx, d.Channel, d.Kind)
+		return a.Store.DeliveryDone(ctx, d.ID, sendErr)
+	}
+	if err := a.Store.DeliveryRetrying(ctx, d.ID, sendErr); err != nil {
+		return errors.Join(sendErr, err)
+	}
+	return fmt.Errorf("%s %s: %w", d.Channel, d.ID, sendErr)
+}
+
+// messageID is the Message-ID of a delivery: the same for every attempt.
+func (a *Activities) messageID(deliveryID string) string {
+	return strings.ReplaceAll(deliveryID, "/", ".") + "@" + a.Channels.MailDomain
+}
+
+// shanghai is the zone customers and staff read times in (DOMAIN §4).
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+func attempt(ctx context.Context) int32 {
+	if !activity.IsActivity(ctx) {
+		return 1
+	}
+	return activity.GetInfo(ctx).Attempt
+}
+
+func activityNow(ctx context.Context) time.Time {
+	if !activity.IsActivity(ctx) {
+		return time.Now()
+	}
+	return activity.GetInfo(ctx).StartedTime
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 )
@@ -41,6 +42,9 @@ type Server struct {
 	Database       Pinger
 	RequestTimeout time.Duration
 	Records        RecordReader // the list and the reports
+	Deliveries     DeliveryReader
+	// SurveyLinks checks the links in survey invitations.
+	SurveyLinks notify.SurveyLinks
 }
 
 // Handler returns the API's routes.
@@ -96,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	}, s.ready)
 
 	s.registerReads(api, mux)
+	s.registerMessages(api, mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)

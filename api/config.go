@@ -19,6 +19,9 @@ type Config struct {
 	ReferenceTimeZone string        `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
 	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
 	Cases             starter.CaseConfig
+	// SurveyLinkSecret checks the survey links the worker signs with the
+	// same secret; empty: survey links are refused.
+	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`
 
 	// ServiceName is the service.name of the API's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`

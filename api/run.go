@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -62,6 +63,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}), Metrics: tel.Cases},
 		Database:       db,
 		Records:        db,
+		Deliveries:     db,
+		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -17,6 +17,7 @@ import (
 // through HTTP (the CLI, the workflow).
 type Intake struct {
 	ExternalID     string         `json:"externalId,omitempty" maxLength:"128" doc:"The upstream system's own id for this complaint; makes the submission idempotent."`
+	Source         string         `json:"source,omitempty" maxLength:"64" pattern:"^[a-z0-9][a-z0-9_-]*$" doc:"The upstream system that submitted the complaint; if it subscribes to webhooks, it hears of every change to the case."`
 	Channel        Channel        `json:"channel" enum:"phone,email,chat,web,social,in_person,partner" doc:"Where the complaint came in."`
 	Customer       Customer       `json:"customer"`
 	Category       Category       `json:"category,omitempty" enum:"product_quality,service_attitude,after_sales,logistics,billing,information,process,legal,other" doc:"Classified from the text when absent."`
@@ -104,10 +105,16 @@ func (c *checker) err() error {
 	return c.errs
 }
 
+// sourcePattern is an upstream system's name, as webhook subscriptions key it.
+var sourcePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
 // Validate checks the registration rules; it returns ValidationErrors.
 func (in Intake) Validate() error {
 	var c checker
 	c.text("externalId", in.ExternalID, false, 128)
+	if in.Source != "" && !sourcePattern.MatchString(in.Source) {
+		c.add("source", "must be 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit")
+	}
 	if !in.Channel.Valid() {
 		c.add("channel", "must be one of %s", strings.Join(names(Channels), ", "))
 	}

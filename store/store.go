@@ -94,13 +94,13 @@ func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) (Registra
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO cases (reference, workflow_id, external_id, channel, category, classified, severity,
 				priority, status, owner, departments, subject, order_id, product, desired_outcome,
-				received_by, occurred_at, received_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18)
+				received_by, occurred_at, received_at, updated_at, source)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18,$19)
 			ON CONFLICT (reference) DO NOTHING`,
 			c.Reference, complaint.WorkflowID(c.Reference), nullable(in.ExternalID), in.Channel, c.Category,
 			c.Classified, in.Severity, c.Priority, complaint.StatusReceived, c.Owner, c.Departments, in.Subject,
 			nullable(in.OrderID), nullable(in.Product), nullable(string(in.DesiredOutcome)), nullable(in.ReceivedBy),
-			in.OccurredAt, c.ReceivedAt)
+			in.OccurredAt, c.ReceivedAt, nullable(in.Source))
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/worker"
 )
@@ -36,6 +40,11 @@ type System struct {
 	Store    *store.Store
 	APIURL   string
 	Logger   *slog.Logger
+	// Mailbox receives every email the worker sends.
+	Mailbox *mailbox.Server
+	// Upstream is the system "shop": it subscribes to webhooks and checks
+	// their signatures.
+	Upstream *Upstream
 
 	procs      []*devenv.Process
 	cancel     context.CancelFunc
@@ -88,7 +97,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 			s.Stop()
 		}
 	}()
-	ports, err := freePorts(6)
+	ports, err := freePorts(7)
 	if err != nil {
 		return s, err
 	}
@@ -127,13 +136,18 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	if s.Mailbox, err = mailbox.Start(runCtx, fmt.Sprintf("127.0.0.1:%d", ports[6]), "",
+		filepath.Join(dir, "mail"), s.Logger); err != nil {
+		return s, err
+	}
+	s.Upstream = startUpstream()
+	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 	s.workerAddr = fmt.Sprintf("127.0.0.1:%d", ports[4])
 	if err := s.StartWorker(ctx); err != nil {
 		return s, err
 	}
 	apiCfg := s.APIConfig()
-	apiCfg.Addr = fmt.Sprintf("127.0.0.1:%d", ports[5])
-	s.APIURL = "http://" + apiCfg.Addr
+	apiCfg.Addr = strings.TrimPrefix(s.APIURL, "http://")
 	s.goRun(func() error { return api.Run(runCtx, apiCfg, s.Logger) })
 	if err := waitHTTP(ctx, s.APIURL+"/readyz"); err != nil {
 		return s, err
@@ -150,6 +164,32 @@ func (s *System) APIConfig() api.Config {
 	}
 	cfg.TemporalAddress, cfg.DatabaseURL, cfg.LogLevel = s.Temporal.Address(), s.Postgres.DSN(), "warn"
 	cfg.TracerProvider = s.tracer
+	cfg.SurveyLinkSecret = SurveyLinkSecret
+	return cfg
+}
+
+// SurveyLinkSecret signs the survey links of the test system.
+const SurveyLinkSecret = "survey-links-of-the-test-system"
+
+// WorkerConfig is the configuration of a worker of this system: mail to
+// the mailbox, webhooks to the upstream system, survey links to the API.
+func (s *System) WorkerConfig() worker.Config {
+	cfg, err := env.ParseAsWithOptions[worker.Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		panic(err) // the defaults are constants: a failure here is a bug in them
+	}
+	host, port, err := net.SplitHostPort(s.Mailbox.SMTPAddr())
+	if err != nil {
+		panic(err)
+	}
+	cfg.TemporalAddress, cfg.DatabaseURL, cfg.HTTPAddr = s.Temporal.Address(), s.Postgres.DSN(), s.workerAddr
+	cfg.SMTPHost, cfg.SMTPTLS, cfg.StaffMailDomain = host, "none", "staff.example.com"
+	cfg.SMTPPort, _ = strconv.Atoi(port)
+	cfg.PublicURL, cfg.SurveyLinkSecret = s.APIURL, SurveyLinkSecret
+	cfg.Webhooks = map[string]string{UpstreamSystem: s.Upstream.URL}
+	cfg.WebhookSecrets = map[string]string{UpstreamSystem: UpstreamSecret}
+	cfg.DeliveryMaxAttempts = 5
+	cfg.TracerProvider = s.tracer
 	return cfg
 }
 
@@ -157,12 +197,8 @@ func (s *System) APIConfig() api.Config {
 func (s *System) StartWorker(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- worker.Run(wctx, worker.Config{
-			TemporalAddress: s.Temporal.Address(), TemporalNamespace: "default", TaskQueue: "complaints",
-			DatabaseURL: s.Postgres.DSN(), HTTPAddr: s.workerAddr, TracerProvider: s.tracer,
-		}, s.Logger)
-	}()
+	cfg := s.WorkerConfig()
+	go func() { done <- worker.Run(wctx, cfg, s.Logger) }()
 	s.stopWorker = func() error {
 		cancel()
 		return <-done
@@ -207,6 +243,9 @@ func (s *System) Stop() {
 	}
 	if s.Store != nil {
 		s.Store.Close()
+	}
+	if s.Upstream != nil {
+		s.Upstream.Close()
 	}
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		if err := s.procs[i].Stop(15 * time.Second); err != nil {

@@ -19,11 +19,12 @@ const (
 	MetricSLABreaches    = "complaints.sla.breaches"    // counter: clock, department
 	MetricSLAEscalations = "complaints.sla.escalations" // counter: clock, department, level
 	MetricCasesByStatus  = "complaints.cases"           // gauge: status
+	MetricMessages       = "complaints.messages"        // counter: channel, kind, outcome (sent, failed)
 )
 
 // CaseMetrics counts what happens to cases. A nil *CaseMetrics counts nothing.
 type CaseMetrics struct {
-	opened, breaches, escalations metric.Int64Counter
+	opened, breaches, escalations, messages metric.Int64Counter
 }
 
 // NewCaseMetrics creates the counters on mp.
@@ -43,7 +44,30 @@ func NewCaseMetrics(mp metric.MeterProvider) (*CaseMetrics, error) {
 		metric.WithDescription("Escalations of breached deadlines up the ladder, by clock, department and level.")); err != nil {
 		return nil, fmt.Errorf("metric %s: %w", MetricSLAEscalations, err)
 	}
+	if m.messages, err = meter.Int64Counter(MetricMessages, metric.WithUnit("{message}"),
+		metric.WithDescription("Messages to customers, staff and upstream systems, by channel, kind and outcome: "+
+			"sent, or failed for good and left for an operator.")); err != nil {
+		return nil, fmt.Errorf("metric %s: %w", MetricMessages, err)
+	}
 	return &m, nil
+}
+
+// MessageSent counts one message delivered.
+func (m *CaseMetrics) MessageSent(ctx context.Context, channel, kind string) {
+	m.message(ctx, channel, kind, "sent")
+}
+
+// MessageFailed counts one message given up.
+func (m *CaseMetrics) MessageFailed(ctx context.Context, channel, kind string) {
+	m.message(ctx, channel, kind, "failed")
+}
+
+func (m *CaseMetrics) message(ctx context.Context, channel, kind, outcome string) {
+	if m == nil {
+		return
+	}
+	m.messages.Add(ctx, 1, metric.WithAttributes(attribute.String("channel", channel),
+		attribute.String("kind", kind), attribute.String("outcome", outcome)))
 }
 
 // CaseOpened counts one new case.

@@ -14,6 +14,37 @@ type Config struct {
 	// tasks; one evicted is rebuilt from its history when it next acts.
 	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`
 
+	// Messages. Without SMTP_HOST, email is logged instead of sent.
+	SMTPHost     string `env:"SMTP_HOST"`
+	SMTPPort     int    `env:"SMTP_PORT" envDefault:"1025"`
+	SMTPUsername string `env:"SMTP_USERNAME"`
+	SMTPPassword string `env:"SMTP_PASSWORD"`
+	// SMTPTLS is opportunistic (STARTTLS when offered), mandatory or none.
+	SMTPTLS      string `env:"SMTP_TLS" envDefault:"opportunistic"`
+	MailFrom     string `env:"MAIL_FROM" envDefault:"complaints@complaintdesk.local"`
+	MailFromName string `env:"MAIL_FROM_NAME" envDefault:"Customer Care"`
+	// StaffMailDomain makes a rung of the escalation ladder an address
+	// (rung@domain); empty: staff notices are logged only.
+	StaffMailDomain string `env:"STAFF_MAIL_DOMAIN"`
+	// PublicURL is the API's address as customers reach it: survey links
+	// point there.
+	PublicURL string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+	// SurveyLinkSecret signs survey links (the API checks them with the
+	// same secret); empty: invitations go out without a link.
+	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`
+	// CaseLinkBase is where staff open a case: the Temporal UI's workflow
+	// page of the namespace, to which the workflow ID is appended.
+	CaseLinkBase string `env:"CASE_LINK_BASE" envDefault:"http://127.0.0.1:8233/namespaces/default/workflows/"`
+	// Webhooks maps an upstream system to the URL its case events go to
+	// (shop=https://shop.example/hooks/complaints,...), WebhookSecrets to
+	// the secret each is signed with.
+	Webhooks       map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
+	WebhookSecrets map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	// DeliveryMaxAttempts is how often a message is tried before it is
+	// left for an operator; with the activity backoff (1 s doubling to 1
+	// min) ten attempts span about five minutes.
+	DeliveryMaxAttempts int32 `env:"DELIVERY_MAX_ATTEMPTS" envDefault:"10"`
+
 	// ServiceName is the service.name of the worker's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-worker"`
 	// OTLPEndpoint is the OpenTelemetry collector spans go to

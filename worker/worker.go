@@ -71,8 +71,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cfg.CacheSize > 0 {
 		worker.SetStickyWorkflowCacheSize(cfg.CacheSize) // process-wide; read when the first worker starts
 	}
+	ch, err := channels(cfg, logger)
+	if err != nil {
+		return err
+	}
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
-	Register(w, &activities.Activities{Store: db, Notifier: activities.LogNotifier{Logger: logger}, Metrics: tel.Cases})
+	Register(w, &activities.Activities{Store: db, Channels: ch, Metrics: tel.Cases})
 
 	var started atomic.Bool
 	srv, err := serveHealth(cfg.HTTPAddr, &started, tel.Metrics)

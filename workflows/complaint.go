@@ -40,6 +40,12 @@ const quietSearchAttributesVersion = "quiet-search-attributes"
 // signals of all tasks, in arrival order, instead of one per task.
 const signalLoopVersion = "signal-loop"
 
+// stepMessagesVersion marks the change after which a step and the messages
+// it sends are one activity (RecordStepAndNotify) instead of a message
+// activity followed by a record activity: one action less per message, and
+// the message's delivery row is written with the step.
+const stepMessagesVersion = "step-messages"
+
 // signalTask is one task's signal channel and what to do with a payload.
 type signalTask struct {
 	channel workflow.ReceiveChannel
@@ -80,6 +86,7 @@ type caseWorkflow struct {
 	ordered       bool // see orderingVersion
 	quietSA       bool // see quietSearchAttributesVersion
 	signalLoop    bool // see signalLoopVersion
+	stepMessages  bool // see stepMessagesVersion
 	signalTasks   []signalTask
 	publishedSA   string // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
@@ -142,6 +149,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
 	w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
 	w.signalLoop = workflow.GetVersion(ctx, signalLoopVersion, workflow.DefaultVersion, 1) == 1
+	w.stepMessages = workflow.GetVersion(ctx, stepMessagesVersion, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
 		func() (complaint.CaseView, error) { return w.View, nil },
 		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
@@ -263,7 +271,8 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 }
 
 func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
-	if err := w.notify(ctx, activities.MsgAcknowledgement, ""); err != nil {
+	s := step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"}
+	if err := w.tell(ctx, &s, activities.MsgAcknowledgement, ""); err != nil {
 		return err
 	}
 	now := workflow.Now(ctx)
@@ -272,7 +281,7 @@ func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
 	}
 	w.View.AcknowledgedAt = &now
 	w.meetClock(complaint.ClockAcknowledge, "", now)
-	return w.record(ctx, step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"})
+	return w.record(ctx, s)
 }
 
 // investigate starts a child workflow for every department that has not
@@ -423,7 +432,8 @@ func (w *caseWorkflow) waitUntil(ctx workflow.Context, at time.Time, summary str
 // sendSurvey invites the customer; a reopening while the message goes out
 // wins, and the survey is not recorded.
 func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
-	if err := w.notify(ctx, activities.MsgSurveyInvitation, ""); err != nil || w.View.Round != round {
+	s := step{name: "survey_sent", actor: "system", summary: "Satisfaction survey sent"}
+	if err := w.tell(ctx, &s, activities.MsgSurveyInvitation, ""); err != nil || w.View.Round != round {
 		return err
 	}
 	w.View.Survey = &complaint.Survey{Round: round, SentAt: workflow.Now(ctx)}
@@ -431,11 +441,12 @@ func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
 	if err := w.saveSurvey(ctx); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "survey_sent", actor: "system", summary: "Satisfaction survey sent"})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) remindSurvey(ctx workflow.Context, round int) error {
-	if err := w.notify(ctx, activities.MsgSurveyReminder, ""); err != nil || w.View.Round != round {
+	s := step{name: "survey_reminded", actor: "system", summary: "Survey reminder sent"}
+	if err := w.tell(ctx, &s, activities.MsgSurveyReminder, ""); err != nil || w.View.Round != round {
 		return err
 	}
 	now := workflow.Now(ctx)
@@ -443,7 +454,7 @@ func (w *caseWorkflow) remindSurvey(ctx workflow.Context, round int) error {
 	if err := w.saveSurvey(ctx); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "survey_reminded", actor: "system", summary: "Survey reminder sent"})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
@@ -544,6 +555,9 @@ type step struct {
 	closed               bool
 	reopened             bool
 	dispute              complaint.DisputeStage
+	// What the step sends, in the same activity (see stepMessagesVersion).
+	customer *activities.Message
+	staff    *activities.StaffMessage
 }
 
 // record adds a step to the case's history and to the audit trail in the
@@ -577,19 +591,50 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 		return err
 	}
 	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
+	if !w.stepMessages {
+		return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
+	}
+	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff}
+	summary := "Record " + s.name
+	if n.Customer != nil {
+		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
+		summary += " and send the customer the " + string(n.Customer.Kind)
+	}
+	if n.Staff != nil {
+		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
+	}
+	return workflow.ExecuteActivity(withActivity(ctx, summary), a.RecordStepAndNotify, n).Get(ctx, nil)
 }
 
-// notify sends the customer a message keyed by the step it belongs to.
-func (w *caseWorkflow) notify(ctx workflow.Context, kind activities.MessageKind, text string) error {
-	var a *activities.Activities
-	c := w.Intake.Customer
-	m := activities.Message{
-		Kind: kind, Key: fmt.Sprintf("%04d-%s", w.Steps+1, kind), Reference: w.View.Reference,
-		Language: c.Language, Name: c.Name, Email: c.Email, Phone: c.Phone, Text: text,
+// tell has the step s send the customer a message: with the step's own
+// activity, or, in cases started before stepMessagesVersion, at once in an
+// activity of its own.
+func (w *caseWorkflow) tell(ctx workflow.Context, s *step, kind activities.MessageKind, text string) error {
+	m := w.message(ctx, kind, text)
+	if w.stepMessages {
+		s.customer = &m
+		return nil
 	}
+	var a *activities.Activities
+	m.Key = fmt.Sprintf("%04d-%s", w.Steps+1, kind)
 	summary := fmt.Sprintf("Send the customer the %s", kind)
 	return workflow.ExecuteActivity(withActivity(ctx, summary), a.NotifyCustomer, m).Get(ctx, nil)
+}
+
+func (w *caseWorkflow) message(ctx workflow.Context, kind activities.MessageKind, text string) activities.Message {
+	c := w.Intake.Customer
+	m := activities.Message{
+		Kind: kind, Reference: w.View.Reference, Language: c.Language, Name: c.Name, Email: c.Email, Phone: c.Phone,
+		Text: text, Round: w.View.Round,
+	}
+	// The survey link lasts as long as the survey waits for an answer.
+	switch {
+	case kind == activities.MsgSurveyInvitation:
+		m.LinkExpires = workflow.Now(ctx).Add(w.Policy.SurveyExpiry)
+	case kind == activities.MsgSurveyReminder && w.View.Survey != nil:
+		m.LinkExpires = w.View.Survey.SentAt.Add(w.Policy.SurveyExpiry)
+	}
+	return m
 }
 
 // publish keeps the search attributes and the UI's current details in step

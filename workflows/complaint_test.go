@@ -49,6 +49,7 @@ type fixture struct {
 	mu       sync.Mutex
 	steps    []store.Step
 	messages []activities.MessageKind
+	sent     []activities.Message
 	executed []int
 	surveys  []complaint.Survey
 	staff    []staffNotice
@@ -109,6 +110,22 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 			f.steps = append(f.steps, st)
 			return nil
 		})
+	f.env.OnActivity(a.RecordStepAndNotify, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, n activities.StepNotice) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if m := n.Customer; m != nil {
+				require.Equal(t, "CMP-20261123-4F7K2Q", m.Reference)
+				require.Equal(t, fmt.Sprintf("%04d-%s", n.Step.Seq, m.Kind), m.Key, "a message is keyed by its step")
+				f.messages = append(f.messages, m.Kind)
+				f.sent = append(f.sent, *m)
+			}
+			if n.Staff != nil {
+				f.staff = append(f.staff, staffNotice{StaffMessage: *n.Staff, at: f.env.Now()})
+			}
+			f.steps = append(f.steps, n.Step)
+			return nil
+		}).After(slow["NotifyCustomer"])
 	f.env.OnActivity(a.SaveResolution, mock.Anything, mock.Anything, mock.Anything).Return(nil)
 	f.env.OnActivity(a.NotifyStaff, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, m activities.StaffMessage) error {

@@ -212,11 +212,12 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	case "warn":
 		c.Warned = true
 		w.slaEvent(*c, "warned", now)
-		if err := w.notifyStaff(ctx, "warning", w.View.Owner, *c); err != nil {
+		s := step{name: "sla_warning", actor: "system",
+			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))}
+		if err := w.notifyStaff(ctx, &s, "warning", w.View.Owner, *c); err != nil {
 			return err
 		}
-		return w.record(ctx, step{name: "sla_warning", actor: "system",
-			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))})
+		return w.record(ctx, s)
 	case "breach":
 		c.State, c.BreachedAt = complaint.ClockBreached, &c.DueAt
 		w.slaEvent(*c, "breached", now)
@@ -235,18 +236,25 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 		dept = w.View.Departments[0]
 	}
 	to := sla.Rung(dept, c.Level)
-	if err := w.notifyStaff(ctx, "escalation", to, *c); err != nil {
+	s := step{name: "sla_escalated", actor: "system",
+		summary: fmt.Sprintf("%s missed (due %s); escalated to level %d, %s", c.Label(),
+			c.DueAt.UTC().Format(time.RFC3339), c.Level, to)}
+	if err := w.notifyStaff(ctx, &s, "escalation", to, *c); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "sla_escalated", actor: "system",
-		summary: fmt.Sprintf("%s missed (due %s); escalated to level %d, %s", c.Label(),
-			c.DueAt.UTC().Format(time.RFC3339), c.Level, to)})
+	return w.record(ctx, s)
 }
 
-func (w *caseWorkflow) notifyStaff(ctx workflow.Context, kind, to string, c complaint.Deadline) error {
-	var a *activities.Activities
+// notifyStaff has the step s send a deadline notice: with the step's own
+// activity, or at once in cases started before stepMessagesVersion.
+func (w *caseWorkflow) notifyStaff(ctx workflow.Context, s *step, kind, to string, c complaint.Deadline) error {
 	m := activities.StaffMessage{Kind: kind, Key: fmt.Sprintf("%s/%d/%s/%d", c.Label(), c.Round, kind, c.Level),
 		Reference: w.View.Reference, To: to, Clock: c.Label(), Level: c.Level, DueAt: c.DueAt}
+	if w.stepMessages {
+		s.staff = &m
+		return nil
+	}
+	var a *activities.Activities
 	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Send %s on %s to %s", kind, c.Label(), to)),
 		a.NotifyStaff, m).Get(ctx, nil)
 }

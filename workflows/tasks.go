@@ -202,13 +202,14 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	w.meetClock(complaint.ClockStart, t.Department, now)
 	w.meetClock(complaint.ClockStart, "", now) // the single clock of cases started before per-department clocks
 	w.meetClock(complaint.ClockFirstResponse, "", now)
+	s := step{name: "investigation_started", actor: t.Investigator,
+		summary: fmt.Sprintf("%s started investigating", t.Department)}
 	if first {
-		if err := w.notify(ctx, activities.MsgInvestigationStarted, ""); err != nil {
+		if err := w.tell(ctx, &s, activities.MsgInvestigationStarted, ""); err != nil {
 			return err
 		}
 	}
-	return w.record(ctx, step{name: "investigation_started", actor: t.Investigator,
-		summary: fmt.Sprintf("%s started investigating", t.Department)})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canSubmitFindings(t complaint.SubmitFindings) error {
@@ -278,11 +279,12 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	if err := w.saveResolution(ctx, r); err != nil {
 		return err
 	}
-	if err := w.notify(ctx, activities.MsgResolutionProposal, t.Message); err != nil {
+	s := step{name: "resolution_proposed", actor: r.ProposedBy,
+		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
+	if err := w.tell(ctx, &s, activities.MsgResolutionProposal, t.Message); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "resolution_proposed", actor: r.ProposedBy,
-		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canRespond(complaint.CustomerResponse) error {
@@ -419,11 +421,12 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
 	w.stopAllClocks(now)
-	if err := w.notify(ctx, activities.MsgClosingSummary, t.Summary); err != nil {
+	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
+		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)}
+	if err := w.tell(ctx, &s, activities.MsgClosingSummary, t.Summary); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
-		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canReopen(complaint.Reason) error {

@@ -27,7 +27,8 @@ type Content struct {
 	SurveyLink  string
 	LinkExpires string
 	Signature   string
-	// Staff notices only.
+	// Staff notices only: Notice is warning or escalation.
+	Notice   string
 	Clock    string
 	Level    int
 	DueAt    string

@@ -63,6 +63,9 @@ var ErrSurveyLinkExpired = errors.New("the survey link has expired")
 // Parse checks a token from a link: signed by us, for a survey, not expired.
 func (l SurveyLinks) Parse(token string, now time.Time) (SurveyClaims, error) {
 	var c SurveyClaims
+	if len(l.Secret) == 0 {
+		return c, errors.New("survey links are not configured (SURVEY_LINK_SECRET)")
+	}
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return l.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithAudience(surveyAudience),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(func() time.Time { return now }))

@@ -1,0 +1,177 @@
+package systemtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+// surveyPolicy sends the survey two seconds after closing and a reminder a
+// second later, and keeps it open long enough to answer through its link.
+func surveyPolicy(c *api.Config) {
+	c.Cases.SurveyDelay = 2 * time.Second
+	c.Cases.SurveyReminder = time.Second
+	c.Cases.SurveyExpiry = time.Minute
+	c.Cases.ReopenWindow = c.Cases.SurveyDelay + c.Cases.SurveyExpiry
+}
+
+var surveyLink = regexp.MustCompile(`http://\S+/survey\?t=\S+`)
+
+func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
+	base := liveAPI(t, surveyPolicy)
+	const email = "messages.case@example.com"
+	body := demoCase(t, "demo-smartwatch-doa")
+	body["externalId"], body["source"] = "systemtest-messages", UpstreamSystem
+	body["customer"].(map[string]any)["email"] = email
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	task(t, base, ref, "route", map[string]any{"departments": []string{"product"}, "reason": "Hardware only"}, 200)
+	task(t, base, ref, "startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"}, 200)
+	task(t, base, ref, "submitFindings", map[string]any{"department": "product", "findings": "Dead cell",
+		"rootCause": "Supplier QA", "evidence": []string{}}, 200)
+	task(t, base, ref, "proposeResolution", map[string]any{"actions": []string{"Replace the watch"},
+		"compensation": map[string]any{"kind": "voucher", "amount": "50", "currency": "CNY"},
+		"message": "We replace the watch and add a 50 CNY voucher."}, 200)
+	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 200)
+	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced"}, 200)
+
+	var mails []mailbox.Message
+	Eventually(t, "the survey reminder", func() error {
+		mails = sys.Mailbox.Messages(mailbox.To(email))
+		if len(mails) < 6 {
+			return fmt.Errorf("%d messages so far", len(mails))
+		}
+		return nil
+	})
+	wantSubjects := []string{"We have received", "We are investigating", "Our proposal", "Your complaint has been resolved",
+		"How did we handle", "Reminder: how did we handle"}
+	ids := map[string]bool{}
+	for i, m := range mails {
+		if i >= len(wantSubjects) || !strings.HasPrefix(m.Subject, wantSubjects[i]) || !strings.Contains(m.Subject, ref) {
+			t.Fatalf("message %d: %q; all: %v", i, m.Subject, subjects(mails))
+		}
+		if ids[m.MessageID] || !strings.Contains(m.MessageID, ref) {
+			t.Fatalf("message id %q repeated or not derived from the case", m.MessageID)
+		}
+		ids[m.MessageID] = true
+		if m.HTML == "" || !strings.Contains(m.Text, "Liu Yang") {
+			t.Fatalf("message %d lacks its HTML part or the greeting: %q", i, m.Text)
+		}
+	}
+	if !strings.Contains(mails[2].Text, "50 CNY voucher") {
+		t.Fatalf("the proposal does not carry the proposal: %q", mails[2].Text)
+	}
+
+	link := surveyLink.FindString(mails[4].Text)
+	if link == "" {
+		t.Fatalf("no survey link in %q", mails[4].Text)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, page := fetchPage(t, http.MethodGet, base+"/survey?"+u.RawQuery, nil)
+	if status != http.StatusOK || !strings.Contains(page, `name="score"`) || !strings.Contains(page, ref) {
+		t.Fatalf("survey page: %d %s", status, page)
+	}
+	answer := url.Values{"t": {u.Query().Get("t")}, "score": {"4"}, "comment": {"Quick replacement"}}
+	for range 2 { // a double click answers once
+		if status, page = fetchPage(t, http.MethodPost, base+"/survey", answer); status != http.StatusOK ||
+			!strings.Contains(page, "Thank you") {
+			t.Fatalf("survey answer: %d %s", status, page)
+		}
+	}
+	forged := url.Values{"t": {u.Query().Get("t") + "x"}, "score": {"1"}}
+	if status, _ = fetchPage(t, http.MethodPost, base+"/survey", forged); status != http.StatusNotFound &&
+		status != http.StatusUnprocessableEntity {
+		t.Fatalf("a forged link answered %d", status)
+	}
+	waitStatus(t, base, ref, complaint.StatusCompleted)
+	survey, _ := get(t, base, "/v1/complaints/"+ref).body["survey"].(map[string]any)
+	if survey["score"] != 4.0 || survey["comment"] != "Quick replacement" {
+		t.Fatalf("survey on the case: %+v", survey)
+	}
+	if n := len(sys.Mailbox.Messages(mailbox.To(email))); n != 6 {
+		t.Fatalf("%d messages to the customer, want 6", n)
+	}
+
+	// The shop heard of every step of the audit trail, once each, signed.
+	events, err := sys.Store.Events(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := sys.Upstream.Events(ref)
+	seen := map[string]bool{}
+	for _, h := range hooks {
+		if seen[h.ID] {
+			t.Fatalf("webhook %s delivered twice", h.ID)
+		}
+		seen[h.ID] = true
+	}
+	if len(hooks) != len(events) || hooks[0].Type != "complaint.received" || hooks[len(hooks)-1].Step != events[len(events)-1].Step {
+		t.Fatalf("%d webhooks for %d audit events: first %+v, last %+v", len(hooks), len(events), hooks[0], hooks[len(hooks)-1])
+	}
+	if sys.Upstream.Rejected() != 0 {
+		t.Fatalf("%d webhooks failed their signature check", sys.Upstream.Rejected())
+	}
+	deliveries, err := sys.Store.Deliveries(context.Background(), store.DeliveryFilter{Reference: ref, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deliveries {
+		if d.Status != store.DeliverySent {
+			t.Fatalf("delivery %s is %s: %s", d.ID, d.Status, d.LastError)
+		}
+	}
+	if want := 6 + len(events); len(deliveries) != want {
+		t.Fatalf("%d deliveries recorded, want %d", len(deliveries), want)
+	}
+}
+
+func subjects(ms []mailbox.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Subject
+	}
+	return out
+}
+
+func fetchPage(t *testing.T, method, u string, form url.Values) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
