@@ -81,6 +81,7 @@ func (s *Store) DeliveryRetrying(ctx context.Context, id string, sendErr error) 
 type DeliveryFilter struct {
 	Reference string
 	Status    string
+	Channel   string
 	Limit     int
 }
 
@@ -94,9 +95,9 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 		SELECT id, reference, event_key, channel, kind, recipient, status, attempts, COALESCE(last_error, ''),
 			created_at, sent_at, failed_at
 		FROM deliveries
-		WHERE ($1 = '' OR reference = $1) AND ($2 = '' OR status = $2)
+		WHERE ($1 = '' OR reference = $1) AND ($2 = '' OR status = $2) AND ($4 = '' OR channel = $4)
 		ORDER BY created_at DESC, id
-		LIMIT $3`, f.Reference, f.Status, f.Limit)
+		LIMIT $3`, f.Reference, f.Status, f.Limit, f.Channel)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}

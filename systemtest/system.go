@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -206,6 +207,32 @@ func (s *System) StartWorker(ctx context.Context) error {
 	return waitHTTP(ctx, "http://"+s.workerAddr+"/healthz")
 }
 
+// StartWorkerProcess runs bin/worker as a process of its own on this
+// system, its health endpoint on httpAddr, so that a test can kill it.
+func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*devenv.Process, error) {
+	bin := filepath.Join(RepoRoot(), "bin", "worker")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%w: `make test` builds bin/worker", err)
+	}
+	cfg := s.WorkerConfig()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+cfg.TemporalAddress, "DATABASE_URL="+cfg.DatabaseURL,
+		"WORKER_HTTP_ADDR="+httpAddr, "LOG_LEVEL=error",
+		"SMTP_HOST="+cfg.SMTPHost, "SMTP_PORT="+strconv.Itoa(cfg.SMTPPort), "SMTP_TLS="+cfg.SMTPTLS,
+		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL, "SURVEY_LINK_SECRET="+cfg.SurveyLinkSecret,
+		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
+		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)))
+	p, err := devenv.StartProcess("worker", cmd, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := devenv.WaitHTTP(ctx, p, "http://"+httpAddr+"/healthz"); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	return p, nil
+}
+
 // WorkerURL is the base URL of the in-process worker's /healthz and /metrics.
 func (s *System) WorkerURL() string { return "http://" + s.workerAddr }
 
@@ -301,7 +328,14 @@ func waitHTTP(ctx context.Context, url string) error {
 // visibility follow their workflows a moment later.
 func Eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	EventuallyWithin(t, 30*time.Second, what, check)
+}
+
+// EventuallyWithin is Eventually with a deadline of its own: for what waits
+// on a server-side timeout, such as an activity attempt on a dead worker.
+func EventuallyWithin(t testing.TB, limit time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		err := check()
 		if err == nil {
