@@ -46,7 +46,7 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 		"rootCause": "Supplier QA", "evidence": []string{}}, 200)
 	task(t, base, ref, "proposeResolution", map[string]any{"actions": []string{"Replace the watch"},
 		"compensation": map[string]any{"kind": "voucher", "amount": "50", "currency": "CNY"},
-		"message": "We replace the watch and add a 50 CNY voucher."}, 200)
+		"message":      "We replace the watch and add a 50 CNY voucher."}, 200)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 200)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced"}, 200)
 

@@ -7,18 +7,26 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -32,6 +40,8 @@ type config struct {
 	APIAddr      string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
 	WorkerAddr   string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
 	Namespace    string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	SMTPAddr     string `env:"MAILBOX_SMTP_ADDR" envDefault:"127.0.0.1:1025"`
+	MailboxHTTP  string `env:"MAILBOX_HTTP_ADDR" envDefault:"127.0.0.1:8025"`
 }
 
 func main() {
@@ -103,9 +113,28 @@ func run() error {
 	}
 	s.add(proc)
 
+	// The mailbox keeps every email the worker sends, as .eml files too.
+	step("mailbox (SMTP)", cfg.SMTPAddr)
+	mb, err := mailbox.Start(ctx, cfg.SMTPAddr, cfg.MailboxHTTP, filepath.Join(dir, "mail"),
+		slog.New(slog.NewTextHandler(logFile(logs, "mailbox"), nil)))
+	if err != nil {
+		return err
+	}
+	defer mb.Close()
+	smtpHost, smtpPort, err := net.SplitHostPort(mb.SMTPAddr())
+	if err != nil {
+		return err
+	}
+	secret, err := devSecret(filepath.Join(dir, "survey-link.secret"))
+	if err != nil {
+		return err
+	}
 	appEnv := append(os.Environ(),
 		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
-		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr)
+		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
+		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
+		"PUBLIC_URL=http://"+cfg.APIAddr, "SURVEY_LINK_SECRET="+secret,
+		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/")
 	for _, app := range []struct{ name, health string }{
 		{"worker", "http://" + cfg.WorkerAddr + "/healthz"},
 		{"api", "http://" + cfg.APIAddr + "/readyz"},
@@ -129,9 +158,11 @@ The complaint system is up.
   Temporal UI  %s
   Temporal     %s, namespace %s
   PostgreSQL   %s
+  Mailbox      SMTP %s; what it received: http://%s/messages and %s
   Logs         %s
 Press Ctrl-C to stop everything.
-`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), logs)
+`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
+		filepath.Join(dir, "mail"), logs)
 
 	select {
 	case <-ctx.Done():
@@ -140,6 +171,22 @@ Press Ctrl-C to stop everything.
 	case name := <-firstExit(s.procs):
 		return fmt.Errorf("%s stopped unexpectedly; see %s", name, logs)
 	}
+}
+
+// devSecret reads a development secret from file, making it on first use,
+// so survey links sent before a restart still work after it.
+func devSecret(file string) (string, error) {
+	if b, err := os.ReadFile(file); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b)
+	return secret, os.WriteFile(file, []byte(secret+"\n"), 0o600)
 }
 
 func step(what, where string) { fmt.Printf("starting %-20s %s\n", what, where) }
