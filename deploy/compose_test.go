@@ -106,7 +106,7 @@ func TestServicesAreTheExpectedOnes(t *testing.T) {
 	p := loadCompose(t, nil)
 	want := []string{
 		"postgresql", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-		"app-db", "migrate", "worker", "api",
+		"app-db", "migrate", "worker", "api", "mailpit",
 	}
 	got := p.ServiceNames()
 	slices.Sort(got)
@@ -134,6 +134,7 @@ var officialImages = map[string]struct{ repo, versionVar string }{
 	"temporal":           {"temporalio/server", "TEMPORAL_VERSION"},
 	"temporal-namespace": {"temporalio/admin-tools", "TEMPORAL_ADMINTOOLS_VERSION"},
 	"temporal-ui":        {"temporalio/ui", "TEMPORAL_UI_VERSION"},
+	"mailpit":            {"axllent/mailpit", "MAILPIT_VERSION"},
 }
 
 func TestImagesAreOfficialWithVersionsEnvDefaults(t *testing.T) {
@@ -191,6 +192,7 @@ func TestPublishedPorts(t *testing.T) {
 		"api":         {"8080:8080"},
 		"temporal":    {"7233:7233"},
 		"temporal-ui": {"8233:8080"},
+		"mailpit":     {"8025:8025"},
 	}
 	for _, s := range p.Services {
 		var got []string
