@@ -175,3 +175,60 @@ func fetchPage(t *testing.T, method, u string, form url.Values) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// A webhook the shop cannot take yet is retried with backoff; one it
+// refuses for good is given up, listed for an operator, and the case goes
+// on. A customer with a phone and no email is reached by SMS.
+func TestWebhooksAreRetriedThenGivenUpWithoutHoldingTheCase(t *testing.T) {
+	ctx := context.Background()
+	sys.Upstream.Fail(http.StatusServiceUnavailable, 2)
+	body := demoCase(t, "demo-restaurant-spicy-dish") // the customer gave a phone number only
+	body["externalId"], body["source"] = "systemtest-webhook-failures", UpstreamSystem
+	r := post(t, sys.APIURL, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	delivery := func(id string) store.Delivery {
+		ds, err := sys.Store.Deliveries(ctx, store.DeliveryFilter{Reference: ref, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.ID == id {
+				return d
+			}
+		}
+		return store.Delivery{}
+	}
+	Eventually(t, "the received webhook, after two refusals", func() error {
+		if d := delivery(ref + "/received/webhook"); d.Status != store.DeliverySent || d.Attempts != 3 {
+			return fmt.Errorf("%+v", d)
+		}
+		return nil
+	})
+	Eventually(t, "the acknowledgement by SMS", func() error {
+		if d := delivery(ref + "/0002-acknowledgement/sms"); d.Status != store.DeliverySent {
+			return fmt.Errorf("%+v", d)
+		}
+		return nil
+	})
+
+	sys.Upstream.Fail(http.StatusGone, 1)
+	task(t, sys.APIURL, ref, "addNote", map[string]any{"author": "agent.li", "text": "Called the courier"}, 200)
+	var failed []any
+	Eventually(t, "the refused webhook on the operators' list", func() error {
+		failed, _ = get(t, sys.APIURL, "/v1/deliveries?status=failed&reference="+ref).body["deliveries"].([]any)
+		if len(failed) != 1 {
+			return fmt.Errorf("%d failed deliveries", len(failed))
+		}
+		return nil
+	})
+	if f := failed[0].(map[string]any); f["channel"] != "webhook" || !strings.Contains(f["lastError"].(string), "410") {
+		t.Fatalf("failed delivery %+v", f)
+	}
+	task(t, sys.APIURL, ref, "withdraw", map[string]any{"reason": "Parcel arrived"}, 200)
+	if final := waitEnded(t, ref); final.Status != complaint.StatusWithdrawn {
+		t.Fatalf("status %s", final.Status)
+	}
+}

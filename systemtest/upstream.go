@@ -24,11 +24,11 @@ type Upstream struct {
 	URL string
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	events   []activities.WebhookEvent
-	rejected int
-	// FailNext, when above zero, answers that many deliveries with 503.
-	FailNext int
+	mu         sync.Mutex
+	events     []activities.WebhookEvent
+	rejected   int
+	failStatus int
+	failures   int
 }
 
 func startUpstream() *Upstream {
@@ -46,9 +46,9 @@ func (u *Upstream) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.FailNext > 0 {
-		u.FailNext--
-		http.Error(w, "busy", http.StatusServiceUnavailable)
+	if u.failures > 0 {
+		u.failures--
+		http.Error(w, "failing on purpose", u.failStatus)
 		return
 	}
 	var ev activities.WebhookEvent
@@ -60,6 +60,13 @@ func (u *Upstream) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	u.events = append(u.events, ev)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// Fail answers the next n deliveries with status.
+func (u *Upstream) Fail(status, n int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.failStatus, u.failures = status, n
 }
 
 // Events are the deliveries received for one case, in order.
