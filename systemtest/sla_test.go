@@ -3,11 +3,13 @@ package systemtest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 )
 
 // A worker that is down when a deadline passes misses nothing: the timer
@@ -71,5 +73,17 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 		}
 		return nil
 	})
+	// Each rung was told by email, once, with a link to the case.
+	for _, rung := range []string{"sup.x", "mgr.x", "dir.x"} {
+		var got []mailbox.Message
+		for _, m := range sys.Mailbox.Messages(mailbox.To(rung + "@staff.example.com")) {
+			if strings.Contains(m.Subject, ref) && strings.Contains(m.Subject, "escalation level") {
+				got = append(got, m)
+			}
+		}
+		if len(got) != 1 || !strings.Contains(got[0].Text, complaint.WorkflowID(ref)) {
+			t.Fatalf("%s got %d escalation emails: %v", rung, len(got), subjects(got))
+		}
+	}
 	task(t, base, ref, "withdraw", map[string]any{"reason": "test over"}, 200)
 }
