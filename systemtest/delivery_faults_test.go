@@ -43,7 +43,8 @@ func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 	defer release()
 	body := demoCase(t, "demo-smartwatch-doa")
 	body["externalId"], body["source"] = "systemtest-worker-killed-mid-send", UpstreamSystem
-	body["customer"].(map[string]any)["email"] = email
+	// A customer of its own: the same customer again would make a repeat complaint.
+	body["customer"] = map[string]any{"id": "killed-worker-customer", "name": "Liu Yang", "email": email, "language": "en"}
 	r := post(t, sys.APIURL, "/v1/complaints", body)
 	if r.status != http.StatusCreated {
 		t.Fatalf("intake: %d %v", r.status, r.body)

@@ -33,7 +33,8 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 	const email = "messages.case@example.com"
 	body := demoCase(t, "demo-smartwatch-doa")
 	body["externalId"], body["source"] = "systemtest-messages", UpstreamSystem
-	body["customer"].(map[string]any)["email"] = email
+	// A customer of its own: the same customer again would make a repeat complaint.
+	body["customer"] = map[string]any{"id": "messages-test-customer", "name": "Liu Yang", "email": email, "language": "en"}
 	r := post(t, base, "/v1/complaints", body)
 	if r.status != http.StatusCreated {
 		t.Fatalf("intake: %d %v", r.status, r.body)
@@ -182,8 +183,9 @@ func fetchPage(t *testing.T, method, u string, form url.Values) (int, string) {
 func TestWebhooksAreRetriedThenGivenUpWithoutHoldingTheCase(t *testing.T) {
 	ctx := context.Background()
 	sys.Upstream.Fail(http.StatusServiceUnavailable, 2)
-	body := demoCase(t, "demo-restaurant-spicy-dish") // the customer gave a phone number only
+	body := demoCase(t, "demo-restaurant-spicy-dish")
 	body["externalId"], body["source"] = "systemtest-webhook-failures", UpstreamSystem
+	body["customer"] = map[string]any{"id": "webhook-test-customer", "name": "陈静", "phone": "+86 138 0000 1799"}
 	r := post(t, sys.APIURL, "/v1/complaints", body)
 	if r.status != http.StatusCreated {
 		t.Fatalf("intake: %d %v", r.status, r.body)
