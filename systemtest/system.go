@@ -47,7 +47,8 @@ type System struct {
 	// their signatures.
 	Upstream *Upstream
 
-	procs      []*devenv.Process
+	postgres   *devenv.Process
+	temporal   *devenv.Process
 	cancel     context.CancelFunc
 	done       []chan error
 	workerAddr string
@@ -106,11 +107,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 		Dir: filepath.Join(dir, "postgres"), Port: ports[0], User: "complaints", Password: "complaints",
 		Database: "complaints", Ephemeral: true,
 	}
-	proc, err := s.Postgres.Start(ctx)
-	if err != nil {
+	if err := s.StartPostgres(ctx); err != nil {
 		return s, err
 	}
-	s.procs = append(s.procs, proc)
 	if err := store.Migrate(ctx, s.Postgres.DSN()); err != nil {
 		return s, err
 	}
@@ -125,10 +124,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if opts.WithUI {
 		s.Temporal.UIPort = ports[3]
 	}
-	if proc, err = s.Temporal.Start(ctx); err != nil {
+	if err := s.StartTemporal(ctx); err != nil {
 		return s, err
 	}
-	s.procs = append(s.procs, proc)
 	if s.Client, err = client.DialContext(ctx, client.Options{
 		HostPort: s.Temporal.Address(), Namespace: "default", Logger: sdklog.NewStructuredLogger(s.Logger),
 	}); err != nil {
@@ -154,6 +152,47 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// StartPostgres starts the database, on the same folder and port after a
+// StopPostgres.
+func (s *System) StartPostgres(ctx context.Context) error {
+	proc, err := s.Postgres.Start(ctx)
+	if err == nil {
+		s.postgres = proc
+	}
+	return err
+}
+
+// StopPostgres shuts the database down cleanly; the API and the worker
+// find it gone.
+func (s *System) StopPostgres() error {
+	if s.postgres == nil {
+		return nil
+	}
+	p := s.postgres
+	s.postgres = nil
+	return p.Stop(15 * time.Second)
+}
+
+// StartTemporal starts the Temporal server, on the same SQLite file and
+// ports after a StopTemporal.
+func (s *System) StartTemporal(ctx context.Context) error {
+	proc, err := s.Temporal.Start(ctx)
+	if err == nil {
+		s.temporal = proc
+	}
+	return err
+}
+
+// StopTemporal stops the Temporal server; its history stays in its file.
+func (s *System) StopTemporal() error {
+	if s.temporal == nil {
+		return nil
+	}
+	p := s.temporal
+	s.temporal = nil
+	return p.Stop(15 * time.Second)
 }
 
 // APIConfig is the configuration of an API pointed at this system: the
@@ -274,10 +313,11 @@ func (s *System) Stop() {
 	if s.Upstream != nil {
 		s.Upstream.Close()
 	}
-	for i := len(s.procs) - 1; i >= 0; i-- {
-		if err := s.procs[i].Stop(15 * time.Second); err != nil {
-			s.Logger.Error("stop", "process", s.procs[i].Name, "error", err)
-		}
+	if err := s.StopTemporal(); err != nil {
+		s.Logger.Error("stop Temporal", "error", err)
+	}
+	if err := s.StopPostgres(); err != nil {
+		s.Logger.Error("stop PostgreSQL", "error", err)
 	}
 	if err := os.RemoveAll(s.Dir); err != nil {
 		s.Logger.Error("remove test data", "error", err)
