@@ -187,3 +187,18 @@ func MintHS256(cfg TokenConfig, subject string, role Role, departments []string,
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(cfg.Secret)
 }
+
+// Config is how a process reads the token settings from the environment.
+type Config struct {
+	// Secret signs and checks HS256 tokens; at least 32 bytes.
+	Secret string `env:"AUTH_TOKEN_SECRET"`
+	// PublicKey (PEM, RSA or EC) checks RS256/ES256 tokens of an identity provider.
+	PublicKey string `env:"AUTH_TOKEN_PUBLIC_KEY"`
+	Issuer    string `env:"AUTH_TOKEN_ISSUER" envDefault:"complaintdesk"`
+	Audience  string `env:"AUTH_TOKEN_AUDIENCE" envDefault:"complaints-api"`
+}
+
+// Tokens is the configuration as a TokenConfig.
+func (c Config) Tokens() TokenConfig {
+	return TokenConfig{Secret: []byte(c.Secret), PublicKey: c.PublicKey, Issuer: c.Issuer, Audience: c.Audience}
+}

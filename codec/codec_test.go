@@ -248,7 +248,7 @@ func TestPlainPayloadsPassThrough(t *testing.T) {
 
 func TestScopeOf(t *testing.T) {
 	for id, want := range map[string]string{
-		"complaint-" + ref:                "case:" + ref,
+		"complaint-" + ref:                 "case:" + ref,
 		"complaint-" + ref + "/dept-legal": "case:" + ref,
 		"complaint-nonsense":               DefaultScope,
 		"other":                            DefaultScope,

@@ -309,3 +309,21 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	}
 	return cipher.NewGCM(block)
 }
+
+// Config is how a process reads the master keys from the environment.
+type Config struct {
+	// MasterKeys is "id:base64key,..." (32-byte keys), the current one first.
+	MasterKeys string `env:"CODEC_MASTER_KEYS"`
+}
+
+// Open checks the master keys and returns a keyring over st.
+func Open(ctx context.Context, cfg Config, st KeyStore) (*Keyring, error) {
+	if cfg.MasterKeys == "" {
+		return nil, errors.New("CODEC_MASTER_KEYS is not set: customer data would reach Temporal unencrypted")
+	}
+	m, err := ParseMasterKeys(cfg.MasterKeys)
+	if err != nil {
+		return nil, err
+	}
+	return NewKeyring(ctx, m, st), nil
+}

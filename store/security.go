@@ -146,10 +146,10 @@ func (s *Store) AllDataKeys(ctx context.Context) ([]DataKey, error) {
 // upstream id, email or phone, or the customer of one case. At least one is
 // set; every case matching any of them is erased.
 type Subject struct {
-	CustomerID string `json:"customerId,omitempty"`
-	Email      string `json:"email,omitempty"`
-	Phone      string `json:"phone,omitempty"`
-	Reference  string `json:"reference,omitempty"`
+	CustomerID string `json:"customerId,omitempty" maxLength:"128"`
+	Email      string `json:"email,omitempty" maxLength:"254"`
+	Phone      string `json:"phone,omitempty" maxLength:"32"`
+	Reference  string `json:"reference,omitempty" maxLength:"32"`
 }
 
 // CustomerCases finds the references of every case of the subject, with
