@@ -21,6 +21,9 @@ type Temporal struct {
 	IP        string
 	Port      int // frontend gRPC
 	UIPort    int // 0 runs without the Web UI
+	// CodecEndpoint, when set, is the codec server the Web UI decodes
+	// payloads with.
+	CodecEndpoint string
 	HTTPPort  int
 	Namespace string
 	Log       io.Writer
@@ -49,6 +52,9 @@ func (t Temporal) Start(ctx context.Context) (*Process, error) {
 		args = append(args, "--headless")
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(t.UIPort))
+		if t.CodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", t.CodecEndpoint)
+		}
 	}
 	if t.HTTPPort != 0 {
 		args = append(args, "--http-port", strconv.Itoa(t.HTTPPort))

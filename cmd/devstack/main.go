@@ -91,11 +91,18 @@ func run() error {
 	if err := store.Migrate(startCtx, pg.DSN()); err != nil {
 		return err
 	}
+	secrets, creds, err := credentials(startCtx, dir, pg.DSN())
+	if err != nil {
+		return err
+	}
 
 	tp := devenv.Temporal{
 		Binary: filepath.Join(cfg.BinDir, "temporal"), DBFile: filepath.Join(dir, "temporal.db"),
 		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.Namespace,
 		Log: logFile(logs, "temporal"),
+		// The UI decodes the cases' payloads with the API's codec server,
+		// as an operator: the dev server's UI has no login of its own.
+		CodecEndpoint: "http://" + cfg.APIAddr + "/codec/k/" + creds.CodecToken,
 	}
 	step("Temporal dev server", tp.Address())
 	if proc, err = tp.Start(startCtx); err != nil {
@@ -105,7 +112,9 @@ func run() error {
 
 	appEnv := append(os.Environ(),
 		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
-		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr)
+		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
+		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
+	appEnv = append(appEnv, secrets.Env()...)
 	for _, app := range []struct{ name, health string }{
 		{"worker", "http://" + cfg.WorkerAddr + "/healthz"},
 		{"api", "http://" + cfg.APIAddr + "/readyz"},
@@ -130,8 +139,16 @@ The complaint system is up.
   Temporal     %s, namespace %s
   PostgreSQL   %s
   Logs         %s
+
+Credentials (also in %s; both kinds go as Authorization: Bearer ...):
+  API_KEY=%s        (upstream system dev-shop)
+  STAFF_TOKEN=%s    (supervisor dev.supervisor)
+  ADMIN_TOKEN=%s    (admin dev.admin)
+More: bin/complaintctl token -sub NAME -role ROLE, with AUTH_TOKEN_SECRET from %s.
 Press Ctrl-C to stop everything.
-`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), logs)
+`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), logs,
+		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
+		filepath.Join(dir, "secrets.env"))
 
 	select {
 	case <-ctx.Done():
@@ -140,6 +157,26 @@ Press Ctrl-C to stop everything.
 	case name := <-firstExit(s.procs):
 		return fmt.Errorf("%s stopped unexpectedly; see %s", name, logs)
 	}
+}
+
+// credentials loads (or makes) the installation's secrets and writes
+// working credentials to DEV_DIR/credentials.env; the tokens last a week.
+func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.Credentials, error) {
+	secrets, err := devenv.LoadSecrets(filepath.Join(dir, "secrets.env"))
+	if err != nil {
+		return secrets, devenv.Credentials{}, err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return secrets, devenv.Credentials{}, err
+	}
+	defer db.Close()
+	path := filepath.Join(dir, "credentials.env")
+	creds, err := devenv.MakeCredentials(ctx, db, secrets, devenv.ReadCredential(path, "API_KEY"), 7*24*time.Hour)
+	if err != nil {
+		return secrets, creds, err
+	}
+	return secrets, creds, creds.Write(path)
 }
 
 func step(what, where string) { fmt.Printf("starting %-20s %s\n", what, where) }
