@@ -86,7 +86,7 @@ func (o *ownedCases) Task(ctx context.Context, ref, task, updateID string, paylo
 
 type fakeEraser struct{}
 
-func (fakeEraser) Erase(context.Context, store.Subject) (ErasureResult, error) {
+func (fakeEraser) Erase(context.Context, store.Subject, string) (ErasureResult, error) {
 	return ErasureResult{References: []string{"CMP-20261123-4F7K2Q"}}, nil
 }
 

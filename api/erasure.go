@@ -17,7 +17,7 @@ import (
 
 // Eraser erases a customer's personal data.
 type Eraser interface {
-	Erase(ctx context.Context, sub store.Subject) (ErasureResult, error)
+	Erase(ctx context.Context, sub store.Subject, actor string) (ErasureResult, error)
 }
 
 // ErasureResult names the cases whose personal data was erased.
@@ -32,7 +32,7 @@ var ErrNoCases = errors.New("no case of this customer")
 // ErasureStore is what an erasure changes in the database; *store.Store is one.
 type ErasureStore interface {
 	CustomerCases(ctx context.Context, sub store.Subject) ([]string, error)
-	EraseCase(ctx context.Context, reference string) error
+	EraseCase(ctx context.Context, reference, actor string) error
 }
 
 // CustomerEraser erases a customer everywhere: it ends their cases still
@@ -47,7 +47,7 @@ type CustomerEraser struct {
 	Keys *codec.Keyring
 }
 
-func (e CustomerEraser) Erase(ctx context.Context, sub store.Subject) (ErasureResult, error) {
+func (e CustomerEraser) Erase(ctx context.Context, sub store.Subject, actor string) (ErasureResult, error) {
 	refs, err := e.Store.CustomerCases(ctx, sub)
 	if err != nil {
 		return ErasureResult{}, err
@@ -65,7 +65,7 @@ func (e CustomerEraser) Erase(ctx context.Context, sub store.Subject) (ErasureRe
 		case !errors.As(err, &notFound): // not found: the case had ended already
 			return res, fmt.Errorf("end case %s: %w", ref, err)
 		}
-		if err := e.Store.EraseCase(ctx, ref); err != nil {
+		if err := e.Store.EraseCase(ctx, ref, actor); err != nil {
 			return res, err
 		}
 		if e.Keys != nil {
@@ -105,7 +105,7 @@ func (s *Server) erase(ctx context.Context, in *erasureInput) (*erasureOutput, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, 4*s.RequestTimeout)
 	defer cancel()
-	res, err := s.Eraser.Erase(ctx, b)
+	res, err := s.Eraser.Erase(ctx, b, caller(ctx).Subject)
 	switch {
 	case errors.Is(err, ErrNoCases):
 		return nil, huma.Error404NotFound(err.Error())

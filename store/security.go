@@ -177,10 +177,16 @@ func (s *Store) CustomerCases(ctx context.Context, sub Subject) ([]string, error
 const ErasedName = "[erased]"
 
 // EraseCase anonymises one case's personal data and destroys its data keys
-// in one transaction: counts, categories, timings and scores stay, the
-// person does not.
-func (s *Store) EraseCase(ctx context.Context, reference string) error {
+// in one transaction, recording who did it in the audit trail: counts,
+// categories, timings and scores stay, the person does not.
+func (s *Store) EraseCase(ctx context.Context, reference, actor string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)
+			VALUES ($1, 'personal_data_erased', now(), $2, 'personal_data_erased',
+				'The customer''s personal data was erased and the case''s data keys destroyed')
+			ON CONFLICT (reference, event_key) DO NOTHING`, reference, actor); err != nil {
+			return fmt.Errorf("record the erasure of %s: %w", reference, err)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE customer_contacts SET customer_id = NULL, name = $2, email = NULL,
 			phone = NULL, description = $2, already_tried = NULL, erased_at = coalesce(erased_at, now())
 			WHERE reference = $1`, reference, ErasedName); err != nil {

@@ -243,6 +243,13 @@ func TestCustomerDataIsConfidentialAndErasable(t *testing.T) {
 	if row, err := sys.Store.Case(ctx, ref); err != nil || row.Status != complaint.StatusClosed || row.Category != "billing" {
 		t.Fatalf("the case record after erasure: %+v %v", row, err)
 	}
+	events, err := sys.Store.Events(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := events[len(events)-1]; last.Step != "personal_data_erased" || last.Actor != "dev.admin" {
+		t.Fatalf("the erasure is not in the audit trail: %+v", last)
+	}
 	if after := summary(); after != before {
 		t.Fatalf("the reports changed with the erasure:\nbefore %s\nafter  %s", before, after)
 	}
