@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/proxy"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -98,6 +99,33 @@ func TestCustomerDataIsConfidentialAndErasable(t *testing.T) {
 	waitStatus(t, sys.APIURL, ref, complaint.StatusAcknowledged)
 	if g := get(t, sys.APIURL, "/v1/complaints/"+ref); g.status != http.StatusOK {
 		t.Fatalf("the admin reads the case: %d", g.status)
+	}
+	asSystem := func(key string) int {
+		req, err := http.NewRequest(http.MethodGet, sys.APIURL+"/v1/complaints/"+ref, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		return send(t, req).status
+	}
+	if code := asSystem(sys.APIKey); code != http.StatusOK {
+		t.Fatalf("the submitting system reads its case: %d", code)
+	}
+	id, other, hash, err := auth.NewAPIKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Store.CreateAPIKey(ctx, store.APIKey{ID: id, Name: "crm", System: "crm"}, hash); err != nil {
+		t.Fatal(err)
+	}
+	if code := asSystem(other); code != http.StatusNotFound {
+		t.Fatalf("another system reads the case: %d", code)
+	}
+	if err := sys.Store.RevokeAPIKey(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if code := asSystem(other); code != http.StatusUnauthorized {
+		t.Fatalf("a revoked key: %d", code)
 	}
 	task(t, sys.APIURL, ref, "startInvestigation", map[string]any{"department": "billing", "investigator": "bill.lead"}, 200)
 	task(t, sys.APIURL, ref, "submitFindings", map[string]any{"department": "billing", "findings": "Charged once",
