@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -38,8 +39,16 @@ type Authenticator struct {
 	Burst int
 
 	mu       sync.Mutex
-	limiters map[string]*limiter
+	limiters map[string]*limiter // by caller, and by address for failed attempts
 }
+
+// Failed authentications are limited per client address, so that guessing
+// credentials (or flooding the key lookup) is slow whatever the caller's
+// own budget.
+const (
+	failRate  = rate.Limit(2)
+	failBurst = 20
+)
 
 type limiter struct {
 	*rate.Limiter
@@ -81,7 +90,18 @@ func (a *Authenticator) allow(id auth.Identity) (bool, time.Duration) {
 	if a.Rate == 0 {
 		return true, 0
 	}
-	key := "sub:" + id.Subject
+	return a.take("sub:"+id.Subject, a.Rate, a.Burst, 1)
+}
+
+// failing answers whether addr has used up its failed attempts (n = 0: only
+// look) or takes one (n = 1).
+func (a *Authenticator) failing(addr string, n int) (bool, time.Duration) {
+	ok, wait := a.take("addr:"+addr, failRate, failBurst, n)
+	return !ok, wait
+}
+
+// take reserves n tokens of key's bucket; n = 0 only asks whether one is left.
+func (a *Authenticator) take(key string, r rate.Limit, burst, n int) (bool, time.Duration) {
 	now := time.Now()
 	a.mu.Lock()
 	if a.limiters == nil {
@@ -96,12 +116,18 @@ func (a *Authenticator) allow(id auth.Identity) (bool, time.Duration) {
 				}
 			}
 		}
-		l = &limiter{Limiter: rate.NewLimiter(a.Rate, a.Burst)}
+		l = &limiter{Limiter: rate.NewLimiter(r, burst)}
 		a.limiters[key] = l
 	}
 	l.seen = now
 	a.mu.Unlock()
-	res := l.ReserveN(now, 1)
+	if n == 0 {
+		if l.TokensAt(now) >= 1 {
+			return true, 0
+		}
+		return false, time.Duration(float64(time.Second) / float64(r))
+	}
+	res := l.ReserveN(now, n)
 	if delay := res.DelayFrom(now); delay > 0 {
 		res.CancelAt(now)
 		return false, delay
@@ -133,19 +159,26 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		addr, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if blocked, wait := a.failing(addr, 0); blocked {
+			tooMany(w, wait, "too many failed authentications from this address")
+			return
+		}
 		id, err := a.identify(r)
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthenticated) {
 				writeProblem(w, http.StatusServiceUnavailable, "credentials cannot be checked now; retry later")
 				return
 			}
+			if r.Header.Get("Authorization") != "" || strings.HasPrefix(r.URL.Path, codecPathToken) {
+				a.failing(addr, 1) // a credential was tried, and it was wrong
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="complaints"`)
 			writeProblem(w, http.StatusUnauthorized, err.Error())
 			return
 		}
 		if ok, wait := a.allow(id); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			writeProblem(w, http.StatusTooManyRequests, "rate limit reached for this caller; retry after the time in Retry-After")
+			tooMany(w, wait, "rate limit reached for this caller; retry after the time in Retry-After")
 			return
 		}
 		// In place rather than a copy: the tracing handler outside names its
@@ -153,6 +186,11 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 		*r = *r.WithContext(auth.WithIdentity(r.Context(), id))
 		next.ServeHTTP(w, r)
 	})
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration, detail string) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	writeProblem(w, http.StatusTooManyRequests, detail)
 }
 
 // securityHeaders tell browsers to treat every answer as data of this

@@ -326,3 +326,18 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	code := 0
+	for i := range failBurst + 1 {
+		rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer "+auth.APIKeyPrefix+"guess")
+		code = rec.Code
+		if i < failBurst && code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, code)
+		}
+	}
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("past %d failures: %d", failBurst, code)
+	}
+}
