@@ -135,7 +135,7 @@ func (a *Authenticator) take(key string, r rate.Limit, burst, n int) (bool, time
 	return true, 0
 }
 
-// publicPaths answer without credentials: the probes, the API's own
+// public requests need no credentials: the probes, the API's own
 // description and the reports page (its figures come from an authenticated
 // call the page makes).
 func public(r *http.Request) bool {
