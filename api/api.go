@@ -246,7 +246,7 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
 		id := caller(ctx)
-		if err := s.canAct(ctx, id, in.Reference, task, &in.Body); err != nil {
+		if err := s.canAct(ctx, id, in.Reference, &in.Body); err != nil {
 			return nil, err
 		}
 		setActor(&in.Body, id)

@@ -92,7 +92,7 @@ var errNotYours = huma.Error404NotFound("no case has this reference")
 // canAct checks the case-dependent part of a task: an agent acts on cases
 // they own; department staff report for their own departments, and note
 // cases routed to them.
-func (s *Server) canAct(ctx context.Context, id auth.Identity, ref, task string, body any) error {
+func (s *Server) canAct(ctx context.Context, id auth.Identity, ref string, body any) error {
 	switch id.Role {
 	case agent:
 		v, err := s.Cases.Case(ctx, ref)
