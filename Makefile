@@ -6,7 +6,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
+.PHONY: dev dev-reset build bench fuzz test test-faults soak unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -37,6 +37,18 @@ fuzz:
 bench: tools build
 	$(BIN)/bench -out bench-results.json
 	go test -run '^$$' -bench . -benchmem ./complaint/
+
+## test-faults: the fault tests alone, against real processes: the worker killed mid-send and during a
+## soak, Temporal and PostgreSQL restarted mid-case, the API killed mid-request (also part of `make test`)
+FAULT_TESTS := Killed|Restart|Stopped|Soak
+test-faults: tools build
+	go test $(GO_TEST_FLAGS) -run '$(FAULT_TESTS)' -v ./systemtest/
+
+## soak: a longer soak (SOAK_CASES cases, SOAK_KILLS worker kills; SOAK_SEED replays a run)
+SOAK_CASES ?= 200
+SOAK_KILLS ?= 6
+soak: tools build
+	SOAK_CASES=$(SOAK_CASES) SOAK_KILLS=$(SOAK_KILLS) go test $(GO_TEST_FLAGS) -run '^TestSoakWithFaults$$' -v ./systemtest/
 
 ## unit-test: the tests that need no server
 unit-test:

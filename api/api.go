@@ -16,6 +16,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -45,6 +46,17 @@ type Server struct {
 	Deliveries     DeliveryReader
 	// SurveyLinks checks the links in survey invitations.
 	SurveyLinks notify.SurveyLinks
+	// Auth authenticates every call but the public ones; without it every
+	// such call is refused.
+	Auth *Authenticator
+	// Submitters records which upstream system submitted a case.
+	Submitters SubmitterStore
+	// Codec, when set, is served as the codec server under /codec/ for the
+	// Temporal UI, to the browser origins in CodecOrigins.
+	Codec        converter.PayloadCodec
+	CodecOrigins []string
+	// Eraser erases a customer's personal data (admin).
+	Eraser Eraser
 }
 
 // Handler returns the API's routes.
@@ -56,6 +68,15 @@ func (s *Server) Handler() http.Handler {
 	cfg.DocsPath = "/docs"
 	cfg.CreateHooks = nil // no $schema field or Link header: upstream clients want plain bodies
 	api := humago.New(mux, cfg)
+	// Every operation passes its role check before anything else runs.
+	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
+		op := ctx.Operation()
+		if permissions[op.OperationID] == nil { // public: the probes, the survey answer
+			next(ctx)
+			return
+		}
+		authorize(api, op.OperationID)(ctx, next)
+	})
 
 	huma.Register(api, huma.Operation{
 		OperationID: "submitComplaint", Method: http.MethodPost, Path: "/v1/complaints",
@@ -101,11 +122,26 @@ func (s *Server) Handler() http.Handler {
 
 	s.registerReads(api, mux)
 	s.registerMessages(api, mux)
+	s.registerErasure(api)
+	s.registerCodec(mux)
+	for _, path := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{path.Get, path.Post, path.Put, path.Patch, path.Delete} {
+			if op != nil {
+				if _, ok := permissions[op.OperationID]; !ok {
+					panic("no permissions declared for operation " + op.OperationID)
+				}
+			}
+		}
+	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 	})
-	return jsonByDefault(mux)
+	a := s.Auth
+	if a == nil {
+		a = &Authenticator{}
+	}
+	return securityHeaders(s.codecCORS(a.authenticate(jsonByDefault(mux))))
 }
 
 // jsonByDefault reads a body sent without a JSON content type as JSON when it
@@ -145,9 +181,28 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
-	res, err := s.Cases.Submit(ctx, starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey})
+	id := caller(ctx)
+	sub := starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey}
+	if id.Role == system {
+		// Each system's keys are its own: two systems using the same external
+		// id make two cases. The system hears of the case's changes by its
+		// webhook subscription, whatever the body says.
+		sub.Submitter = id.System
+		sub.Intake.Source = id.System
+	}
+	res, err := s.Cases.Submit(ctx, sub)
 	if err != nil {
 		return nil, problem(err)
+	}
+	if id.Role == system {
+		if s.Submitters == nil {
+			return nil, huma.Error503ServiceUnavailable("the database is not configured")
+		}
+		// Written after the start: a retry of a submission whose record was
+		// lost writes it then.
+		if err := s.Submitters.RecordSubmitter(ctx, res.Reference, id.System, id.KeyID); err != nil {
+			return nil, storeProblem(err)
+		}
 	}
 	status := http.StatusOK
 	if res.Created {
@@ -179,6 +234,9 @@ func (s *Server) get(ctx context.Context, in *referenceInput) (*caseOutput, erro
 	if err != nil {
 		return nil, problem(err)
 	}
+	if err := s.canRead(ctx, caller(ctx), v); err != nil {
+		return nil, err
+	}
 	return &caseOutput{Body: v}, nil
 }
 
@@ -194,6 +252,11 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		}
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
+		id := caller(ctx)
+		if err := s.canAct(ctx, id, in.Reference, &in.Body); err != nil {
+			return nil, err
+		}
+		setActor(&in.Body, id)
 		v, err := s.Cases.Task(ctx, in.Reference, task, in.IdempotencyKey, in.Body)
 		if err != nil {
 			return nil, problem(err)
@@ -212,6 +275,7 @@ func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyP
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
+	setActor(&in.Body, caller(ctx))
 	v, err := s.Cases.ApplyPolicy(ctx, in.Reference, in.Body)
 	if err != nil {
 		return nil, problem(err)

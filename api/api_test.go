@@ -65,6 +65,7 @@ func do(t *testing.T, h http.Handler, method, path, body string, header ...strin
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -117,7 +118,7 @@ func TestBadIntakeIsRejectedNamingTheFieldAndStartsNothing(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			fake := &fakeCases{}
-			h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+			h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 			rec := do(t, h, http.MethodPost, "/v1/complaints", tc.body)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
@@ -146,7 +147,7 @@ func hasLocation(p problemBody, loc string) bool {
 }
 
 func TestSubmitAnswers201ThenRepeat200(t *testing.T) {
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	rec := do(t, h, http.MethodPost, "/v1/complaints", validBody)
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -170,9 +171,10 @@ func TestSubmitAnswers201ThenRepeat200(t *testing.T) {
 }
 
 func TestCurlFormContentTypeIsReadAsJSON(t *testing.T) {
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	req := httptest.NewRequest(http.MethodPost, "/v1/complaints", strings.NewReader(validBody))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusCreated {
@@ -193,7 +195,7 @@ func TestStarterErrorsBecomeProblems(t *testing.T) {
 		{errors.New("boom"), 500},
 	}
 	for _, tc := range cases {
-		h := (&Server{Cases: &fakeCases{err: tc.err}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+		h := (&Server{Cases: &fakeCases{err: tc.err}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 		rec := do(t, h, http.MethodPost, "/v1/complaints/CMP-20261123-4F7K2Q/withdraw", `{"reason":"changed my mind"}`)
 		if rec.Code != tc.status {
 			t.Errorf("%v: status %d, want %d", tc.err, rec.Code, tc.status)
@@ -204,7 +206,7 @@ func TestStarterErrorsBecomeProblems(t *testing.T) {
 
 func TestTaskPayloadIsCheckedBeforeTheWorkflow(t *testing.T) {
 	fake := &fakeCases{}
-	h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: fake, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	for _, body := range []string{`{"reason":""}`, `{"reason":"x","extra":1}`, `{}`} {
 		if rec := do(t, h, http.MethodPost, "/v1/complaints/CMP-20261123-4F7K2Q/withdraw", body); rec.Code != 422 {
 			t.Errorf("%s: status %d, want 422", body, rec.Code)
@@ -224,7 +226,7 @@ func TestReadinessNeedsTemporalAndDatabase(t *testing.T) {
 		db    error
 		want  int
 	}{{nil, nil, 200}, {starter.ErrUnavailable, nil, 503}, {nil, errors.New("refused"), 503}} {
-		h := (&Server{Cases: &fakeCases{err: tc.cases}, Database: pinger{err: tc.db}, RequestTimeout: time.Second}).Handler()
+		h := (&Server{Cases: &fakeCases{err: tc.cases}, Database: pinger{err: tc.db}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 		if rec := do(t, h, http.MethodGet, "/readyz", ""); rec.Code != tc.want {
 			t.Errorf("readyz with %v/%v: %d, want %d", tc.cases, tc.db, rec.Code, tc.want)
 		}
@@ -232,7 +234,7 @@ func TestReadinessNeedsTemporalAndDatabase(t *testing.T) {
 }
 
 func TestOpenAPIDocumentIsServed(t *testing.T) {
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	rec := do(t, h, http.MethodGet, "/openapi.json", "")
 	var doc struct {
 		OpenAPI string         `json:"openapi"`

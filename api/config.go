@@ -5,6 +5,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/starter"
 )
 
@@ -22,6 +24,15 @@ type Config struct {
 	// SurveyLinkSecret checks the survey links the worker signs with the
 	// same secret; empty: survey links are refused.
 	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`
+	Auth             auth.Config
+	Codec            codec.Config
+	// RateLimit is each caller's sustained requests per second, RateBurst
+	// the requests it may make at once.
+	RateLimit float64 `env:"RATE_LIMIT" envDefault:"50"`
+	RateBurst int     `env:"RATE_BURST" envDefault:"100"`
+	// CodecOrigins are the browser origins (the Temporal UI's) allowed to
+	// call the codec server.
+	CodecOrigins []string `env:"CODEC_CORS_ORIGINS" envSeparator:","`
 
 	// ServiceName is the service.name of the API's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`

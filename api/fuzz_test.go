@@ -19,13 +19,14 @@ func FuzzSubmitAndTaskBodies(f *testing.F) {
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/proposeResolution", `{"actions":[],"compensation":{"kind":"x"},"message":""}`)
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/route", `{"departments":["a","a"],"reason":"r"}`)
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/surveyResponse", `{"score":99999999999999999999}`)
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	f.Fuzz(func(t *testing.T, path, body string) {
 		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/complaints") {
 			return // not a request a client could send
 		}
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+adminToken)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

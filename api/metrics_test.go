@@ -36,13 +36,14 @@ func TestMetricsEndpointCountsOpenedCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tel.ShutdownBounded(t.Context())
-	s := &Server{Cases: CountingCases{Cases: openingCases{}, Metrics: tel.Cases}, Database: pinger{}, RequestTimeout: time.Second}
+	s := &Server{Cases: CountingCases{Cases: openingCases{}, Metrics: tel.Cases}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}
 	h := Instrument(s.Handler(), tel)
 
 	post := func(body string, header ...string) {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodPost, "/v1/complaints", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+adminToken)
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}

@@ -49,7 +49,7 @@ func (f *fakeRecords) Summary(ctx context.Context, rf store.ReportFilter) (store
 }
 
 func readServer(records *fakeRecords) http.Handler {
-	return (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Records: records}).Handler()
+	return (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Records: records, Auth: testAuth()}).Handler()
 }
 
 func TestListPassesTheFilters(t *testing.T) {
@@ -151,7 +151,7 @@ func TestReadErrorsBecomeProblems(t *testing.T) {
 		}
 	}
 	// A server without a database answers 503 too.
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second}).Handler()
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	for _, path := range []string{"/v1/complaints", "/v1/reports/summary"} {
 		if rec := do(t, h, http.MethodGet, path, ""); rec.Code != 503 {
 			t.Errorf("%s without records: %d", path, rec.Code)

@@ -12,8 +12,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"golang.org/x/time/rate"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -45,9 +48,17 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	copts, err := tel.TemporalClientOptions(client.Options{
+	tokens, err := auth.NewVerifier(cfg.Auth.Tokens())
+	if err != nil {
+		return fmt.Errorf("AUTH_TOKEN_SECRET / AUTH_TOKEN_PUBLIC_KEY: %w", err)
+	}
+	keys, err := codec.Open(ctx, cfg.Codec, db)
+	if err != nil {
+		return err
+	}
+	copts, err := tel.TemporalClientOptions(codec.ClientOptions(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	})
+	}, keys))
 	if err != nil {
 		return err
 	}
@@ -60,12 +71,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	s := &Server{
 		Cases: CountingCases{Cases: starter.New(c, starter.Options{
 			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+			DataConverter: copts.DataConverter,
 		}), Metrics: tel.Cases},
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,
 		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
+		Auth:           &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst},
+		Submitters:     db,
+		Codec:          codec.New(keys),
+		CodecOrigins:   cfg.CodecOrigins,
+		Eraser:         CustomerEraser{Store: db, Client: c, Keys: keys},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/systemtest"
@@ -28,7 +29,8 @@ func startCases(ctx context.Context, sys *systemtest.System, rules complaint.Rul
 	if err != nil {
 		return nil, err
 	}
-	opts := starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc, Rules: rules}
+	opts := starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc, Rules: rules,
+		DataConverter: codec.DataConverter(sys.Keys)}
 	if !at.IsZero() {
 		opts.Clock = func() time.Time { return at }
 	}

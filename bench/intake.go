@@ -89,6 +89,7 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+staffToken)
 		resp, err := httpc.Do(req)
 		if err != nil {
 			return err

@@ -39,6 +39,7 @@ func measureMemory(ctx context.Context, sys *systemtest.System, n int, run strin
 	cmd := exec.Command(filepath.Join(systemtest.RepoRoot(), "bin", "worker"))
 	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+sys.Temporal.Address(), "TEMPORAL_NAMESPACE=default",
 		"TASK_QUEUE="+complaint.TaskQueue, "DATABASE_URL="+sys.Postgres.DSN(), "WORKER_HTTP_ADDR="+addr, "LOG_LEVEL=error")
+	cmd.Env = append(cmd.Env, sys.Secrets.Env()...)
 	proc, err := devenv.StartProcess("worker", cmd, nil)
 	if err != nil {
 		return res, fmt.Errorf("%w (make build puts the worker in bin/)", err)

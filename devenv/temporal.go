@@ -16,14 +16,17 @@ import (
 // Temporal is the Temporal CLI's dev server: a real Temporal server with
 // SQLite persistence and the Web UI.
 type Temporal struct {
-	Binary    string // the temporal CLI
-	DBFile    string // SQLite file; empty keeps everything in memory
-	IP        string
-	Port      int // frontend gRPC
-	UIPort    int // 0 runs without the Web UI
-	HTTPPort  int
-	Namespace string
-	Log       io.Writer
+	Binary string // the temporal CLI
+	DBFile string // SQLite file; empty keeps everything in memory
+	IP     string
+	Port   int // frontend gRPC
+	UIPort int // 0 runs without the Web UI
+	// CodecEndpoint, when set, is the codec server the Web UI decodes
+	// payloads with.
+	CodecEndpoint string
+	HTTPPort      int
+	Namespace     string
+	Log           io.Writer
 }
 
 // Address is the frontend's host:port.
@@ -49,6 +52,9 @@ func (t Temporal) Start(ctx context.Context) (*Process, error) {
 		args = append(args, "--headless")
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(t.UIPort))
+		if t.CodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", t.CodecEndpoint)
+		}
 	}
 	if t.HTTPPort != 0 {
 		args = append(args, "--http-port", strconv.Itoa(t.HTTPPort))

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/workflows"
 )
@@ -51,6 +52,9 @@ type Options struct {
 	// Clock, when set, replaces the wall clock (the bench starts cases
 	// received at one instant).
 	Clock func() time.Time
+	// DataConverter reads the memo; it must be the client's (payloads are
+	// encrypted). The SDK's default when nil.
+	DataConverter converter.DataConverter
 }
 
 // Starter starts and drives cases.
@@ -75,6 +79,9 @@ func New(c client.Client, opts Options) *Starter {
 type Submission struct {
 	Intake         complaint.Intake
 	IdempotencyKey string
+	// Submitter is the upstream system that submits, when one does: its
+	// keys are kept apart from every other system's.
+	Submitter string
 }
 
 // Result says which case a submission became.
@@ -128,11 +135,15 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 }
 
 func intakeKey(sub Submission) string {
+	scope := ""
+	if sub.Submitter != "" {
+		scope = sub.Submitter + ":"
+	}
 	switch {
 	case sub.Intake.ExternalID != "":
-		return "external:" + sub.Intake.ExternalID
+		return "external:" + scope + sub.Intake.ExternalID
 	case sub.IdempotencyKey != "":
-		return "idempotency:" + sub.IdempotencyKey
+		return "idempotency:" + scope + sub.IdempotencyKey
 	}
 	return ""
 }
@@ -183,7 +194,7 @@ func (s *Starter) describe(ctx context.Context, ref, keyHash string) (Result, bo
 	info := resp.GetWorkflowExecutionInfo()
 	var stored string
 	if p := info.GetMemo().GetFields()[complaint.MemoIntakeKey]; p != nil {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &stored); err != nil {
+		if err := s.dataConverter().FromPayload(p, &stored); err != nil {
 			return Result{}, false, fmt.Errorf("read memo of %s: %w", id, err)
 		}
 	}
@@ -300,9 +311,16 @@ func classify(err error) error {
 		return &RejectedError{Message: appErr.Message()}
 	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeCaseConflict:
 		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())
-	case errors.As(err, &unavailable), errors.As(err, &deadline),
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.Is(err, codec.ErrKeyStore),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return err
+}
+
+func (s *Starter) dataConverter() converter.DataConverter {
+	if s.opts.DataConverter != nil {
+		return s.opts.DataConverter
+	}
+	return converter.GetDefaultDataConverter()
 }

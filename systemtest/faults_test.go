@@ -25,6 +25,7 @@ func apiProcess(t *testing.T, addr string) *devenv.Process {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "API_ADDR="+addr, "TEMPORAL_ADDRESS="+sys.Temporal.Address(),
 		"DATABASE_URL="+sys.Postgres.DSN(), "LOG_LEVEL=error")
+	cmd.Env = append(cmd.Env, sys.Secrets.Env()...)
 	p, err := devenv.StartProcess("api", cmd, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func TestAPIKilledDuringARequestStillMakesOneCase(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", "systemtest-api-killed")
+		req.Header.Set("Authorization", "Bearer "+sys.APIKey)
 		return (&http.Client{Timeout: timeout}).Do(req)
 	}
 	// The first attempt: the API is killed (SIGKILL) while the call runs.

@@ -102,6 +102,9 @@ func get(t *testing.T, base, path string) response {
 
 func send(t *testing.T, req *http.Request) response {
 	t.Helper()
+	if _, set := req.Header["Authorization"]; !set {
+		req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
+	}
 	c := &http.Client{Timeout: 30 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {

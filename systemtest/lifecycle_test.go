@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -236,6 +239,15 @@ func record(t *testing.T, name, ref string, depts ...string) {
 				t.Fatal(err)
 			}
 			h.Events = append(h.Events, ev)
+		}
+		// The replay test reads plain payloads: decrypt them first.
+		if err := proxy.VisitPayloads(context.Background(), &h, proxy.VisitPayloadsOptions{
+			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+				return codec.New(sys.Keys).Decode(p)
+			},
+			SkipSearchAttributes: true,
+		}); err != nil {
+			t.Fatal(err)
 		}
 		data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
 		if err != nil {

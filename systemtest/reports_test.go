@@ -216,7 +216,12 @@ func writeKnownCases(t *testing.T, year int) {
 
 func getRaw(t *testing.T, path string) (int, http.Header, string) {
 	t.Helper()
-	resp, err := http.Get(sys.APIURL + path)
+	req, err := http.NewRequest(http.MethodGet, sys.APIURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -820,7 +825,7 @@ func TestReportsPageDrawsTheCharts(t *testing.T) {
 	for m := 1; m <= 12; m++ {
 		months = append(months, fmt.Sprintf("2001-%02d-01", m))
 	}
-	page := sys.APIURL + "/reports?from=2001-01-01&to=2001-12-31&interval=month"
+	page := sys.APIURL + "/reports?from=2001-01-01&to=2001-12-31&interval=month#token=" + sys.OperatorToken
 	checkUI(t,
 		uiPage{Name: "reports", URL: page, Expect: []string{
 			"8 cases received from 2001-01-01 to 2001-12-31", // the status line, once the figures are in
@@ -834,13 +839,13 @@ func TestReportsPageDrawsTheCharts(t *testing.T) {
 			chartHolds(t, "satisfaction", []string{"1 ★", "2 ★", "3 ★", "4 ★", "5 ★"}, []int{1, 0, 0, 1, 1}),
 			everyChartDrawn,
 		}},
-		uiPage{Name: "reports-legal", URL: sys.APIURL + "/reports?from=2001-01-01&to=2001-12-31&category=legal", Expect: []string{
+		uiPage{Name: "reports-legal", URL: sys.APIURL + "/reports?from=2001-01-01&to=2001-12-31&category=legal#token=" + sys.OperatorToken, Expect: []string{
 			"2 cases received from 2001-01-01 to 2001-12-31 in legal",
 			chartHolds(t, "category", []string{"legal"}, []int{2}),
 			`js:document.querySelector('select[name=category]').value === 'legal'`,
 			`js:document.getElementById('csv').getAttribute('href').includes('category=legal')`,
 		}},
-		uiPage{Name: "reports-bad-period", URL: sys.APIURL + "/reports?from=2001-12-31&to=2001-01-01", Expect: []string{
+		uiPage{Name: "reports-bad-period", URL: sys.APIURL + "/reports?from=2001-12-31&to=2001-01-01#token=" + sys.OperatorToken, Expect: []string{
 			"The reports could not be loaded", "query.to",
 		}},
 	)

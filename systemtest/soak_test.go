@@ -161,6 +161,7 @@ func retryingCall(url string, body any, key string) (map[string]any, error) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
+		req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
 		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 		var out map[string]any
 		if err == nil {

@@ -5,6 +5,7 @@
 package systemtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -46,6 +49,17 @@ type System struct {
 	// Upstream is the system "shop": it subscribes to webhooks and checks
 	// their signatures.
 	Upstream *Upstream
+	// Logs holds every line the in-process worker and API logged, at every
+	// level, for tests that look for what must not be logged.
+	Logs *LogBuffer
+	// RawClient reads Temporal without the codec: what anyone with access
+	// to Temporal but without the keys sees.
+	RawClient client.Client
+	Keys      *codec.Keyring
+	Secrets   devenv.Secrets
+	// AdminToken, OperatorToken and APIKey (system "systemtest") are working
+	// credentials for the API.
+	AdminToken, OperatorToken, APIKey string
 
 	postgres   *devenv.Process
 	temporal   *devenv.Process
@@ -92,8 +106,11 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &System{Dir: dir, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		tracer: opts.TracerProvider}
+	logs := &LogBuffer{}
+	s = &System{Dir: dir, Logs: logs, Logger: slog.New(teeHandler{
+		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
+		slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	}), tracer: opts.TracerProvider}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -116,6 +133,18 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if s.Store, err = store.Open(ctx, s.Postgres.DSN()); err != nil {
 		return s, err
 	}
+	if s.Secrets, err = devenv.NewSecrets(); err != nil {
+		return s, err
+	}
+	if s.Keys, err = codec.Open(context.WithoutCancel(ctx), codec.Config{MasterKeys: s.Secrets.MasterKeys}, s.Store); err != nil {
+		return s, err
+	}
+	creds, err := devenv.MakeCredentials(ctx, s.Store, s.Secrets, "", 24*time.Hour)
+	if err != nil {
+		return s, err
+	}
+	s.AdminToken, s.OperatorToken, s.APIKey = creds.AdminToken, creds.CodecToken, creds.APIKey
+	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 
 	s.Temporal = devenv.Temporal{
 		Binary: cli, IP: "127.0.0.1", Port: ports[1], HTTPPort: ports[2], Namespace: "default",
@@ -123,13 +152,18 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	}
 	if opts.WithUI {
 		s.Temporal.UIPort = ports[3]
+		s.Temporal.CodecEndpoint = s.APIURL + "/codec/k/" + s.OperatorToken
 	}
 	if err := s.StartTemporal(ctx); err != nil {
 		return s, err
 	}
-	if s.Client, err = client.DialContext(ctx, client.Options{
+	copts := client.Options{
 		HostPort: s.Temporal.Address(), Namespace: "default", Logger: sdklog.NewStructuredLogger(s.Logger),
-	}); err != nil {
+	}
+	if s.Client, err = client.DialContext(ctx, codec.ClientOptions(copts, s.Keys)); err != nil {
+		return s, err
+	}
+	if s.RawClient, err = client.NewClientFromExisting(s.Client, copts); err != nil {
 		return s, err
 	}
 
@@ -140,7 +174,6 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 		return s, err
 	}
 	s.Upstream = startUpstream()
-	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 	s.workerAddr = fmt.Sprintf("127.0.0.1:%d", ports[4])
 	if err := s.StartWorker(ctx); err != nil {
 		return s, err
@@ -205,6 +238,11 @@ func (s *System) APIConfig() api.Config {
 	cfg.TemporalAddress, cfg.DatabaseURL, cfg.LogLevel = s.Temporal.Address(), s.Postgres.DSN(), "warn"
 	cfg.TracerProvider = s.tracer
 	cfg.SurveyLinkSecret = SurveyLinkSecret
+	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
+	cfg.RateLimit = 0 // a hundred concurrent submissions are a test, not an attack
+	if ui := s.Temporal.UIURL(); ui != "" {
+		cfg.CodecOrigins = []string{ui}
+	}
 	return cfg
 }
 
@@ -230,6 +268,7 @@ func (s *System) WorkerConfig() worker.Config {
 	cfg.WebhookSecrets = map[string]string{UpstreamSystem: UpstreamSecret}
 	cfg.DeliveryMaxAttempts = 5
 	cfg.TracerProvider = s.tracer
+	cfg.Codec = codec.Config{MasterKeys: s.Secrets.MasterKeys}
 	return cfg
 }
 
@@ -261,6 +300,7 @@ func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*deve
 		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL, "SURVEY_LINK_SECRET="+cfg.SurveyLinkSecret,
 		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
 		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)))
+	cmd.Env = append(cmd.Env, s.Secrets.Env()...)
 	p, err := devenv.StartProcess("worker", cmd, nil)
 	if err != nil {
 		return nil, err
@@ -303,6 +343,9 @@ func (s *System) Stop() {
 		if err := <-done; err != nil {
 			s.Logger.Error("in-process service", "error", err)
 		}
+	}
+	if s.RawClient != nil {
+		s.RawClient.Close()
 	}
 	if s.Client != nil {
 		s.Client.Close()
@@ -386,4 +429,61 @@ func EventuallyWithin(t testing.TB, limit time.Duration, what string, check func
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// LogBuffer keeps log lines in memory.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// teeHandler hands each record to every handler that takes its level.
+type teeHandler []slog.Handler
+
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range t {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	for _, h := range t {
+		if h.Enabled(ctx, r.Level) {
+			errs = append(errs, h.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t teeHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make(teeHandler, len(t))
+	for i, h := range t {
+		out[i] = h.WithAttrs(attrs)
+	}
+	return out
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	out := make(teeHandler, len(t))
+	for i, h := range t {
+		out[i] = h.WithGroup(name)
+	}
+	return out
 }

@@ -108,5 +108,8 @@ func TestOperatorSeesTheCaseInTheTemporalUI(t *testing.T) {
 			"Within tolerance",                                   // current details: the closing summary... or history
 			"satisfaction survey two",                            // current details: the next step
 		}},
+		// The workflow's input is encrypted in Temporal; the UI decodes it
+		// through the API's codec server, so the operator reads the customer.
+		uiPage{Name: "case-input", URL: page, Expect: []string{"Wang Min", "+86 139 0000 6001"}},
 	)
 }

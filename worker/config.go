@@ -1,6 +1,10 @@
 package worker
 
-import "go.opentelemetry.io/otel/trace"
+import (
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/complaintdesk/complaintdesk/codec"
+)
 
 // Config is the worker process's configuration, read from the environment.
 type Config struct {
@@ -13,6 +17,8 @@ type Config struct {
 	// CacheSize bounds the cases a worker keeps in memory between their
 	// tasks; one evicted is rebuilt from its history when it next acts.
 	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`
+	// Codec holds the master keys of the payload codec.
+	Codec codec.Config
 
 	// Messages. Without SMTP_HOST, email is logged instead of sent.
 	SMTPHost     string `env:"SMTP_HOST"`

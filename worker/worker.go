@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/activities"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -56,9 +57,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	// The client's interceptor reaches the worker: workflow and activity
 	// spans continue the trace of the call that started the workflow.
-	copts, err := tel.TemporalClientOptions(client.Options{
+	keys, err := codec.Open(ctx, cfg.Codec, db)
+	if err != nil {
+		return err
+	}
+	// Every payload the worker writes is encrypted with its case's key.
+	copts, err := tel.TemporalClientOptions(codec.ClientOptions(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	})
+	}, keys))
 	if err != nil {
 		return err
 	}

@@ -170,12 +170,44 @@ function describe(s) {
   return `${parts.join(' ')} (days in ${s.timeZone}; percentiles ${s.percentiles})`;
 }
 
+// The staff token the figures are read with: given once in the address's
+// fragment (#token=...), which never reaches a server log, then kept for the
+// browser tab's session.
+function staffToken() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('token')) {
+    sessionStorage.setItem('staffToken', hash.get('token'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem('staffToken') || '';
+}
+
+// A plain link cannot carry the token: the CSV is fetched and saved.
+function csvWithToken(token) {
+  const link = document.getElementById('csv');
+  link.addEventListener('click', async (ev) => {
+    ev.preventDefault();
+    const resp = await fetch(link.getAttribute('href'), { headers: { Authorization: `Bearer ${token}` } });
+    if (!resp.ok) return;
+    const save = document.createElement('a');
+    save.href = URL.createObjectURL(await resp.blob());
+    save.download = 'complaint-report.csv';
+    save.click();
+    URL.revokeObjectURL(save.href);
+  });
+}
+
 async function main() {
   const query = filters();
   fillForm(query);
+  const token = staffToken();
+  csvWithToken(token);
   const status = document.getElementById('status');
   try {
-    const resp = await fetch(`/v1/reports/summary?${query}`, { headers: { Accept: 'application/json' } });
+    if (!token) throw new Error('Open this page with #token=<your staff token> at the end of its address.');
+    const resp = await fetch(`/v1/reports/summary?${query}`, {
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+    });
     const body = await resp.json();
     if (!resp.ok) {
       const details = (body.errors || []).map((e) => `${e.location}: ${e.message}`).join('; ');

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -33,6 +35,8 @@ type config struct {
 	DatabaseURL       string `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
 	ReferenceTimeZone string `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
 	Cases             starter.CaseConfig
+	Auth              auth.Config
+	Codec             codec.Config
 }
 
 const usage = `usage:
@@ -40,8 +44,15 @@ const usage = `usage:
   complaintctl migrate            apply the database migrations
   complaintctl search-attributes  register the case search attributes in the namespace
   complaintctl seed [-n N] [-seed S]  write N made-up cases of the last 12 months into the database
+  complaintctl apikey create -name NAME -system SYSTEM   a key for an upstream system (printed once)
+  complaintctl apikey revoke ID | apikey list
+  complaintctl token -sub USER -role ROLE [-departments a,b] [-ttl 12h]   a staff token (AUTH_TOKEN_SECRET)
+  complaintctl keys rotate (-case REFERENCE | -default)  a new version of a data key
+  complaintctl keys rewrap        wrap every data key with the current master key (CODEC_MASTER_KEYS)
+  complaintctl keys new-master ID print a new master key entry for CODEC_MASTER_KEYS
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE,
-DATABASE_URL, REFERENCE_TIME_ZONE), with the same defaults as the services.`
+DATABASE_URL, REFERENCE_TIME_ZONE, CODEC_MASTER_KEYS, AUTH_TOKEN_*), with the same defaults as
+the services.`
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -72,6 +83,12 @@ func run(args []string) error {
 		return starter.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
 	case "seed":
 		return seed(ctx, cfg, args[1:])
+	case "apikey":
+		return apiKey(ctx, cfg, args[1:])
+	case "token":
+		return token(cfg, args[1:])
+	case "keys":
+		return keys(ctx, cfg, args[1:])
 	case "submit":
 		fs := flag.NewFlagSet("submit", flag.ContinueOnError)
 		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
@@ -102,13 +119,27 @@ func submit(ctx context.Context, cfg config, path string) error {
 	if err != nil {
 		return err
 	}
-	c, err := dial(ctx, cfg)
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ring, err := codec.Open(ctx, cfg.Codec, db)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	copts := codec.ClientOptions(client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
+	}, ring)
+	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	s := starter.New(c, starter.Options{
 		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+		DataConverter: copts.DataConverter,
 	})
 	var failed int
 	for i, in := range intakes {

@@ -101,11 +101,18 @@ func run() error {
 	if err := store.Migrate(startCtx, pg.DSN()); err != nil {
 		return err
 	}
+	secrets, creds, err := credentials(startCtx, dir, pg.DSN())
+	if err != nil {
+		return err
+	}
 
 	tp := devenv.Temporal{
 		Binary: filepath.Join(cfg.BinDir, "temporal"), DBFile: filepath.Join(dir, "temporal.db"),
 		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.Namespace,
 		Log: logFile(logs, "temporal"),
+		// The UI decodes the cases' payloads with the API's codec server,
+		// as an operator: the dev server's UI has no login of its own.
+		CodecEndpoint: "http://" + cfg.APIAddr + "/codec/k/" + creds.CodecToken,
 	}
 	step("Temporal dev server", tp.Address())
 	if proc, err = tp.Start(startCtx); err != nil {
@@ -134,7 +141,9 @@ func run() error {
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
 		"PUBLIC_URL=http://"+cfg.APIAddr, "SURVEY_LINK_SECRET="+secret,
-		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/")
+		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/",
+		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
+	appEnv = append(appEnv, secrets.Env()...)
 	for _, app := range []struct{ name, health string }{
 		{"worker", "http://" + cfg.WorkerAddr + "/healthz"},
 		{"api", "http://" + cfg.APIAddr + "/readyz"},
@@ -160,9 +169,17 @@ The complaint system is up.
   PostgreSQL   %s
   Mailbox      SMTP %s; what it received: http://%s/messages and %s
   Logs         %s
+
+Credentials (also in %s; both kinds go as Authorization: Bearer ...):
+  API_KEY=%s        (upstream system dev-shop)
+  STAFF_TOKEN=%s    (supervisor dev.supervisor)
+  ADMIN_TOKEN=%s    (admin dev.admin)
+More: bin/complaintctl token -sub NAME -role ROLE, with AUTH_TOKEN_SECRET from %s.
 Press Ctrl-C to stop everything.
 `, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
-		filepath.Join(dir, "mail"), logs)
+		filepath.Join(dir, "mail"), logs,
+		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
+		filepath.Join(dir, "secrets.env"))
 
 	select {
 	case <-ctx.Done():
@@ -187,6 +204,26 @@ func devSecret(file string) (string, error) {
 	}
 	secret := hex.EncodeToString(b)
 	return secret, os.WriteFile(file, []byte(secret+"\n"), 0o600)
+}
+
+// credentials loads (or makes) the installation's secrets and writes
+// working credentials to DEV_DIR/credentials.env; the tokens last a week.
+func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.Credentials, error) {
+	secrets, err := devenv.LoadSecrets(filepath.Join(dir, "secrets.env"))
+	if err != nil {
+		return secrets, devenv.Credentials{}, err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return secrets, devenv.Credentials{}, err
+	}
+	defer db.Close()
+	path := filepath.Join(dir, "credentials.env")
+	creds, err := devenv.MakeCredentials(ctx, db, secrets, devenv.ReadCredential(path, "API_KEY"), 7*24*time.Hour)
+	if err != nil {
+		return secrets, creds, err
+	}
+	return secrets, creds, creds.Write(path)
 }
 
 func step(what, where string) { fmt.Printf("starting %-20s %s\n", what, where) }

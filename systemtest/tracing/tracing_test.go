@@ -55,7 +55,13 @@ func TestMain(m *testing.M) {
 func postJSON(t *testing.T, url, body string) map[string]any {
 	t.Helper()
 	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Post(url, "application/json", bytes.NewReader([]byte(body)))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,349 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+var testTokens = auth.TokenConfig{Secret: []byte("a-test-secret-of-at-least-32-bytes"), Issuer: "complaintdesk",
+	Audience: "complaints-api"}
+
+func mint(sub string, role auth.Role, departments ...string) string {
+	tok, err := auth.MintHS256(testTokens, sub, role, departments, time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+var adminToken = mint("admin.root", auth.RoleAdmin)
+
+// The API key of upstream system "shop" and of system "crm".
+const (
+	shopKey = auth.APIKeyPrefix + "shopshopshopshopshopshopshopshopshopshopshopshopshop"
+	crmKey  = auth.APIKeyPrefix + "crmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrmcrm"
+)
+
+type fakeKeys map[string]store.APIKey
+
+func (f fakeKeys) APIKeyByHash(_ context.Context, h string) (store.APIKey, error) {
+	k, ok := f[h]
+	if !ok {
+		return k, store.ErrNoKey
+	}
+	return k, nil
+}
+
+func testAuth() *Authenticator {
+	v, err := auth.NewVerifier(testTokens)
+	if err != nil {
+		panic(err)
+	}
+	return &Authenticator{Tokens: v, Keys: fakeKeys{
+		auth.HashAPIKey(shopKey): {ID: "shop0001", Name: "shop", System: "shop"},
+		auth.HashAPIKey(crmKey):  {ID: "crm00001", Name: "crm", System: "crm"},
+	}}
+}
+
+// fakeSubmitters says every case was submitted by "shop".
+type fakeSubmitters struct{ recorded []string }
+
+func (f *fakeSubmitters) RecordSubmitter(_ context.Context, ref, system, _ string) error {
+	f.recorded = append(f.recorded, ref+"="+system)
+	return nil
+}
+
+func (f *fakeSubmitters) Submitter(context.Context, string) (string, error) { return "shop", nil }
+
+// ownedCases is a case owned by agent.li and routed to product.
+type ownedCases struct {
+	fakeCases
+	payloads []any
+}
+
+func (o *ownedCases) Case(ctx context.Context, ref string) (complaint.CaseView, error) {
+	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged, Owner: "agent.li",
+		Departments: []complaint.Department{"product"}}, nil
+}
+
+func (o *ownedCases) Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error) {
+	o.payloads = append(o.payloads, payload)
+	return o.fakeCases.Task(ctx, ref, task, updateID, payload)
+}
+
+type fakeEraser struct{}
+
+func (fakeEraser) Erase(context.Context, store.Subject, string) (ErasureResult, error) {
+	return ErasureResult{References: []string{"CMP-20261123-4F7K2Q"}}, nil
+}
+
+func securedServer(cases Cases, subs SubmitterStore) http.Handler {
+	return (&Server{Cases: cases, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		Records: tableRecords{}, Deliveries: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
+}
+
+func (tableRecords) Deliveries(context.Context, store.DeliveryFilter) ([]store.Delivery, error) {
+	return nil, nil
+}
+
+type tableRecords struct{}
+
+func (tableRecords) ListCases(context.Context, store.ListFilter) (store.CasePage, error) {
+	return store.CasePage{}, nil
+}
+
+func (tableRecords) Summary(context.Context, store.ReportFilter) (store.Summary, error) {
+	return store.Summary{}, nil
+}
+
+const caseRef = "CMP-20261123-4F7K2Q"
+
+// endpoints is one valid request per operation, in scope for the callers
+// below (agent.li owns the case, product staff work on it).
+var endpoints = map[string]struct{ method, path, body string }{
+	"submitComplaint": {"POST", "/v1/complaints", validBody},
+	"getComplaint":    {"GET", "/v1/complaints/" + caseRef, ""},
+	"listComplaints":  {"GET", "/v1/complaints", ""},
+	"reportSummary":   {"GET", "/v1/reports/summary", ""},
+	"eraseCustomer":   {"POST", "/v1/admin/erasures", `{"email":"zhao.lei@example.com"}`},
+	"listDeliveries":  {"GET", "/v1/deliveries?status=failed", ""},
+	"answerSurvey":    {"POST", "/v1/survey-responses", `{"token":"not-a-link","score":4}`},
+	"healthz":         {"GET", "/healthz", ""},
+	"readyz":          {"GET", "/readyz", ""},
+
+	"task-assign":             {"POST", "", `{"owner":"agent.wu","reason":"Shift change"}`},
+	"task-route":              {"POST", "", `{"departments":["product"],"reason":"r"}`},
+	"task-startInvestigation": {"POST", "", `{"department":"product","investigator":"p.lead"}`},
+	"task-submitFindings":     {"POST", "", `{"department":"product","findings":"f","rootCause":"c","evidence":[]}`},
+	"task-proposeResolution":  {"POST", "", `{"actions":["a"],"compensation":{"kind":"none"},"message":"m"}`},
+	"task-customerResponse":   {"POST", "", `{"accepted":true}`},
+	"task-waitingOnCustomer":  {"POST", "", `{"reason":"r"}`},
+	"task-customerReplied":    {"POST", "", `{"reason":"r"}`},
+	"task-escalateDispute":    {"POST", "", `{"stage":"negotiation","note":"n"}`},
+	"task-close":              {"POST", "", `{"outcome":"upheld","summary":"s"}`},
+	"task-reopen":             {"POST", "", `{"reason":"r"}`},
+	"task-withdraw":           {"POST", "", `{"reason":"r"}`},
+	"task-surveyResponse":     {"POST", "", `{"score":5}`},
+	"task-addNote":            {"POST", "", `{"author":"x","text":"t"}`},
+	"task-applyPolicy":        {"POST", "", `{"reason":"r"}`},
+}
+
+var callers = map[auth.Role]string{
+	auth.RoleSystem:     shopKey,
+	auth.RoleAgent:      mint("agent.li", auth.RoleAgent),
+	auth.RoleDepartment: mint("p.lead", auth.RoleDepartment, "product"),
+	auth.RoleSupervisor: mint("cs.supervisor", auth.RoleSupervisor),
+	auth.RoleManager:    mint("cs.manager", auth.RoleManager),
+	auth.RoleDirector:   mint("ops.director", auth.RoleDirector),
+	auth.RoleOperator:   mint("ops.watch", auth.RoleOperator),
+	auth.RoleAdmin:      adminToken,
+}
+
+// The role × endpoint table: every operation of the OpenAPI document, called
+// by every role, is refused (403) exactly when the role is not allowed, and
+// never answered without credentials.
+func TestRoleByEndpoint(t *testing.T) {
+	h := securedServer(&ownedCases{}, &fakeSubmitters{})
+	ops := operationIDs(t)
+	for _, op := range ops {
+		ep, ok := endpoints[op]
+		if !ok {
+			t.Errorf("operation %s has no row in the role table", op)
+			continue
+		}
+		if ep.path == "" {
+			ep.path = "/v1/complaints/" + caseRef + "/" + strings.TrimPrefix(op, "task-")
+		}
+		public := permissions[op] == nil
+		for _, role := range append([]auth.Role{auth.RoleSystem}, auth.StaffRoles...) {
+			t.Run(fmt.Sprintf("%s/%s", op, role), func(t *testing.T) {
+				rec := do(t, h, ep.method, ep.path, ep.body, "Authorization", "Bearer "+callers[role])
+				allowed := public || slices.Contains(permissions[op], role)
+				switch {
+				case allowed && rec.Code >= 400 && (!public || rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden):
+					t.Fatalf("%s may %s but got %d: %s", role, op, rec.Code, rec.Body)
+				case !allowed && rec.Code != http.StatusForbidden:
+					t.Fatalf("%s may not %s but got %d: %s", role, op, rec.Code, rec.Body)
+				}
+			})
+		}
+		t.Run(op+"/anonymous", func(t *testing.T) {
+			req := do(t, h, ep.method, ep.path, ep.body, "Authorization", "")
+			if public != (req.Code != http.StatusUnauthorized) {
+				t.Fatalf("without credentials: %d %s", req.Code, req.Body)
+			}
+		})
+	}
+}
+
+// operationIDs reads every operation of the API's OpenAPI document.
+func operationIDs(t *testing.T) []string {
+	t.Helper()
+	rec := do(t, securedServer(&ownedCases{}, &fakeSubmitters{}), "GET", "/openapi.json", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("openapi: %d", rec.Code)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, methods := range doc.Paths {
+		for _, op := range methods {
+			ops = append(ops, op.OperationID)
+		}
+	}
+	slices.Sort(ops)
+	if len(ops) < 20 {
+		t.Fatalf("only %d operations in the document", len(ops))
+	}
+	return ops
+}
+
+func TestScopes(t *testing.T) {
+	cases := &ownedCases{}
+	h := securedServer(cases, &fakeSubmitters{})
+	task := func(op string) string { return "/v1/complaints/" + caseRef + "/" + op }
+	for name, tc := range map[string]struct {
+		token, method, path, body string
+		status                    int
+	}{
+		"an agent who does not own the case":      {mint("agent.wu", auth.RoleAgent), "POST", task("close"), `{"outcome":"upheld","summary":"s"}`, 403},
+		"department staff for another department": {mint("l.lead", auth.RoleDepartment, "legal"), "POST", task("startInvestigation"), `{"department":"product","investigator":"x"}`, 403},
+		"staff naming a department not theirs":    {callers[auth.RoleDepartment], "POST", task("submitFindings"), `{"department":"legal","findings":"f","rootCause":"c","evidence":[]}`, 403},
+		"department staff reading another's case": {mint("l.lead", auth.RoleDepartment, "legal"), "GET", "/v1/complaints/" + caseRef, "", 403},
+		"department staff listing another's":      {callers[auth.RoleDepartment], "GET", "/v1/complaints?department=legal", "", 403},
+		"department staff listing their own":      {callers[auth.RoleDepartment], "GET", "/v1/complaints", "", 200},
+		"a system reading another's case":         {crmKey, "GET", "/v1/complaints/" + caseRef, "", 404},
+		"a system reading its own case":           {shopKey, "GET", "/v1/complaints/" + caseRef, "", 200},
+		"a revoked or unknown key":                {auth.APIKeyPrefix + "nope", "GET", "/v1/complaints/" + caseRef, "", 401},
+		"a token signed with another secret": {func() string {
+			tok, _ := auth.MintHS256(auth.TokenConfig{Secret: []byte("another-secret-of-at-least-32-bytes"), Issuer: "complaintdesk", Audience: "complaints-api"}, "x", auth.RoleAdmin, nil, time.Hour)
+			return tok
+		}(), "GET", "/v1/complaints/" + caseRef, "", 401},
+		"an expired token": {func() string {
+			tok, _ := auth.MintHS256(testTokens, "x", auth.RoleAdmin, nil, -time.Hour)
+			return tok
+		}(), "GET", "/v1/complaints/" + caseRef, "", 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := do(t, h, tc.method, tc.path, tc.body, "Authorization", "Bearer "+tc.token)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if rec.Code >= 400 {
+				readProblem(t, rec)
+			}
+		})
+	}
+}
+
+// The actor recorded is the caller, whatever the body says.
+func TestActorComesFromTheToken(t *testing.T) {
+	cases := &ownedCases{}
+	h := securedServer(cases, &fakeSubmitters{})
+	rec := do(t, h, "POST", "/v1/complaints/"+caseRef+"/close", `{"outcome":"upheld","summary":"s","actor":"someone.else"}`,
+		"Authorization", "Bearer "+callers[auth.RoleAgent])
+	if rec.Code != http.StatusOK {
+		t.Fatalf("close: %d %s", rec.Code, rec.Body)
+	}
+	rec = do(t, h, "POST", "/v1/complaints/"+caseRef+"/addNote", `{"author":"someone.else","text":"t"}`,
+		"Authorization", "Bearer "+callers[auth.RoleSupervisor])
+	if rec.Code != http.StatusOK {
+		t.Fatalf("addNote: %d %s", rec.Code, rec.Body)
+	}
+	if c, ok := cases.payloads[0].(complaint.Close); !ok || c.Actor != "agent.li" {
+		t.Fatalf("close reached the case as %#v", cases.payloads[0])
+	}
+	if n, ok := cases.payloads[1].(complaint.AddNote); !ok || n.Author != "cs.supervisor" {
+		t.Fatalf("addNote reached the case as %#v", cases.payloads[1])
+	}
+}
+
+// keyedCases records the submissions.
+type keyedCases struct {
+	fakeCases
+	subs []starter.Submission
+}
+
+func (k *keyedCases) Submit(ctx context.Context, sub starter.Submission) (starter.Result, error) {
+	k.subs = append(k.subs, sub)
+	return k.fakeCases.Submit(ctx, sub)
+}
+
+func TestSystemSubmissionsAreTheirs(t *testing.T) {
+	cases, subs := &keyedCases{}, &fakeSubmitters{}
+	h := securedServer(cases, subs)
+	rec := do(t, h, "POST", "/v1/complaints", validBody, "Authorization", "Bearer "+shopKey)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("submit: %d %s", rec.Code, rec.Body)
+	}
+	if cases.subs[0].Submitter != "shop" || len(subs.recorded) != 1 || subs.recorded[0] != caseRef+"=shop" {
+		t.Fatalf("submitter not recorded: %+v %v", cases.subs[0], subs.recorded)
+	}
+}
+
+func TestRateLimitPerCaller(t *testing.T) {
+	a := testAuth()
+	a.Rate, a.Burst = rate.Every(time.Hour), 2
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: a}).Handler()
+	get := func(token string) int {
+		return do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer "+token).Code
+	}
+	for range 2 {
+		if code := get(adminToken); code != http.StatusOK {
+			t.Fatalf("within the burst: %d", code)
+		}
+	}
+	rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer "+adminToken)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("past the burst: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	readProblem(t, rec)
+	if code := get(callers[auth.RoleOperator]); code != http.StatusOK {
+		t.Fatalf("another caller has its own budget: %d", code)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "")
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+		"X-Frame-Options": "DENY", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	code := 0
+	for i := range failBurst + 1 {
+		rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer "+auth.APIKeyPrefix+"guess")
+		code = rec.Code
+		if i < failBurst && code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, code)
+		}
+	}
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("past %d failures: %d", failBurst, code)
+	}
+}

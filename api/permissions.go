@@ -1,0 +1,154 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+var (
+	system     = auth.RoleSystem
+	agent      = auth.RoleAgent
+	department = auth.RoleDepartment
+	supervisor = auth.RoleSupervisor
+	manager    = auth.RoleManager
+	director   = auth.RoleDirector
+	operator   = auth.RoleOperator
+	admin      = auth.RoleAdmin
+)
+
+// permissions says which roles may call each operation (by operation id).
+// Beyond the role, an agent acts only on the cases they own, department
+// staff only on their departments' part, and a system reads only the cases
+// it submitted. Every operation must be listed: Handler panics otherwise.
+var permissions = map[string][]auth.Role{
+	"submitComplaint": {system, agent, supervisor, manager, director, admin},
+	"getComplaint":    {system, agent, department, supervisor, manager, director, operator, admin},
+	"listComplaints":  {agent, department, supervisor, manager, director, operator, admin},
+	"reportSummary":   {supervisor, manager, director, operator, admin},
+	"eraseCustomer":   {admin},
+	"listDeliveries":  {supervisor, manager, director, operator, admin},
+	"healthz":         nil, // public: handled before authentication
+	"readyz":          nil,
+	"answerSurvey":    nil, // public: the survey link's signed token is the credential
+
+	"task-" + complaint.TaskAssign:             {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskRoute:              {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskStartInvestigation: {department, supervisor, manager, director, admin},
+	"task-" + complaint.TaskSubmitFindings:     {department, supervisor, manager, director, admin},
+	"task-" + complaint.TaskProposeResolution:  {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskCustomerResponse:   {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskWaitingOnCustomer:  {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskCustomerReplied:    {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskEscalateDispute:    {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskClose:              {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskReopen:             {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskWithdraw:           {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskSurveyResponse:     {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskAddNote:            {agent, department, supervisor, manager, director, admin},
+	"task-" + complaint.TaskApplyPolicy:        {admin},
+}
+
+// codecRoles may read decoded payloads through the codec server: the
+// people who watch cases in the Temporal UI.
+var codecRoles = []auth.Role{operator, supervisor, manager, director, admin}
+
+// SubmitterStore records and reads which system submitted a case;
+// *store.Store is one.
+type SubmitterStore interface {
+	RecordSubmitter(ctx context.Context, reference, system, keyID string) error
+	Submitter(ctx context.Context, reference string) (string, error)
+}
+
+// canRead checks the case-dependent part of reading a case.
+func (s *Server) canRead(ctx context.Context, id auth.Identity, v complaint.CaseView) error {
+	switch id.Role {
+	case system:
+		if s.Submitters == nil {
+			return errNotYours
+		}
+		sys, err := s.Submitters.Submitter(ctx, v.Reference)
+		if errors.Is(err, store.ErrNotFound) || err == nil && sys != id.System {
+			return errNotYours
+		}
+		if err != nil {
+			return storeProblem(err)
+		}
+	case department:
+		if !slices.ContainsFunc(v.Departments, func(d complaint.Department) bool { return id.InDepartment(string(d)) }) {
+			return forbidden("the case is not routed to your departments")
+		}
+	}
+	return nil
+}
+
+// A system asking for a case it did not submit learns nothing of it.
+var errNotYours = huma.Error404NotFound("no case has this reference")
+
+// canAct checks the case-dependent part of a task: an agent acts on cases
+// they own; department staff report for their own departments, and note
+// cases routed to them.
+func (s *Server) canAct(ctx context.Context, id auth.Identity, ref string, body any) error {
+	switch id.Role {
+	case agent:
+		v, err := s.Cases.Case(ctx, ref)
+		if err != nil {
+			return problem(err)
+		}
+		if v.Owner != id.Subject {
+			return forbidden("agents act on the cases they own; %s is owned by %s", ref, v.Owner)
+		}
+	case department:
+		var d complaint.Department
+		switch t := body.(type) {
+		case *complaint.StartInvestigation:
+			d = t.Department
+		case *complaint.SubmitFindings:
+			d = t.Department
+		default:
+			v, err := s.Cases.Case(ctx, ref)
+			if err != nil {
+				return problem(err)
+			}
+			return s.canRead(ctx, id, v)
+		}
+		if !id.InDepartment(string(d)) {
+			return forbidden("you work for %v, not %s", id.Departments, d)
+		}
+	}
+	return nil
+}
+
+// setActor makes the caller the actor the audit trail records: the body's
+// own actor field is not trusted.
+func setActor(body any, id auth.Identity) {
+	actor := id.Subject
+	switch t := body.(type) {
+	case *complaint.Assign:
+		t.Actor = actor
+	case *complaint.Route:
+		t.Actor = actor
+	case *complaint.SubmitFindings:
+		t.Actor = actor
+	case *complaint.ProposeResolution:
+		t.Actor = actor
+	case *complaint.CustomerResponse:
+		t.Actor = actor
+	case *complaint.Reason:
+		t.Actor = actor
+	case *complaint.EscalateDispute:
+		t.Actor = actor
+	case *complaint.Close:
+		t.Actor = actor
+	case *complaint.ApplyPolicy:
+		t.Actor = actor
+	case *complaint.AddNote:
+		t.Author = actor
+	}
+}

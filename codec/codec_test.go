@@ -1,0 +1,260 @@
+package codec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+// memKeys is a KeyStore in memory.
+type memKeys struct {
+	mu   sync.Mutex
+	keys map[string]map[int]store.DataKey
+}
+
+func (m *memKeys) DataKeys(_ context.Context, scope string) ([]store.DataKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.DataKey
+	for _, k := range m.keys[scope] {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (m *memKeys) AddDataKey(_ context.Context, k store.DataKey) (store.DataKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[string]map[int]store.DataKey{}
+	}
+	if m.keys[k.Scope] == nil {
+		m.keys[k.Scope] = map[int]store.DataKey{}
+	}
+	if old, ok := m.keys[k.Scope][k.Version]; ok {
+		return old, nil
+	}
+	m.keys[k.Scope][k.Version] = k
+	return k, nil
+}
+
+func (m *memKeys) AllDataKeys(context.Context) ([]store.DataKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.DataKey
+	for _, vs := range m.keys {
+		for _, k := range vs {
+			if k.Wrapped != nil {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *memKeys) ReplaceWrapping(_ context.Context, k store.DataKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys[k.Scope][k.Version] = k
+	return nil
+}
+
+func (m *memKeys) destroy(scope string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for v, k := range m.keys[scope] {
+		k.Wrapped = nil
+		m.keys[scope][v] = k
+	}
+}
+
+func masters(t *testing.T, ids ...string) MasterKeys {
+	t.Helper()
+	var entries []string
+	for _, id := range ids {
+		e, err := NewMasterKey(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	m, err := ParseMasterKeys(joinComma(entries))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func joinComma(s []string) string {
+	var b bytes.Buffer
+	for i, e := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(e)
+	}
+	return b.String()
+}
+
+const ref = "CMP-20261123-4F7K2Q"
+
+var secret = map[string]string{"name": "Liu Yang", "email": "liu.yang@example.com", "description": "It does not turn on."}
+
+func caseConverter(ring *Keyring) converter.DataConverter {
+	return converter.WithDataConverterSerializationContext(DataConverter(ring),
+		converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: "complaint-" + ref + "/dept-product"})
+}
+
+func TestRoundTripUnderTheCaseKeyWithNoPlaintext(t *testing.T) {
+	ring := NewKeyring(t.Context(), masters(t, "m1"), &memKeys{})
+	dc := caseConverter(ring)
+	p, err := dc.ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(p.Metadata[MetadataKeyID]); got != "case:"+ref+"/v1" {
+		t.Fatalf("key id %q", got)
+	}
+	if string(p.Metadata[MetadataEncoding]) != EncodingEncrypted {
+		t.Fatalf("encoding %q", p.Metadata[MetadataEncoding])
+	}
+	for _, v := range secret {
+		if bytes.Contains(p.Data, []byte(v)) {
+			t.Fatalf("payload shows %q", v)
+		}
+	}
+	// Decoding needs no context: the codec server knows no workflow.
+	var back map[string]string
+	if err := DataConverter(ring).FromPayload(p, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back["name"] != secret["name"] {
+		t.Fatalf("round trip gave %v", back)
+	}
+	// Without context: the default key.
+	q, err := DataConverter(ring).ToPayload("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(q.Metadata[MetadataKeyID]); got != "default/v1" {
+		t.Fatalf("key id without context %q", got)
+	}
+}
+
+func TestWrongKeyAndTamperingFail(t *testing.T) {
+	keys := &memKeys{}
+	ring := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	p, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another installation's master key cannot unwrap this one's data keys.
+	other := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	var v map[string]string
+	if err := DataConverter(other).FromPayload(p, &v); err == nil {
+		t.Fatal("decoded with the wrong master key")
+	}
+	// A payload relabelled with another key id does not decrypt.
+	if _, err := caseConverter(ring).ToPayload("other"); err != nil {
+		t.Fatal(err)
+	}
+	moved := &commonpb.Payload{Metadata: map[string][]byte{MetadataEncoding: []byte(EncodingEncrypted),
+		MetadataKeyID: []byte("default/v1")}, Data: p.Data}
+	if _, err := DataConverter(ring).ToPayload("make the default key"); err != nil {
+		t.Fatal(err)
+	}
+	if err := DataConverter(ring).FromPayload(moved, &v); err == nil {
+		t.Fatal("decoded a payload under another key id")
+	}
+	flipped := &commonpb.Payload{Metadata: p.Metadata, Data: bytes.Clone(p.Data)}
+	flipped.Data[len(flipped.Data)-1] ^= 1
+	if err := DataConverter(ring).FromPayload(flipped, &v); err == nil {
+		t.Fatal("decoded a tampered payload")
+	}
+}
+
+func TestRotationKeepsOldPayloadsReadable(t *testing.T) {
+	keys := &memKeys{}
+	m := masters(t, "m1")
+	ring := NewKeyring(t.Context(), m, keys)
+	old, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := ring.Rotate(CaseScope(ref)); err != nil || v != 2 {
+		t.Fatalf("rotate: %d %v", v, err)
+	}
+	fresh, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(fresh.Metadata[MetadataKeyID]); got != "case:"+ref+"/v2" {
+		t.Fatalf("after rotation key id %q", got)
+	}
+	// Master key rotation: a new current master key re-wraps every data
+	// key; the old master key can then go.
+	m2 := masters(t, "m2")
+	m2.Keys["m1"] = m.Keys["m1"]
+	rotated := NewKeyring(t.Context(), m2, keys)
+	if n, err := rotated.Rewrap(t.Context()); err != nil || n != 2 {
+		t.Fatalf("rewrap: %d %v", n, err)
+	}
+	delete(m2.Keys, "m1")
+	onlyNew := NewKeyring(t.Context(), m2, keys)
+	for _, p := range []*commonpb.Payload{old, fresh} {
+		var v map[string]string
+		if err := DataConverter(onlyNew).FromPayload(p, &v); err != nil || v["email"] != secret["email"] {
+			t.Fatalf("after master rotation %s: %v %v", p.Metadata[MetadataKeyID], v, err)
+		}
+	}
+}
+
+func TestDestroyedKeyCannotDecode(t *testing.T) {
+	keys := &memKeys{}
+	ring := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	p, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys.destroy(CaseScope(ref))
+	ring.Forget(CaseScope(ref))
+	var v map[string]string
+	if err := DataConverter(ring).FromPayload(p, &v); !errors.Is(err, ErrKeyDestroyed) {
+		t.Fatalf("decoding after destruction: %v", err)
+	}
+	if _, err := caseConverter(ring).ToPayload(secret); !errors.Is(err, ErrKeyDestroyed) {
+		t.Fatalf("encoding after destruction: %v", err)
+	}
+}
+
+func TestPlainPayloadsPassThrough(t *testing.T) {
+	ring := NewKeyring(t.Context(), masters(t, "m1"), &memKeys{})
+	plain, err := converter.GetDefaultDataConverter().ToPayload(map[string]string{"reason": "signal from the CLI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]string
+	if err := DataConverter(ring).FromPayload(plain, &v); err != nil || v["reason"] != "signal from the CLI" {
+		t.Fatalf("plain payload: %v %v", v, err)
+	}
+}
+
+func TestScopeOf(t *testing.T) {
+	for id, want := range map[string]string{
+		"complaint-" + ref:                 "case:" + ref,
+		"complaint-" + ref + "/dept-legal": "case:" + ref,
+		"complaint-nonsense":               DefaultScope,
+		"other":                            DefaultScope,
+	} {
+		if got := ScopeOf(id); got != want {
+			t.Errorf("ScopeOf(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

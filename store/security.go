@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// APIKey is an upstream system's key, without its secret.
+type APIKey struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	System    string     `json:"system"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// ErrNoKey is a key that does not exist or was revoked.
+var ErrNoKey = errors.New("no such API key")
+
+// CreateAPIKey stores a new key by the SHA-256 of its secret.
+func (s *Store) CreateAPIKey(ctx context.Context, k APIKey, keyHash string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, name, system, key_hash) VALUES ($1, $2, $3, $4)`,
+		k.ID, k.Name, k.System, keyHash)
+	return err
+}
+
+// APIKeyByHash finds the live key whose secret hashes to keyHash.
+func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (APIKey, error) {
+	var k APIKey
+	err := s.pool.QueryRow(ctx, `SELECT id, name, system, created_at FROM api_keys
+		WHERE key_hash = $1 AND revoked_at IS NULL`, keyHash).Scan(&k.ID, &k.Name, &k.System, &k.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return k, ErrNoKey
+	}
+	return k, err
+}
+
+// RevokeAPIKey revokes a key by its id; ErrNoKey when it is unknown or
+// already revoked.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNoKey
+	}
+	return nil
+}
+
+// APIKeys lists every key, revoked ones too, oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, system, created_at, revoked_at FROM api_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIKey, error) {
+		var k APIKey
+		err := row.Scan(&k.ID, &k.Name, &k.System, &k.CreatedAt, &k.RevokedAt)
+		return k, err
+	})
+}
+
+// RecordSubmitter notes which system submitted a case; the first system to
+// do so keeps it.
+func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
+		ON CONFLICT (reference) DO NOTHING`, reference, system, keyID)
+	return err
+}
+
+// Submitter is the system that submitted a case; ErrNotFound when none did.
+func (s *Store) Submitter(ctx context.Context, reference string) (string, error) {
+	var system string
+	err := s.pool.QueryRow(ctx, `SELECT system FROM case_submitters WHERE reference = $1`, reference).Scan(&system)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return system, err
+}
+
+// DataKey is one version of a wrapped data key. Wrapped is nil once the key
+// has been destroyed.
+type DataKey struct {
+	Scope       string
+	Version     int
+	MasterKeyID string
+	Wrapped     []byte
+}
+
+// DataKeys reads every version of a scope's data key, newest first.
+func (s *Store) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT scope, version, master_key_id, wrapped FROM data_keys
+		WHERE scope = $1 ORDER BY version DESC`, scope)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DataKey, error) {
+		var k DataKey
+		err := row.Scan(&k.Scope, &k.Version, &k.MasterKeyID, &k.Wrapped)
+		return k, err
+	})
+}
+
+// AddDataKey stores version k.Version of a scope's key unless a process
+// racing with this one stored it first; either way it returns the version
+// that is stored.
+func (s *Store) AddDataKey(ctx context.Context, k DataKey) (DataKey, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO data_keys (scope, version, master_key_id, wrapped)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (scope, version) DO NOTHING`, k.Scope, k.Version, k.MasterKeyID, k.Wrapped); err != nil {
+		return k, err
+	}
+	var out DataKey
+	err := s.pool.QueryRow(ctx, `SELECT scope, version, master_key_id, wrapped FROM data_keys
+		WHERE scope = $1 AND version = $2`, k.Scope, k.Version).Scan(&out.Scope, &out.Version, &out.MasterKeyID, &out.Wrapped)
+	return out, err
+}
+
+// ReplaceWrapping re-wraps a stored key under another master key (master key
+// rotation); a destroyed key stays destroyed.
+func (s *Store) ReplaceWrapping(ctx context.Context, k DataKey) error {
+	_, err := s.pool.Exec(ctx, `UPDATE data_keys SET master_key_id = $3, wrapped = $4
+		WHERE scope = $1 AND version = $2 AND wrapped IS NOT NULL`, k.Scope, k.Version, k.MasterKeyID, k.Wrapped)
+	return err
+}
+
+// AllDataKeys reads every live data key (for re-wrapping).
+func (s *Store) AllDataKeys(ctx context.Context) ([]DataKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT scope, version, master_key_id, wrapped FROM data_keys
+		WHERE wrapped IS NOT NULL ORDER BY scope, version`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DataKey, error) {
+		var k DataKey
+		err := row.Scan(&k.Scope, &k.Version, &k.MasterKeyID, &k.Wrapped)
+		return k, err
+	})
+}
+
+// Subject names whose personal data an erasure is about: a customer by the
+// upstream id, email or phone, or the customer of one case. At least one is
+// set; every case matching any of them is erased.
+type Subject struct {
+	CustomerID string `json:"customerId,omitempty" maxLength:"128"`
+	Email      string `json:"email,omitempty" maxLength:"254"`
+	Phone      string `json:"phone,omitempty" maxLength:"32"`
+	Reference  string `json:"reference,omitempty" maxLength:"32"`
+}
+
+// CustomerCases finds the references of every case of the subject, with
+// the customer identified through any of the given fields or through the
+// named case's customer.
+func (s *Store) CustomerCases(ctx context.Context, sub Subject) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		WITH seed AS (
+			SELECT customer_id, lower(email) AS email, phone FROM customer_contacts WHERE reference = $4
+			UNION ALL SELECT nullif($1, ''), lower(nullif($2, '')), nullif($3, '')
+		)
+		SELECT DISTINCT c.reference FROM customer_contacts c, seed
+		WHERE c.reference = $4
+		   OR (seed.customer_id IS NOT NULL AND c.customer_id = seed.customer_id)
+		   OR (seed.email IS NOT NULL AND lower(c.email) = seed.email)
+		   OR (seed.phone IS NOT NULL AND c.phone = seed.phone)
+		ORDER BY 1`, sub.CustomerID, sub.Email, sub.Phone, sub.Reference)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// ErasedName stands in for the customer's name once erased.
+const ErasedName = "[erased]"
+
+// EraseCase anonymises one case's personal data and destroys its data keys
+// in one transaction, recording who did it in the audit trail: counts,
+// categories, timings and scores stay, the person does not.
+func (s *Store) EraseCase(ctx context.Context, reference, actor string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)
+			VALUES ($1, 'personal_data_erased', now(), $2, 'personal_data_erased',
+				'The customer''s personal data was erased and the case''s data keys destroyed')
+			ON CONFLICT (reference, event_key) DO NOTHING`, reference, actor); err != nil {
+			return fmt.Errorf("record the erasure of %s: %w", reference, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE customer_contacts SET customer_id = NULL, name = $2, email = NULL,
+			phone = NULL, description = $2, already_tried = NULL, erased_at = coalesce(erased_at, now())
+			WHERE reference = $1`, reference, ErasedName); err != nil {
+			return fmt.Errorf("anonymise %s: %w", reference, err)
+		}
+		// The survey's comment is the customer's own words; its score stays.
+		if _, err := tx.Exec(ctx, `UPDATE surveys SET comment = NULL WHERE reference = $1`, reference); err != nil {
+			return fmt.Errorf("anonymise surveys of %s: %w", reference, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, now())
+			WHERE scope = $1`, "case:"+reference); err != nil {
+			return fmt.Errorf("destroy keys of %s: %w", reference, err)
+		}
+		return nil
+	})
+}
