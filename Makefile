@@ -32,6 +32,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeTasks$$' -fuzztime $(FUZZ_TIME) ./complaint/
 	go test -run '^$$' -fuzz '^FuzzIntakeValidate$$' -fuzztime $(FUZZ_TIME) ./complaint/
 	go test -run '^$$' -fuzz '^FuzzSubmitAndTaskBodies$$' -fuzztime $(FUZZ_TIME) ./api/
+	go test -run '^$$' -fuzz '^FuzzSurveyAnswers$$' -fuzztime $(FUZZ_TIME) ./api/
 
 ## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory; Go benchmarks
 bench: tools build

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/complaintdesk/complaintdesk/activities/notify"
 )
 
 // No request body may make the API answer 5xx or panic; every refusal is a
@@ -34,6 +36,42 @@ func FuzzSubmitAndTaskBodies(f *testing.F) {
 		}
 		if rec.Code >= 400 && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
 			t.Fatalf("POST %s: %d without a problem document: %s", path, rec.Code, rec.Body)
+		}
+	})
+}
+
+// No survey answer — JSON or the link's form, with any token — may make
+// the API answer 5xx or panic.
+func FuzzSurveyAnswers(f *testing.F) {
+	links := notify.SurveyLinks{Secret: []byte("fuzz-secret")}
+	now := time.Now()
+	valid, err := links.Token("CMP-20261123-4F7K2Q", 1, "en", now, now.Add(time.Hour))
+	if err != nil {
+		f.Fatal(err)
+	}
+	expired, err := links.Token("CMP-20261123-4F7K2Q", 1, "zh", now.Add(-2*time.Hour), now.Add(-time.Hour))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(true, `{"token":"`+valid+`","score":5,"comment":"good"}`)
+	f.Add(true, `{"token":"`+expired+`","score":1}`)
+	f.Add(true, `{"token":"x","score":0}`)
+	f.Add(false, "t="+valid+"&score=4&comment=ok")
+	f.Add(false, "t="+expired+"&score=9")
+	f.Add(false, "t=%zz&score=")
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		SurveyLinks: links}).Handler()
+	f.Fuzz(func(t *testing.T, asJSON bool, body string) {
+		path, ct := "/survey", "application/x-www-form-urlencoded"
+		if asJSON {
+			path, ct = "/v1/survey-responses", "application/json"
+		}
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
 		}
 	})
 }
