@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -93,12 +94,26 @@ type StepNotice struct {
 	Step     store.Step
 	Customer *Message      `json:",omitempty"`
 	Staff    *StaffMessage `json:",omitempty"`
+	// Resolution and Survey, when set, are saved before the step is
+	// recorded: a proposal or its answer, the survey as it stands.
+	Resolution *complaint.Resolution `json:",omitempty"`
+	Survey     *complaint.Survey     `json:",omitempty"`
 }
 
 // RecordStepAndNotify appends the step to the audit trail, then sends its
 // messages and tells the upstream system. Each message has a delivery row
 // keyed by the case and the step: a retry sends only what has not gone out.
 func (a *Activities) RecordStepAndNotify(ctx context.Context, n StepNotice) error {
+	if n.Resolution != nil {
+		if err := a.SaveResolution(ctx, n.Step.Reference, *n.Resolution); err != nil {
+			return err
+		}
+	}
+	if n.Survey != nil {
+		if err := a.SaveSurvey(ctx, n.Step.Reference, *n.Survey); err != nil {
+			return err
+		}
+	}
 	if err := a.RecordStep(ctx, n.Step); err != nil {
 		return err
 	}

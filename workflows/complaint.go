@@ -40,11 +40,16 @@ const quietSearchAttributesVersion = "quiet-search-attributes"
 // signals of all tasks, in arrival order, instead of one per task.
 const signalLoopVersion = "signal-loop"
 
-// stepMessagesVersion marks the change after which a step and the messages
-// it sends are one activity (RecordStepAndNotify) instead of a message
-// activity followed by a record activity: one action less per message, and
+// stepMessagesVersion marks the change after which a step, the messages it
+// sends and the resolution or survey it saves are one activity
+// (RecordStepAndNotify) instead of up to three: fewer actions per step, and
 // the message's delivery row is written with the step.
 const stepMessagesVersion = "step-messages"
+
+// caseVersion is the one marker of cases started after every change above:
+// a marker is a billable action, and one stands for them all. The next
+// change to running cases raises its maximum to 2 and reads "version >= 2".
+const caseVersion = "case-version"
 
 // signalTask is one task's signal channel and what to do with a payload.
 type signalTask struct {
@@ -145,11 +150,15 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	// Which changes this case runs with; each is a marker in its history.
-	w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
-	w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
-	w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
-	w.signalLoop = workflow.GetVersion(ctx, signalLoopVersion, workflow.DefaultVersion, 1) == 1
-	w.stepMessages = workflow.GetVersion(ctx, stepMessagesVersion, workflow.DefaultVersion, 1) == 1
+	if workflow.GetVersion(ctx, caseVersion, workflow.DefaultVersion, 1) == 1 {
+		w.slaClocks, w.ordered, w.quietSA, w.signalLoop, w.stepMessages = true, true, true, true, true
+	} else { // started before caseVersion: one marker per change
+		w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
+		w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
+		w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
+		w.signalLoop = workflow.GetVersion(ctx, signalLoopVersion, workflow.DefaultVersion, 1) == 1
+		w.stepMessages = workflow.GetVersion(ctx, stepMessagesVersion, workflow.DefaultVersion, 1) == 1
+	}
 	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
 		func() (complaint.CaseView, error) { return w.View, nil },
 		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
@@ -438,7 +447,7 @@ func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
 	}
 	w.View.Survey = &complaint.Survey{Round: round, SentAt: workflow.Now(ctx)}
 	w.View.Status = complaint.StatusSurveyPending
-	if err := w.saveSurvey(ctx); err != nil {
+	if err := w.saveSurvey(ctx, &s); err != nil {
 		return err
 	}
 	return w.record(ctx, s)
@@ -451,7 +460,7 @@ func (w *caseWorkflow) remindSurvey(ctx workflow.Context, round int) error {
 	}
 	now := workflow.Now(ctx)
 	w.View.Survey.RemindedAt = &now
-	if err := w.saveSurvey(ctx); err != nil {
+	if err := w.saveSurvey(ctx, &s); err != nil {
 		return err
 	}
 	return w.record(ctx, s)
@@ -463,13 +472,21 @@ func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
 	}
 	w.View.Survey.Expired = true
 	w.View.Status = complaint.StatusCompleted
-	if err := w.saveSurvey(ctx); err != nil {
+	s := step{name: "survey_expired", actor: "system", summary: "The customer did not answer the survey"}
+	if err := w.saveSurvey(ctx, &s); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "survey_expired", actor: "system", summary: "The customer did not answer the survey"})
+	return w.record(ctx, s)
 }
 
-func (w *caseWorkflow) saveSurvey(ctx workflow.Context) error {
+// saveSurvey has the step s save the survey as it stands: with the step's
+// own activity, or at once in cases started before stepMessagesVersion.
+func (w *caseWorkflow) saveSurvey(ctx workflow.Context, s *step) error {
+	if w.stepMessages {
+		sv := *w.View.Survey
+		s.survey = &sv
+		return nil
+	}
 	var a *activities.Activities
 	return workflow.ExecuteActivity(withActivity(ctx, "Save the survey"), a.SaveSurvey, w.View.Reference, *w.View.Survey).
 		Get(ctx, nil)
@@ -555,9 +572,12 @@ type step struct {
 	closed               bool
 	reopened             bool
 	dispute              complaint.DisputeStage
-	// What the step sends, in the same activity (see stepMessagesVersion).
-	customer *activities.Message
-	staff    *activities.StaffMessage
+	// What the step sends and saves, in the same activity (see
+	// stepMessagesVersion).
+	customer   *activities.Message
+	staff      *activities.StaffMessage
+	resolution *complaint.Resolution
+	survey     *complaint.Survey
 }
 
 // record adds a step to the case's history and to the audit trail in the
@@ -594,7 +614,7 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	if !w.stepMessages {
 		return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
 	}
-	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff}
+	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
 	summary := "Record " + s.name
 	if n.Customer != nil {
 		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)

@@ -123,6 +123,9 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 			if n.Staff != nil {
 				f.staff = append(f.staff, staffNotice{StaffMessage: *n.Staff, at: f.env.Now()})
 			}
+			if n.Survey != nil {
+				f.surveys = append(f.surveys, *n.Survey)
+			}
 			f.steps = append(f.steps, n.Step)
 			return nil
 		}).After(slow["NotifyCustomer"])

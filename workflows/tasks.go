@@ -276,11 +276,11 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	w.View.Status = complaint.StatusResolutionProposed
 	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
 	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
-	if err := w.saveResolution(ctx, r); err != nil {
-		return err
-	}
 	s := step{name: "resolution_proposed", actor: r.ProposedBy,
 		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
+	if err := w.saveResolution(ctx, &s, r); err != nil {
+		return err
+	}
 	if err := w.tell(ctx, &s, activities.MsgResolutionProposal, t.Message); err != nil {
 		return err
 	}
@@ -312,13 +312,21 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 		w.View.Status = complaint.StatusInvestigating
 		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d: %s", r.Attempt, t.Comment)
 	}
-	if err := w.saveResolution(ctx, *r); err != nil {
+	s := step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary}
+	if err := w.saveResolution(ctx, &s, *r); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary})
+	return w.record(ctx, s)
 }
 
-func (w *caseWorkflow) saveResolution(ctx workflow.Context, r complaint.Resolution) error {
+// saveResolution has the step s save a proposal or its answer: with the
+// step's own activity, or at once in cases started before
+// stepMessagesVersion.
+func (w *caseWorkflow) saveResolution(ctx workflow.Context, s *step, r complaint.Resolution) error {
+	if w.stepMessages {
+		s.resolution = &r
+		return nil
+	}
 	var a *activities.Activities
 	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Save resolution %d", r.Attempt)),
 		a.SaveResolution, w.View.Reference, r).Get(ctx, nil)
@@ -449,13 +457,14 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	w.View.Investigation = pendingDepartments(w.View.Departments)
 	w.Phase = phaseInvestigation
 	w.startRoundClocks(workflow.Now(ctx))
+	s := step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
+		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)}
 	if cancelSurvey {
-		if err := w.saveSurvey(ctx); err != nil {
+		if err := w.saveSurvey(ctx, &s); err != nil {
 			return err
 		}
 	}
-	return w.record(ctx, step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
-		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canWithdraw(complaint.Reason) error {
@@ -490,11 +499,11 @@ func (w *caseWorkflow) answerSurvey(ctx workflow.Context, t complaint.SurveyResp
 	sv := w.View.Survey
 	sv.Score, sv.Comment, sv.AnsweredAt = t.Score, t.Comment, &now
 	w.View.Status = complaint.StatusCompleted
-	if err := w.saveSurvey(ctx); err != nil {
+	s := step{name: "survey_answered", actor: "customer", summary: fmt.Sprintf("Satisfaction %d/5. %s", t.Score, t.Comment)}
+	if err := w.saveSurvey(ctx, &s); err != nil {
 		return err
 	}
-	return w.record(ctx, step{name: "survey_answered", actor: "customer",
-		summary: fmt.Sprintf("Satisfaction %d/5. %s", t.Score, t.Comment)})
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canAddNote(complaint.AddNote) error { return nil }
