@@ -4,9 +4,13 @@ BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
+# TEMPORAL_VERSION and TEMPORAL_UI_VERSION: the same releases as docker-compose.yml's images.
+include deploy/versions.env
+TEMPORAL_SERVER_DIR := $(BIN)/temporal-server-$(TEMPORAL_VERSION)
+TEMPORAL_UI_DIR := $(BIN)/temporal-ui-$(TEMPORAL_UI_VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
+.PHONY: dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -15,6 +19,48 @@ dev: tools build
 ## dev-reset: wipe the development data (.dev/): cases, database and Temporal history
 dev-reset:
 	rm -rf .dev
+
+## prod: the production form natively: Temporal server on PostgreSQL (UI on :8233), the app's PostgreSQL,
+## two workers, two API replicas behind nginx on :8080; Ctrl-C stops them all. Data in .prod/
+prod: prod-tools build
+	$(BIN)/prodstack
+
+## prod-reset: wipe the production form's data (.prod/): both databases, Temporal's history
+prod-reset:
+	rm -rf .prod
+
+## test-prod: the production form's integration test (starts it on free ports, drives a case to closing)
+test-prod: prod-tools
+	go test $(GO_TEST_FLAGS) -v -run . ./systemtest/prodform/
+
+## prod-tools: Temporal's server, temporal-sql-tool, their schema and the Web UI server, at deploy/versions.env's versions
+prod-tools: $(TEMPORAL_SERVER_DIR)/.complete $(TEMPORAL_UI_DIR)/ui-server postgres nginx
+
+# The module's schema files are copied beside the binaries of the same release
+# (writable, so that `make clean` can remove them).
+$(TEMPORAL_SERVER_DIR)/.complete:
+	rm -rf $(TEMPORAL_SERVER_DIR) && mkdir -p $(TEMPORAL_SERVER_DIR)
+	GOBIN=$(TEMPORAL_SERVER_DIR) go install go.temporal.io/server/cmd/server@v$(TEMPORAL_VERSION) \
+		go.temporal.io/server/cmd/tools/sql@v$(TEMPORAL_VERSION)
+	mv $(TEMPORAL_SERVER_DIR)/server $(TEMPORAL_SERVER_DIR)/temporal-server
+	mv $(TEMPORAL_SERVER_DIR)/sql $(TEMPORAL_SERVER_DIR)/temporal-sql-tool
+	src=$$(cd / && go mod download -json go.temporal.io/server@v$(TEMPORAL_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p') && \
+		test -d "$$src/schema/postgresql/v12" && \
+		mkdir -p $(TEMPORAL_SERVER_DIR)/schema/postgresql && \
+		cp -R "$$src/schema/postgresql/v12" $(TEMPORAL_SERVER_DIR)/schema/postgresql/ && \
+		chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
+	touch $@
+
+$(TEMPORAL_UI_DIR)/ui-server:
+	mkdir -p $(TEMPORAL_UI_DIR)
+	GOBIN=$(TEMPORAL_UI_DIR) go install github.com/temporalio/ui-server/v2/cmd/server@v$(TEMPORAL_UI_VERSION)
+	mv $(TEMPORAL_UI_DIR)/server $@
+
+# Debian's nginx balances the API replicas; installed when missing (needs root).
+nginx:
+	@test -x /usr/sbin/nginx || { \
+		echo "installing nginx"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 ## build: the binaries, into bin/
 build:
