@@ -79,9 +79,10 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzIntakeValidate$$' -fuzztime $(FUZZ_TIME) ./complaint/
 	go test -run '^$$' -fuzz '^FuzzSubmitAndTaskBodies$$' -fuzztime $(FUZZ_TIME) ./api/
 
-## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory; Go benchmarks
+## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory on the dev server;
+## intake and cost on the production form beside them (BENCH_FLAGS, e.g. "-requests 300"); Go benchmarks
 bench: tools build
-	$(BIN)/bench -out bench-results.json
+	$(BIN)/bench -form both -out bench-results.json $(BENCH_FLAGS)
 	go test -run '^$$' -bench . -benchmem ./complaint/
 
 ## unit-test: the tests that need no server
@@ -100,7 +101,7 @@ bench-reports: postgres
 workflowcheck: $(BIN)/workflowcheck
 	$(BIN)/workflowcheck ./workflows/...
 
-tools: $(BIN)/temporal postgres ui-tools
+tools: $(BIN)/temporal postgres ui-tools prod-tools
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
