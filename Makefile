@@ -36,8 +36,9 @@ test-prod: prod-tools
 ## prod-tools: Temporal's server, temporal-sql-tool, their schema and the Web UI server, at deploy/versions.env's versions
 prod-tools: $(TEMPORAL_SERVER_DIR)/.complete $(TEMPORAL_UI_DIR)/ui-server postgres nginx
 
-# The module's schema files are copied beside the binaries of the same release
-# (writable, so that `make clean` can remove them).
+# The module's schema files (SQL and JSON manifests; not its Go file, which
+# would join ./...) are copied beside the binaries of the same release,
+# writable so that `make clean` can remove them.
 $(TEMPORAL_SERVER_DIR)/.complete:
 	rm -rf $(TEMPORAL_SERVER_DIR) && mkdir -p $(TEMPORAL_SERVER_DIR)
 	GOBIN=$(TEMPORAL_SERVER_DIR) go install go.temporal.io/server/cmd/server@v$(TEMPORAL_VERSION) \
@@ -46,8 +47,9 @@ $(TEMPORAL_SERVER_DIR)/.complete:
 	mv $(TEMPORAL_SERVER_DIR)/sql $(TEMPORAL_SERVER_DIR)/temporal-sql-tool
 	src=$$(cd / && go mod download -json go.temporal.io/server@v$(TEMPORAL_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p') && \
 		test -d "$$src/schema/postgresql/v12" && \
-		mkdir -p $(TEMPORAL_SERVER_DIR)/schema/postgresql && \
-		cp -R "$$src/schema/postgresql/v12" $(TEMPORAL_SERVER_DIR)/schema/postgresql/ && \
+		mkdir -p $(TEMPORAL_SERVER_DIR)/schema/postgresql/v12 && \
+		cp -R "$$src/schema/postgresql/v12/temporal" "$$src/schema/postgresql/v12/visibility" \
+			$(TEMPORAL_SERVER_DIR)/schema/postgresql/v12/ && \
 		chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
 	touch $@
 

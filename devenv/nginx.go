@@ -26,7 +26,9 @@ type Balancer struct {
 func (b Balancer) URL() string { return "http://" + b.Listen }
 
 // A replica that refuses connections is skipped for a few seconds and the
-// request goes to the next one. nginx never resends a request that reached a
+// request goes to the next one. A 503 is passed on as it is: it is the
+// API's answer when Temporal or the database is away, the same on every
+// replica. nginx never resends a request that reached a
 // backend with a non-idempotent method, so a POST is retried only when it
 // could not be delivered: a crash mid-request is the client's to retry, with
 // its Idempotency-Key. The timeouts sit above the API's REQUEST_TIMEOUT so
@@ -66,7 +68,7 @@ http {
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_next_upstream error timeout http_502 http_503;
+      proxy_next_upstream error timeout http_502;
       proxy_next_upstream_tries 2;
       proxy_connect_timeout 2s;
       proxy_read_timeout 60s;

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,7 +292,7 @@ func (p *Prod) StartApp(ctx context.Context, name string) error {
 		return err
 	}
 	health := url + "/healthz"
-	if name[:3] == "api" {
+	if strings.HasPrefix(name, "api-") {
 		health = url + "/readyz"
 	}
 	p.opts.step(name, health)
