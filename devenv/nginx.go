@@ -54,6 +54,9 @@ http {
   client_max_body_size 2m;
 
   upstream api {
+    # Shared by the worker processes: one round robin, and a replica marked
+    # down is down for all of them.
+    zone api 64k;
 {{- range .Backends}}
     server {{.}} max_fails=1 fail_timeout=5s;
 {{- end}}

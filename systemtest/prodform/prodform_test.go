@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +89,13 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 		t.Fatalf("repeat made %v, want %s", again["reference"], ref)
 	}
 	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+
+	// nginx spread the calls so far over both replicas.
+	for _, name := range []string{devenv.APIName(0), devenv.APIName(1)} {
+		if !servedCases(t, form, name) {
+			t.Errorf("%s served no /v1/complaints request", name)
+		}
+	}
 
 	// One worker and one API replica die (SIGKILL); the case goes on through
 	// nginx and the survivors.
@@ -217,4 +225,29 @@ func demoCase(t *testing.T, externalID string) map[string]any {
 	}
 	t.Fatalf("no demo case %s", externalID)
 	return nil
+}
+
+// servedCases reports whether the replica's request metrics count a call to
+// a /v1/complaints route.
+func servedCases(t *testing.T, form *Form, name string) bool {
+	t.Helper()
+	base, err := form.AppURL(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "http_server_request_duration_seconds_count{") && strings.Contains(line, "/v1/complaints") {
+			return true
+		}
+	}
+	return false
 }
