@@ -30,7 +30,7 @@ prod-reset:
 	rm -rf .prod
 
 ## test-prod: the production form's integration test (starts it on free ports, drives a case to closing)
-test-prod: prod-tools
+test-prod: prod-tools build
 	go test $(GO_TEST_FLAGS) -v -run . ./systemtest/prodform/
 
 ## prod-tools: Temporal's server, temporal-sql-tool, their schema and the Web UI server, at deploy/versions.env's versions
@@ -71,7 +71,7 @@ build:
 FUZZ_TIME ?= 10s
 
 ## test: every test, starting the real servers the integration tests need, and each fuzz target for FUZZ_TIME
-test: tools build vet workflowcheck
+test: tools prod-tools build vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -83,7 +83,7 @@ fuzz:
 
 ## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory on the dev server;
 ## intake and cost on the production form beside them (BENCH_FLAGS, e.g. "-requests 300"); Go benchmarks
-bench: tools build
+bench: tools prod-tools build
 	$(BIN)/bench -form both -out bench-results.json $(BENCH_FLAGS)
 	go test -run '^$$' -bench . -benchmem ./complaint/
 
@@ -103,7 +103,7 @@ bench-reports: postgres
 workflowcheck: $(BIN)/workflowcheck
 	$(BIN)/workflowcheck ./workflows/...
 
-tools: $(BIN)/temporal postgres ui-tools prod-tools
+tools: $(BIN)/temporal postgres ui-tools
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
