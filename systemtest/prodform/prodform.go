@@ -111,7 +111,8 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 
 func (f *Form) logTo(also io.Writer) func(string) io.Writer {
 	return func(name string) io.Writer {
-		file, err := os.Create(filepath.Join(f.Dir, "logs", name+".log"))
+		// Appended to: a process started again keeps its earlier output.
+		file, err := os.OpenFile(filepath.Join(f.Dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return also // the form runs; only this log is lost
 		}
