@@ -30,11 +30,7 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	var log io.Writer
-	if testing.Verbose() {
-		log = os.Stderr
-	}
-	form, err := Start(ctx, Options{Log: log, AppEnv: []string{
+	form, err := Start(ctx, Options{AppEnv: []string{
 		// Two weeks to the survey and thirty days of reopening pass in seconds.
 		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
 	}})
@@ -43,7 +39,7 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, name := range []string{"api-1", "api-2", "worker-1", "worker-2"} {
+			for _, name := range []string{"temporal-server", "worker-1", "worker-2", "api-1", "api-2", "nginx"} {
 				t.Logf("%s's last output:\n%s", name, form.LogTail(name, 4<<10))
 			}
 		}
