@@ -4,9 +4,13 @@ BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 PG_BIN := /usr/lib/postgresql/15/bin
+# TEMPORAL_VERSION and TEMPORAL_UI_VERSION: the same releases as docker-compose.yml's images.
+include deploy/versions.env
+TEMPORAL_SERVER_DIR := $(BIN)/temporal-server-$(TEMPORAL_VERSION)
+TEMPORAL_UI_DIR := $(BIN)/temporal-ui-$(TEMPORAL_UI_VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset build bench fuzz test test-faults soak unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
+.PHONY: dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test test-faults soak unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -16,6 +20,50 @@ dev: tools build
 dev-reset:
 	rm -rf .dev
 
+## prod: the production form natively: Temporal server on PostgreSQL (UI on :8233), the app's PostgreSQL,
+## two workers, two API replicas behind nginx on :8080; Ctrl-C stops them all. Data in .prod/
+prod: prod-tools build
+	$(BIN)/prodstack
+
+## prod-reset: wipe the production form's data (.prod/): both databases, Temporal's history
+prod-reset:
+	rm -rf .prod
+
+## test-prod: the production form's integration test (starts it on free ports, drives a case to closing)
+test-prod: prod-tools build
+	go test $(GO_TEST_FLAGS) -v -run . ./systemtest/prodform/
+
+## prod-tools: Temporal's server, temporal-sql-tool, their schema and the Web UI server, at deploy/versions.env's versions
+prod-tools: $(TEMPORAL_SERVER_DIR)/.complete $(TEMPORAL_UI_DIR)/ui-server postgres nginx
+
+# The module's schema files (SQL and JSON manifests; not its Go file, which
+# would join ./...) are copied beside the binaries of the same release,
+# writable so that `make clean` can remove them.
+$(TEMPORAL_SERVER_DIR)/.complete:
+	rm -rf $(TEMPORAL_SERVER_DIR) && mkdir -p $(TEMPORAL_SERVER_DIR)
+	GOBIN=$(TEMPORAL_SERVER_DIR) go install go.temporal.io/server/cmd/server@v$(TEMPORAL_VERSION) \
+		go.temporal.io/server/cmd/tools/sql@v$(TEMPORAL_VERSION)
+	mv $(TEMPORAL_SERVER_DIR)/server $(TEMPORAL_SERVER_DIR)/temporal-server
+	mv $(TEMPORAL_SERVER_DIR)/sql $(TEMPORAL_SERVER_DIR)/temporal-sql-tool
+	src=$$(cd / && go mod download -json go.temporal.io/server@v$(TEMPORAL_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p') && \
+		test -d "$$src/schema/postgresql/v12" && \
+		mkdir -p $(TEMPORAL_SERVER_DIR)/schema/postgresql/v12 && \
+		cp -R "$$src/schema/postgresql/v12/temporal" "$$src/schema/postgresql/v12/visibility" \
+			$(TEMPORAL_SERVER_DIR)/schema/postgresql/v12/ && \
+		chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
+	touch $@
+
+$(TEMPORAL_UI_DIR)/ui-server:
+	mkdir -p $(TEMPORAL_UI_DIR)
+	GOBIN=$(TEMPORAL_UI_DIR) go install github.com/temporalio/ui-server/v2/cmd/server@v$(TEMPORAL_UI_VERSION)
+	mv $(TEMPORAL_UI_DIR)/server $@
+
+# Debian's nginx balances the API replicas; installed when missing (needs root).
+nginx:
+	@test -x /usr/sbin/nginx || { \
+		echo "installing nginx"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 ## build: the binaries, into bin/
 build:
 	go build -o $(BIN)/ ./cmd/...
@@ -23,7 +71,7 @@ build:
 FUZZ_TIME ?= 10s
 
 ## test: every test, starting the real servers the integration tests need, and each fuzz target for FUZZ_TIME
-test: tools build vet workflowcheck
+test: tools prod-tools build vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -34,9 +82,10 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzSubmitAndTaskBodies$$' -fuzztime $(FUZZ_TIME) ./api/
 	go test -run '^$$' -fuzz '^FuzzSurveyAnswers$$' -fuzztime $(FUZZ_TIME) ./api/
 
-## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory; Go benchmarks
-bench: tools build
-	$(BIN)/bench -out bench-results.json
+## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory on the dev server;
+## intake and cost on the production form beside them (BENCH_FLAGS, e.g. "-requests 300"); Go benchmarks
+bench: tools prod-tools build
+	$(BIN)/bench -form both -out bench-results.json $(BENCH_FLAGS)
 	go test -run '^$$' -bench . -benchmem ./complaint/
 
 ## test-faults: the fault tests alone, against real processes: the worker killed mid-send and during a

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/systemtest"
+	"github.com/complaintdesk/complaintdesk/systemtest/prodform"
 )
 
 // Config chooses the sizes of the measurements.
@@ -29,6 +31,9 @@ type Config struct {
 	Deadlines   int // cases whose deadlines fall in the same second
 	MemoryCases int // open cases held by one worker
 	Out         string
+	// Form is where to measure: "dev" (the Temporal dev server, every
+	// measure), "prod" (the production form: intake and cost), or "both".
+	Form string
 }
 
 // Results is everything one run measured, with the machine it ran on.
@@ -40,77 +45,45 @@ type Results struct {
 	Cost      *CostResult     `json:"cost,omitempty"`
 	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
 	Memory    *MemoryResult   `json:"memory,omitempty"`
+	// Production holds the same measures on the production form.
+	Production *FormResult `json:"production,omitempty"`
+}
+
+// FormResult is what was measured on the production form.
+type FormResult struct {
+	Server string        `json:"server"`
+	Intake *IntakeResult `json:"intake,omitempty"`
+	Cost   *CostResult   `json:"cost,omitempty"`
 }
 
 // staffToken is an admin's token on the bench's system: the API requires one.
 var staffToken string
 
 // Run starts its own servers (PostgreSQL and the Temporal dev server, as
-// the tests do), measures, prints a table and writes JSON.
+// the tests do, and/or the production form), measures, prints a table and
+// writes JSON.
 func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
-	res := Results{When: time.Now().UTC(), Server: "temporal server start-dev (SQLite), PostgreSQL 15",
+	res := Results{When: time.Now().UTC(),
 		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
-	fmt.Fprintln(out, "starting PostgreSQL, Temporal dev server, worker and API ...")
-	sys, err := systemtest.Start(ctx, systemtest.Options{})
-	if err != nil {
-		return res, err
-	}
-	defer sys.Stop()
-	staffToken = sys.AdminToken
-
-	noop := worker.New(sys.Client, noopQueue, worker.Options{})
-	noop.RegisterWorkflow(NoopWorkflow)
-	if err := noop.Start(); err != nil {
-		return res, err
-	}
-	defer noop.Stop()
-
-	body, err := demoCase("demo-damaged-parcel-promotion")
-	if err != nil {
-		return res, err
-	}
 	run := fmt.Sprint(time.Now().Unix())
-	if cfg.Requests > 0 {
-		fmt.Fprintf(out, "intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
-			cfg.Requests, cfg.Requests, cfg.Concurrency)
-		r, err := measureIntake(ctx, sys.Client, sys.APIURL, body, cfg.Requests, cfg.Concurrency, run)
-		if err != nil {
+	switch cfg.Form {
+	case "", "dev":
+		if err := runDev(ctx, cfg, out, run, &res); err != nil {
 			return res, err
 		}
-		res.Intake = &r
-		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
-		if err := drain(ctx, sys); err != nil {
+	case "prod":
+		if err := runProd(ctx, cfg, out, run, &res); err != nil {
 			return res, err
 		}
-	}
-
-	fmt.Fprintln(out, "cost: one case from intake to the end of its reopen window ...")
-	quick, stopQuick, err := quickAPI(ctx, sys)
-	if err != nil {
-		return res, err
-	}
-	c, err := driveHappyPath(ctx, sys, quick, run)
-	stopQuick()
-	if err != nil {
-		return res, err
-	}
-	res.Cost = &c
-
-	if cfg.Deadlines > 0 {
-		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
-		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, run)
-		if err != nil {
+	case "both":
+		if err := runDev(ctx, cfg, out, run, &res); err != nil {
 			return res, err
 		}
-		res.Deadlines = &d
-	}
-	if cfg.MemoryCases > 0 {
-		fmt.Fprintf(out, "memory: %d open cases on one worker process ...\n", cfg.MemoryCases)
-		m, err := measureMemory(ctx, sys, cfg.MemoryCases, run)
-		if err != nil {
+		if err := runProd(ctx, cfg, out, run, &res); err != nil {
 			return res, err
 		}
-		res.Memory = &m
+	default:
+		return res, fmt.Errorf("form %q: want dev, prod or both", cfg.Form)
 	}
 	printTable(out, res)
 	if cfg.Out != "" {
@@ -124,6 +97,123 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 		fmt.Fprintf(out, "\nfigures written to %s\n", cfg.Out)
 	}
 	return res, nil
+}
+
+// runProd measures intake (through nginx and both API replicas) and the
+// cost of a case on the production form.
+func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Results) error {
+	fmt.Fprintln(out, "starting the production form: Temporal server on PostgreSQL, 2 workers, 2 APIs behind nginx ...")
+	// 16 shards, as make prod.
+	form, err := prodform.Start(ctx, prodform.Options{HistoryShards: 16, AppEnv: []string{"LOG_LEVEL=error",
+		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s"}})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := form.Stop(); err != nil {
+			fmt.Fprintln(out, "stopping the production form:", err)
+		}
+	}()
+	staffToken = form.AdminToken
+	r := &FormResult{Server: fmt.Sprintf("Temporal server %s on PostgreSQL 15 (%d history shards), 2 workers, 2 APIs behind nginx",
+		form.ServerVersion, form.Server.HistoryShards)}
+	res.Production = r
+	noop := worker.New(form.Client, noopQueue, worker.Options{})
+	noop.RegisterWorkflow(NoopWorkflow)
+	if err := noop.Start(); err != nil {
+		return err
+	}
+	defer noop.Stop()
+	body, err := demoCase("demo-damaged-parcel-promotion")
+	if err != nil {
+		return err
+	}
+	if cfg.Requests > 0 {
+		fmt.Fprintf(out, "production form, intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
+			cfg.Requests, cfg.Requests, cfg.Concurrency)
+		i, err := measureIntake(ctx, form.Client, form.APIURL(), body, cfg.Requests, cfg.Concurrency, run+"-prod")
+		if err != nil {
+			return err
+		}
+		r.Intake = &i
+		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
+		if err := drain(ctx, form.AppDB.DSN()); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(out, "production form, cost: one case from intake to the end of its reopen window ...")
+	c, err := driveHappyPath(ctx, form.Client, form.APIURL(), run+"-prod")
+	if err != nil {
+		return err
+	}
+	r.Cost = &c
+	return nil
+}
+
+func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Results) error {
+	res.Server = "temporal server start-dev (SQLite), PostgreSQL 15"
+	fmt.Fprintln(out, "starting PostgreSQL, Temporal dev server, worker and API ...")
+	sys, err := systemtest.Start(ctx, systemtest.Options{})
+	if err != nil {
+		return err
+	}
+	defer sys.Stop()
+	staffToken = sys.AdminToken
+
+	noop := worker.New(sys.Client, noopQueue, worker.Options{})
+	noop.RegisterWorkflow(NoopWorkflow)
+	if err := noop.Start(); err != nil {
+		return err
+	}
+	defer noop.Stop()
+
+	body, err := demoCase("demo-damaged-parcel-promotion")
+	if err != nil {
+		return err
+	}
+	if cfg.Requests > 0 {
+		fmt.Fprintf(out, "intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
+			cfg.Requests, cfg.Requests, cfg.Concurrency)
+		r, err := measureIntake(ctx, sys.Client, sys.APIURL, body, cfg.Requests, cfg.Concurrency, run)
+		if err != nil {
+			return err
+		}
+		res.Intake = &r
+		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
+		if err := drain(ctx, sys.Postgres.DSN()); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(out, "cost: one case from intake to the end of its reopen window ...")
+	quick, stopQuick, err := quickAPI(ctx, sys)
+	if err != nil {
+		return err
+	}
+	c, err := driveHappyPath(ctx, sys.Client, quick, run)
+	stopQuick()
+	if err != nil {
+		return err
+	}
+	res.Cost = &c
+
+	if cfg.Deadlines > 0 {
+		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
+		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, run)
+		if err != nil {
+			return err
+		}
+		res.Deadlines = &d
+	}
+	if cfg.MemoryCases > 0 {
+		fmt.Fprintf(out, "memory: %d open cases on one worker process ...\n", cfg.MemoryCases)
+		m, err := measureMemory(ctx, sys, cfg.MemoryCases, run)
+		if err != nil {
+			return err
+		}
+		res.Memory = &m
+	}
+	return nil
 }
 
 func demoCase(externalID string) (map[string]any, error) {
@@ -179,7 +269,7 @@ func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), erro
 
 // driveHappyPath takes the smartwatch case through both departments, one
 // accepted proposal, the close and the survey, and counts what it cost.
-func driveHappyPath(ctx context.Context, sys *systemtest.System, base, run string) (CostResult, error) {
+func driveHappyPath(ctx context.Context, c client.Client, base, run string) (CostResult, error) {
 	body, err := demoCase("demo-smartwatch-doa")
 	if err != nil {
 		return CostResult{}, err
@@ -219,10 +309,10 @@ func driveHappyPath(ctx context.Context, sys *systemtest.System, base, run strin
 	}
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := sys.Client.GetWorkflow(wctx, complaint.WorkflowID(ref), "").Get(wctx, nil); err != nil {
+	if err := c.GetWorkflow(wctx, complaint.WorkflowID(ref), "").Get(wctx, nil); err != nil {
 		return CostResult{}, err
 	}
-	return costOf(ctx, sys.Client, complaint.WorkflowID(ref), []string{
+	return costOf(ctx, c, complaint.WorkflowID(ref), []string{
 		complaint.DepartmentWorkflowID(ref, complaint.DeptProduct),
 		complaint.DepartmentWorkflowID(ref, complaint.DeptTechnical),
 	})
@@ -259,8 +349,8 @@ func call(ctx context.Context, base, path string, body, into any) error {
 
 // drain waits until no case is left unacknowledged, so that one
 // measurement does not pay for the backlog of the one before.
-func drain(ctx context.Context, sys *systemtest.System) error {
-	conn, err := pgx.Connect(ctx, sys.Postgres.DSN())
+func drain(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -300,6 +390,9 @@ func waitFor(ctx context.Context, base, ref string, status complaint.Status) err
 }
 
 func printTable(out io.Writer, r Results) {
+	if r.Server == "" {
+		r.Server = "production form only"
+	}
 	fmt.Fprintf(out, "\n%s · %s · %s\n", r.When.Format(time.RFC3339), r.Machine, r.Server)
 	if i := r.Intake; i != nil {
 		fmt.Fprintf(out, "\nIntake (%d calls each, %d concurrent)   per second    p50 ms    p99 ms\n", i.Requests, i.Concurrency)
@@ -325,5 +418,37 @@ func printTable(out io.Writer, r Results) {
 	if m := r.Memory; m != nil {
 		fmt.Fprintf(out, "\nMemory: worker RSS %.0f MB with %d open cases waiting on their timers (%.0f MB before)\n",
 			m.RSSMB, m.OpenCases, m.BaselineMB)
+	}
+	if p := r.Production; p != nil {
+		printForms(out, r)
+	}
+}
+
+// printForms sets the production form's figures beside the dev server's.
+func printForms(out io.Writer, r Results) {
+	p := r.Production
+	fmt.Fprintf(out, "\nProduction form: %s\n", p.Server)
+	names := []string{"raw starts /s", "raw starts p50 / p99 ms", "POST /v1/complaints /s",
+		"POST /v1/complaints p50 / p99 ms", "ours vs raw: throughput %", "intake errors",
+		"billable actions of a happy-path case", "history events of that case"}
+	column := func(i *IntakeResult, c *CostResult) []string {
+		col := []string{"-", "-", "-", "-", "-", "-", "-", "-"}
+		if i != nil {
+			col[0], col[1] = fmt.Sprintf("%.1f", i.RawPerSecond), fmt.Sprintf("%.0f / %.0f", i.RawLatency.P50ms, i.RawLatency.P99ms)
+			col[2], col[3] = fmt.Sprintf("%.1f", i.APIPerSecond), fmt.Sprintf("%.0f / %.0f", i.APILatency.P50ms, i.APILatency.P99ms)
+			col[4], col[5] = fmt.Sprintf("%.0f", i.ThroughputPct), fmt.Sprint(i.Errors)
+		}
+		if c != nil {
+			col[6], col[7] = fmt.Sprint(c.Actions), fmt.Sprint(c.Events)
+		}
+		return col
+	}
+	dev, prod := column(r.Intake, r.Cost), column(p.Intake, p.Cost)
+	if p.Intake != nil {
+		fmt.Fprintf(out, "  (intake: %d calls of each kind, %d concurrent)\n", p.Intake.Requests, p.Intake.Concurrency)
+	}
+	fmt.Fprintf(out, "  %-40s %16s %16s\n", "", "dev server", "production form")
+	for k, name := range names {
+		fmt.Fprintf(out, "  %-40s %16s %16s\n", name, dev[k], prod[k])
 	}
 }

@@ -141,3 +141,19 @@ func (c Credentials) Write(path string) error {
 	}
 	return os.WriteFile(path, []byte(content), 0o600)
 }
+
+// WriteCredentials makes credentials valid for ttl against the database at
+// dsn, keeping the API key of an earlier file at path, and writes them
+// there: what `make dev` and `make prod` print.
+func WriteCredentials(ctx context.Context, dsn, path string, secrets Secrets, ttl time.Duration) (Credentials, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return Credentials{}, err
+	}
+	defer db.Close()
+	creds, err := MakeCredentials(ctx, db, secrets, ReadCredential(path, "API_KEY"), ttl)
+	if err != nil {
+		return creds, err
+	}
+	return creds, creds.Write(path)
+}

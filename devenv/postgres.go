@@ -20,11 +20,12 @@ const PostgresBin = "/usr/lib/postgresql/15/bin"
 
 // Postgres is a private PostgreSQL server in a data folder of ours.
 type Postgres struct {
+	Name     string // of its process; "postgres" when empty
 	Dir      string // data folder; created with initdb when empty
 	Port     int
 	User     string // superuser created by initdb, also owns Database
 	Password string
-	Database string
+	Database string // created when missing; empty creates none
 	// Ephemeral trades durability for speed (no fsync); for tests only.
 	Ephemeral bool
 	Log       io.Writer
@@ -57,7 +58,11 @@ func (p Postgres) Start(ctx context.Context) (*Process, error) {
 	}
 	cmd := exec.Command(filepath.Join(PostgresBin, "postgres"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	proc, err := start("postgres", cmd, p.Log)
+	name := p.Name
+	if name == "" {
+		name = "postgres"
+	}
+	proc, err := start(name, cmd, p.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +139,9 @@ func (p Postgres) initdb(cred *syscall.Credential) error {
 }
 
 func (p Postgres) createDatabase(ctx context.Context) error {
+	if p.Database == "" {
+		return nil
+	}
 	conn, err := pgx.Connect(ctx, p.dsn("postgres"))
 	if err != nil {
 		return err

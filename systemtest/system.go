@@ -116,7 +116,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 			s.Stop()
 		}
 	}()
-	ports, err := freePorts(7)
+	ports, err := devenv.FreePorts(7)
 	if err != nil {
 		return s, err
 	}
@@ -365,22 +365,6 @@ func (s *System) Stop() {
 	if err := os.RemoveAll(s.Dir); err != nil {
 		s.Logger.Error("remove test data", "error", err)
 	}
-}
-
-func freePorts(n int) ([]int, error) {
-	seen := map[int]bool{}
-	var ports []int
-	for len(ports) < n {
-		p, err := devenv.FreePort()
-		if err != nil {
-			return nil, err
-		}
-		if !seen[p] {
-			seen[p] = true
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
 }
 
 func waitHTTP(ctx context.Context, url string) error {

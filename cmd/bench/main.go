@@ -21,6 +21,8 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "intake: calls in flight")
 	flag.IntVar(&cfg.Deadlines, "deadlines", 1000, "cases whose deadlines fall in the same second (0 skips)")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
+	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
+		"prod (the production form of `make prod`: intake and cost; needs `make prod-tools`), both (side by side)")
 	flag.StringVar(&cfg.Out, "out", "bench-results.json", "where to write the figures as JSON")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

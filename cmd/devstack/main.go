@@ -213,17 +213,8 @@ func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.C
 	if err != nil {
 		return secrets, devenv.Credentials{}, err
 	}
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return secrets, devenv.Credentials{}, err
-	}
-	defer db.Close()
-	path := filepath.Join(dir, "credentials.env")
-	creds, err := devenv.MakeCredentials(ctx, db, secrets, devenv.ReadCredential(path, "API_KEY"), 7*24*time.Hour)
-	if err != nil {
-		return secrets, creds, err
-	}
-	return secrets, creds, creds.Write(path)
+	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, 7*24*time.Hour)
+	return secrets, creds, err
 }
 
 func step(what, where string) { fmt.Printf("starting %-20s %s\n", what, where) }
