@@ -1,0 +1,150 @@
+package prodform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/systemtest"
+)
+
+// Cases are driven concurrently through nginx while one of the two workers
+// and one of the two API replicas are killed (SIGKILL): no case stalls, and
+// no request fails beyond a client's retry with the same Idempotency-Key.
+func TestProductionFormUnderLoadLosesAWorkerAndAReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL, nginx and the Temporal server (make prod-tools)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	defer cancel()
+	form, err := Start(ctx, Options{AppEnv: []string{
+		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := form.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	base := form.APIURL()
+	const cases = 24
+	var retried atomic.Int64
+	call := func(path string, body any, key string) (map[string]any, error) {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		for attempt := 0; ; attempt++ {
+			if attempt > 0 {
+				retried.Add(1)
+				time.Sleep(time.Second)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(raw))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+form.AdminToken)
+			req.Header.Set("Idempotency-Key", key)
+			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				continue // the replica died under the call: retry
+			}
+			var out map[string]any
+			decodeErr := json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode < 300 && decodeErr == nil:
+				return out, nil
+			case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
+				resp.StatusCode == http.StatusGatewayTimeout:
+				continue
+			default:
+				return nil, fmt.Errorf("%s: %d %v", path, resp.StatusCode, out)
+			}
+		}
+	}
+
+	refs := make([]string, cases)
+	var wg sync.WaitGroup
+	started := make(chan struct{}, cases)
+	for i := range cases {
+		wg.Go(func() {
+			body := demoCase(t, "demo-washing-machine-noise")
+			body["externalId"] = fmt.Sprintf("prodform-load-%d", i)
+			body["customer"] = map[string]any{"id": fmt.Sprintf("load-%d", i), "name": "Load Test",
+				"email": fmt.Sprintf("load-%d@example.com", i)}
+			r, err := call("/v1/complaints", body, fmt.Sprintf("load-%d-intake", i))
+			started <- struct{}{}
+			if err != nil {
+				t.Errorf("case %d: %v", i, err)
+				return
+			}
+			ref := r["reference"].(string)
+			steps := []struct {
+				task    string
+				payload map[string]any
+			}{
+				{"startInvestigation", map[string]any{"department": "after_sales", "investigator": "tech.sun"}},
+				{"submitFindings", map[string]any{"department": "after_sales", "findings": "Bearing", "rootCause": "Wear", "evidence": []string{}}},
+				{"proposeResolution", map[string]any{"actions": []string{"Repair"}, "message": "We repair it",
+					"compensation": map[string]any{"kind": "repair"}}},
+				{"customerResponse", map[string]any{"accepted": true}},
+				{"close", map[string]any{"outcome": "upheld", "summary": "Repaired"}},
+			}
+			for _, s := range steps {
+				if _, err := call("/v1/complaints/"+ref+"/"+s.task, s.payload, ref+"-"+s.task); err != nil {
+					t.Errorf("case %s: %v", ref, err)
+					return
+				}
+			}
+			refs[i] = ref
+		})
+	}
+	// Under load: half the cases are in, the rest are coming.
+	for range cases / 2 {
+		<-started
+	}
+	for _, name := range []string{devenv.WorkerName(0), devenv.APIName(0)} {
+		form.Process(name).Kill()
+	}
+	t.Logf("killed %s and %s under load", devenv.WorkerName(0), devenv.APIName(0))
+	wg.Wait()
+	t.Logf("%d calls needed a retry", retried.Load())
+
+	for _, ref := range refs {
+		if ref == "" {
+			continue // its driver said why
+		}
+		var final complaint.CaseView
+		if err := form.Client.GetWorkflow(ctx, complaint.WorkflowID(ref), "").Get(ctx, &final); err != nil {
+			t.Fatalf("case %s did not end: %v", ref, err)
+		}
+		if final.Status != complaint.StatusCompleted {
+			t.Errorf("%s ended %s", ref, final.Status)
+		}
+		systemtest.Eventually(t, "the audit trail of "+ref, func() error {
+			events, err := form.Store.Events(ctx, ref)
+			if err != nil {
+				return err
+			}
+			if len(events) != len(final.History) {
+				return fmt.Errorf("%d audit rows for %d steps", len(events), len(final.History))
+			}
+			return nil
+		})
+	}
+}
