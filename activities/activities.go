@@ -36,6 +36,13 @@ func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (sto
 // RecordStep appends one step to the case's audit trail and tells the
 // upstream system that submitted the case.
 func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
+	if err := a.recordStep(ctx, st); err != nil {
+		return err
+	}
+	return a.tellUpstream(ctx, st)
+}
+
+func (a *Activities) recordStep(ctx context.Context, st store.Step) error {
 	if err := a.Store.RecordStep(ctx, st); err != nil {
 		return fmt.Errorf("record %s of %s: %w", st.Key, st.Reference, err)
 	}
@@ -44,7 +51,7 @@ func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
 	for _, e := range st.SLA {
 		a.Metrics.SLAEvent(ctx, e.Clock, string(e.Department), e.Event, e.Level)
 	}
-	return a.tellUpstream(ctx, st)
+	return nil
 }
 
 // SaveResolution records a proposal and the customer's answer.

@@ -114,10 +114,12 @@ func (a *Activities) RecordStepAndNotify(ctx context.Context, n StepNotice) erro
 			return err
 		}
 	}
-	if err := a.RecordStep(ctx, n.Step); err != nil {
+	if err := a.recordStep(ctx, n.Step); err != nil {
 		return err
 	}
-	var errs []error
+	// Every message is tried, whatever another one does: a shop that is
+	// down does not hold the customer's email back.
+	errs := []error{a.tellUpstream(ctx, n.Step)}
 	if n.Customer != nil {
 		errs = append(errs, a.deliverToCustomer(ctx, n.Step.Key, *n.Customer))
 	}

@@ -23,8 +23,9 @@ func FuzzSubmitAndTaskBodies(f *testing.F) {
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/surveyResponse", `{"score":99999999999999999999}`)
 	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	f.Fuzz(func(t *testing.T, path, body string) {
-		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/complaints") {
-			return // not a request a client could send
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/complaints") ||
+			strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return // not a request a client could send: a request line cannot hold blanks or controls
 		}
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -124,7 +123,7 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		return err
 	}
 	defer noop.Stop()
-	body, err := demoCase("demo-damaged-parcel-promotion")
+	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
 	if err != nil {
 		return err
 	}
@@ -167,7 +166,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	}
 	defer noop.Stop()
 
-	body, err := demoCase("demo-damaged-parcel-promotion")
+	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
 	if err != nil {
 		return err
 	}
@@ -216,23 +215,6 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	return nil
 }
 
-func demoCase(externalID string) (map[string]any, error) {
-	data, err := os.ReadFile(filepath.Join(systemtest.RepoRoot(), "demo", "cases.json"))
-	if err != nil {
-		return nil, err
-	}
-	var cases []map[string]any
-	if err := json.Unmarshal(data, &cases); err != nil {
-		return nil, err
-	}
-	for _, c := range cases {
-		if c["externalId"] == externalID {
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("no demo case %s", externalID)
-}
-
 // quickAPI serves an API whose cases reach their survey and the end of
 // their reopen window in seconds.
 func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), error) {
@@ -270,7 +252,7 @@ func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), erro
 // driveHappyPath takes the smartwatch case through both departments, one
 // accepted proposal, the close and the survey, and counts what it cost.
 func driveHappyPath(ctx context.Context, c client.Client, base, run string) (CostResult, error) {
-	body, err := demoCase("demo-smartwatch-doa")
+	body, err := systemtest.DemoCase("demo-smartwatch-doa")
 	if err != nil {
 		return CostResult{}, err
 	}

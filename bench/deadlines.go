@@ -35,7 +35,7 @@ func startCases(ctx context.Context, sys *systemtest.System, rules complaint.Rul
 		opts.Clock = func() time.Time { return at }
 	}
 	s := starter.New(sys.Client, opts)
-	body, err := demoCase("demo-damaged-parcel-promotion")
+	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
 	if err != nil {
 		return nil, err
 	}

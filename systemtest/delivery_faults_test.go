@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +20,7 @@ import (
 // message, and the audit trail and the shop's webhooks hold no repeat.
 func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 	ctx := context.Background()
-	if err := sys.StopWorker(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sys.StartWorker(context.Background()); err != nil {
-			t.Errorf("restart the in-process worker: %v", err)
-		}
-	})
-	port, err := devenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	w, err := sys.StartWorkerProcess(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Kill)
+	w := killableWorker(t)
 
 	const email = "killed.worker@example.com"
 	reached, release := sys.Mailbox.Hold(mailbox.To(email))
@@ -55,14 +39,12 @@ func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the acknowledgement never reached the mail server")
 	}
-	w.Kill()
+	w.kill()
 	release()
 
 	// A new worker picks the activity up once its attempt times out (the
 	// activity's start-to-close timeout, 30 s).
-	if w, err = sys.StartWorkerProcess(ctx, addr); err != nil {
-		t.Fatal(err)
-	}
+	w.restart()
 	EventuallyWithin(t, 2*time.Minute, "the acknowledgement, sent again", func() error {
 		if n := len(sys.Mailbox.Messages(mailbox.To(email))); n != 1 {
 			return fmt.Errorf("%d messages", n)
@@ -98,12 +80,8 @@ func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 		t.Fatalf("audit trail %v against %d steps in the case", steps, len(final.History))
 	}
 	hooks := sys.Upstream.Events(ref)
-	seen := map[string]bool{}
-	for _, h := range hooks {
-		if seen[h.ID] {
-			t.Fatalf("webhook %s delivered twice", h.ID)
-		}
-		seen[h.ID] = true
+	if twice := sys.Upstream.Repeated(ref); len(twice) > 0 {
+		t.Fatalf("webhooks delivered more than once: %v", twice)
 	}
 	if len(hooks) != len(events) {
 		t.Fatalf("%d webhooks for %d audit events", len(hooks), len(events))
@@ -117,4 +95,56 @@ func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 			t.Fatalf("acknowledgement delivery: %+v", d)
 		}
 	}
+}
+
+// workerProcess is a bin/worker process a test can kill and start again.
+type workerProcess struct {
+	t    *testing.T
+	addr string
+	mu   sync.Mutex
+	proc *devenv.Process
+}
+
+// killableWorker stands a worker process in for the in-process worker
+// until the test ends.
+func killableWorker(t *testing.T) *workerProcess {
+	t.Helper()
+	if err := sys.StopWorker(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.StartWorker(context.Background()); err != nil {
+			t.Errorf("restart the in-process worker: %v", err)
+		}
+	})
+	port, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workerProcess{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	w.restart()
+	t.Cleanup(w.kill)
+	return w
+}
+
+// kill ends the worker with SIGKILL: no graceful stop, tasks in hand lost.
+func (w *workerProcess) kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.proc != nil {
+		w.proc.Kill()
+		w.proc = nil
+	}
+}
+
+// restart starts a worker process and waits until it polls.
+func (w *workerProcess) restart() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, err := sys.StartWorkerProcess(context.Background(), w.addr)
+	if err != nil {
+		w.t.Errorf("start a worker: %v", err)
+		return
+	}
+	w.proc = p
 }

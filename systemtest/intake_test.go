@@ -45,21 +45,11 @@ func TestMain(m *testing.M) {
 // demoCase is one of the DOMAIN §7 examples from demo/cases.json.
 func demoCase(t *testing.T, externalID string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(RepoRoot() + "/demo/cases.json")
+	c, err := DemoCase(externalID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []map[string]any
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		if c["externalId"] == externalID {
-			return c
-		}
-	}
-	t.Fatalf("no demo case %s", externalID)
-	return nil
+	return c
 }
 
 type response struct {

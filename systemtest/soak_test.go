@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 )
@@ -33,29 +32,7 @@ func TestSoakWithFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	base := liveAPI(t, quickPolicy)
 
-	if err := sys.StopWorker(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sys.StartWorker(context.Background()); err != nil {
-			t.Errorf("restart the in-process worker: %v", err)
-		}
-	})
-	port, err := devenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	var mu sync.Mutex
-	w, err := sys.StartWorkerProcess(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		w.Kill()
-	})
+	w := killableWorker(t)
 
 	paths := make([]string, cases)
 	for i := range paths {
@@ -67,16 +44,9 @@ func TestSoakWithFaults(t *testing.T) {
 		for k := range kills {
 			time.Sleep(time.Duration(3+rng.IntN(5)) * time.Second)
 			sys.Upstream.Fail(http.StatusServiceUnavailable, 3)
-			mu.Lock()
-			w.Kill()
+			w.kill()
 			t.Logf("fault %d: worker killed", k+1)
-			nw, err := sys.StartWorkerProcess(context.Background(), addr)
-			if err != nil {
-				t.Errorf("restart the worker: %v", err)
-			} else {
-				w = nw
-			}
-			mu.Unlock()
+			w.restart()
 		}
 	}()
 

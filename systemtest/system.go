@@ -7,6 +7,7 @@ package systemtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,6 +83,25 @@ type Options struct {
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(file))
+}
+
+// DemoCase is one of the DOMAIN §7 examples of demo/cases.json, by its
+// externalId, as a request body to change.
+func DemoCase(externalID string) (map[string]any, error) {
+	data, err := os.ReadFile(filepath.Join(RepoRoot(), "demo", "cases.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cases []map[string]any
+	if err := json.Unmarshal(data, &cases); err != nil {
+		return nil, err
+	}
+	for _, c := range cases {
+		if c["externalId"] == externalID {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("no demo case %s", externalID)
 }
 
 // TemporalCLI is the temporal binary `make test` installs into bin/.

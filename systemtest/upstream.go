@@ -82,6 +82,18 @@ func (u *Upstream) Events(reference string) []activities.WebhookEvent {
 	return out
 }
 
+// Repeated lists the ids of a case's events delivered more than once.
+func (u *Upstream) Repeated(reference string) []string {
+	seen := map[string]int{}
+	var twice []string
+	for _, e := range u.Events(reference) {
+		if seen[e.ID]++; seen[e.ID] == 2 {
+			twice = append(twice, e.ID)
+		}
+	}
+	return twice
+}
+
 // Rejected counts deliveries whose signature did not verify.
 func (u *Upstream) Rejected() int {
 	u.mu.Lock()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -211,21 +210,11 @@ func call(t *testing.T, method, addr string, body any, want int) map[string]any 
 
 func demoCase(t *testing.T, externalID string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(systemtest.RepoRoot() + "/demo/cases.json")
+	c, err := systemtest.DemoCase(externalID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []map[string]any
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		if c["externalId"] == externalID {
-			return c
-		}
-	}
-	t.Fatalf("no demo case %s", externalID)
-	return nil
+	return c
 }
 
 // servedCases reports whether the replica's request metrics count a call to
