@@ -11,8 +11,8 @@ import (
 	"github.com/complaintdesk/complaintdesk/activities/notify"
 )
 
-// No request body may make the API answer 5xx or panic; every refusal is a
-// problem document.
+// No request body to any POST of the API (intake, every task, erasure) may
+// make it answer 5xx or panic; every refusal is a problem document.
 func FuzzSubmitAndTaskBodies(f *testing.F) {
 	f.Add("/v1/complaints", validBody)
 	f.Add("/v1/complaints", `{"channel":"web","customer":{"name":"a"},"subject":"s","description":"d","x":1}`)
@@ -21,9 +21,12 @@ func FuzzSubmitAndTaskBodies(f *testing.F) {
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/proposeResolution", `{"actions":[],"compensation":{"kind":"x"},"message":""}`)
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/route", `{"departments":["a","a"],"reason":"r"}`)
 	f.Add("/v1/complaints/CMP-20261123-4F7K2Q/surveyResponse", `{"score":99999999999999999999}`)
-	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
+	f.Add("/v1/admin/erasures", `{"email":"zhao.lei@example.com"}`)
+	f.Add("/v1/admin/erasures", `{"reference":"CMP-1","phone":""}`)
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		Records: tableRecords{}, Deliveries: tableRecords{}, Eraser: fakeEraser{}}).Handler()
 	f.Fuzz(func(t *testing.T, path, body string) {
-		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/complaints") ||
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v1/") ||
 			strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return // not a request a client could send: a request line cannot hold blanks or controls
 		}
