@@ -251,11 +251,25 @@ func (r *Keyring) add(scope string, version int) (scopeKeys, error) {
 	defer cancel()
 	// Another process may have made this version first: AddDataKey returns
 	// the stored one, and every process then uses the same key.
-	if _, err := r.store.AddDataKey(ctx, store.DataKey{Scope: scope, Version: version,
-		MasterKeyID: r.masters.Current, Wrapped: wrapped}); err != nil {
+	stored, err := r.store.AddDataKey(ctx, store.DataKey{Scope: scope, Version: version,
+		MasterKeyID: r.masters.Current, Wrapped: wrapped})
+	if err != nil {
 		return scopeKeys{}, fmt.Errorf("store data key %s: %w: %w", KeyID(scope, version), ErrKeyStore, err)
 	}
-	return r.load(scope, -1)
+	if version > 1 {
+		return r.load(scope, -1) // the older versions stay readable
+	}
+	// A new case's first key is all its scope has: no need to read it back.
+	sk := scopeKeys{loaded: time.Now(), newest: 1, keys: map[int][]byte{1: nil}}
+	if stored.Wrapped != nil { // nil: erased in the meantime
+		if sk.keys[1], err = r.unwrap(stored); err != nil {
+			return scopeKeys{}, err
+		}
+	}
+	r.mu.Lock()
+	r.cache[scope] = sk
+	r.mu.Unlock()
+	return sk, nil
 }
 
 func (r *Keyring) wrap(scope string, version int, plain []byte) ([]byte, error) {

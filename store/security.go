@@ -110,12 +110,16 @@ func (s *Store) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
 // racing with this one stored it first; either way it returns the version
 // that is stored.
 func (s *Store) AddDataKey(ctx context.Context, k DataKey) (DataKey, error) {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO data_keys (scope, version, master_key_id, wrapped)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (scope, version) DO NOTHING`, k.Scope, k.Version, k.MasterKeyID, k.Wrapped); err != nil {
-		return k, err
-	}
 	var out DataKey
-	err := s.pool.QueryRow(ctx, `SELECT scope, version, master_key_id, wrapped FROM data_keys
+	// One round trip when this process is first, the usual case.
+	err := s.pool.QueryRow(ctx, `INSERT INTO data_keys (scope, version, master_key_id, wrapped)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (scope, version) DO NOTHING
+		RETURNING scope, version, master_key_id, wrapped`, k.Scope, k.Version, k.MasterKeyID, k.Wrapped).
+		Scan(&out.Scope, &out.Version, &out.MasterKeyID, &out.Wrapped)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return out, err
+	}
+	err = s.pool.QueryRow(ctx, `SELECT scope, version, master_key_id, wrapped FROM data_keys
 		WHERE scope = $1 AND version = $2`, k.Scope, k.Version).Scan(&out.Scope, &out.Version, &out.MasterKeyID, &out.Wrapped)
 	return out, err
 }
