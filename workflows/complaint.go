@@ -40,10 +40,10 @@ const quietSearchAttributesVersion = "quiet-search-attributes"
 // signals of all tasks, in arrival order, instead of one per task.
 const signalLoopVersion = "signal-loop"
 
-// stepMessagesVersion marks the change after which a step, the messages it
-// sends and the resolution or survey it saves are one activity
-// (RecordStepAndNotify) instead of up to three: fewer actions per step, and
-// the message's delivery row is written with the step.
+// stepMessagesVersion marks the change after which a step and the messages
+// it sends are one activity (RecordStepAndNotify) instead of two: one action
+// less per message, and the message's delivery row is written with the step.
+// From caseVersion on, the step also saves its resolution or survey.
 const stepMessagesVersion = "step-messages"
 
 // caseVersion is the one marker of cases started after every change above:
@@ -92,6 +92,7 @@ type caseWorkflow struct {
 	quietSA       bool // see quietSearchAttributesVersion
 	signalLoop    bool // see signalLoopVersion
 	stepMessages  bool // see stepMessagesVersion
+	stepSaves     bool // a step saves its resolution or survey in its own activity (caseVersion)
 	signalTasks   []signalTask
 	publishedSA   string // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
@@ -151,7 +152,7 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	// Which changes this case runs with; each is a marker in its history.
 	if workflow.GetVersion(ctx, caseVersion, workflow.DefaultVersion, 1) == 1 {
-		w.slaClocks, w.ordered, w.quietSA, w.signalLoop, w.stepMessages = true, true, true, true, true
+		w.slaClocks, w.ordered, w.quietSA, w.signalLoop, w.stepMessages, w.stepSaves = true, true, true, true, true, true
 	} else { // started before caseVersion: one marker per change
 		w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
 		w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
@@ -480,9 +481,9 @@ func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
 }
 
 // saveSurvey has the step s save the survey as it stands: with the step's
-// own activity, or at once in cases started before stepMessagesVersion.
+// own activity, or at once in cases started before caseVersion.
 func (w *caseWorkflow) saveSurvey(ctx workflow.Context, s *step) error {
-	if w.stepMessages {
+	if w.stepSaves {
 		sv := *w.View.Survey
 		s.survey = &sv
 		return nil

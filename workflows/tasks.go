@@ -320,10 +320,9 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 }
 
 // saveResolution has the step s save a proposal or its answer: with the
-// step's own activity, or at once in cases started before
-// stepMessagesVersion.
+// step's own activity, or at once in cases started before caseVersion.
 func (w *caseWorkflow) saveResolution(ctx workflow.Context, s *step, r complaint.Resolution) error {
-	if w.stepMessages {
+	if w.stepSaves {
 		s.resolution = &r
 		return nil
 	}
