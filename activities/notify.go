@@ -215,7 +215,9 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m Staf
 }
 
 // WebhookEvent is what an upstream system receives for every step of a
-// case it submitted. It carries no personal data.
+// case it submitted. It carries no personal data: no step summary, which
+// may hold the customer's words (a withdrawal's reason); the system reads
+// the case through the API for more.
 type WebhookEvent struct {
 	ID         string    `json:"id"`
 	Type       string    `json:"type"`
@@ -224,7 +226,6 @@ type WebhookEvent struct {
 	OccurredAt time.Time `json:"occurredAt"`
 	Step       string    `json:"step"`
 	Actor      string    `json:"actor"`
-	Summary    string    `json:"summary,omitempty"`
 	Status     string    `json:"status"`
 	Round      int       `json:"round"`
 }
@@ -245,7 +246,7 @@ func (a *Activities) tellUpstream(ctx context.Context, st store.Step) error {
 	}
 	ev := WebhookEvent{ID: st.Reference + "/" + st.Key, Type: "complaint." + st.Name, Reference: st.Reference,
 		WorkflowID: "complaint-" + st.Reference, OccurredAt: st.At, Step: st.Name, Actor: st.Actor,
-		Summary: st.Summary, Status: string(st.Status), Round: st.Round}
+		Status: string(st.Status), Round: st.Round}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return err

@@ -200,6 +200,12 @@ func (s *Store) EraseCase(ctx context.Context, reference, actor string) error {
 		if _, err := tx.Exec(ctx, `UPDATE surveys SET comment = NULL WHERE reference = $1`, reference); err != nil {
 			return fmt.Errorf("anonymise surveys of %s: %w", reference, err)
 		}
+		// The reasons given for a withdrawal or a reopening, and the answers
+		// older cases wrote into their summaries, are the customer's words too.
+		if _, err := tx.Exec(ctx, `UPDATE case_events SET summary = '(erased)' WHERE reference = $1
+			AND step IN ('withdrawn', 'reopened', 'resolution_rejected', 'survey_answered')`, reference); err != nil {
+			return fmt.Errorf("anonymise the audit trail of %s: %w", reference, err)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, now())
 			WHERE scope = $1`, "case:"+reference); err != nil {
 			return fmt.Errorf("destroy keys of %s: %w", reference, err)

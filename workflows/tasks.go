@@ -307,10 +307,10 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 		w.View.Status = complaint.StatusResolving
 	case len(w.View.Dispute) > 0:
 		w.View.Status = complaint.StatusInDispute
-		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d: %s", r.Attempt, t.Comment)
+		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d", r.Attempt)
 	default:
 		w.View.Status = complaint.StatusInvestigating
-		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d: %s", r.Attempt, t.Comment)
+		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d", r.Attempt)
 	}
 	s := step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary}
 	if err := w.saveResolution(ctx, &s, *r); err != nil {
@@ -498,7 +498,7 @@ func (w *caseWorkflow) answerSurvey(ctx workflow.Context, t complaint.SurveyResp
 	sv := w.View.Survey
 	sv.Score, sv.Comment, sv.AnsweredAt = t.Score, t.Comment, &now
 	w.View.Status = complaint.StatusCompleted
-	s := step{name: "survey_answered", actor: "customer", summary: fmt.Sprintf("Satisfaction %d/5. %s", t.Score, t.Comment)}
+	s := step{name: "survey_answered", actor: "customer", summary: fmt.Sprintf("Satisfaction %d/5", t.Score)}
 	if err := w.saveSurvey(ctx, &s); err != nil {
 		return err
 	}
