@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"regexp"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -117,15 +117,16 @@ func (a *Activities) RecordStepAndNotify(ctx context.Context, n StepNotice) erro
 	if err := a.recordStep(ctx, n.Step); err != nil {
 		return err
 	}
-	// Every message is tried, whatever another one does: a shop that is
-	// down does not hold the customer's email back.
-	errs := []error{a.tellUpstream(ctx, n.Step)}
+	// Every message is tried, whatever another one does, the customer's
+	// first: a shop that is down does not hold the customer's email back.
+	var errs []error
 	if n.Customer != nil {
 		errs = append(errs, a.deliverToCustomer(ctx, n.Step.Key, *n.Customer))
 	}
 	if n.Staff != nil {
 		errs = append(errs, a.deliverToStaff(ctx, n.Step.Key, *n.Staff))
 	}
+	errs = append(errs, a.tellUpstream(ctx, n.Step))
 	return errors.Join(errs...)
 }
 
@@ -153,7 +154,7 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m M
 	}
 	d := store.Delivery{ID: m.Reference + "/" + m.Key + "/" + channel, Reference: m.Reference, EventKey: eventKey,
 		Channel: channel, Kind: string(m.Kind), Recipient: "customer"}
-	return a.deliver(ctx, d, func(ctx context.Context) error {
+	return a.deliver(ctx, d, ch.MaxAttempts, func(ctx context.Context) error {
 		c := notify.Content{Kind: string(m.Kind), Language: m.Language, Reference: m.Reference, Name: m.Name,
 			Text: m.Text, Signature: ch.Signature[m.Language]}
 		if (m.Kind == MsgSurveyInvitation || m.Kind == MsgSurveyReminder) && ch.Survey.Enabled() && !m.LinkExpires.IsZero() {
@@ -195,7 +196,7 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m Staf
 	}
 	d := store.Delivery{ID: m.Reference + "/" + m.Key + "/" + channel, Reference: m.Reference, EventKey: eventKey,
 		Channel: channel, Kind: "staff_" + m.Kind, Recipient: m.To}
-	return a.deliver(ctx, d, func(ctx context.Context) error {
+	return a.deliver(ctx, d, ch.MaxAttempts, func(ctx context.Context) error {
 		if channel == "log" {
 			ch.log().WarnContext(ctx, "deadline notice to staff", "kind", m.Kind, "delivery", d.ID,
 				"reference", m.Reference, "to", m.To, "clock", m.Clock, "level", m.Level, "dueAt", m.DueAt)
@@ -253,27 +254,34 @@ func (a *Activities) tellUpstream(ctx context.Context, st store.Step) error {
 	}
 	d := store.Delivery{ID: ev.ID + "/webhook", Reference: st.Reference, EventKey: st.Key, Channel: "webhook",
 		Kind: ev.Type, Recipient: source}
-	return a.deliver(ctx, d, func(ctx context.Context) error { return wh.Post(ctx, source, ev.ID, body) })
+	attempts := a.Channels.MaxAttempts
+	if st.Key == "received" {
+		// Registration waits for it, and the acknowledgement for
+		// registration: a shop that is down gets three tries, then an
+		// operator's attention.
+		attempts = min(attempts, 3)
+	}
+	return a.deliver(ctx, d, attempts, func(ctx context.Context) error { return wh.Post(ctx, source, ev.ID, body) })
 }
 
 // deliver sends one message at most once in effect: a message already
 // settled is skipped; a failure is retried by the activity's retry policy
 // until it is permanent or MaxAttempts is reached, then recorded as failed
 // for an operator, and the case goes on.
-func (a *Activities) deliver(ctx context.Context, d store.Delivery, send func(context.Context) error) error {
-	status, err := a.Store.BeginDelivery(ctx, d)
+func (a *Activities) deliver(ctx context.Context, d store.Delivery, maxAttempts int32, send func(context.Context) error) error {
+	status, attempts, err := a.Store.BeginDelivery(ctx, d)
 	if err != nil {
 		return err
 	}
 	if status != store.DeliveryPending {
 		return nil
 	}
-	sendErr := send(ctx)
+	sendErr := notify.Redact(send(ctx))
 	if sendErr == nil {
 		a.Metrics.MessageSent(ctx, d.Channel, d.Kind)
 		return a.Store.DeliveryDone(ctx, d.ID, nil)
 	}
-	if notify.IsPermanent(sendErr) || attempt(ctx) >= a.Channels.MaxAttempts {
+	if notify.IsPermanent(sendErr) || attempts >= int(maxAttempts) {
 		a.Channels.log().ErrorContext(ctx, "message given up; listed for an operator", "delivery", d.ID,
 			"channel", d.Channel, "kind", d.Kind, "error", sendErr)
 		a.Metrics.MessageFailed(ctx, d.Channel, d.Kind)
@@ -287,8 +295,12 @@ func (a *Activities) deliver(ctx context.Context, d store.Delivery, send func(co
 
 // messageID is the Message-ID of a delivery: the same for every attempt.
 func (a *Activities) messageID(deliveryID string) string {
-	return strings.ReplaceAll(deliveryID, "/", ".") + "@" + a.Channels.MailDomain
+	return notAtext.ReplaceAllString(deliveryID, ".") + "@" + a.Channels.MailDomain
 }
+
+// notAtext is what a Message-ID's left part cannot hold (RFC 5322 atext and
+// dots); "/" and ":" of a delivery id become dots.
+var notAtext = regexp.MustCompile(`[^A-Za-z0-9!#$%&'*+\-=?^_{|}~.]`)
 
 // shanghai is the zone customers and staff read times in (DOMAIN §4).
 var shanghai = func() *time.Location {
@@ -298,13 +310,6 @@ var shanghai = func() *time.Location {
 	}
 	return loc
 }()
-
-func attempt(ctx context.Context) int32 {
-	if !activity.IsActivity(ctx) {
-		return 1
-	}
-	return activity.GetInfo(ctx).Attempt
-}
 
 func activityNow(ctx context.Context) time.Time {
 	if !activity.IsActivity(ctx) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ type Authenticator struct {
 	// member); zero Rate means no limit.
 	Rate  rate.Limit
 	Burst int
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the
+	// client: failed authentications are counted per client, not per proxy
+	// (behind nginx every caller would share one address and one budget).
+	TrustedProxies []netip.Prefix
 
 	mu       sync.Mutex
 	limiters map[string]*limiter // by caller, and by address for failed attempts
@@ -162,7 +167,7 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		addr, _, _ := net.SplitHostPort(r.RemoteAddr)
+		addr := a.clientAddr(r)
 		if blocked, wait := a.failing(addr, 0); blocked {
 			tooMany(w, wait, "too many failed authentications from this address")
 			return
@@ -189,6 +194,34 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 		*r = *r.WithContext(auth.WithIdentity(r.Context(), id))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientAddr is the caller's address: the peer's, or, when the peer is a
+// trusted proxy, the nearest address in X-Forwarded-For that is not one.
+func (a *Authenticator) clientAddr(r *http.Request) string {
+	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
+	trusted := func(s string) bool {
+		ip, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		for _, p := range a.TrustedProxies {
+			if p.Contains(ip.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !trusted(addr) {
+		return addr
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		if hop := strings.TrimSpace(hops[i]); hop != "" && !trusted(hop) {
+			return hop
+		}
+	}
+	return addr
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration, detail string) {

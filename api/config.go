@@ -33,6 +33,10 @@ type Config struct {
 	// CodecOrigins are the browser origins (the Temporal UI's) allowed to
 	// call the codec server.
 	CodecOrigins []string `env:"CODEC_CORS_ORIGINS" envSeparator:","`
+	// TrustedProxies are the load balancers (CIDRs) whose X-Forwarded-For
+	// names the client, for the limit on failed authentications; "none"
+	// when clients reach the API directly.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1/32,::1/128"`
 
 	// ServiceName is the service.name of the API's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -68,6 +70,17 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	defer c.Close()
 
+	proxies := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
+	for _, p := range cfg.TrustedProxies {
+		if p = strings.TrimSpace(p); p == "none" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		}
+		proxies = append(proxies, prefix)
+	}
 	s := &Server{
 		Cases: CountingCases{Cases: starter.New(c, starter.Options{
 			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
@@ -78,11 +91,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Deliveries:     db,
 		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
-		Auth:           &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst},
-		Submitters:     db,
-		Codec:          codec.New(keys),
-		CodecOrigins:   cfg.CodecOrigins,
-		Eraser:         CustomerEraser{Store: db, Client: c, Keys: keys},
+		Auth: &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
+			TrustedProxies: proxies},
+		Submitters:   db,
+		Codec:        codec.New(keys),
+		CodecOrigins: cfg.CodecOrigins,
+		Eraser:       CustomerEraser{Store: db, Client: c, Keys: keys},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

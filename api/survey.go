@@ -127,7 +127,10 @@ func (s *Server) answerSurvey(ctx context.Context, token string, r complaint.Sur
 func (s *Server) surveyPage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("t")
 	claims, err := s.SurveyLinks.Parse(token, time.Now())
-	lang := claims.Language
+	lang := ""
+	if err == nil {
+		lang = claims.Language
+	}
 	switch {
 	case errors.Is(err, notify.ErrSurveyLinkExpired):
 		renderSurvey(w, http.StatusGone, surveyView{Lang: lang, Message: surveyText(lang, "expired")})
@@ -146,8 +149,12 @@ func (s *Server) surveyForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PostForm.Get("t")
-	claims, _ := s.SurveyLinks.Parse(token, time.Now()) // only for the language; answerSurvey checks it
-	lang := claims.Language
+	var lang, reference string
+	// The page speaks the link's language only when the link is genuine;
+	// answerSurvey checks it again for the answer.
+	if claims, err := s.SurveyLinks.Parse(token, time.Now()); err == nil {
+		lang, reference = claims.Language, claims.Reference()
+	}
 	score, err := strconv.Atoi(r.PostForm.Get("score"))
 	answer := complaint.SurveyResponse{Score: score, Comment: r.PostForm.Get("comment")}
 	if err == nil {
@@ -155,7 +162,7 @@ func (s *Server) surveyForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		renderSurvey(w, http.StatusUnprocessableEntity, surveyView{Lang: lang, Token: token,
-			Reference: claims.Reference(), Form: true, Message: surveyText(lang, "score")})
+			Reference: reference, Form: reference != "", Message: surveyText(lang, "score")})
 		return
 	}
 	if _, err := s.answerSurvey(r.Context(), token, answer); err != nil {
@@ -220,6 +227,9 @@ func (surveyView) Scores() []int { return []int{1, 2, 3, 4, 5} }
 
 func renderSurvey(w http.ResponseWriter, status int, v surveyView) {
 	pageHeaders(w.Header())
+	// The page's few styles are inline; it runs no script.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "+
+		"base-uri 'none'; frame-ancestors 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -34,21 +34,22 @@ const (
 	DeliveryFailed  = "failed"
 )
 
-// BeginDelivery records an attempt at d and returns its status: pending
-// means send it now; sent or failed means it was settled before and must
-// not go out again.
-func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (string, error) {
+// BeginDelivery records an attempt at d and returns its status and how
+// many attempts it has had, this one included: pending means send it now;
+// sent or failed means it was settled before and must not go out again.
+func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (string, int, error) {
 	var status string
+	var attempts int
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO deliveries (id, reference, event_key, channel, kind, recipient, attempts)
 		VALUES ($1,$2,$3,$4,$5,$6,1)
 		ON CONFLICT (id) DO UPDATE SET attempts = deliveries.attempts + (deliveries.status = 'pending')::int
-		RETURNING status`,
-		d.ID, d.Reference, d.EventKey, d.Channel, d.Kind, d.Recipient).Scan(&status)
+		RETURNING status, attempts`,
+		d.ID, d.Reference, d.EventKey, d.Channel, d.Kind, d.Recipient).Scan(&status, &attempts)
 	if err != nil {
-		return "", fmt.Errorf("begin delivery %s: %w", d.ID, err)
+		return "", 0, fmt.Errorf("begin delivery %s: %w", d.ID, err)
 	}
-	return status, nil
+	return status, attempts, nil
 }
 
 // DeliveryDone settles a delivery: sent, or failed for good with the error

@@ -70,7 +70,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
 		ON CONFLICT (reference) DO NOTHING`, reference, system, keyID)
-	return err
+	return readError(err)
 }
 
 // Submitter is the system that submitted a case; ErrNotFound when none did.
@@ -80,7 +80,7 @@ func (s *Store) Submitter(ctx context.Context, reference string) (string, error)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}
-	return system, err
+	return system, readError(err)
 }
 
 // DataKey is one version of a wrapped data key. Wrapped is nil once the key

@@ -15,6 +15,10 @@ import (
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
+// sendTimeout bounds one email or webhook: a step's activity may send an
+// email, a staff notice and a webhook within its 30 s.
+const sendTimeout = 8 * time.Second
+
 // channels builds how the activities reach people and systems from the
 // configuration.
 func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
@@ -37,7 +41,7 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 	if cfg.SMTPHost != "" {
 		if ch.Mail, err = notify.NewMailer(notify.SMTPConfig{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
-			TLS: cfg.SMTPTLS, From: cfg.MailFrom, FromName: cfg.MailFromName, Timeout: 20 * time.Second,
+			TLS: cfg.SMTPTLS, From: cfg.MailFrom, FromName: cfg.MailFromName, Timeout: sendTimeout,
 		}); err != nil {
 			return ch, err
 		}
@@ -57,7 +61,7 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 			}
 		}
 		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Secrets: cfg.WebhookSecrets, Now: time.Now,
-			Client: &http.Client{Timeout: 15 * time.Second, Transport: otelhttp.NewTransport(http.DefaultTransport)}}
+			Client: &http.Client{Timeout: sendTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport)}}
 	}
 	if cfg.SurveyLinkSecret == "" {
 		logger.Warn("SURVEY_LINK_SECRET is not set: survey invitations go out without a link")

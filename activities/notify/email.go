@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
@@ -83,12 +84,38 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	if err != nil {
 		return err
 	}
-	err = client.DialAndSendWithContext(ctx, msg)
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return Redact(err)
+	}
+	err = client.SendWithSMTPClient(conn, msg)
+	// Once the server has taken the message, a failed QUIT changes nothing:
+	// reporting it would send the message again.
+	if cerr := client.CloseWithSMTPClient(conn); cerr != nil && err != nil {
+		err = errors.Join(err, cerr)
+	}
 	var sendErr *mail.SendError
 	if errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500 {
-		return Permanent(err)
+		return Permanent(Redact(err))
 	}
-	return err
+	return Redact(err)
+}
+
+// addresses are what a mail error may quote: the recipient's address, which
+// must not reach the logs or the delivery record.
+var addresses = regexp.MustCompile(`[^\s<>"',;:()]+@[^\s<>"',;:()]+`)
+
+// Redact replaces every email address in err's text. A PermanentError stays
+// permanent.
+func Redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := addresses.ReplaceAllString(err.Error(), "<address>")
+	if IsPermanent(err) {
+		return &PermanentError{Err: errors.New(text)}
+	}
+	return errors.New(text)
 }
 
 // PermanentError is a failure that a retry cannot mend: a rejected address,

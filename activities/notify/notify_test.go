@@ -188,3 +188,13 @@ func TestSurveyLinkIsSignedAndExpires(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(link, "https://c.example/survey?t="))
 }
+
+func TestRedactKeepsAddressesOutOfErrors(t *testing.T) {
+	err := notify.Permanent(fmt.Errorf("550 5.1.1 <jane.doe@example.com>: no such user, affected recipient(s): jane.doe@example.com"))
+	got := notify.Redact(err)
+	require.NotContains(t, got.Error(), "jane.doe")
+	require.Contains(t, got.Error(), "550 5.1.1 <<address>>")
+	require.True(t, notify.IsPermanent(got))
+	require.False(t, notify.IsPermanent(notify.Redact(fmt.Errorf("421 try later"))))
+	require.NoError(t, notify.Redact(nil))
+}

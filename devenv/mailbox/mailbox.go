@@ -57,6 +57,8 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	holds    []*hold
+	done     chan struct{} // closed by Close: held replies are let go
+	closed   sync.Once
 }
 
 // hold keeps the reply to a matching message back until released.
@@ -69,7 +71,7 @@ type hold struct {
 // Start listens for SMTP on smtpAddr and for HTTP on httpAddr (empty: no
 // HTTP) until ctx ends.
 func Start(ctx context.Context, smtpAddr, httpAddr, dir string, logger *slog.Logger) (*Server, error) {
-	s := &Server{Dir: dir, Logger: logger}
+	s := &Server{Dir: dir, Logger: logger, done: make(chan struct{})}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, err
@@ -116,6 +118,7 @@ func (s *Server) HTTPAddr() string { return s.httpAddr }
 
 // Close stops both listeners.
 func (s *Server) Close() {
+	s.closed.Do(func() { close(s.done) })
 	if err := s.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 		s.Logger.Warn("mailbox SMTP close", "error", err)
 	}
@@ -232,7 +235,10 @@ func (ss *session) Data(r io.Reader) error {
 	m.From, m.To, m.ReceivedAt = ss.from, ss.to, time.Now()
 	if h := ss.s.takeHold(m); h != nil {
 		close(h.reached)
-		<-h.release
+		select {
+		case <-h.release:
+		case <-ss.s.done:
+		}
 		if !ss.clientStillThere() {
 			// The sender never saw the message accepted, so it was not
 			// delivered: the sender's retry is the delivery.
