@@ -98,6 +98,33 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 	return res, nil
 }
 
+// intakeOn measures intake on one form — bare starts of a no-op workflow
+// on its own queue, then complaints through the API — and waits until the
+// cases it submitted are acknowledged; nil when -requests is 0.
+func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c client.Client, apiURL, dsn, run string) (*IntakeResult, error) {
+	if cfg.Requests == 0 {
+		return nil, nil
+	}
+	noop := worker.New(c, noopQueue, worker.Options{})
+	noop.RegisterWorkflow(NoopWorkflow)
+	if err := noop.Start(); err != nil {
+		return nil, err
+	}
+	defer noop.Stop()
+	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "%sintake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
+		label, cfg.Requests, cfg.Requests, cfg.Concurrency)
+	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
+	return &r, drain(ctx, dsn)
+}
+
 // runProd measures intake (through nginx and both API replicas) and the
 // cost of a case on the production form.
 func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Results) error {
@@ -117,28 +144,9 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 	r := &FormResult{Server: fmt.Sprintf("Temporal server %s on PostgreSQL 15 (%d history shards), 2 workers, 2 APIs behind nginx",
 		form.ServerVersion, form.Server.HistoryShards)}
 	res.Production = r
-	noop := worker.New(form.Client, noopQueue, worker.Options{})
-	noop.RegisterWorkflow(NoopWorkflow)
-	if err := noop.Start(); err != nil {
+	if r.Intake, err = intakeOn(ctx, cfg, out, "production form, ", form.Client, form.APIURL(), form.AppDB.DSN(),
+		run+"-prod"); err != nil {
 		return err
-	}
-	defer noop.Stop()
-	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
-	if err != nil {
-		return err
-	}
-	if cfg.Requests > 0 {
-		fmt.Fprintf(out, "production form, intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
-			cfg.Requests, cfg.Requests, cfg.Concurrency)
-		i, err := measureIntake(ctx, form.Client, form.APIURL(), body, cfg.Requests, cfg.Concurrency, run+"-prod")
-		if err != nil {
-			return err
-		}
-		r.Intake = &i
-		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
-		if err := drain(ctx, form.AppDB.DSN()); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintln(out, "production form, cost: one case from intake to the end of its reopen window ...")
 	c, err := driveHappyPath(ctx, form.Client, form.APIURL(), run+"-prod")
@@ -158,30 +166,8 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	}
 	defer sys.Stop()
 	staffToken = sys.AdminToken
-
-	noop := worker.New(sys.Client, noopQueue, worker.Options{})
-	noop.RegisterWorkflow(NoopWorkflow)
-	if err := noop.Start(); err != nil {
+	if res.Intake, err = intakeOn(ctx, cfg, out, "", sys.Client, sys.APIURL, sys.Postgres.DSN(), run); err != nil {
 		return err
-	}
-	defer noop.Stop()
-
-	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
-	if err != nil {
-		return err
-	}
-	if cfg.Requests > 0 {
-		fmt.Fprintf(out, "intake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
-			cfg.Requests, cfg.Requests, cfg.Concurrency)
-		r, err := measureIntake(ctx, sys.Client, sys.APIURL, body, cfg.Requests, cfg.Concurrency, run)
-		if err != nil {
-			return err
-		}
-		res.Intake = &r
-		fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")
-		if err := drain(ctx, sys.Postgres.DSN()); err != nil {
-			return err
-		}
 	}
 
 	fmt.Fprintln(out, "cost: one case from intake to the end of its reopen window ...")
