@@ -378,9 +378,13 @@ func (s *Store) SaveSurvey(ctx context.Context, reference string, sv complaint.S
 	if sv.Score > 0 {
 		score = sv.Score
 	}
+	// A case whose customer was erased keeps no comment, even one an
+	// activity in flight during the erasure brings (its data key is gone).
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO surveys (reference, round, sent_at, reminded_at, score, comment, answered_at, expired, cancelled)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+		SELECT $1,$2,$3,$4,$5,
+			CASE WHEN EXISTS (SELECT 1 FROM data_keys WHERE scope = 'case:' || $1 AND wrapped IS NULL) THEN NULL ELSE $6 END,
+			$7,$8,$9
 		ON CONFLICT (reference, round) DO UPDATE SET
 			reminded_at = COALESCE(EXCLUDED.reminded_at, surveys.reminded_at),
 			score = COALESCE(EXCLUDED.score, surveys.score),
@@ -400,11 +404,12 @@ type SurveyRow struct {
 	Round   int
 	Score   *int
 	Expired bool
+	Comment *string
 }
 
 // Surveys reads a case's surveys in order.
 func (s *Store) Surveys(ctx context.Context, reference string) ([]SurveyRow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT round, score, expired FROM surveys WHERE reference = $1 ORDER BY round`, reference)
+	rows, err := s.pool.Query(ctx, `SELECT round, score, expired, comment FROM surveys WHERE reference = $1 ORDER BY round`, reference)
 	if err != nil {
 		return nil, err
 	}

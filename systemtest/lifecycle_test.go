@@ -119,7 +119,8 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 		t.Fatalf("%d resolutions recorded (%v), want 2", n, err)
 	}
 	surveys, err := sys.Store.Surveys(ctx, ref)
-	if err != nil || len(surveys) != 1 || surveys[0].Score == nil || *surveys[0].Score != 5 {
+	if err != nil || len(surveys) != 1 || surveys[0].Score == nil || *surveys[0].Score != 5 ||
+		surveys[0].Comment == nil || *surveys[0].Comment != "Fast in the end" {
 		t.Fatalf("surveys %+v, %v", surveys, err)
 	}
 	events, err := sys.Store.Events(ctx, ref)
