@@ -28,8 +28,7 @@ func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (sto
 		return reg, fmt.Errorf("register %s: %w", c.Reference, err)
 	}
 	received := store.Step{Reference: c.Reference, Key: "received", Name: "received", At: c.ReceivedAt,
-		Actor: c.Owner, Status: complaint.StatusReceived, Round: 1,
-		Summary: fmt.Sprintf("Received via %s; %s, priority %s", c.Intake.Channel, c.Category, c.Priority)}
+		Actor: c.Owner, Status: complaint.StatusReceived, Round: 1}
 	return reg, a.tellUpstream(ctx, received)
 }
 

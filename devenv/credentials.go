@@ -16,16 +16,19 @@ import (
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
-// Secrets are a development installation's token secret and master key,
-// kept in a file so that the history written under them stays readable.
+// Secrets are a development installation's token secret, master key and
+// survey link secret, kept in a file so that the history written under them
+// stays readable and the links already sent keep working.
 type Secrets struct {
-	TokenSecret string
-	MasterKeys  string
+	TokenSecret      string
+	MasterKeys       string
+	SurveyLinkSecret string
 }
 
 // Env is the secrets as environment entries for the services.
 func (s Secrets) Env() []string {
-	return []string{"AUTH_TOKEN_SECRET=" + s.TokenSecret, "CODEC_MASTER_KEYS=" + s.MasterKeys}
+	return []string{"AUTH_TOKEN_SECRET=" + s.TokenSecret, "CODEC_MASTER_KEYS=" + s.MasterKeys,
+		"SURVEY_LINK_SECRET=" + s.SurveyLinkSecret}
 }
 
 // LoadSecrets reads path, or makes new secrets and writes them there.
@@ -39,10 +42,18 @@ func LoadSecrets(path string) (Secrets, error) {
 				s.TokenSecret = v
 			case "CODEC_MASTER_KEYS":
 				s.MasterKeys = v
+			case "SURVEY_LINK_SECRET":
+				s.SurveyLinkSecret = v
 			}
 		}
-		if s.TokenSecret != "" && s.MasterKeys != "" {
+		switch {
+		case s.TokenSecret != "" && s.MasterKeys != "" && s.SurveyLinkSecret != "":
 			return s, nil
+		case s.TokenSecret != "" && s.MasterKeys != "": // written before survey links were signed
+			if s.SurveyLinkSecret, err = randomSecret(); err != nil {
+				return s, err
+			}
+			return s, s.write(path)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return s, err
@@ -51,21 +62,33 @@ func LoadSecrets(path string) (Secrets, error) {
 	if err != nil {
 		return s, err
 	}
-	content := "AUTH_TOKEN_SECRET=" + s.TokenSecret + "\nCODEC_MASTER_KEYS=" + s.MasterKeys + "\n"
-	return s, os.WriteFile(path, []byte(content), 0o600)
+	return s, s.write(path)
 }
 
-// NewSecrets makes a random token secret and master key.
-func NewSecrets() (Secrets, error) {
+func (s Secrets) write(path string) error {
+	return os.WriteFile(path, []byte(strings.Join(s.Env(), "\n")+"\n"), 0o600)
+}
+
+func randomSecret() (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return Secrets{}, err
+		return "", err
 	}
-	master, err := codec.NewMasterKey("dev1")
-	if err != nil {
-		return Secrets{}, err
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// NewSecrets makes a random token secret, master key and survey link secret.
+func NewSecrets() (Secrets, error) {
+	var s Secrets
+	var err error
+	if s.TokenSecret, err = randomSecret(); err != nil {
+		return s, err
 	}
-	return Secrets{TokenSecret: base64.RawURLEncoding.EncodeToString(raw), MasterKeys: master}, nil
+	if s.SurveyLinkSecret, err = randomSecret(); err != nil {
+		return s, err
+	}
+	s.MasterKeys, err = codec.NewMasterKey("dev1")
+	return s, err
 }
 
 // Credentials are working development credentials (INTERFACE.md).

@@ -99,11 +99,7 @@ func (s *Store) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DataKey, error) {
-		var k DataKey
-		err := row.Scan(&k.Scope, &k.Version, &k.MasterKeyID, &k.Wrapped)
-		return k, err
-	})
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DataKey])
 }
 
 // AddDataKey stores version k.Version of a scope's key unless a process
@@ -139,11 +135,7 @@ func (s *Store) AllDataKeys(ctx context.Context) ([]DataKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DataKey, error) {
-		var k DataKey
-		err := row.Scan(&k.Scope, &k.Version, &k.MasterKeyID, &k.Wrapped)
-		return k, err
-	})
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DataKey])
 }
 
 // Subject names whose personal data an erasure is about: a customer by the

@@ -68,10 +68,7 @@ func TestWorkerKilledMidSendDeliversEachMessageOnce(t *testing.T) {
 	if len(mails) != 2 || mails[0].MessageID == mails[1].MessageID {
 		t.Fatalf("the customer got %v", subjects(mails))
 	}
-	events, err := sys.Store.Events(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := assertAuditMatches(t, ref, final)
 	steps := map[string]int{}
 	for _, e := range events {
 		steps[e.Step]++

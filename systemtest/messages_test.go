@@ -3,7 +3,6 @@ package systemtest
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -86,19 +85,19 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, page := fetchPage(t, http.MethodGet, base+"/survey?"+u.RawQuery, nil)
+	status, _, page := rawCall(t, http.MethodGet, base+"/survey?"+u.RawQuery, nil)
 	if status != http.StatusOK || !strings.Contains(page, `name="score"`) || !strings.Contains(page, ref) {
 		t.Fatalf("survey page: %d %s", status, page)
 	}
 	answer := url.Values{"t": {u.Query().Get("t")}, "score": {"4"}, "comment": {"Quick replacement"}}
 	for range 2 { // a double click answers once
-		if status, page = fetchPage(t, http.MethodPost, base+"/survey", answer); status != http.StatusOK ||
+		if status, _, page = rawCall(t, http.MethodPost, base+"/survey", answer); status != http.StatusOK ||
 			!strings.Contains(page, "Thank you") {
 			t.Fatalf("survey answer: %d %s", status, page)
 		}
 	}
 	forged := url.Values{"t": {u.Query().Get("t") + "x"}, "score": {"1"}}
-	if status, _ = fetchPage(t, http.MethodPost, base+"/survey", forged); status != http.StatusNotFound &&
+	if status, _, _ = rawCall(t, http.MethodPost, base+"/survey", forged); status != http.StatusNotFound &&
 		status != http.StatusUnprocessableEntity {
 		t.Fatalf("a forged link answered %d", status)
 	}
@@ -146,31 +145,6 @@ func subjects(ms []mailbox.Message) []string {
 		out[i] = m.Subject
 	}
 	return out
-}
-
-func fetchPage(t *testing.T, method, u string, form url.Values) (int, string) {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
 }
 
 // A webhook the shop cannot take yet is retried with backoff; one it

@@ -216,21 +216,35 @@ func writeKnownCases(t *testing.T, year int) {
 
 func getRaw(t *testing.T, path string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, sys.APIURL+path, nil)
+	return rawCall(t, http.MethodGet, sys.APIURL+path, nil)
+}
+
+// rawCall makes a request as an admin (a form when form is set) and
+// returns the answer as it came: for pages, CSV and other non-JSON bodies.
+func rawCall(t *testing.T, method, u string, form url.Values) (int, http.Header, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header, string(body)
+	return resp.StatusCode, resp.Header, string(data)
 }
 
 func summary(t *testing.T, q url.Values) store.Summary {

@@ -176,8 +176,9 @@ func TestPostgresStoppedMidCase(t *testing.T) {
 }
 
 // assertAuditMatches checks that the database holds every step of the
-// ended case once: as many audit rows as steps, in the same order.
-func assertAuditMatches(t *testing.T, ref string, final complaint.CaseView) {
+// ended case once: as many audit rows as steps, in the same order. It
+// returns the audit rows.
+func assertAuditMatches(t *testing.T, ref string, final complaint.CaseView) []complaint.Event {
 	t.Helper()
 	var events []complaint.Event
 	Eventually(t, "the audit trail of "+ref, func() error {
@@ -195,4 +196,5 @@ func assertAuditMatches(t *testing.T, ref string, final complaint.CaseView) {
 			t.Fatalf("audit row %d is %s, the case's step %d is %s", i, events[i].Step, i, e.Step)
 		}
 	}
+	return events
 }

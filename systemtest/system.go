@@ -257,7 +257,7 @@ func (s *System) APIConfig() api.Config {
 	}
 	cfg.TemporalAddress, cfg.DatabaseURL, cfg.LogLevel = s.Temporal.Address(), s.Postgres.DSN(), "warn"
 	cfg.TracerProvider = s.tracer
-	cfg.SurveyLinkSecret = SurveyLinkSecret
+	cfg.SurveyLinkSecret = s.Secrets.SurveyLinkSecret
 	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
 	cfg.RateLimit = 0 // a hundred concurrent submissions are a test, not an attack
 	if ui := s.Temporal.UIURL(); ui != "" {
@@ -265,9 +265,6 @@ func (s *System) APIConfig() api.Config {
 	}
 	return cfg
 }
-
-// SurveyLinkSecret signs the survey links of the test system.
-const SurveyLinkSecret = "survey-links-of-the-test-system"
 
 // WorkerConfig is the configuration of a worker of this system: mail to
 // the mailbox, webhooks to the upstream system, survey links to the API.
@@ -283,7 +280,7 @@ func (s *System) WorkerConfig() worker.Config {
 	cfg.TemporalAddress, cfg.DatabaseURL, cfg.HTTPAddr = s.Temporal.Address(), s.Postgres.DSN(), s.workerAddr
 	cfg.SMTPHost, cfg.SMTPTLS, cfg.StaffMailDomain = host, "none", "staff.example.com"
 	cfg.SMTPPort, _ = strconv.Atoi(port)
-	cfg.PublicURL, cfg.SurveyLinkSecret = s.APIURL, SurveyLinkSecret
+	cfg.PublicURL, cfg.SurveyLinkSecret = s.APIURL, s.Secrets.SurveyLinkSecret
 	cfg.Webhooks = map[string]string{UpstreamSystem: s.Upstream.URL}
 	cfg.WebhookSecrets = map[string]string{UpstreamSystem: UpstreamSecret}
 	cfg.DeliveryMaxAttempts = 5
@@ -317,7 +314,7 @@ func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*deve
 	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+cfg.TemporalAddress, "DATABASE_URL="+cfg.DatabaseURL,
 		"WORKER_HTTP_ADDR="+httpAddr, "LOG_LEVEL=error",
 		"SMTP_HOST="+cfg.SMTPHost, "SMTP_PORT="+strconv.Itoa(cfg.SMTPPort), "SMTP_TLS="+cfg.SMTPTLS,
-		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL, "SURVEY_LINK_SECRET="+cfg.SurveyLinkSecret,
+		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL,
 		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
 		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)))
 	cmd.Env = append(cmd.Env, s.Secrets.Env()...)

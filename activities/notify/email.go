@@ -86,7 +86,7 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	}
 	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return Redact(err)
+		return err
 	}
 	err = client.SendWithSMTPClient(conn, msg)
 	// Once the server has taken the message, a failed QUIT changes nothing:
@@ -96,13 +96,14 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	}
 	var sendErr *mail.SendError
 	if errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500 {
-		return Permanent(Redact(err))
+		return Permanent(err)
 	}
-	return Redact(err)
+	return err
 }
 
 // addresses are what a mail error may quote: the recipient's address, which
-// must not reach the logs or the delivery record.
+// must not reach the logs or the delivery record. The activities redact
+// every send error before they keep, log or return it.
 var addresses = regexp.MustCompile(`[^\s<>"',;:()]+@[^\s<>"',;:()]+`)
 
 // Redact replaces every email address in err's text. A PermanentError stays

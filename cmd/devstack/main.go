@@ -7,19 +7,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -132,15 +127,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	secret, err := devSecret(filepath.Join(dir, "survey-link.secret"))
-	if err != nil {
-		return err
-	}
 	appEnv := append(os.Environ(),
 		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
-		"PUBLIC_URL=http://"+cfg.APIAddr, "SURVEY_LINK_SECRET="+secret,
+		"PUBLIC_URL=http://"+cfg.APIAddr,
 		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/",
 		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
 	appEnv = append(appEnv, secrets.Env()...)
@@ -188,22 +179,6 @@ Press Ctrl-C to stop everything.
 	case name := <-firstExit(s.procs):
 		return fmt.Errorf("%s stopped unexpectedly; see %s", name, logs)
 	}
-}
-
-// devSecret reads a development secret from file, making it on first use,
-// so survey links sent before a restart still work after it.
-func devSecret(file string) (string, error) {
-	if b, err := os.ReadFile(file); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	secret := hex.EncodeToString(b)
-	return secret, os.WriteFile(file, []byte(secret+"\n"), 0o600)
 }
 
 // credentials loads (or makes) the installation's secrets and writes

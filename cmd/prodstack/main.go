@@ -96,7 +96,7 @@ func run() error {
 		Dir: dir, Tools: tools, AppBinDir: cfg.BinDir, DynamicConfig: dynamic, Ports: ports,
 		HistoryShards: cfg.Shards, Namespace: cfg.Namespace,
 		UICodecEndpoint: apiURL + "/codec/k/" + uiToken,
-		AppEnv: append(secrets.Env(),
+		AppEnv: append(secrets.Env(), "PUBLIC_URL="+apiURL,
 			fmt.Sprintf("CODEC_CORS_ORIGINS=http://127.0.0.1:%d,http://localhost:%d", cfg.UIPort, cfg.UIPort)),
 		Log: func(name string) io.Writer {
 			f, err := os.OpenFile(filepath.Join(logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -20,22 +20,9 @@ import (
 // and one of the two API replicas are killed (SIGKILL): no case stalls, and
 // no request fails beyond a client's retry with the same Idempotency-Key.
 func TestProductionFormUnderLoadLosesAWorkerAndAReplica(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL, nginx and the Temporal server (make prod-tools)")
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	form, err := Start(ctx, Options{AppEnv: []string{
-		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := form.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	form := startForm(ctx, t)
 	base := form.APIURL()
 	const cases = 24
 	var retried atomic.Int64

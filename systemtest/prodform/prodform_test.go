@@ -24,29 +24,10 @@ import (
 // run by the two workers on Temporal's server on PostgreSQL, losing a worker
 // and a replica on the way.
 func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL, nginx and the Temporal server (make prod-tools)")
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	form, err := Start(ctx, Options{AppEnv: []string{
-		// Two weeks to the survey and thirty days of reopening pass in seconds.
-		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	form := startForm(ctx, t)
 	adminToken = form.AdminToken
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, name := range []string{"temporal-server", "worker-1", "worker-2", "api-1", "api-2", "nginx"} {
-				t.Logf("%s's last output:\n%s", name, form.LogTail(name, 4<<10))
-			}
-		}
-		if err := form.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 
 	for _, name := range []string{devenv.WorkerName(0), devenv.WorkerName(1), devenv.APIName(0), devenv.APIName(1)} {
 		if p := form.Process(name); p == nil {
@@ -167,6 +148,34 @@ func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
 		}
 		return nil
 	})
+}
+
+// startForm starts a production form whose survey and reopen window pass
+// in seconds, stopped when the test ends (with its processes' last output
+// when the test failed).
+func startForm(ctx context.Context, t *testing.T) *Form {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL, nginx and the Temporal server (make prod-tools)")
+	}
+	form, err := Start(ctx, Options{AppEnv: []string{
+		// Two weeks to the survey and thirty days of reopening pass in seconds.
+		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, name := range []string{"temporal-server", "worker-1", "worker-2", "api-1", "api-2", "nginx"} {
+				t.Logf("%s's last output:\n%s", name, form.LogTail(name, 4<<10))
+			}
+		}
+		if err := form.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return form
 }
 
 // adminToken is the credential of every call: an admin may make them all.
