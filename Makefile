@@ -89,7 +89,8 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzSurveyAnswers$$' -fuzztime $(FUZZ_TIME) ./api/
 
 ## bench: intake against raw Temporal, cost per case, deadline lateness, worker memory on the dev server;
-## intake and cost on the production form beside them (BENCH_FLAGS, e.g. "-requests 300"); Go benchmarks
+## intake and cost on the production form beside them; the list and report queries on 1,000,000 cases
+## (BENCH_FLAGS, e.g. "-requests 300 -report-cases 200000"); then the Go benchmarks. Never fails on a time
 bench: tools prod-tools build
 	$(BIN)/bench -form both -out bench-results.json $(BENCH_FLAGS)
 	go test -run '^$$' -bench . -benchmem ./complaint/
@@ -113,10 +114,10 @@ unit-test:
 vet:
 	go vet ./...
 
-## bench-reports: seed 1,000,000 cases into a private PostgreSQL and time the list and report queries
-## (BENCH_FLAGS, e.g. "-n 200000 -runs 20 -json bench.json"); prints p50/p99/max per query, never fails on a time
-bench-reports: postgres
-	go run ./cmd/reportbench $(BENCH_FLAGS)
+## bench-reports: only the list and report queries of `make bench` (BENCH_FLAGS, e.g. "-report-cases 200000",
+## or "-report-dsn postgres://..." to time an existing database as it is)
+bench-reports: postgres build
+	$(BIN)/bench -form none -out bench-reports.json $(BENCH_FLAGS)
 
 ## workflowcheck: workflow code must stay deterministic
 workflowcheck: $(BIN)/workflowcheck

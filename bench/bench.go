@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/systemtest"
@@ -31,8 +34,16 @@ type Config struct {
 	MemoryCases int // open cases held by one worker
 	Out         string
 	// Form is where to measure: "dev" (the Temporal dev server, every
-	// measure), "prod" (the production form: intake and cost), or "both".
+	// measure), "prod" (the production form: intake and cost), "both", or
+	// "none" (only the reports, which need no Temporal).
 	Form string
+	// The list and report queries: ReportCases made-up cases seeded into a
+	// private PostgreSQL from ReportSeed, or the database at ReportDSN as it
+	// is; each query run ReportRuns times.
+	ReportCases int
+	ReportRuns  int
+	ReportSeed  uint64
+	ReportDSN   string
 }
 
 // Results is everything one run measured, with the machine it ran on.
@@ -44,6 +55,7 @@ type Results struct {
 	Cost      *CostResult     `json:"cost,omitempty"`
 	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
 	Memory    *MemoryResult   `json:"memory,omitempty"`
+	Reports   *ReportsResult  `json:"reports,omitempty"`
 	// Production holds the same measures on the production form.
 	Production *FormResult `json:"production,omitempty"`
 }
@@ -81,8 +93,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 		if err := runProd(ctx, cfg, out, run, &res); err != nil {
 			return res, err
 		}
+	case "none":
 	default:
-		return res, fmt.Errorf("form %q: want dev, prod or both", cfg.Form)
+		return res, fmt.Errorf("form %q: want dev, prod, both or none", cfg.Form)
+	}
+	// Last, with the Temporal servers stopped: seeding loads both CPUs.
+	if cfg.ReportCases > 0 || cfg.ReportDSN != "" {
+		var err error
+		if res.Reports, err = measureReports(ctx, cfg, out); err != nil {
+			return res, err
+		}
 	}
 	printTable(out, res)
 	if cfg.Out != "" {
@@ -149,7 +169,7 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		return err
 	}
 	fmt.Fprintln(out, "production form, cost: one case from intake to the end of its reopen window ...")
-	c, err := driveHappyPath(ctx, form.Client, form.APIURL(), run+"-prod")
+	c, err := driveHappyPath(ctx, form.Client, codec.DataConverter(form.Keys), form.APIURL(), run+"-prod")
 	if err != nil {
 		return err
 	}
@@ -175,7 +195,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	if err != nil {
 		return err
 	}
-	c, err := driveHappyPath(ctx, sys.Client, quick, run)
+	c, err := driveHappyPath(ctx, sys.Client, codec.DataConverter(sys.Keys), quick, run)
 	stopQuick()
 	if err != nil {
 		return err
@@ -237,7 +257,7 @@ func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), erro
 
 // driveHappyPath takes the smartwatch case through both departments, one
 // accepted proposal, the close and the survey, and counts what it cost.
-func driveHappyPath(ctx context.Context, c client.Client, base, run string) (CostResult, error) {
+func driveHappyPath(ctx context.Context, c client.Client, dc converter.DataConverter, base, run string) (CostResult, error) {
 	body, err := systemtest.DemoCase("demo-smartwatch-doa")
 	if err != nil {
 		return CostResult{}, err
@@ -268,6 +288,16 @@ func driveHappyPath(ctx context.Context, c client.Client, base, run string) (Cos
 		if err := call(ctx, base, "/v1/complaints/"+ref+"/"+s.task, s.body, nil); err != nil {
 			return CostResult{}, fmt.Errorf("%s: %w", s.task, err)
 		}
+		if s.task != "customerResponse" {
+			continue
+		}
+		// The owner closes once the resolution has been carried out, so
+		// that each step's work is counted as its own.
+		if err := waitUntil(ctx, base, ref, "an executed resolution", func(v complaint.CaseView) bool {
+			return len(v.Resolutions) > 0 && v.Resolutions[len(v.Resolutions)-1].ExecutedAt != nil
+		}); err != nil {
+			return CostResult{}, err
+		}
 	}
 	if err := waitFor(ctx, base, ref, complaint.StatusSurveyPending); err != nil {
 		return CostResult{}, err
@@ -280,7 +310,7 @@ func driveHappyPath(ctx context.Context, c client.Client, base, run string) (Cos
 	if err := c.GetWorkflow(wctx, complaint.WorkflowID(ref), "").Get(wctx, nil); err != nil {
 		return CostResult{}, err
 	}
-	return costOf(ctx, c, complaint.WorkflowID(ref), []string{
+	return costOf(ctx, c, dc, complaint.WorkflowID(ref), []string{
 		complaint.DepartmentWorkflowID(ref, complaint.DeptProduct),
 		complaint.DepartmentWorkflowID(ref, complaint.DeptTechnical),
 	})
@@ -336,6 +366,10 @@ func drain(ctx context.Context, dsn string) error {
 }
 
 func waitFor(ctx context.Context, base, ref string, status complaint.Status) error {
+	return waitUntil(ctx, base, ref, string(status), func(v complaint.CaseView) bool { return v.Status == status })
+}
+
+func waitUntil(ctx context.Context, base, ref, what string, done func(complaint.CaseView) bool) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/complaints/"+ref, nil)
@@ -348,18 +382,22 @@ func waitFor(ctx context.Context, base, ref string, status complaint.Status) err
 			var v complaint.CaseView
 			err = json.NewDecoder(resp.Body).Decode(&v)
 			resp.Body.Close()
-			if err == nil && v.Status == status {
+			if err == nil && done(v) {
 				return nil
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("case %s never reached %s", ref, status)
+	return fmt.Errorf("case %s never reached %s", ref, what)
 }
 
 func printTable(out io.Writer, r Results) {
-	if r.Server == "" {
+	switch {
+	case r.Server != "":
+	case r.Production != nil:
 		r.Server = "production form only"
+	default:
+		r.Server = "PostgreSQL 15 only"
 	}
 	fmt.Fprintf(out, "\n%s · %s · %s\n", r.When.Format(time.RFC3339), r.Machine, r.Server)
 	if i := r.Intake; i != nil {
@@ -373,9 +411,15 @@ func printTable(out io.Writer, r Results) {
 		for _, k := range sortedKeys(c.ByKind) {
 			fmt.Fprintf(out, "  %-28s %4d\n", k, c.ByKind[k])
 		}
-		fmt.Fprintln(out, "  by step:")
-		for _, k := range sortedKeys(c.ByStep) {
-			fmt.Fprintf(out, "    %-50s %4d\n", k, c.ByStep[k])
+		fmt.Fprintf(out, "  by step (what woke the workflow, and all it did in answer):\n")
+		fmt.Fprintf(out, "    %-52s %7s %6s  %s\n", "step", "actions", "events", "of which")
+		for _, k := range stepsInOrder(c.ByStep) {
+			sc := c.ByStep[k]
+			var kinds []string
+			for _, kind := range sortedKeys(sc.ByKind) {
+				kinds = append(kinds, fmt.Sprintf("%d %s", sc.ByKind[kind], kind))
+			}
+			fmt.Fprintf(out, "    %-52s %7d %6d  %s\n", k, sc.Actions, sc.Events, strings.Join(kinds, ", "))
 		}
 	}
 	if d := r.Deadlines; d != nil {
@@ -389,6 +433,9 @@ func printTable(out io.Writer, r Results) {
 	}
 	if p := r.Production; p != nil {
 		printForms(out, r)
+	}
+	if r.Reports != nil {
+		printReports(out, r.Reports)
 	}
 }
 

@@ -13,19 +13,37 @@ import (
 )
 
 // CostResult counts what one case costs in Temporal: billable actions as
-// Temporal Cloud counts them, and raw history events.
+// Temporal Cloud counts them, and raw history events, by kind and by the
+// step that caused them.
 type CostResult struct {
+	Actions int                  `json:"actions"`
+	Events  int                  `json:"historyEvents"`
+	ByKind  map[string]int       `json:"byKind"`
+	ByStep  map[string]*StepCost `json:"byStep"`
+}
+
+// StepCost is what one step of the case cost: the human task, timer or
+// event that woke the workflow, and everything the workflow did in answer,
+// including the activities it started and what it did when they completed.
+type StepCost struct {
 	Actions int            `json:"actions"`
 	Events  int            `json:"historyEvents"`
 	ByKind  map[string]int `json:"byKind"`
-	ByStep  map[string]int `json:"byStep"`
+	// Order is the step's first event in the case's history, to print the
+	// steps in the order they happened.
+	Order int `json:"-"`
 }
 
-// countActions adds the billable actions of one workflow's history. The
-// workflow start is counted for the case; a child's start is counted in its
-// parent (StartChildWorkflowExecutionInitiated).
-func countActions(h []*historypb.HistoryEvent, isChild bool, r *CostResult) {
-	dc := converter.GetDefaultDataConverter()
+func newCostResult() CostResult {
+	return CostResult{ByKind: map[string]int{}, ByStep: map[string]*StepCost{}}
+}
+
+// countActions adds the billable actions and events of one workflow's
+// history, each to the step that caused it; the steps of a department's
+// child workflow are prefixed with its name. The workflow start is counted
+// for the case; a child's start is counted in its parent
+// (StartChildWorkflowExecutionInitiated), as Temporal Cloud does.
+func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataConverter, r *CostResult) {
 	summary := func(ev *historypb.HistoryEvent) string {
 		var s string
 		if p := ev.GetUserMetadata().GetSummary(); p != nil && dc.FromPayload(p, &s) == nil {
@@ -33,51 +51,108 @@ func countActions(h []*historypb.HistoryEvent, isChild bool, r *CostResult) {
 		}
 		return ""
 	}
-	add := func(kind, step string) {
-		r.Actions++
-		r.ByKind[kind]++
-		r.ByStep[kind+": "+step]++
+	cause := "intake"
+	if child != "" {
+		cause = "start"
 	}
-	r.Events += len(h)
+	commandCause, timerCause := map[int64]string{}, map[string]string{}
+	step := func() *StepCost {
+		name := cause
+		if child != "" {
+			name = child + " (child): " + cause
+		}
+		sc := r.ByStep[name]
+		if sc == nil {
+			sc = &StepCost{ByKind: map[string]int{}, Order: len(r.ByStep)}
+			r.ByStep[name] = sc
+		}
+		return sc
+	}
+	add := func(kind string, n int) {
+		r.Actions += n
+		r.ByKind[kind] += n
+		sc := step()
+		sc.Actions += n
+		sc.ByKind[kind] += n
+	}
+	// A workflow task answers the events that arrived since the one before;
+	// its commands belong to the first of them that says why it woke: an
+	// update (always: it is accepted with the commands it causes), a signal,
+	// a timer, the completion of a command (the step that issued it), a
+	// department's report.
+	woken := false
+	wake := func(why string) {
+		if !woken {
+			cause, woken = why, true
+		}
+	}
 	for _, ev := range h {
 		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			woken = false
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			cause = ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			wake(ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() + " (signal)")
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			wake(timerCause[ev.GetTimerFiredEventAttributes().GetTimerId()])
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			wake(commandCause[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()])
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+			wake(commandCause[ev.GetActivityTaskFailedEventAttributes().GetScheduledEventId()])
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+			wake(commandCause[ev.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId()])
+		case enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+			wake(commandCause[ev.GetExternalWorkflowExecutionSignaledEventAttributes().GetInitiatedEventId()])
+		case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+			wake("department reported")
+		}
+		r.Events++
+		step().Events++
+		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-			if !isChild {
-				add("workflow start", "case")
+			if child == "" {
+				add("workflow start", 1)
 			}
 		case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-			add("child workflow start", "department investigation")
+			add("child workflow start", 1)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			add("activity", stepName(summary(ev), ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()))
+			commandCause[ev.GetEventId()] = cause
+			add("activity", 1)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			if a := ev.GetActivityTaskStartedEventAttributes().GetAttempt(); a > 1 {
-				r.Actions += int(a - 1)
-				r.ByKind["activity retry"] += int(a - 1)
+				add("activity retry", int(a-1))
 			}
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			add("timer", stepName(summary(ev), "timer"))
+			timerCause[ev.GetTimerStartedEventAttributes().GetTimerId()] = timerName(summary(ev))
+			add("timer", 1)
+		case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+			commandCause[ev.GetEventId()] = cause
+			add("signal", 1)
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-			add("signal", ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName())
+			// A signal is billed once: to the workflow that sends it, when
+			// one does, else to the one receiving it from a client.
+			if ev.GetWorkflowExecutionSignaledEventAttributes().GetExternalWorkflowExecution() == nil {
+				add("signal", 1)
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			add("update", ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName())
+			add("update", 1)
 		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-			add("search attribute upsert", "publish")
+			add("search attribute upsert", 1)
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			add("marker", ev.GetMarkerRecordedEventAttributes().GetMarkerName())
+			add("marker", 1)
 		}
 	}
 }
 
-// stepName groups activity and timer summaries by their step: "Record
-// closed" and "Record acknowledged" are both audit writes.
-func stepName(summary, fallback string) string {
+// timerName is the step a timer wakes the case for: "SLA clock" for every
+// deadline event, the summary without its time otherwise.
+func timerName(summary string) string {
 	switch {
 	case summary == "":
-		return fallback
+		return "timer"
 	case strings.HasPrefix(summary, "SLA "):
 		return "SLA clock"
-	case strings.HasPrefix(summary, "Record "):
-		return "audit record"
 	}
 	if i := strings.Index(summary, " at "); i > 0 {
 		return summary[:i]
@@ -99,21 +174,31 @@ func history(ctx context.Context, c client.Client, id string) ([]*historypb.Hist
 }
 
 // costOf counts the actions of a finished case and its department children.
-func costOf(ctx context.Context, c client.Client, caseID string, childIDs []string) (CostResult, error) {
-	r := CostResult{ByKind: map[string]int{}, ByStep: map[string]int{}}
+func costOf(ctx context.Context, c client.Client, dc converter.DataConverter, caseID string, childIDs []string) (CostResult, error) {
+	r := newCostResult()
 	h, err := history(ctx, c, caseID)
 	if err != nil {
 		return r, err
 	}
-	countActions(h, false, &r)
+	countActions(h, "", dc, &r)
 	for _, id := range childIDs {
 		h, err := history(ctx, c, id)
 		if err != nil {
 			return r, err
 		}
-		countActions(h, true, &r)
+		countActions(h, id[strings.LastIndex(id, "/")+1:], dc, &r)
 	}
 	return r, nil
+}
+
+// stepsInOrder lists the steps in the order they first happened.
+func stepsInOrder(m map[string]*StepCost) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]].Order < m[keys[j]].Order })
+	return keys
 }
 
 func sortedKeys(m map[string]int) []string {

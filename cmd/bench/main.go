@@ -1,6 +1,7 @@
 // Command bench measures the system against the raw Temporal server on this
 // machine in one run: intake, the cost of a case, deadline lateness and
-// worker memory. It prints a table and writes the figures as JSON.
+// worker memory on the Temporal servers, then the list and report queries
+// on a million cases. It prints a table and writes the figures as JSON.
 package main
 
 import (
@@ -22,7 +23,12 @@ func main() {
 	flag.IntVar(&cfg.Deadlines, "deadlines", 1000, "cases whose deadlines fall in the same second (0 skips)")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
 	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
-		"prod (the production form of `make prod`: intake and cost; needs `make prod-tools`), both (side by side)")
+		"prod (the production form of `make prod`: intake and cost; needs `make prod-tools`), both (side by side), "+
+		"none (only the reports)")
+	flag.IntVar(&cfg.ReportCases, "report-cases", 1000000, "reports: made-up cases seeded into a private PostgreSQL (0 skips)")
+	flag.IntVar(&cfg.ReportRuns, "report-runs", 50, "reports: runs of each query")
+	flag.Uint64Var(&cfg.ReportSeed, "report-seed", 1, "reports: random seed of the made-up cases")
+	flag.StringVar(&cfg.ReportDSN, "report-dsn", "", "reports: time the queries on this database as it is (no private server, no seeding)")
 	flag.StringVar(&cfg.Out, "out", "bench-results.json", "where to write the figures as JSON")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,114 +1,103 @@
-package main
+package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
-type options struct {
-	cases, runs int
-	seed        uint64
-	dsn         string
-	jsonOut     string
+// ReportsResult is the list and report queries timed on a large database.
+type ReportsResult struct {
+	Cases       int64         `json:"cases"`
+	SeedSeconds float64       `json:"seedSeconds,omitempty"`
+	Queries     []QueryTiming `json:"queries"`
 }
 
-// result is one query's timings, in milliseconds.
-type result struct {
+// QueryTiming is one query's timings over its runs.
+type QueryTiming struct {
 	Query string  `json:"query"`
 	Runs  int     `json:"runs"`
 	Rows  int     `json:"rows"`
-	P50   float64 `json:"p50Ms"`
-	P99   float64 `json:"p99Ms"`
-	Max   float64 `json:"maxMs"`
+	P50ms float64 `json:"p50Ms"`
+	P99ms float64 `json:"p99Ms"`
+	MaxMs float64 `json:"maxMs"`
 }
 
-type report struct {
-	Cases       int64    `json:"cases"`
-	SeedSeconds float64  `json:"seedSeconds,omitempty"`
-	Results     []result `json:"results"`
-}
-
-func run(ctx context.Context, o options) error {
-	var rep report
-	dsn := o.dsn
+// measureReports times the list and report queries: on cfg.ReportDSN as it
+// is, or on a private PostgreSQL seeded with cfg.ReportCases made-up cases
+// of the last twelve months.
+func measureReports(ctx context.Context, cfg Config, out io.Writer) (*ReportsResult, error) {
+	var res ReportsResult
+	dsn := cfg.ReportDSN
 	if dsn == "" {
-		dir, err := os.MkdirTemp("", "reportbench-")
+		dir, err := os.MkdirTemp("", "bench-reports-")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer os.RemoveAll(dir)
 		port, err := devenv.FreePort()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pg := devenv.Postgres{Dir: filepath.Join(dir, "postgres"), Port: port, User: "complaints",
 			Password: "complaints", Database: "complaints", Ephemeral: true}
 		proc, err := pg.Start(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer proc.Stop(30 * time.Second)
+		defer func() {
+			if err := proc.Stop(30 * time.Second); err != nil {
+				fmt.Fprintln(out, "stopping the reports' PostgreSQL:", err)
+			}
+		}()
 		dsn = pg.DSN()
 		if err := store.Migrate(ctx, dsn); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
-	if o.dsn == "" {
-		fmt.Fprintf(os.Stderr, "seeding %d cases...\n", o.cases)
-		start := time.Now()
-		last := time.Now()
-		err := db.Seed(ctx, o.cases, rand.New(rand.NewPCG(o.seed, o.seed)), func(done int) {
-			if time.Since(last) > 10*time.Second || done == o.cases {
-				fmt.Fprintf(os.Stderr, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
+	if cfg.ReportDSN == "" {
+		fmt.Fprintf(out, "reports: seeding %d cases ...\n", cfg.ReportCases)
+		start, last := time.Now(), time.Now()
+		err := db.Seed(ctx, cfg.ReportCases, rand.New(rand.NewPCG(cfg.ReportSeed, cfg.ReportSeed)), func(done int) {
+			if time.Since(last) > 30*time.Second || done == cfg.ReportCases {
+				fmt.Fprintf(out, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
 				last = time.Now()
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("seed: %w", err)
+			return nil, fmt.Errorf("seed: %w", err)
 		}
-		rep.SeedSeconds = time.Since(start).Seconds()
+		res.SeedSeconds = time.Since(start).Seconds()
 	}
 	all, err := db.Summary(ctx, store.ReportFilter{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rep.Cases = all.Cases
-	rep.Results, err = measure(ctx, db, o.runs, time.Now())
-	if err != nil {
-		return err
-	}
-	printTable(rep)
-	out, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(out))
-	if o.jsonOut != "" {
-		return os.WriteFile(o.jsonOut, append(out, '\n'), 0o644)
-	}
-	return nil
+	res.Cases = all.Cases
+	fmt.Fprintf(out, "reports: each query %d times on %d cases ...\n", cfg.ReportRuns, res.Cases)
+	res.Queries, err = timeQueries(ctx, db, max(cfg.ReportRuns, 1), time.Now())
+	return &res, err
 }
 
-type query struct {
+type reportQuery struct {
 	name string
 	run  func(ctx context.Context) (rows int, err error)
 }
 
-func measure(ctx context.Context, db *store.Store, runs int, now time.Time) ([]result, error) {
+// timeQueries runs each query once to warm the caches, then runs times.
+func timeQueries(ctx context.Context, db *store.Store, runs int, now time.Time) ([]QueryTiming, error) {
 	day := func(daysAgo int) string { return now.AddDate(0, 0, -daysAgo).Format(time.DateOnly) }
 	yes := true
 	list := func(f store.ListFilter) func(context.Context) (int, error) {
@@ -132,7 +121,7 @@ func measure(ctx context.Context, db *store.Store, runs int, now time.Time) ([]r
 		}
 		deep.Cursor = p.NextCursor
 	}
-	queries := []query{
+	queries := []reportQuery{
 		{"list: newest 50", list(store.ListFilter{})},
 		{"list: page 21 by cursor", list(deep)},
 		{"list: limit 200", list(store.ListFilter{Limit: 200})},
@@ -155,41 +144,33 @@ func measure(ctx context.Context, db *store.Store, runs int, now time.Time) ([]r
 		{"summary: category=legal department=legal last 7 days", summary(store.ReportFilter{From: day(7), To: day(0), Category: "legal", Department: "legal"})},
 		{"summary: last 3 days (exact percentiles)", summary(store.ReportFilter{From: day(3), To: day(0)})},
 	}
-	var out []result
+	var timings []QueryTiming
 	for _, q := range queries {
-		rows, err := q.run(ctx) // warm the caches and the statement cache
+		rows, err := q.run(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", q.name, err)
 		}
-		times := make([]float64, runs)
+		times := make([]time.Duration, runs)
 		for i := range runs {
 			start := time.Now()
 			if _, err := q.run(ctx); err != nil {
 				return nil, fmt.Errorf("%s: %w", q.name, err)
 			}
-			times[i] = float64(time.Since(start).Microseconds()) / 1000
+			times[i] = time.Since(start)
 		}
-		slices.Sort(times)
-		out = append(out, result{Query: q.name, Runs: runs, Rows: rows, P50: pct(times, 0.50), P99: pct(times, 0.99),
-			Max: times[len(times)-1]})
+		l := summarise(times)
+		timings = append(timings, QueryTiming{Query: q.name, Runs: runs, Rows: rows, P50ms: l.P50ms, P99ms: l.P99ms, MaxMs: l.MaxMs})
 	}
-	return out, nil
+	return timings, nil
 }
 
-// pct is the nearest-rank percentile of sorted times.
-func pct(sorted []float64, q float64) float64 {
-	i := int(q*float64(len(sorted)) + 0.999999)
-	return sorted[min(max(i-1, 0), len(sorted)-1)]
-}
-
-func printTable(rep report) {
-	fmt.Printf("%d cases", rep.Cases)
-	if rep.SeedSeconds > 0 {
-		fmt.Printf(", seeded in %s", (time.Duration(rep.SeedSeconds * float64(time.Second))).Round(time.Second))
+func printReports(out io.Writer, r *ReportsResult) {
+	fmt.Fprintf(out, "\nList and reports on %d cases", r.Cases)
+	if r.SeedSeconds > 0 {
+		fmt.Fprintf(out, " (seeded in %s)", (time.Duration(r.SeedSeconds * float64(time.Second))).Round(time.Second))
 	}
-	fmt.Println()
-	fmt.Printf("%-55s %6s %6s %9s %9s %9s\n", "query", "runs", "rows", "p50 ms", "p99 ms", "max ms")
-	for _, r := range rep.Results {
-		fmt.Printf("%-55s %6d %6d %9.2f %9.2f %9.2f\n", r.Query, r.Runs, r.Rows, r.P50, r.P99, r.Max)
+	fmt.Fprintf(out, "\n  %-55s %6s %8s %8s %8s\n", "query", "rows", "p50 ms", "p99 ms", "max ms")
+	for _, q := range r.Queries {
+		fmt.Fprintf(out, "  %-55s %6d %8.1f %8.1f %8.1f\n", q.Query, q.Rows, q.P50ms, q.P99ms, q.MaxMs)
 	}
 }

@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+)
+
+// The smartwatch case recorded by the system tests: two departments, a
+// rejected and an accepted proposal, the close and the survey. Its billable
+// events, counted by hand in the JSON: 1 start, 2 child starts,
+// 15 activities, 6 timers, 4 signals to the children, 10 updates,
+// 12 search-attribute upserts, 1 marker.
+func TestCountActionsOfRecordedCase(t *testing.T) {
+	r := newCostResult()
+	for _, f := range []struct{ file, child string }{
+		{"smartwatch-api.json", ""},
+		{"smartwatch-api.dept-product.json", "dept-product"},
+		{"smartwatch-api.dept-technical.json", "dept-technical"},
+	} {
+		data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", f.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(data, client.HistoryJSONOptions{})
+		data.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		countActions(h.GetEvents(), f.child, converter.GetDefaultDataConverter(), &r)
+	}
+	if r.Actions != 51 || r.Events != 237 {
+		t.Errorf("counted %d actions, %d events; want 51, 237", r.Actions, r.Events)
+	}
+	want := map[string]int{"workflow start": 1, "child workflow start": 2, "activity": 15, "timer": 6, "signal": 4,
+		"update": 10, "search attribute upsert": 12, "marker": 1}
+	for kind, n := range want {
+		if r.ByKind[kind] != n {
+			t.Errorf("%s: %d, want %d", kind, r.ByKind[kind], n)
+		}
+	}
+	actions, events := 0, 0
+	for _, sc := range r.ByStep {
+		actions += sc.Actions
+		events += sc.Events
+	}
+	if actions != r.Actions || events != r.Events {
+		t.Errorf("the steps add up to %d actions, %d events; the case to %d, %d", actions, events, r.Actions, r.Events)
+	}
+	// Each department task is its update and the signal forwarding it to
+	// the child; the survey is the timer's step with its activity.
+	step := func(name string) StepCost {
+		if sc := r.ByStep[name]; sc != nil {
+			return *sc
+		}
+		t.Fatalf("no step %q in %v", name, stepsInOrder(r.ByStep))
+		return StepCost{}
+	}
+	if s := step("startInvestigation"); s.ByKind["update"] != 2 || s.ByKind["signal"] != 2 || s.ByKind["activity"] != 2 {
+		t.Errorf("startInvestigation: %v", s.ByKind)
+	}
+	if s := step("Satisfaction survey"); s.ByKind["activity"] != 1 || s.ByKind["timer"] != 1 {
+		t.Errorf("the survey: %v", s.ByKind)
+	}
+	if s := step("intake"); s.ByKind["workflow start"] != 1 || s.ByKind["marker"] != 1 {
+		t.Errorf("intake: %v", s.ByKind)
+	}
+	if s := step("dept-product (child): start"); s.Actions != 0 || s.Events == 0 {
+		t.Errorf("a child's start is billed to its parent: %+v", s)
+	}
+}
