@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	s := &Server{
 		Cases: CountingCases{Cases: starter.New(c, starter.Options{
 			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-			DataConverter: copts.DataConverter,
+			DataConverter: copts.DataConverter, IntakeKeys: db,
 		}), Metrics: tel.Cases},
 		Database:       db,
 		Records:        db,

@@ -55,6 +55,17 @@ type Options struct {
 	// DataConverter reads the memo; it must be the client's (payloads are
 	// encrypted). The SDK's default when nil.
 	DataConverter converter.DataConverter
+	// IntakeKeys records which case each idempotency key started; a keyed
+	// submission needs it.
+	IntakeKeys IntakeKeys
+}
+
+// IntakeKeys is the record of idempotency keys (store.Store): with it, a
+// repeat days later finds its case in one indexed read, and a new keyed
+// submission costs Temporal a start and nothing more.
+type IntakeKeys interface {
+	ClaimIntakeKey(ctx context.Context, keyHash, ref string) (string, error)
+	MoveIntakeKey(ctx context.Context, keyHash, from, to string) error
 }
 
 // Starter starts and drives cases.
@@ -94,10 +105,11 @@ type Result struct {
 }
 
 // Submit starts the case of a complaint. With an external id or an
-// idempotency key it is idempotent: the reference is derived from the key, so
-// a repeat — concurrent or days later — meets the first case's workflow ID,
-// and Temporal's ID policies, not a check-then-start, decide which call
-// created it.
+// idempotency key it is idempotent: the key's first submission claims a
+// reference derived from the key and the day, a repeat — concurrent or
+// days later — finds that reference claimed and meets the first case's
+// workflow ID, and Temporal's ID policies, not a check-then-start, decide
+// which call created it.
 func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 	if err := sub.Intake.Validate(); err != nil {
 		return Result{}, err
@@ -115,13 +127,18 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 			}
 		}
 	}
-	keyHash := complaint.IntakeKeyHash(key)
-	// A retry that crosses midnight finds yesterday's case first.
-	if res, found, err := s.findKeyed(ctx, key, keyHash, now.AddDate(0, 0, -1)); err != nil || found {
-		return res, err
+	if s.opts.IntakeKeys == nil {
+		return Result{}, errors.New("an idempotent submission needs the record of intake keys")
 	}
-	for probe := range keyedProbes {
-		ref := complaint.KeyedReference(key, now, s.opts.Location, probe)
+	keyHash := complaint.IntakeKeyHash(key)
+	ref, err := s.opts.IntakeKeys.ClaimIntakeKey(ctx, keyHash, complaint.KeyedReference(key, now, s.opts.Location, 0))
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: intake keys: %v", ErrUnavailable, err)
+	}
+	// The claimed reference is this submission's, or an earlier one's with
+	// the same key (started already, or claimed by a call that failed
+	// before it could start the case: this one starts it).
+	for probe := 1; ; probe++ {
 		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
 		if !isAlreadyStarted(err) {
 			return res, err
@@ -130,8 +147,17 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		if err != nil || mine {
 			return res, err
 		}
+		if probe == keyedProbes {
+			return Result{}, ErrKeyClash
+		}
+		// Another key's case has this reference: the key moves on to its
+		// next candidate.
+		next := complaint.KeyedReference(key, now, s.opts.Location, probe)
+		if err := s.opts.IntakeKeys.MoveIntakeKey(ctx, keyHash, ref, next); err != nil {
+			return Result{}, fmt.Errorf("%w: intake keys: %v", ErrUnavailable, err)
+		}
+		ref = next
 	}
-	return Result{}, ErrKeyClash
 }
 
 func intakeKey(sub Submission) string {
@@ -168,20 +194,6 @@ func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, no
 		return Result{}, classify(err)
 	}
 	return Result{Reference: ref, WorkflowID: opts.ID, Status: complaint.StatusReceived, Created: true}, nil
-}
-
-// findKeyed looks for the case a key started on an earlier day.
-func (s *Starter) findKeyed(ctx context.Context, key, keyHash string, day time.Time) (Result, bool, error) {
-	for probe := range keyedProbes {
-		res, mine, err := s.describe(ctx, complaint.KeyedReference(key, day, s.opts.Location, probe), keyHash)
-		if errors.Is(err, ErrNotFound) {
-			return Result{}, false, nil
-		}
-		if err != nil || mine {
-			return res, mine, err
-		}
-	}
-	return Result{}, false, nil
 }
 
 // describe reads an existing case's status and whether keyHash started it.

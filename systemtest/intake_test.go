@@ -15,10 +15,13 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/starter"
 )
 
 var sys *System
@@ -432,5 +435,54 @@ func TestRepeatComplaintIsFlaggedAndLinked(t *testing.T) {
 	waitStatus(t, sys.APIURL, ref3, complaint.StatusAcknowledged)
 	if g := get(t, sys.APIURL, "/v1/complaints/"+ref3); g.body["repeatOf"] != nil {
 		t.Fatalf("a different customer was linked: %v", g.body["repeatOf"])
+	}
+}
+
+// A repeat finds its case by the key's record whatever the day, and a key
+// whose reference another key's case holds moves on to its next candidate.
+func TestRepeatDaysLaterAndReferenceClash(t *testing.T) {
+	ctx := context.Background()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(now time.Time) *starter.Starter {
+		return starter.New(sys.Client, starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue,
+			Location: loc, Rules: complaint.DefaultRules(), DataConverter: codec.DataConverter(sys.Keys),
+			IntakeKeys: sys.Store, Clock: func() time.Time { return now }})
+	}
+	in := complaint.Intake{Channel: complaint.ChannelWeb, Subject: "Parcel arrived crushed",
+		Description: "The box was crushed and the vase inside broken.", Category: complaint.CategoryLogistics,
+		Customer: complaint.Customer{Name: "Li Na", Email: "li.na@example.com"}}
+	now := time.Now()
+	first, err := at(now).Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: "systemtest-days-later"})
+	if err != nil || !first.Created {
+		t.Fatalf("first submission: %+v, %v", first, err)
+	}
+	later, err := at(now.AddDate(0, 0, 3)).Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: "systemtest-days-later"})
+	if err != nil || later.Created || later.Reference != first.Reference {
+		t.Fatalf("three days later: %+v, %v; want the case %s again", later, err, first.Reference)
+	}
+
+	// Another key's case already holds the first candidate of this key.
+	const key = "systemtest-clash"
+	taken := complaint.KeyedReference("idempotency:"+key, now, loc, 0)
+	run, err := sys.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: complaint.WorkflowID(taken),
+		TaskQueue: "systemtest-nobody"}, "Placeholder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sys.Client.TerminateWorkflow(ctx, run.GetID(), "", "test over"); err != nil {
+			t.Error(err)
+		}
+	}()
+	moved, err := at(now).Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: key})
+	if err != nil || !moved.Created || moved.Reference == taken {
+		t.Fatalf("submission whose reference is taken: %+v, %v (taken: %s)", moved, err, taken)
+	}
+	again, err := at(now).Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: key})
+	if err != nil || again.Created || again.Reference != moved.Reference {
+		t.Fatalf("its repeat: %+v, %v; want the case %s again", again, err, moved.Reference)
 	}
 }

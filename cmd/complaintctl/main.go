@@ -139,7 +139,7 @@ func submit(ctx context.Context, cfg config, path string) error {
 	defer c.Close()
 	s := starter.New(c, starter.Options{
 		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-		DataConverter: copts.DataConverter,
+		DataConverter: copts.DataConverter, IntakeKeys: db,
 	})
 	var failed int
 	for i, in := range intakes {
