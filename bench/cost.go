@@ -12,6 +12,10 @@ import (
 	"go.temporal.io/sdk/converter"
 )
 
+// changeVersionAttribute is the search attribute the SDK upserts with
+// each version marker.
+const changeVersionAttribute = "TemporalChangeVersion"
+
 // CostResult counts what one case costs in Temporal: billable actions as
 // Temporal Cloud counts them, and raw history events, by kind and by the
 // step that caused them.
@@ -40,9 +44,13 @@ func newCostResult() CostResult {
 
 // countActions adds the billable actions and events of one workflow's
 // history, each to the step that caused it; the steps of a department's
-// child workflow are prefixed with its name. The workflow start is counted
-// for the case; a child's start is counted in its parent
-// (StartChildWorkflowExecutionInitiated), as Temporal Cloud does.
+// child workflow are prefixed with its name. It counts as Temporal Cloud's
+// "Actions" page says: a workflow start, a child workflow twice (its start
+// and its execution, billed to the parent), each activity start and retry,
+// timer, signal sent, update, search-attribute upsert (not the SDK's
+// TemporalChangeVersion one), and the markers of one workflow task once.
+// Queries are actions too but leave no trace in history: the bench's case
+// makes none (every task's answer carries the case).
 func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataConverter, r *CostResult) {
 	summary := func(ev *historypb.HistoryEvent) string {
 		var s string
@@ -56,6 +64,7 @@ func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataCo
 		cause = "start"
 	}
 	commandCause, timerCause := map[int64]string{}, map[string]string{}
+	markedTask := int64(-1)
 	step := func() *StepCost {
 		name := cause
 		if child != "" {
@@ -115,7 +124,8 @@ func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataCo
 				add("workflow start", 1)
 			}
 		case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-			add("child workflow start", 1)
+			// Two actions: the start, and the child's execution.
+			add("child workflow start", 2)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			commandCause[ev.GetEventId()] = cause
 			add("activity", 1)
@@ -138,9 +148,18 @@ func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataCo
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			add("update", 1)
 		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-			add("search attribute upsert", 1)
+			// The SDK's TemporalChangeVersion upsert beside a version
+			// marker is exempt.
+			fields := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
+			if _, ok := fields[changeVersionAttribute]; !ok || len(fields) > 1 {
+				add("search attribute upsert", 1)
+			}
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			add("marker", 1)
+			// All the markers of one workflow task are one action.
+			if task := ev.GetMarkerRecordedEventAttributes().GetWorkflowTaskCompletedEventId(); task != markedTask {
+				markedTask = task
+				add("marker", 1)
+			}
 		}
 	}
 }

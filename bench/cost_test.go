@@ -11,9 +11,10 @@ import (
 
 // The smartwatch case recorded by the system tests: two departments, a
 // rejected and an accepted proposal, the close and the survey. Its billable
-// events, counted by hand in the JSON: 1 start, 2 child starts,
-// 15 activities, 6 timers, 4 signals to the children, 10 updates,
-// 12 search-attribute upserts, 1 marker.
+// events, counted by hand in the JSON: 1 start, 2 child starts (2 actions
+// each), 15 activities, 6 timers, 4 signals to the children, 10 updates,
+// 11 search-attribute upserts and the TemporalChangeVersion one (exempt),
+// 1 marker.
 func TestCountActionsOfRecordedCase(t *testing.T) {
 	r := newCostResult()
 	for _, f := range []struct{ file, child string }{
@@ -32,11 +33,11 @@ func TestCountActionsOfRecordedCase(t *testing.T) {
 		}
 		countActions(h.GetEvents(), f.child, converter.GetDefaultDataConverter(), &r)
 	}
-	if r.Actions != 51 || r.Events != 237 {
-		t.Errorf("counted %d actions, %d events; want 51, 237", r.Actions, r.Events)
+	if r.Actions != 52 || r.Events != 237 {
+		t.Errorf("counted %d actions, %d events; want 52, 237", r.Actions, r.Events)
 	}
-	want := map[string]int{"workflow start": 1, "child workflow start": 2, "activity": 15, "timer": 6, "signal": 4,
-		"update": 10, "search attribute upsert": 12, "marker": 1}
+	want := map[string]int{"workflow start": 1, "child workflow start": 4, "activity": 15, "timer": 6, "signal": 4,
+		"update": 10, "search attribute upsert": 11, "marker": 1}
 	for kind, n := range want {
 		if r.ByKind[kind] != n {
 			t.Errorf("%s: %d, want %d", kind, r.ByKind[kind], n)
@@ -70,5 +71,24 @@ func TestCountActionsOfRecordedCase(t *testing.T) {
 	}
 	if s := step("dept-product (child): start"); s.Actions != 0 || s.Events == 0 {
 		t.Errorf("a child's start is billed to its parent: %+v", s)
+	}
+}
+
+// A case of an earlier version recorded five version markers in its first
+// workflow task: one action, as Temporal Cloud counts a task's markers.
+func TestMarkersOfOneWorkflowTaskAreOneAction(t *testing.T) {
+	data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", "v5-smartwatch-api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer data.Close()
+	h, err := client.HistoryFromJSON(data, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newCostResult()
+	countActions(h.GetEvents(), "", converter.GetDefaultDataConverter(), &r)
+	if r.ByKind["marker"] != 1 {
+		t.Errorf("five markers in one task counted as %d actions", r.ByKind["marker"])
 	}
 }
