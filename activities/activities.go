@@ -32,6 +32,23 @@ func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (sto
 	return reg, a.tellUpstream(ctx, received)
 }
 
+// CaseIntake is a new case with the acknowledgement that follows its
+// registration.
+type CaseIntake struct {
+	Case            complaint.NewCase
+	Acknowledgement StepNotice
+}
+
+// RegisterAndAcknowledge registers a new case, then records its
+// acknowledgement and sends it: the first step of a case in one action.
+func (a *Activities) RegisterAndAcknowledge(ctx context.Context, in CaseIntake) (store.Registration, error) {
+	reg, err := a.RegisterCase(ctx, in.Case)
+	if err != nil {
+		return reg, err
+	}
+	return reg, a.RecordStepAndNotify(ctx, in.Acknowledgement)
+}
+
 // RecordStep appends one step to the case's audit trail and tells the
 // upstream system that submitted the case.
 func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {

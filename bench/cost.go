@@ -100,7 +100,7 @@ func countActions(h []*historypb.HistoryEvent, child string, dc converter.DataCo
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			woken = false
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			cause = ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
+			cause, woken = ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName(), true
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 			wake(ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() + " (signal)")
 		case enumspb.EVENT_TYPE_TIMER_FIRED:

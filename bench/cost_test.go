@@ -16,23 +16,7 @@ import (
 // 11 search-attribute upserts and the TemporalChangeVersion one (exempt),
 // 1 marker.
 func TestCountActionsOfRecordedCase(t *testing.T) {
-	r := newCostResult()
-	for _, f := range []struct{ file, child string }{
-		{"smartwatch-api.json", ""},
-		{"smartwatch-api.dept-product.json", "dept-product"},
-		{"smartwatch-api.dept-technical.json", "dept-technical"},
-	} {
-		data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", f.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := client.HistoryFromJSON(data, client.HistoryJSONOptions{})
-		data.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		countActions(h.GetEvents(), f.child, converter.GetDefaultDataConverter(), &r)
-	}
+	r := countRecorded(t, "v6-smartwatch-api")
 	if r.Actions != 52 || r.Events != 237 {
 		t.Errorf("counted %d actions, %d events; want 52, 237", r.Actions, r.Events)
 	}
@@ -71,6 +55,46 @@ func TestCountActionsOfRecordedCase(t *testing.T) {
 	}
 	if s := step("dept-product (child): start"); s.Actions != 0 || s.Events == 0 {
 		t.Errorf("a child's start is billed to its parent: %+v", s)
+	}
+}
+
+// countRecorded counts a recorded case and its two departments' children.
+func countRecorded(t *testing.T, name string) CostResult {
+	t.Helper()
+	r := newCostResult()
+	for _, f := range []struct{ suffix, child string }{
+		{"", ""}, {".dept-product", "dept-product"}, {".dept-technical", "dept-technical"},
+	} {
+		data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", name+f.suffix+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(data, client.HistoryJSONOptions{})
+		data.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		countActions(h.GetEvents(), f.child, converter.GetDefaultDataConverter(), &r)
+	}
+	return r
+}
+
+// The same case today: registered and acknowledged in one activity, each
+// department's child started with its investigation instead of told of it
+// by a signal, the resolution carried out by its step's activity, and the
+// clock watcher's timer kept when a clock is met (the departments start
+// and the proposal comes in time: two timers fewer).
+func TestCountActionsOfTodaysCase(t *testing.T) {
+	old, r := countRecorded(t, "v6-smartwatch-api"), countRecorded(t, "smartwatch-api")
+	if r.Actions != 45 || old.Actions-r.Actions != 7 {
+		t.Errorf("counted %d actions (before: %d); want 45, 7 fewer", r.Actions, old.Actions)
+	}
+	if r.ByKind["signal"] != 2 || r.ByKind["activity"] != 13 || r.ByKind["search attribute upsert"] != 10 ||
+		r.ByKind["timer"] != 4 {
+		t.Errorf("by kind: %v", r.ByKind)
+	}
+	if s := r.ByStep["submitFindings"]; s == nil || s.ByKind["signal"] != 2 {
+		t.Errorf("submitFindings: %+v; want both signals, the findings forwarded to the children", s)
 	}
 }
 

@@ -31,7 +31,13 @@ func TestTemporalRestartWithACaseWaitingOnItsDeadline(t *testing.T) {
 		t.Fatalf("intake: %d %v", r.status, r.body)
 	}
 	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	// Registered and acknowledged, the case sleeps on its clock's timer.
+	Eventually(t, "the clock's timer", func() error {
+		if !timerStarted(t, ref) {
+			return fmt.Errorf("no timer started yet")
+		}
+		return nil
+	})
 
 	if err := sys.StopTemporal(); err != nil {
 		t.Fatal(err)
@@ -73,6 +79,23 @@ func TestTemporalRestartWithACaseWaitingOnItsDeadline(t *testing.T) {
 	task(t, base, ref, "withdraw", map[string]any{"reason": "test over"}, 200)
 	final := waitEnded(t, ref)
 	assertAuditMatches(t, ref, final)
+}
+
+// timerStarted is whether the case has started a timer.
+func timerStarted(t *testing.T, ref string) bool {
+	t.Helper()
+	it := sys.Client.GetWorkflowHistory(context.Background(), complaint.WorkflowID(ref), "", false,
+		enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enums.EVENT_TYPE_TIMER_STARTED {
+			return true
+		}
+	}
+	return false
 }
 
 // firstTimerFiredAfter is when the server fired the case's first timer

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -47,8 +48,13 @@ const signalLoopVersion = "signal-loop"
 const stepMessagesVersion = "step-messages"
 
 // caseVersion is the one marker of cases started after every change above:
-// a marker is a billable action, and one stands for them all. The next
-// change to running cases raises its maximum to 2 and reads "version >= 2".
+// a marker is a billable action, and one stands for them all. Version 1 is
+// every change above; version 2 registers and acknowledges a case in one
+// activity, starts a department's child workflow when the department starts
+// investigating (its start in the child's input, not a signal), records the
+// carrying out of a resolution with the resolution saved in the same
+// activity, and keeps the clock watcher's timer while no event comes sooner. The next change to running cases raises its maximum to 3 and
+// reads "version >= 3".
 const caseVersion = "case-version"
 
 // signalTask is one task's signal channel and what to do with a payload.
@@ -92,7 +98,11 @@ type caseWorkflow struct {
 	quietSA       bool // see quietSearchAttributesVersion
 	signalLoop    bool // see signalLoopVersion
 	stepMessages  bool // see stepMessagesVersion
-	stepSaves     bool // a step saves its resolution or survey in its own activity (caseVersion)
+	stepSaves     bool // a step saves its resolution or survey in its own activity (caseVersion 1)
+	ackOnRegister bool // registration and acknowledgement are one activity (caseVersion 2)
+	childOnStart  bool // a department's child starts with its investigation (caseVersion 2)
+	executeInStep bool // the resolution_executed step saves the executed resolution (caseVersion 2)
+	timerKept     bool // the clock watcher keeps its timer while the next event is no sooner (caseVersion 2)
 	signalTasks   []signalTask
 	publishedSA   string // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
@@ -151,8 +161,9 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	// Which changes this case runs with; each is a marker in its history.
-	if workflow.GetVersion(ctx, caseVersion, workflow.DefaultVersion, 1) == 1 {
+	if v := workflow.GetVersion(ctx, caseVersion, workflow.DefaultVersion, 2); v >= 1 {
 		w.slaClocks, w.ordered, w.quietSA, w.signalLoop, w.stepMessages, w.stepSaves = true, true, true, true, true, true
+		w.ackOnRegister, w.childOnStart, w.executeInStep, w.timerKept = v >= 2, v >= 2, v >= 2, v >= 2
 	} else { // started before caseVersion: one marker per change
 		w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
 		w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
@@ -206,6 +217,20 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 	if w.slaClocks {
 		workflow.Go(ctx, w.watchClocks)
 	}
+	if w.Phase == phaseIntake && w.ackOnRegister {
+		// 1–4. Received, classified and routed by the starter: write the
+		// record and acknowledge the customer, in one activity. Tasks that
+		// arrived meanwhile go next.
+		if err := w.registerAndAcknowledge(ctx); err != nil {
+			return w.View, err
+		}
+		if err := workflow.Await(ctx, func() bool { return w.gated == 0 }); err != nil {
+			return w.View, err
+		}
+		if w.Phase == phaseIntake {
+			w.Phase = phaseInvestigation
+		}
+	}
 	if w.Phase == phaseIntake {
 		// 1–3. Received, classified and routed by the starter: write the record.
 		if err := w.register(ctx); err != nil {
@@ -256,10 +281,7 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 
 func (w *caseWorkflow) register(ctx workflow.Context) error {
 	var a *activities.Activities
-	c := complaint.NewCase{
-		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
-		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
-	}
+	c := w.newCase()
 	var reg store.Registration
 	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case in the complaint record"), a.RegisterCase, c).
 		Get(ctx, &reg); err != nil {
@@ -281,9 +303,18 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 }
 
 func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
+	s, err := w.acknowledgement(ctx)
+	if err != nil {
+		return err
+	}
+	return w.record(ctx, s)
+}
+
+// acknowledgement is the acknowledged step, with the case moved on to it.
+func (w *caseWorkflow) acknowledgement(ctx workflow.Context) (step, error) {
 	s := step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"}
 	if err := w.tell(ctx, &s, activities.MsgAcknowledgement, ""); err != nil {
-		return err
+		return s, err
 	}
 	now := workflow.Now(ctx)
 	if w.View.Status == complaint.StatusReceived {
@@ -291,18 +322,54 @@ func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
 	}
 	w.View.AcknowledgedAt = &now
 	w.meetClock(complaint.ClockAcknowledge, "", now)
-	return w.record(ctx, s)
+	return s, nil
+}
+
+// registerAndAcknowledge writes the case record and acknowledges the
+// customer in one activity (caseVersion 2); a repeat of an earlier case is
+// linked and raised once the registration has found it.
+func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
+	w.View.History = append(w.View.History, complaint.Event{
+		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
+		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
+	})
+	s, err := w.acknowledgement(ctx)
+	if err != nil {
+		return err
+	}
+	n, summary, err := w.addStep(ctx, s)
+	if err != nil {
+		return err
+	}
+	var a *activities.Activities
+	var reg store.Registration
+	in := activities.CaseIntake{Case: w.newCase(), Acknowledgement: n}
+	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case, "+lowerFirst(summary)), a.RegisterAndAcknowledge, in).
+		Get(ctx, &reg); err != nil {
+		return err
+	}
+	w.registered = true
+	if reg.RepeatOf == "" {
+		return nil
+	}
+	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
+	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
+		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
+}
+
+// newCase is the case as the starter made it, to register it.
+func (w *caseWorkflow) newCase() complaint.NewCase {
+	return complaint.NewCase{
+		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
+		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
+	}
 }
 
 // investigate starts a child workflow for every department that has not
 // reported in this round and waits until all have.
 func (w *caseWorkflow) investigate(ctx workflow.Context) error {
-	for _, p := range w.View.Investigation {
-		if p.State != complaint.DeptReported {
-			if err := w.startDepartment(ctx, p.Department); err != nil {
-				return err
-			}
-		}
+	if err := w.startDepartments(ctx); err != nil {
+		return err
 	}
 	if err := workflow.Await(ctx, func() bool { return w.allReported() || w.Phase != phaseInvestigation }); err != nil {
 		return err
@@ -355,14 +422,23 @@ func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) er
 	if !w.ordered {
 		r.ExecutedAt = &now // cases before orderingVersion let `close` through at this point
 	}
+	s := step{name: "resolution_executed", actor: "system",
+		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))}
+	if w.executeInStep { // the step saves the resolution as carried out
+		s.resolution = &done
+		if err := w.record(ctx, s); err != nil {
+			return err
+		}
+		r.ExecutedAt = &now
+		return nil
+	}
 	actx := withActivity(ctx, fmt.Sprintf("Carry out resolution %d", r.Attempt))
 	if err := workflow.ExecuteActivity(actx, a.ExecuteResolution, w.View.Reference, done).Get(ctx, nil); err != nil {
 		r.ExecutedAt = nil
 		return err
 	}
 	r.ExecutedAt = &now
-	return w.record(ctx, step{name: "resolution_executed", actor: "system",
-		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))})
+	return w.record(ctx, s)
 }
 
 // followUp runs from the closing until the end of the reopen window: the
@@ -585,6 +661,44 @@ type step struct {
 // database, then republishes the case to the UI. The audit key is the step's
 // position in the case, so a retried activity writes the same row.
 func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
+	if !w.stepMessages {
+		st, err := w.addStepOnly(ctx, s)
+		if err != nil {
+			return err
+		}
+		var a *activities.Activities
+		return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
+	}
+	n, summary, err := w.addStep(ctx, s)
+	if err != nil {
+		return err
+	}
+	var a *activities.Activities
+	return workflow.ExecuteActivity(withActivity(ctx, summary), a.RecordStepAndNotify, n).Get(ctx, nil)
+}
+
+// addStep adds a step to the case and republishes it; it returns what the
+// step's activity records and sends, with a summary of that activity.
+func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (activities.StepNotice, string, error) {
+	st, err := w.addStepOnly(ctx, s)
+	if err != nil {
+		return activities.StepNotice{}, "", err
+	}
+	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
+	summary := "Record " + s.name
+	if n.Customer != nil {
+		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
+		summary += " and send the customer the " + string(n.Customer.Kind)
+	}
+	if n.Staff != nil {
+		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
+	}
+	return n, summary, nil
+}
+
+// addStepOnly adds a step to the case's history and republishes the case;
+// it returns the step's row of the audit trail.
+func (w *caseWorkflow) addStepOnly(ctx workflow.Context, s step) (store.Step, error) {
 	w.Steps++
 	now := workflow.Now(ctx)
 	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
@@ -608,23 +722,7 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	if s.closed {
 		st.Closed = &store.Closing{At: *w.View.ClosedAt, Outcome: w.View.Outcome, Summary: w.View.CloseSummary}
 	}
-	if err := w.publish(ctx); err != nil {
-		return err
-	}
-	var a *activities.Activities
-	if !w.stepMessages {
-		return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
-	}
-	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
-	summary := "Record " + s.name
-	if n.Customer != nil {
-		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
-		summary += " and send the customer the " + string(n.Customer.Kind)
-	}
-	if n.Staff != nil {
-		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
-	}
-	return workflow.ExecuteActivity(withActivity(ctx, summary), a.RecordStepAndNotify, n).Get(ctx, nil)
+	return st, w.publish(ctx)
 }
 
 // tell has the step s send the customer a message: with the step's own
@@ -672,6 +770,13 @@ func (w *caseWorkflow) publish(ctx workflow.Context) error {
 		w.publishedSA = key
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func withActivity(ctx workflow.Context, summary string) workflow.Context {

@@ -44,19 +44,25 @@ func newCase(depts ...complaint.Department) complaint.NewCase {
 // fixture runs one case in the test suite with its activities recorded.
 type fixture struct {
 	testsuite.WorkflowTestSuite
-	t        *testing.T
-	env      *testsuite.TestWorkflowEnvironment
-	mu       sync.Mutex
-	steps    []store.Step
-	messages []activities.MessageKind
-	sent     []activities.Message
-	executed []int
-	surveys  []complaint.Survey
-	staff    []staffNotice
+	t           *testing.T
+	env         *testsuite.TestWorkflowEnvironment
+	mu          sync.Mutex
+	steps       []store.Step
+	messages    []activities.MessageKind
+	sent        []activities.Message
+	executed    []int
+	surveys     []complaint.Survey
+	staff       []staffNotice
+	childStarts []childStart
 	// registration is what RegisterCase reports (a repeat, say).
 	registration store.Registration
 	results      []*taskResult
 	at           time.Duration
+}
+
+type childStart struct {
+	at time.Time
+	in DepartmentAssignment
 }
 
 type staffNotice struct {
@@ -89,12 +95,23 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
 	f.env.SetStartTime(receivedAt)
-	f.env.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
+	// The department's workflow, noting when it starts and with what.
+	f.env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
+		f.mu.Lock()
+		f.childStarts = append(f.childStarts, childStart{at: workflow.Now(ctx), in: in})
+		f.mu.Unlock()
+		return DepartmentInvestigationWorkflow(ctx, in)
+	}, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	var a *activities.Activities
 	f.env.RegisterActivity(a)
 	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(
 		func(context.Context, complaint.NewCase) (store.Registration, error) { return f.registration, nil }).
 		After(slow["RegisterCase"])
+	f.env.OnActivity(a.RegisterAndAcknowledge, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.CaseIntake) (store.Registration, error) {
+			f.notice(in.Acknowledgement)
+			return f.registration, nil
+		}).After(slow["RegisterCase"])
 	f.env.OnActivity(a.NotifyCustomer, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, m activities.Message) error {
 			f.mu.Lock()
@@ -110,23 +127,17 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 			f.steps = append(f.steps, st)
 			return nil
 		})
+	if d := slow["ExecuteResolution"]; d > 0 { // from caseVersion 2, the step's own activity carries it out
+		f.env.OnActivity(a.RecordStepAndNotify, mock.Anything, mock.MatchedBy(func(n activities.StepNotice) bool {
+			return n.Step.Name == "resolution_executed"
+		})).Return(func(_ context.Context, n activities.StepNotice) error {
+			f.notice(n)
+			return nil
+		}).After(d)
+	}
 	f.env.OnActivity(a.RecordStepAndNotify, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, n activities.StepNotice) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			if m := n.Customer; m != nil {
-				require.Equal(t, "CMP-20261123-4F7K2Q", m.Reference)
-				require.Equal(t, fmt.Sprintf("%04d-%s", n.Step.Seq, m.Kind), m.Key, "a message is keyed by its step")
-				f.messages = append(f.messages, m.Kind)
-				f.sent = append(f.sent, *m)
-			}
-			if n.Staff != nil {
-				f.staff = append(f.staff, staffNotice{StaffMessage: *n.Staff, at: f.env.Now()})
-			}
-			if n.Survey != nil {
-				f.surveys = append(f.surveys, *n.Survey)
-			}
-			f.steps = append(f.steps, n.Step)
+			f.notice(n)
 			return nil
 		}).After(slow["NotifyCustomer"])
 	f.env.OnActivity(a.SaveResolution, mock.Anything, mock.Anything, mock.Anything).Return(nil)
@@ -152,6 +163,28 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 			return nil
 		}).After(slow["SaveSurvey"])
 	return f
+}
+
+// notice takes in what a step's activity records and sends.
+func (f *fixture) notice(n activities.StepNotice) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m := n.Customer; m != nil {
+		require.Equal(f.t, "CMP-20261123-4F7K2Q", m.Reference)
+		require.Equal(f.t, fmt.Sprintf("%04d-%s", n.Step.Seq, m.Kind), m.Key, "a message is keyed by its step")
+		f.messages = append(f.messages, m.Kind)
+		f.sent = append(f.sent, *m)
+	}
+	if n.Staff != nil {
+		f.staff = append(f.staff, staffNotice{StaffMessage: *n.Staff, at: f.env.Now()})
+	}
+	if n.Survey != nil {
+		f.surveys = append(f.surveys, *n.Survey)
+	}
+	if r := n.Resolution; r != nil && r.ExecutedAt != nil {
+		f.executed = append(f.executed, r.Attempt)
+	}
+	f.steps = append(f.steps, n.Step)
 }
 
 // after schedules fn a little after the previous scheduled step, or after
@@ -559,8 +592,11 @@ func TestSearchAttributesFollowTheCase(t *testing.T) {
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
 	f.run(newCase(complaint.DeptAfterSales))
 	require.NotEmpty(t, upserts)
+	// The case starts with its attributes set, "received"; its first
+	// upsert comes with the acknowledgement, in the same activity as its
+	// registration.
 	first, _ := upserts[0].GetKeyword(saStatus)
-	require.Equal(t, "received", first)
+	require.Equal(t, "acknowledged", first)
 	last := upserts[len(upserts)-1]
 	status, _ := last.GetKeyword(saStatus)
 	require.Equal(t, "withdrawn", status)
@@ -617,6 +653,26 @@ func TestRepeatComplaintIsLinkedAndRaised(t *testing.T) {
 	final := f.run(c)
 	require.Equal(t, "CMP-20261101-AAAAAA", final.RepeatOf)
 	require.Equal(t, complaint.PriorityHigh, final.Priority)
-	require.Equal(t, "repeat_detected", f.steps[0].Name)
-	require.Equal(t, complaint.PriorityHigh, f.steps[0].Priority)
+	// The registration finds the earlier case; the acknowledgement went out
+	// with it, the repeat is recorded next.
+	require.Equal(t, []string{"acknowledged", "repeat_detected"}, f.stepNames()[:2])
+	require.Equal(t, complaint.PriorityHigh, f.steps[1].Priority)
+}
+
+// A department's child workflow starts when the department starts
+// investigating, already investigating: no signal tells it of the start.
+func TestDepartmentChildStartsWithItsInvestigation(t *testing.T) {
+	f := setup(t)
+	f.taskAfter(3*time.Hour, accept, complaint.TaskStartInvestigation, start(complaint.DeptAfterSales))
+	f.task(accept, complaint.TaskSubmitFindings, findings(complaint.DeptAfterSales))
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	starts := f.childStarts
+	require.Len(t, starts, 1)
+	require.Equal(t, receivedAt.Add(3*time.Hour), starts[0].at, "the child starts with the investigation, not before")
+	require.NotNil(t, starts[0].in.Progress)
+	require.Equal(t, complaint.DeptInvestigating, starts[0].in.Progress.State)
+	require.Equal(t, "after_sales.lead", starts[0].in.Progress.Investigator)
+	require.Equal(t, complaint.DeptReported, final.Investigation[0].State, "the findings reached the child and came back")
+	require.Equal(t, "after_sales.lead", final.Investigation[0].Investigator)
 }

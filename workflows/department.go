@@ -25,14 +25,23 @@ type DepartmentAssignment struct {
 	Subject    string               `json:"subject"`
 	Category   complaint.Category   `json:"category"`
 	Priority   complaint.Priority   `json:"priority"`
+	// Progress is where the department stands when its workflow starts:
+	// investigating since a time, by someone. A case of caseVersion 2
+	// starts the child when the department starts; before, the child
+	// started pending and was told of the start by a signal.
+	Progress *complaint.DepartmentProgress `json:"progress,omitempty"`
 }
 
-// DepartmentInvestigationWorkflow is one department's part of a case: it
-// waits for the department to start, then for its findings, which it
-// returns to the case. The case forwards the department's tasks here as
-// signals, after validating them against the whole case.
+// DepartmentInvestigationWorkflow is one department's part of a case: from
+// its start (or, in cases before caseVersion 2, from its assignment) it
+// waits for the department's findings, which it returns to the case. The
+// case forwards the department's tasks here as signals, after validating
+// them against the whole case.
 func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
 	p := complaint.DepartmentProgress{Department: in.Department, State: complaint.DeptPending}
+	if in.Progress != nil {
+		p = *in.Progress
+	}
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDepartment,
 		func() (complaint.DepartmentProgress, error) { return p, nil },
 		workflow.QueryHandlerOptions{Description: "This department's progress on the case."},
@@ -101,6 +110,21 @@ func departmentNextTask(p complaint.DepartmentProgress) string {
 	return "nothing: reported"
 }
 
+// startDepartments starts the child workflow of each department that has
+// yet to report: from caseVersion 2, of each that has started investigating
+// (the others start theirs with their investigation).
+func (w *caseWorkflow) startDepartments(ctx workflow.Context) error {
+	for _, p := range w.View.Investigation {
+		if p.State == complaint.DeptReported || w.childOnStart && p.State == complaint.DeptPending {
+			continue
+		}
+		if err := w.startDepartment(ctx, p.Department); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // startDepartment starts a department's child workflow unless one runs, and
 // takes its findings into the case when it returns. A child that is being
 // cancelled holds the department's workflow ID: wait until it has ended.
@@ -123,6 +147,10 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 	})
 	in := DepartmentAssignment{Reference: w.View.Reference, Department: d, Round: w.View.Round,
 		Subject: w.View.Subject, Category: w.View.Category, Priority: w.View.Priority}
+	if p := w.progress(d); w.childOnStart && p != nil && p.State == complaint.DeptInvestigating {
+		started := *p
+		in.Progress = &started
+	}
 	c := &child{future: workflow.ExecuteChildWorkflow(cctx, DepartmentWorkflowName, in), cancel: cancel}
 	w.children[d] = c
 	round := w.View.Round

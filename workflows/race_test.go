@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -96,8 +97,23 @@ func TestRoutingADepartmentAwayAndBack(t *testing.T) {
 	}
 }
 
-func TestWithdrawalDuringIntakeSkipsTheAcknowledgement(t *testing.T) {
+// A withdrawal that arrives while the case is registered and acknowledged
+// (one activity) waits for it, then ends the case.
+func TestWithdrawalDuringIntakeWaitsForTheRegistration(t *testing.T) {
 	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Sent by mistake"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusWithdrawn, final.Status)
+	names := f.stepNames()
+	require.Equal(t, "acknowledged", names[0])
+	require.Contains(t, names, "withdrawn")
+}
+
+// Cases started before caseVersion 2 registered first and acknowledged
+// after: a withdrawal during the registration spared the acknowledgement.
+func TestWithdrawalDuringIntakeSkipsTheAcknowledgementBeforeVersion2(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	f.env.OnGetVersion(caseVersion, workflow.DefaultVersion, 2).Return(workflow.Version(1))
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Sent by mistake"})
 	final := f.run(newCase(complaint.DeptAfterSales))
 	require.Equal(t, complaint.StatusWithdrawn, final.Status)

@@ -172,6 +172,10 @@ func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 	if w.ordered && workflow.Await(ctx, func() bool { return w.registered }) != nil {
 		return
 	}
+	if w.timerKept {
+		w.watchClocksKeepingTheTimer(ctx)
+		return
+	}
 	for w.Phase != phaseDone {
 		seen := w.clocksChanged
 		changed := func() bool { return w.clocksChanged != seen || w.Phase == phaseDone }
@@ -201,6 +205,57 @@ func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 			workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
 			return
 		}
+	}
+}
+
+// watchClocksKeepingTheTimer is watchClocks for cases of caseVersion 2: a
+// change to the clocks sets a new timer only when the next event comes
+// sooner than the one the timer is set for. When a clock is met, the timer
+// it set stays and, when it fires early, the watcher plans again from
+// there: each timer is a billable action, and a case whose departments and
+// proposal arrive in time sets one or two instead of one per change.
+func (w *caseWorkflow) watchClocksKeepingTheTimer(ctx workflow.Context) {
+	var (
+		timer       workflow.Future // nil: no timer set
+		timerAt     time.Time
+		cancelTimer workflow.CancelFunc
+	)
+	for w.Phase != phaseDone {
+		ev, ok := w.nextClockEvent()
+		now := workflow.Now(ctx)
+		if ok && !ev.at.After(now) {
+			w.inFlight++
+			err := w.fireClock(ctx, ev)
+			w.inFlight--
+			if err != nil {
+				workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
+				return
+			}
+			continue
+		}
+		if ok && (timer == nil || ev.at.Before(timerAt)) {
+			if cancelTimer != nil {
+				cancelTimer()
+			}
+			var tctx workflow.Context
+			tctx, cancelTimer = workflow.WithCancel(ctx)
+			c := w.View.Deadlines[ev.index]
+			timer = workflow.NewTimerWithOptions(tctx, ev.at.Sub(now), workflow.TimerOptions{
+				Summary: fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))})
+			timerAt = ev.at
+		}
+		seen := w.clocksChanged
+		if err := workflow.Await(ctx, func() bool {
+			return w.clocksChanged != seen || w.Phase == phaseDone || timer != nil && timer.IsReady()
+		}); err != nil {
+			return
+		}
+		if timer != nil && timer.IsReady() {
+			timer, cancelTimer = nil, nil
+		}
+	}
+	if cancelTimer != nil {
+		cancelTimer()
 	}
 }
 

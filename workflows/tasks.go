@@ -145,12 +145,8 @@ func (w *caseWorkflow) route(ctx workflow.Context, t complaint.Route) error {
 		w.Phase = phaseInvestigation // back to waiting for every report
 	}
 	if w.Phase == phaseInvestigation {
-		for _, p := range progress {
-			if p.State != complaint.DeptReported {
-				if err := w.startDepartment(ctx, p.Department); err != nil {
-					return err
-				}
-			}
+		if err := w.startDepartments(ctx); err != nil {
+			return err
 		}
 	}
 	return w.record(ctx, step{name: "routed", actor: complaint.ActorOr(t.Actor, w.View.Owner), departments: true,
@@ -190,7 +186,15 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	before, status := *p, w.View.Status
 	p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
 	w.View.Status = complaint.StatusInvestigating
-	if err := w.forward(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
+	// From caseVersion 2 the department's child starts now, with the start
+	// in its input; before, it was told by a signal.
+	tellChild := w.forward
+	if w.childOnStart {
+		tellChild = func(ctx workflow.Context, d complaint.Department, _ string, _ any) error {
+			return w.startDepartment(ctx, d)
+		}
+	}
+	if err := tellChild(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
 		if p := w.progress(t.Department); p != nil && p.State == complaint.DeptInvestigating { // unless moved on meanwhile
 			*p = before
 		}

@@ -65,7 +65,7 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	if again := call(t, http.MethodPost, base+"/v1/complaints", body, http.StatusOK); again["reference"] != ref {
 		t.Fatalf("repeat made %v, want %s", again["reference"], ref)
 	}
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	waitRecorded(t, base, ref, complaint.StatusAcknowledged)
 
 	// nginx spread the calls so far over both replicas.
 	for _, name := range []string{devenv.APIName(0), devenv.APIName(1)} {
@@ -147,6 +147,22 @@ func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
 			return fmt.Errorf("status %v", got["status"])
 		}
 		return nil
+	})
+}
+
+// waitRecorded waits until the case's record in PostgreSQL (the list)
+// has the status: its step's activity has run, not only the workflow moved.
+func waitRecorded(t *testing.T, base, ref string, status complaint.Status) {
+	t.Helper()
+	systemtest.Eventually(t, "recorded as "+string(status), func() error {
+		page := call(t, http.MethodGet, base+"/v1/complaints?limit=200&status="+string(status), nil, http.StatusOK)
+		items, _ := page["items"].([]any)
+		for _, it := range items {
+			if item, _ := it.(map[string]any); item["reference"] == ref {
+				return nil
+			}
+		}
+		return fmt.Errorf("not among the %d cases recorded as %s", len(items), status)
 	})
 }
 
