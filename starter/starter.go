@@ -64,8 +64,10 @@ type Options struct {
 // repeat days later finds its case in one indexed read, and a new keyed
 // submission costs Temporal a start and nothing more.
 type IntakeKeys interface {
-	ClaimIntakeKey(ctx context.Context, keyHash, ref string) (string, error)
+	ClaimIntakeKey(ctx context.Context, keyHash, ref string) (claimed string, first bool, err error)
 	MoveIntakeKey(ctx context.Context, keyHash, from, to string) error
+	// CaseStatus reads the record of a case Temporal no longer has.
+	CaseStatus(ctx context.Context, ref string) (complaint.Status, bool, error)
 }
 
 // Starter starts and drives cases.
@@ -131,13 +133,30 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		return Result{}, errors.New("an idempotent submission needs the record of intake keys")
 	}
 	keyHash := complaint.IntakeKeyHash(key)
-	ref, err := s.opts.IntakeKeys.ClaimIntakeKey(ctx, keyHash, complaint.KeyedReference(key, now, s.opts.Location, 0))
+	ref, first, err := s.opts.IntakeKeys.ClaimIntakeKey(ctx, keyHash, complaint.KeyedReference(key, now, s.opts.Location, 0))
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: intake keys: %v", ErrUnavailable, err)
+		return Result{}, fmt.Errorf("%w: intake keys: %w", ErrUnavailable, err)
 	}
-	// The claimed reference is this submission's, or an earlier one's with
-	// the same key (started already, or claimed by a call that failed
-	// before it could start the case: this one starts it).
+	if !first {
+		// An earlier submission with this key claimed ref: its case, running,
+		// ended, or past Temporal's retention and on record only — or none,
+		// when that call failed before it started the case: this one does.
+		res, mine, err := s.describe(ctx, ref, keyHash)
+		switch {
+		case err == nil && mine:
+			return res, nil
+		case errors.Is(err, ErrNotFound):
+			status, recorded, err := s.opts.IntakeKeys.CaseStatus(ctx, ref)
+			if err != nil {
+				return Result{}, fmt.Errorf("%w: case record: %w", ErrUnavailable, err)
+			}
+			if recorded {
+				return Result{Reference: ref, WorkflowID: complaint.WorkflowID(ref), Status: status}, nil
+			}
+		case err != nil:
+			return Result{}, err
+		}
+	}
 	for probe := 1; ; probe++ {
 		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
 		if !isAlreadyStarted(err) {
@@ -154,7 +173,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		// next candidate.
 		next := complaint.KeyedReference(key, now, s.opts.Location, probe)
 		if err := s.opts.IntakeKeys.MoveIntakeKey(ctx, keyHash, ref, next); err != nil {
-			return Result{}, fmt.Errorf("%w: intake keys: %v", ErrUnavailable, err)
+			return Result{}, fmt.Errorf("%w: intake keys: %w", ErrUnavailable, err)
 		}
 		ref = next
 	}

@@ -486,3 +486,48 @@ func TestRepeatDaysLaterAndReferenceClash(t *testing.T) {
 		t.Fatalf("its repeat: %+v, %v; want the case %s again", again, err, moved.Reference)
 	}
 }
+
+// A key claimed by a call that failed before it started the case: the
+// repeat starts it. A key whose case Temporal no longer has (past its
+// retention) but the record has: the repeat is that case, not a new one
+// under its reference.
+func TestRepeatAfterAFailedFirstCallAndAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := starter.New(sys.Client, starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue,
+		Location: loc, Rules: complaint.DefaultRules(), DataConverter: codec.DataConverter(sys.Keys), IntakeKeys: sys.Store})
+	in := complaint.Intake{Channel: complaint.ChannelWeb, Subject: "Parcel arrived crushed",
+		Description: "The box was crushed and the vase inside broken.", Category: complaint.CategoryLogistics,
+		Customer: complaint.Customer{Name: "Li Na", Email: "li.na@example.com"}}
+
+	const key = "systemtest-claimed-only"
+	ref := complaint.KeyedReference("idempotency:"+key, time.Now(), loc, 0)
+	if _, first, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash("idempotency:"+key), ref); err != nil || !first {
+		t.Fatalf("claim: %v, first %v", err, first)
+	}
+	res, err := s.Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: key})
+	if err != nil || !res.Created || res.Reference != ref {
+		t.Fatalf("repeat of a call that failed before starting: %+v, %v; want %s created", res, err, ref)
+	}
+
+	// A case Temporal has forgotten (past its retention) that is on record.
+	const old = "systemtest-past-retention"
+	oldRef := complaint.KeyedReference("idempotency:"+old, time.Now().AddDate(0, -3, 0), loc, 0)
+	if _, err := sys.Store.RegisterCase(ctx, complaint.Register(in, oldRef, time.Now().AddDate(0, -3, 0),
+		complaint.DefaultRules())); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash("idempotency:"+old), oldRef); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: old})
+	if err != nil || again.Created || again.Reference != oldRef || again.Status != complaint.StatusReceived {
+		t.Fatalf("repeat past retention: %+v, %v; want the recorded case %s", again, err, oldRef)
+	}
+	if _, err := sys.Client.DescribeWorkflowExecution(ctx, complaint.WorkflowID(oldRef), ""); err == nil {
+		t.Fatal("the repeat started a new workflow under the old reference")
+	}
+}

@@ -136,7 +136,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 			s.Stop()
 		}
 	}()
-	ports, err := devenv.FreePorts(7)
+	ports, err := devenv.FreePorts(6)
 	if err != nil {
 		return s, err
 	}
@@ -189,7 +189,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	if s.Mailbox, err = mailbox.Start(runCtx, fmt.Sprintf("127.0.0.1:%d", ports[6]), "",
+	// In process: the mailbox takes a port of the kernel's choosing, which
+	// no other test run can have picked meanwhile.
+	if s.Mailbox, err = mailbox.Start(runCtx, "127.0.0.1:0", "",
 		filepath.Join(dir, "mail"), s.Logger); err != nil {
 		return s, err
 	}

@@ -30,8 +30,9 @@ import (
 // Register puts every workflow and activity of the system on w.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow,
-		workflow.RegisterOptions{Name: workflows.DepartmentWorkflowName})
+	for _, name := range []string{workflows.DepartmentWorkflowName, workflows.DepartmentStartedWorkflowName} {
+		w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: name})
+	}
 	w.RegisterActivity(acts)
 }
 

@@ -44,16 +44,17 @@ func newCase(depts ...complaint.Department) complaint.NewCase {
 // fixture runs one case in the test suite with its activities recorded.
 type fixture struct {
 	testsuite.WorkflowTestSuite
-	t           *testing.T
-	env         *testsuite.TestWorkflowEnvironment
-	mu          sync.Mutex
-	steps       []store.Step
-	messages    []activities.MessageKind
-	sent        []activities.Message
-	executed    []int
-	surveys     []complaint.Survey
-	staff       []staffNotice
-	childStarts []childStart
+	t            *testing.T
+	env          *testsuite.TestWorkflowEnvironment
+	mu           sync.Mutex
+	steps        []store.Step
+	messages     []activities.MessageKind
+	sent         []activities.Message
+	executed     []int
+	surveys      []complaint.Survey
+	staff        []staffNotice
+	childStarts  []childStart
+	childReports []complaint.DepartmentProgress
 	// registration is what RegisterCase reports (a repeat, say).
 	registration store.Registration
 	results      []*taskResult
@@ -95,13 +96,23 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
 	f.env.SetStartTime(receivedAt)
-	// The department's workflow, noting when it starts and with what.
-	f.env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
+	// The department's workflow, noting when it starts, with what, and what
+	// it returns.
+	department := func(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
 		f.mu.Lock()
 		f.childStarts = append(f.childStarts, childStart{at: workflow.Now(ctx), in: in})
 		f.mu.Unlock()
-		return DepartmentInvestigationWorkflow(ctx, in)
-	}, workflow.RegisterOptions{Name: DepartmentWorkflowName})
+		p, err := DepartmentInvestigationWorkflow(ctx, in)
+		if err == nil {
+			f.mu.Lock()
+			f.childReports = append(f.childReports, p)
+			f.mu.Unlock()
+		}
+		return p, err
+	}
+	for _, name := range []string{DepartmentWorkflowName, DepartmentStartedWorkflowName} {
+		f.env.RegisterWorkflowWithOptions(department, workflow.RegisterOptions{Name: name})
+	}
 	var a *activities.Activities
 	f.env.RegisterActivity(a)
 	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(
@@ -673,6 +684,36 @@ func TestDepartmentChildStartsWithItsInvestigation(t *testing.T) {
 	require.NotNil(t, starts[0].in.Progress)
 	require.Equal(t, complaint.DeptInvestigating, starts[0].in.Progress.State)
 	require.Equal(t, "after_sales.lead", starts[0].in.Progress.Investigator)
-	require.Equal(t, complaint.DeptReported, final.Investigation[0].State, "the findings reached the child and came back")
-	require.Equal(t, "after_sales.lead", final.Investigation[0].Investigator)
+	require.Len(t, f.childReports, 1, "the findings reached the child, which reported")
+	require.Equal(t, complaint.DeptReported, f.childReports[0].State)
+	require.Equal(t, "after_sales.lead", f.childReports[0].Investigator)
+	require.Equal(t, complaint.DeptReported, final.Investigation[0].State)
+}
+
+// A department routed away while it investigates, and back: its new start
+// waits for the cancelled child to end, then starts a new one, which gets
+// the findings.
+func TestDepartmentRoutedAwayAndBackWhileInvestigating(t *testing.T) {
+	f := setup(t)
+	p, tech := complaint.DeptProduct, complaint.DeptTechnical
+	f.task(accept, complaint.TaskStartInvestigation, start(tech))
+	f.task(accept, complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p}, Reason: "Not technical"})
+	f.task(accept, complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p, tech}, Reason: "Technical after all"})
+	f.task(accept, complaint.TaskStartInvestigation, start(tech))
+	f.task(accept, complaint.TaskSubmitFindings, findings(tech))
+	f.investigate(p)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
+	final := f.run(newCase(p, tech))
+	var techStarts int
+	for _, s := range f.childStarts {
+		if s.in.Department == tech {
+			techStarts++
+			require.NotNil(t, s.in.Progress, "each start of technical's child is an investigation")
+		}
+	}
+	require.Equal(t, 2, techStarts, "technical's child: cancelled when routed away, started again")
+	require.Len(t, f.childReports, 2, "both departments' children reported")
+	for _, d := range final.Investigation {
+		require.Equal(t, complaint.DeptReported, d.State, d.Department)
+	}
 }

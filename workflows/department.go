@@ -12,7 +12,14 @@ import (
 )
 
 // DepartmentWorkflowName is the registered name of the department child.
-const DepartmentWorkflowName = "DepartmentInvestigationWorkflow"
+// Cases of caseVersion 2 start it as DepartmentStartedWorkflowName, the same
+// code under a name a worker older than that version does not know: such a
+// worker fails the child's task instead of running it without its start,
+// and a current worker takes it.
+const (
+	DepartmentWorkflowName        = "DepartmentInvestigationWorkflow"
+	DepartmentStartedWorkflowName = "DepartmentInvestigation"
+)
 
 // QueryDepartment returns a department investigation's progress.
 const QueryDepartment = "department"
@@ -137,6 +144,11 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 	if w.children[d] != nil {
 		return nil
 	}
+	// The department may have left the case, or the case ended, while the
+	// cancelled child was ending.
+	if w.childOnStart && (w.progress(d) == nil || w.ended()) {
+		return conflict("%s no longer investigates this case", d)
+	}
 	cctx, cancel := workflow.WithCancel(ctx)
 	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            complaint.DepartmentWorkflowID(w.View.Reference, d),
@@ -147,11 +159,17 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 	})
 	in := DepartmentAssignment{Reference: w.View.Reference, Department: d, Round: w.View.Round,
 		Subject: w.View.Subject, Category: w.View.Category, Priority: w.View.Priority}
-	if p := w.progress(d); w.childOnStart && p != nil && p.State == complaint.DeptInvestigating {
-		started := *p
-		in.Progress = &started
+	name := DepartmentWorkflowName
+	if w.childOnStart {
+		// The child starts investigating: it is started by the department's
+		// start, or again for its findings when it is no longer running.
+		name = DepartmentStartedWorkflowName
+		if p := w.progress(d); p != nil && p.State != complaint.DeptPending {
+			in.Progress = &complaint.DepartmentProgress{Department: d, State: complaint.DeptInvestigating,
+				Investigator: p.Investigator, StartedAt: p.StartedAt}
+		}
 	}
-	c := &child{future: workflow.ExecuteChildWorkflow(cctx, DepartmentWorkflowName, in), cancel: cancel}
+	c := &child{future: workflow.ExecuteChildWorkflow(cctx, name, in), cancel: cancel}
 	w.children[d] = c
 	round := w.View.Round
 	workflow.Go(ctx, func(ctx workflow.Context) {

@@ -24,7 +24,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
-	replayer.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
+	for _, name := range []string{DepartmentWorkflowName, DepartmentStartedWorkflowName} {
+		replayer.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: name})
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
