@@ -717,3 +717,43 @@ func TestDepartmentRoutedAwayAndBackWhileInvestigating(t *testing.T) {
 		require.Equal(t, complaint.DeptReported, d.State, d.Department)
 	}
 }
+
+// Everything in one moment: a department investigating is routed away (its
+// child cancelled), routed back and started again (waiting for the
+// cancelled child to end) and the customer withdraws meanwhile. The start
+// is refused or applied, never the case failed: it ends withdrawn.
+func TestWithdrawalWhileAStartWaitsForACancelledChild(t *testing.T) {
+	f := setup(t)
+	p, tech := complaint.DeptProduct, complaint.DeptTechnical
+	f.task(accept, complaint.TaskStartInvestigation, start(tech))
+	var ended []error
+	f.after(0, func() {
+		for _, u := range []struct {
+			name    string
+			payload any
+		}{
+			{complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p}, Reason: "Not technical"}},
+			{complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{p, tech}, Reason: "Technical after all"}},
+			{complaint.TaskStartInvestigation, start(tech)},
+			{complaint.TaskWithdraw, complaint.Reason{Reason: "Sorted it out myself"}},
+		} {
+			f.env.UpdateWorkflow(u.name, "", &testsuite.TestUpdateCallback{
+				OnAccept:   func() {},
+				OnReject:   func(err error) { ended = append(ended, err) },
+				OnComplete: func(_ any, err error) { ended = append(ended, err) },
+			}, u.payload)
+		}
+	})
+	final := f.run(newCase(p, tech))
+	require.Equal(t, complaint.StatusWithdrawn, final.Status)
+	require.Len(t, ended, 4, "every task came to an end: %v", ended)
+	refused := 0
+	for _, err := range ended {
+		if err != nil {
+			require.ErrorContains(t, err, "technical no longer investigates this case")
+			refused++
+		}
+	}
+	require.Equal(t, 1, refused, "the start waited for the cancelled child, then found the case withdrawn")
+	require.Len(t, f.childStarts, 1, "no child started for a withdrawn case")
+}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/api/enums/v1"
@@ -121,16 +122,37 @@ func departmentNextTask(p complaint.DepartmentProgress) string {
 // yet to report: from caseVersion 2, of each that has started investigating
 // (the others start theirs with their investigation).
 func (w *caseWorkflow) startDepartments(ctx workflow.Context) error {
-	for _, p := range w.View.Investigation {
-		if p.State == complaint.DeptReported || w.childOnStart && p.State == complaint.DeptPending {
+	if !w.childOnStart {
+		for _, p := range w.View.Investigation {
+			if p.State != complaint.DeptReported {
+				if err := w.startDepartment(ctx, p.Department); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	// Each department as it stands when its turn comes: waiting for one's
+	// cancelled child, the case may have moved on.
+	depts := make([]complaint.Department, len(w.View.Investigation))
+	for i, p := range w.View.Investigation {
+		depts[i] = p.Department
+	}
+	for _, d := range depts {
+		p := w.progress(d)
+		if p == nil || p.State != complaint.DeptInvestigating {
 			continue
 		}
-		if err := w.startDepartment(ctx, p.Department); err != nil {
+		if err := w.startDepartment(ctx, d); err != nil && !errors.Is(err, errNotInvestigating) {
 			return err
 		}
 	}
 	return nil
 }
+
+// errNotInvestigating is a department that stopped investigating this case
+// (routed away, or the case withdrawn) while its cancelled child was ending.
+var errNotInvestigating = errors.New("the department no longer investigates this case")
 
 // startDepartment starts a department's child workflow unless one runs, and
 // takes its findings into the case when it returns. A child that is being
@@ -144,10 +166,11 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 	if w.children[d] != nil {
 		return nil
 	}
-	// The department may have left the case, or the case ended, while the
-	// cancelled child was ending.
-	if w.childOnStart && (w.progress(d) == nil || w.ended()) {
-		return conflict("%s no longer investigates this case", d)
+	// From caseVersion 2 a child starts investigating; the department may
+	// have left the case, or the case ended, while a cancelled child was
+	// ending.
+	if p := w.progress(d); w.childOnStart && (p == nil || p.State == complaint.DeptPending || w.ended()) {
+		return errNotInvestigating
 	}
 	cctx, cancel := workflow.WithCancel(ctx)
 	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
@@ -203,7 +226,11 @@ func (w *caseWorkflow) stopDepartment(d complaint.Department) {
 // starting the child first when the task comes before the investigation
 // phase has started it.
 func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
-	if err := w.startDepartment(ctx, d); err != nil {
+	err := w.startDepartment(ctx, d)
+	if errors.Is(err, errNotInvestigating) {
+		return conflict("%s no longer investigates this case", d)
+	}
+	if err != nil {
 		return err
 	}
 	return w.children[d].future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -191,7 +192,11 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	tellChild := w.forward
 	if w.childOnStart {
 		tellChild = func(ctx workflow.Context, d complaint.Department, _ string, _ any) error {
-			return w.startDepartment(ctx, d)
+			err := w.startDepartment(ctx, d)
+			if errors.Is(err, errNotInvestigating) {
+				return conflict("%s no longer investigates this case", d)
+			}
+			return err
 		}
 	}
 	if err := tellChild(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
