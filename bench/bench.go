@@ -31,8 +31,11 @@ type Config struct {
 	Requests    int // intake: calls of each kind
 	Concurrency int
 	Deadlines   int // cases whose deadlines fall in the same second
-	MemoryCases int // open cases held by one worker
-	Out         string
+	// DeadlineLead is how far ahead of their start that second lies; 0:
+	// time enough for the cases to start (at least a minute).
+	DeadlineLead time.Duration
+	MemoryCases  int // open cases held by one worker
+	Out          string
 	// Form is where to measure: "dev" (the Temporal dev server, every
 	// measure), "prod" (the production form: intake and cost), "both", or
 	// "none" (only the reports, which need no Temporal).
@@ -204,7 +207,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 
 	if cfg.Deadlines > 0 {
 		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
-		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, run)
+		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, cfg.DeadlineLead)
 		if err != nil {
 			return err
 		}

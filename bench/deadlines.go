@@ -65,9 +65,10 @@ func startCases(ctx context.Context, sys *systemtest.System, rules complaint.Rul
 	return refs, nil
 }
 
-func measureDeadlines(ctx context.Context, sys *systemtest.System, n int, run string) (DeadlineResult, error) {
-	// Time enough for every case to start before the common deadline.
-	dueIn := max(60*time.Second, time.Duration(n)*100*time.Millisecond)
+func measureDeadlines(ctx context.Context, sys *systemtest.System, n int, dueIn time.Duration) (DeadlineResult, error) {
+	if dueIn == 0 { // time enough for every case to start before the common deadline
+		dueIn = max(60*time.Second, time.Duration(n)*100*time.Millisecond)
+	}
 	rules := complaint.DefaultRules()
 	for p, t := range rules.SLA.ByPriority {
 		t.FirstResponse = dueIn

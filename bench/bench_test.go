@@ -1,0 +1,52 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The bench, small, against the real servers it starts: every measurement
+// runs and lands in the JSON. No figure is judged by its speed; the cost of
+// the happy-path case is a count, and must not grow unnoticed.
+func TestBenchRunsEveryMeasurement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, the Temporal dev server and a worker process")
+	}
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var printed bytes.Buffer
+	cfg := Config{Form: "dev", Out: out, Requests: 20, Concurrency: 4, Deadlines: 10, DeadlineLead: 20 * time.Second,
+		MemoryCases: 20, ReportCases: 2000, ReportRuns: 2, ReportSeed: 7}
+	if _, err := Run(context.Background(), cfg, &printed); err != nil {
+		t.Fatalf("%v\n%s", err, printed.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case r.Intake == nil || r.Intake.RawLatency.Count != 20 || r.Intake.APILatency.Count != 20 || r.Intake.Errors != 0:
+		t.Errorf("intake: %+v", r.Intake)
+	case r.Cost == nil || r.Cost.ByStep["intake"] == nil || r.Cost.ByStep["surveyResponse"] == nil:
+		t.Errorf("cost: %+v", r.Cost)
+	case r.Cost.Actions > 39:
+		t.Errorf("the happy-path case costs %d actions, 39 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
+	case r.Deadlines == nil || r.Deadlines.Lateness.Count != 10:
+		t.Errorf("deadlines: %+v", r.Deadlines)
+	case r.Memory == nil || r.Memory.RSSMB <= 0:
+		t.Errorf("memory: %+v", r.Memory)
+	case r.Reports == nil || r.Reports.Cases != 2000 || len(r.Reports.Queries) != 21:
+		t.Errorf("reports: %+v", r.Reports)
+	}
+	if t.Failed() {
+		t.Log(printed.String())
+	}
+}
