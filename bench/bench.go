@@ -37,7 +37,7 @@ type Config struct {
 	MemoryCases  int // open cases held by one worker
 	Out          string
 	// Form is where to measure: "dev" (the Temporal dev server, every
-	// measure), "prod" (the production form: intake and cost), "both", or
+	// measure), "prod" (the production form: intake, cost, deadlines), "both", or
 	// "none" (only the reports, which need no Temporal).
 	Form string
 	// The list and report queries: ReportCases made-up cases seeded into a
@@ -65,9 +65,10 @@ type Results struct {
 
 // FormResult is what was measured on the production form.
 type FormResult struct {
-	Server string        `json:"server"`
-	Intake *IntakeResult `json:"intake,omitempty"`
-	Cost   *CostResult   `json:"cost,omitempty"`
+	Server    string          `json:"server"`
+	Intake    *IntakeResult   `json:"intake,omitempty"`
+	Cost      *CostResult     `json:"cost,omitempty"`
+	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
 }
 
 // staffToken is an admin's token on the bench's system: the API requires one.
@@ -177,6 +178,15 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		return err
 	}
 	r.Cost = &c
+	if cfg.Deadlines > 0 {
+		fmt.Fprintf(out, "production form, deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
+		d, err := measureDeadlines(ctx, servers{client: form.Client, keys: form.Keys, dsn: form.AppDB.DSN()},
+			cfg.Deadlines, cfg.DeadlineLead)
+		if err != nil {
+			return err
+		}
+		r.Deadlines = &d
+	}
 	return nil
 }
 
@@ -207,7 +217,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 
 	if cfg.Deadlines > 0 {
 		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
-		d, err := measureDeadlines(ctx, sys, cfg.Deadlines, cfg.DeadlineLead)
+		d, err := measureDeadlines(ctx, devServers(sys), cfg.Deadlines, cfg.DeadlineLead)
 		if err != nil {
 			return err
 		}
@@ -448,9 +458,10 @@ func printForms(out io.Writer, r Results) {
 	fmt.Fprintf(out, "\nProduction form: %s\n", p.Server)
 	names := []string{"raw starts /s", "raw starts p50 / p99 ms", "POST /v1/complaints /s",
 		"POST /v1/complaints p50 / p99 ms", "ours vs raw: throughput %", "intake errors",
-		"billable actions of a happy-path case", "history events of that case"}
-	column := func(i *IntakeResult, c *CostResult) []string {
-		col := []string{"-", "-", "-", "-", "-", "-", "-", "-"}
+		"billable actions of a happy-path case", "history events of that case",
+		"deadline lateness p50 / p99 / max ms"}
+	column := func(i *IntakeResult, c *CostResult, d *DeadlineResult) []string {
+		col := []string{"-", "-", "-", "-", "-", "-", "-", "-", "-"}
 		if i != nil {
 			col[0], col[1] = fmt.Sprintf("%.1f", i.RawPerSecond), fmt.Sprintf("%.0f / %.0f", i.RawLatency.P50ms, i.RawLatency.P99ms)
 			col[2], col[3] = fmt.Sprintf("%.1f", i.APIPerSecond), fmt.Sprintf("%.0f / %.0f", i.APILatency.P50ms, i.APILatency.P99ms)
@@ -459,14 +470,17 @@ func printForms(out io.Writer, r Results) {
 		if c != nil {
 			col[6], col[7] = fmt.Sprint(c.Actions), fmt.Sprint(c.Events)
 		}
+		if d != nil {
+			col[8] = fmt.Sprintf("%.0f / %.0f / %.0f", d.Lateness.P50ms, d.Lateness.P99ms, d.Lateness.MaxMs)
+		}
 		return col
 	}
-	dev, prod := column(r.Intake, r.Cost), column(p.Intake, p.Cost)
+	dev, prod := column(r.Intake, r.Cost, r.Deadlines), column(p.Intake, p.Cost, p.Deadlines)
 	if p.Intake != nil {
 		fmt.Fprintf(out, "  (intake: %d calls of each kind, %d concurrent)\n", p.Intake.Requests, p.Intake.Concurrency)
 	}
-	fmt.Fprintf(out, "  %-40s %16s %16s\n", "", "dev server", "production form")
+	fmt.Fprintf(out, "  %-40s %20s %20s\n", "", "dev server", "production form")
 	for k, name := range names {
-		fmt.Fprintf(out, "  %-40s %16s %16s\n", name, dev[k], prod[k])
+		fmt.Fprintf(out, "  %-40s %20s %20s\n", name, dev[k], prod[k])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
 
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -22,19 +23,31 @@ type DeadlineResult struct {
 	Lateness Latencies `json:"lateness"`
 }
 
+// servers are what a measurement runs against: the Temporal client with the
+// codec's keys, and the application's database.
+type servers struct {
+	client client.Client
+	keys   *codec.Keyring
+	dsn    string
+}
+
+func devServers(sys *systemtest.System) servers {
+	return servers{client: sys.Client, keys: sys.Keys, dsn: sys.Postgres.DSN()}
+}
+
 // startCases submits n copies of body through a starter whose cases are all
 // received at the instant `at` and held to rules.
-func startCases(ctx context.Context, sys *systemtest.System, rules complaint.Rules, at time.Time, n int) ([]string, error) {
+func startCases(ctx context.Context, sys servers, rules complaint.Rules, at time.Time, n int) ([]string, error) {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		return nil, err
 	}
 	opts := starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc, Rules: rules,
-		DataConverter: codec.DataConverter(sys.Keys)}
+		DataConverter: codec.DataConverter(sys.keys)}
 	if !at.IsZero() {
 		opts.Clock = func() time.Time { return at }
 	}
-	s := starter.New(sys.Client, opts)
+	s := starter.New(sys.client, opts)
 	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
 	if err != nil {
 		return nil, err
@@ -65,7 +78,7 @@ func startCases(ctx context.Context, sys *systemtest.System, rules complaint.Rul
 	return refs, nil
 }
 
-func measureDeadlines(ctx context.Context, sys *systemtest.System, n int, dueIn time.Duration) (DeadlineResult, error) {
+func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Duration) (DeadlineResult, error) {
 	if dueIn == 0 { // time enough for every case to start before the common deadline
 		dueIn = max(60*time.Second, time.Duration(n)*100*time.Millisecond)
 	}
@@ -83,7 +96,7 @@ func measureDeadlines(ctx context.Context, sys *systemtest.System, n int, dueIn 
 	if late := time.Since(t0); late > dueIn-5*time.Second {
 		return res, fmt.Errorf("starting %d cases took %s, past their deadline; lower -deadlines", n, late)
 	}
-	conn, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	conn, err := pgx.Connect(ctx, sys.dsn)
 	if err != nil {
 		return res, err
 	}

@@ -55,7 +55,7 @@ func measureMemory(ctx context.Context, sys *systemtest.System, n int, run strin
 	if res.BaselineMB, err = rssMB(proc.Pid()); err != nil {
 		return res, err
 	}
-	refs, err := startCases(ctx, sys, complaint.DefaultRules(), time.Time{}, n)
+	refs, err := startCases(ctx, devServers(sys), complaint.DefaultRules(), time.Time{}, n)
 	if err != nil {
 		return res, err
 	}

@@ -36,8 +36,26 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivity(acts)
 }
 
+// workerOptions are the SDK worker's options for cfg.
+func workerOptions(cfg Config) (worker.Options, error) {
+	switch cfg.Pollers {
+	case "autoscaling":
+		return worker.Options{
+			WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+			ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		}, nil
+	case "fixed", "":
+		return worker.Options{}, nil
+	}
+	return worker.Options{}, fmt.Errorf("WORKER_POLLERS=%q: want autoscaling or fixed", cfg.Pollers)
+}
+
 // Run polls the task queue until ctx ends, then stops gracefully.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	opts, err := workerOptions(cfg)
+	if err != nil {
+		return err
+	}
 	logger = telemetry.WithTrace(logger)
 	tel, err := telemetry.Start(ctx, telemetry.Config{
 		ServiceName: cmp.Or(cfg.ServiceName, "complaints-worker"), OTLPEndpoint: cfg.OTLPEndpoint,
@@ -82,7 +100,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	w := worker.New(c, cfg.TaskQueue, opts)
 	Register(w, &activities.Activities{Store: db, Channels: ch, Metrics: tel.Cases})
 
 	var started atomic.Bool

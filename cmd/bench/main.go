@@ -23,7 +23,7 @@ func main() {
 	flag.IntVar(&cfg.Deadlines, "deadlines", 1000, "cases whose deadlines fall in the same second (0 skips)")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
 	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
-		"prod (the production form of `make prod`: intake and cost; needs `make prod-tools`), both (side by side), "+
+		"prod (the production form of `make prod`: intake, cost and deadlines; needs `make prod-tools`), both (side by side), "+
 		"none (only the reports)")
 	flag.IntVar(&cfg.ReportCases, "report-cases", 1000000, "reports: made-up cases seeded into a private PostgreSQL (0 skips)")
 	flag.IntVar(&cfg.ReportRuns, "report-runs", 50, "reports: runs of each query")
