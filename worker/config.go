@@ -17,11 +17,12 @@ type Config struct {
 	// CacheSize bounds the cases a worker keeps in memory between their
 	// tasks; one evicted is rebuilt from its history when it next acts.
 	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`
-	// Pollers is how the worker polls for tasks: "autoscaling" (the SDK
-	// adds pollers while the server has tasks waiting: a thousand deadlines
-	// falling due at once are taken up sooner) or "fixed" (the SDK's two
-	// pollers per kind of task). Autoscaling is experimental in the SDK.
-	Pollers string `env:"WORKER_POLLERS" envDefault:"autoscaling"`
+	// Pollers is how the worker polls for tasks: "fixed" (the SDK's two
+	// pollers per kind of task) or "autoscaling" (the SDK adds pollers
+	// while the server has tasks waiting: a thousand deadlines falling due
+	// at once are taken up sooner, but on a small machine the worker then
+	// crowds out intake; experimental in the SDK). See README, Benchmarks.
+	Pollers string `env:"WORKER_POLLERS" envDefault:"fixed"`
 	// Codec holds the master keys of the payload codec.
 	Codec codec.Config
 
