@@ -187,10 +187,8 @@ func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 			continue
 		}
 		if d := ev.at.Sub(workflow.Now(ctx)); d > 0 {
-			c := w.View.Deadlines[ev.index]
-			summary := fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))
 			woken, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d,
-				TimerOptions: workflow.TimerOptions{Summary: summary}}, changed)
+				TimerOptions: workflow.TimerOptions{Summary: w.timerSummary(ev)}}, changed)
 			if err != nil {
 				return
 			}
@@ -198,14 +196,28 @@ func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 				continue
 			}
 		}
-		w.inFlight++
-		err := w.fireClock(ctx, ev)
-		w.inFlight--
-		if err != nil {
-			workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
+		if !w.fire(ctx, ev) {
 			return
 		}
 	}
+}
+
+// timerSummary names the timer set for ev in the UI.
+func (w *caseWorkflow) timerSummary(ev clockEvent) string {
+	c := w.View.Deadlines[ev.index]
+	return fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))
+}
+
+// fire runs a deadline event, the case held open until it is recorded; it
+// is false when the event failed (logged), and the watcher stops.
+func (w *caseWorkflow) fire(ctx workflow.Context, ev clockEvent) bool {
+	w.inFlight++
+	defer func() { w.inFlight-- }()
+	if err := w.fireClock(ctx, ev); err != nil {
+		workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
+		return false
+	}
+	return true
 }
 
 // watchClocksKeepingTheTimer is watchClocks for cases of caseVersion 2: a
@@ -224,11 +236,7 @@ func (w *caseWorkflow) watchClocksKeepingTheTimer(ctx workflow.Context) {
 		ev, ok := w.nextClockEvent()
 		now := workflow.Now(ctx)
 		if ok && !ev.at.After(now) {
-			w.inFlight++
-			err := w.fireClock(ctx, ev)
-			w.inFlight--
-			if err != nil {
-				workflow.GetLogger(ctx).Error("Deadline event failed", "error", err)
+			if !w.fire(ctx, ev) {
 				return
 			}
 			continue
@@ -239,9 +247,7 @@ func (w *caseWorkflow) watchClocksKeepingTheTimer(ctx workflow.Context) {
 			}
 			var tctx workflow.Context
 			tctx, cancelTimer = workflow.WithCancel(ctx)
-			c := w.View.Deadlines[ev.index]
-			timer = workflow.NewTimerWithOptions(tctx, ev.at.Sub(now), workflow.TimerOptions{
-				Summary: fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))})
+			timer = workflow.NewTimerWithOptions(tctx, ev.at.Sub(now), workflow.TimerOptions{Summary: w.timerSummary(ev)})
 			timerAt = ev.at
 		}
 		seen := w.clocksChanged
