@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -10,6 +9,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/complaintdesk/complaintdesk/systemtest"
 )
 
 // changeVersionAttribute is the search attribute the SDK upserts with
@@ -179,33 +180,20 @@ func timerName(summary string) string {
 	return summary
 }
 
-func history(ctx context.Context, c client.Client, id string) ([]*historypb.HistoryEvent, error) {
-	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var out []*historypb.HistoryEvent
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", id, err)
-		}
-		out = append(out, ev)
-	}
-	return out, nil
-}
-
 // costOf counts the actions of a finished case and its department children.
 func costOf(ctx context.Context, c client.Client, dc converter.DataConverter, caseID string, childIDs []string) (CostResult, error) {
 	r := newCostResult()
-	h, err := history(ctx, c, caseID)
+	h, err := systemtest.History(ctx, c, caseID)
 	if err != nil {
 		return r, err
 	}
-	countActions(h, "", dc, &r)
+	countActions(h.GetEvents(), "", dc, &r)
 	for _, id := range childIDs {
-		h, err := history(ctx, c, id)
+		h, err := systemtest.History(ctx, c, id)
 		if err != nil {
 			return r, err
 		}
-		countActions(h, id[strings.LastIndex(id, "/")+1:], dc, &r)
+		countActions(h.GetEvents(), id[strings.LastIndex(id, "/")+1:], dc, &r)
 	}
 	return r, nil
 }

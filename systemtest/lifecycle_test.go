@@ -12,7 +12,6 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 
@@ -232,17 +231,9 @@ func record(t *testing.T, name, ref string, depts ...string) {
 		ids[name+".dept-"+d] = complaint.DepartmentWorkflowID(ref, complaint.Department(d))
 	}
 	for file, id := range ids {
-		iter := sys.Client.GetWorkflowHistory(context.Background(), id, "", false, 0)
-		var h historypb.History
-		for iter.HasNext() {
-			ev, err := iter.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Events = append(h.Events, ev)
-		}
+		h := historyOf(t, sys.Client, id)
 		// The replay test reads plain payloads: decrypt them first.
-		if err := proxy.VisitPayloads(context.Background(), &h, proxy.VisitPayloadsOptions{
+		if err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
 			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
 				return codec.New(sys.Keys).Decode(p)
 			},
@@ -250,7 +241,7 @@ func record(t *testing.T, name, ref string, depts ...string) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+		data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 		if err != nil {
 			t.Fatal(err)
 		}

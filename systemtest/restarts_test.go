@@ -84,13 +84,7 @@ func TestTemporalRestartWithACaseWaitingOnItsDeadline(t *testing.T) {
 // timerStarted is whether the case has started a timer.
 func timerStarted(t *testing.T, ref string) bool {
 	t.Helper()
-	it := sys.Client.GetWorkflowHistory(context.Background(), complaint.WorkflowID(ref), "", false,
-		enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range historyOf(t, sys.Client, complaint.WorkflowID(ref)).GetEvents() {
 		if e.GetEventType() == enums.EVENT_TYPE_TIMER_STARTED {
 			return true
 		}
@@ -102,13 +96,7 @@ func timerStarted(t *testing.T, ref string) bool {
 // after since.
 func firstTimerFiredAfter(t *testing.T, ref string, since time.Time) time.Time {
 	t.Helper()
-	it := sys.Client.GetWorkflowHistory(context.Background(), complaint.WorkflowID(ref), "", false,
-		enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range historyOf(t, sys.Client, complaint.WorkflowID(ref)).GetEvents() {
 		if e.GetEventType() == enums.EVENT_TYPE_TIMER_FIRED && e.GetEventTime().AsTime().After(since) {
 			return e.GetEventTime().AsTime()
 		}

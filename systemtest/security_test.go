@@ -13,6 +13,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/complaintdesk/complaintdesk/auth"
@@ -34,19 +35,21 @@ var personal = map[string]string{
 // codec: what anyone with access to Temporal but no key sees.
 func rawHistory(t *testing.T, id string) *historypb.History {
 	t.Helper()
-	iter := sys.RawClient.GetWorkflowHistory(context.Background(), id, "", false, 0)
-	var h historypb.History
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, ev)
-	}
+	h := historyOf(t, sys.RawClient, id)
 	if len(h.Events) == 0 {
 		t.Fatalf("no history for %s", id)
 	}
-	return &h
+	return h
+}
+
+// historyOf reads a workflow's history through c.
+func historyOf(t *testing.T, c client.Client, id string) *historypb.History {
+	t.Helper()
+	h, err := History(context.Background(), c, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // payloadsOf collects every payload of a history (search attributes apart).
