@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -98,16 +97,7 @@ func send(t *testing.T, req *http.Request) response {
 	if _, set := req.Header["Authorization"]; !set {
 		req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
 	}
-	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, data := Do(t, req)
 	r := response{status: resp.StatusCode, header: resp.Header}
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &r.body); err != nil {

@@ -235,15 +235,7 @@ func rawCall(t *testing.T, method, u string, form url.Values) (int, http.Header,
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, data := Do(t, req)
 	return resp.StatusCode, resp.Header, string(data)
 }
 

@@ -213,16 +213,7 @@ func call(t *testing.T, method, addr string, body any, want int) map[string]any 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+adminToken)
-	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, data := systemtest.Do(t, req)
 	var out map[string]any
 	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatalf("%s %s: %d, not JSON: %s", method, addr, resp.StatusCode, data)
@@ -250,15 +241,11 @@ func servedCases(t *testing.T, form *Form, name string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(base + "/metrics")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data := systemtest.Do(t, req)
 	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "http_server_request_duration_seconds_count{") && strings.Contains(line, "/v1/complaints") {
 			return true

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -54,19 +53,13 @@ func TestMain(m *testing.M) {
 
 func postJSON(t *testing.T, url, body string) map[string]any {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	resp, data := systemtest.Do(t, req)
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, data)
 	}
@@ -79,12 +72,11 @@ func postJSON(t *testing.T, url, body string) map[string]any {
 
 func getText(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	resp, data := systemtest.Do(t, req)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, data)
 	}
