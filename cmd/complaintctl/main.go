@@ -99,6 +99,20 @@ func run(args []string) error {
 	return errors.New(usage)
 }
 
+// openKeyring opens the database and the payload codec's keys kept in it.
+func openKeyring(ctx context.Context, cfg config) (*store.Store, *codec.Keyring, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	ring, err := codec.Open(ctx, cfg.Codec, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, ring, nil
+}
+
 func dial(ctx context.Context, cfg config) (client.Client, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return client.DialContext(ctx, client.Options{
@@ -119,15 +133,11 @@ func submit(ctx context.Context, cfg config, path string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, ring, err := openKeyring(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ring, err := codec.Open(ctx, cfg.Codec, db)
-	if err != nil {
-		return err
-	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	copts := codec.ClientOptions(client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),

@@ -113,15 +113,11 @@ func keys(ctx context.Context, cfg config, args []string) error {
 		fmt.Println(entry)
 		return nil
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, ring, err := openKeyring(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ring, err := codec.Open(ctx, cfg.Codec, db)
-	if err != nil {
-		return err
-	}
 	switch args[0] {
 	case "rotate":
 		fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
