@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -20,71 +21,61 @@ type Activities struct {
 	Metrics *telemetry.CaseMetrics
 }
 
-// RegisterCase writes the new case to the database and reports an earlier
-// case it repeats.
-func (a *Activities) RegisterCase(ctx context.Context, c complaint.NewCase) (store.Registration, error) {
+// RegisterCase writes the new case to the database, reports an earlier case
+// it repeats, tells the submitting system, then records the acknowledgement
+// and sends it: the first step of a case in one action.
+func (a *Activities) RegisterCase(ctx context.Context, in complaint.CaseIntake) (complaint.Registration, error) {
+	c := in.Case
 	reg, err := a.Store.RegisterCase(ctx, c)
 	if err != nil {
 		return reg, fmt.Errorf("register %s: %w", c.Reference, err)
 	}
-	received := store.Step{Reference: c.Reference, Key: "received", Name: "received", At: c.ReceivedAt,
-		Actor: c.Owner, Status: complaint.StatusReceived, Round: 1}
-	return reg, a.tellUpstream(ctx, received)
-}
-
-// CaseIntake is a new case with the acknowledgement that follows its
-// registration.
-type CaseIntake struct {
-	Case            complaint.NewCase
-	Acknowledgement StepNotice
-}
-
-// RegisterAndAcknowledge registers a new case, then records its
-// acknowledgement and sends it: the first step of a case in one action.
-func (a *Activities) RegisterAndAcknowledge(ctx context.Context, in CaseIntake) (store.Registration, error) {
-	reg, err := a.RegisterCase(ctx, in.Case)
-	if err != nil {
+	received := complaint.Step{Reference: c.Reference, Key: "received", Name: "received", At: c.ReceivedAt,
+		Actor: c.Owner, Status: complaint.StatusReceived, Round: 1, Source: c.Intake.Source}
+	if err := a.tellUpstream(ctx, received); err != nil {
 		return reg, err
 	}
-	return reg, a.RecordStepAndNotify(ctx, in.Acknowledgement)
+	return reg, a.RecordStep(ctx, in.Acknowledgement)
 }
 
-// RecordStep appends one step to the case's audit trail and tells the
-// upstream system that submitted the case.
-func (a *Activities) RecordStep(ctx context.Context, st store.Step) error {
-	if err := a.recordStep(ctx, st); err != nil {
-		return err
+// RecordStep saves what the step carries (a proposal or its answer, an
+// executed resolution, the survey), appends the step to the audit trail,
+// then sends its messages and tells the upstream system. Each message has a
+// delivery row keyed by the case and the step: a retry sends only what has
+// not gone out.
+func (a *Activities) RecordStep(ctx context.Context, n complaint.StepNotice) error {
+	ref := n.Step.Reference
+	if n.Resolution != nil {
+		// An accepted resolution is carried out by recording it as
+		// executed: handing refunds and replacements to the systems that
+		// pay and ship them is a later integration; today the execution is
+		// recorded for the teams that act on it.
+		if err := a.Store.SaveResolution(ctx, ref, *n.Resolution); err != nil {
+			return err
+		}
 	}
-	return a.tellUpstream(ctx, st)
-}
-
-func (a *Activities) recordStep(ctx context.Context, st store.Step) error {
-	if err := a.Store.RecordStep(ctx, st); err != nil {
-		return fmt.Errorf("record %s of %s: %w", st.Key, st.Reference, err)
+	if n.Survey != nil {
+		if err := a.Store.SaveSurvey(ctx, ref, *n.Survey); err != nil {
+			return err
+		}
+	}
+	if err := a.Store.RecordStep(ctx, n.Step); err != nil {
+		return fmt.Errorf("record %s of %s: %w", n.Step.Key, ref, err)
 	}
 	// Counted once the step is recorded; a retry of a step already recorded
 	// may count its events again (at least once).
-	for _, e := range st.SLA {
+	for _, e := range n.Step.SLA {
 		a.Metrics.SLAEvent(ctx, e.Clock, string(e.Department), e.Event, e.Level)
 	}
-	return nil
-}
-
-// SaveResolution records a proposal and the customer's answer.
-func (a *Activities) SaveResolution(ctx context.Context, reference string, r complaint.Resolution) error {
-	return a.Store.SaveResolution(ctx, reference, r)
-}
-
-// ExecuteResolution carries out the resolution the customer accepted — the
-// corrective actions and the compensation — and records its execution.
-// Handing refunds and replacements to the systems that pay and ship them is
-// a later integration; today the execution is recorded for the teams that
-// act on it.
-func (a *Activities) ExecuteResolution(ctx context.Context, reference string, r complaint.Resolution) error {
-	return a.Store.SaveResolution(ctx, reference, r)
-}
-
-// SaveSurvey records the satisfaction survey as it stands.
-func (a *Activities) SaveSurvey(ctx context.Context, reference string, sv complaint.Survey) error {
-	return a.Store.SaveSurvey(ctx, reference, sv)
+	// Every message is tried, whatever another one does, the customer's
+	// first: a shop that is down does not hold the customer's email back.
+	var errs []error
+	if n.Customer != nil {
+		errs = append(errs, a.deliverToCustomer(ctx, n.Step.Key, *n.Customer))
+	}
+	if n.Staff != nil {
+		errs = append(errs, a.deliverToStaff(ctx, n.Step.Key, *n.Staff))
+	}
+	errs = append(errs, a.tellUpstream(ctx, n.Step))
+	return errors.Join(errs...)
 }

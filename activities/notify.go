@@ -16,47 +16,6 @@ import (
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
-// MessageKind is which message the customer gets.
-type MessageKind string
-
-const (
-	MsgAcknowledgement      MessageKind = "acknowledgement"
-	MsgInvestigationStarted MessageKind = "investigation_started"
-	MsgResolutionProposal   MessageKind = "resolution_proposal"
-	MsgClosingSummary       MessageKind = "closing_summary"
-	MsgSurveyInvitation     MessageKind = "survey_invitation"
-	MsgSurveyReminder       MessageKind = "survey_reminder"
-)
-
-// Message is one message to the customer. Key identifies it within the case
-// (the workflow derives it), so a repeat is recognised and not sent.
-type Message struct {
-	Kind      MessageKind
-	Key       string
-	Reference string
-	Language  string
-	Name      string
-	Email     string
-	Phone     string
-	// Text is the case-specific part: the proposal, the closing summary.
-	Text string
-	// Round and LinkExpires make the survey link: which round it answers
-	// and until when.
-	Round       int       `json:",omitempty"`
-	LinkExpires time.Time `json:",omitzero"`
-}
-
-// StaffMessage tells a person that a deadline of a case is near or missed.
-type StaffMessage struct {
-	Kind      string // warning, escalation
-	Key       string
-	Reference string
-	To        string
-	Clock     string
-	Level     int
-	DueAt     time.Time
-}
-
 // Channels reach customers, staff and upstream systems. A channel left nil
 // is logged instead of sent, which is how unit tests and a system without
 // SMTP run.
@@ -88,62 +47,7 @@ func (ch Channels) log() *slog.Logger {
 	return ch.Logger
 }
 
-// StepNotice is a step of a case with the messages it sends: one activity
-// records the step and sends them, so each step costs one action.
-type StepNotice struct {
-	Step     store.Step
-	Customer *Message      `json:",omitempty"`
-	Staff    *StaffMessage `json:",omitempty"`
-	// Resolution and Survey, when set, are saved before the step is
-	// recorded: a proposal or its answer, the survey as it stands.
-	Resolution *complaint.Resolution `json:",omitempty"`
-	Survey     *complaint.Survey     `json:",omitempty"`
-}
-
-// RecordStepAndNotify appends the step to the audit trail, then sends its
-// messages and tells the upstream system. Each message has a delivery row
-// keyed by the case and the step: a retry sends only what has not gone out.
-func (a *Activities) RecordStepAndNotify(ctx context.Context, n StepNotice) error {
-	if n.Resolution != nil {
-		if err := a.SaveResolution(ctx, n.Step.Reference, *n.Resolution); err != nil {
-			return err
-		}
-	}
-	if n.Survey != nil {
-		if err := a.SaveSurvey(ctx, n.Step.Reference, *n.Survey); err != nil {
-			return err
-		}
-	}
-	if err := a.recordStep(ctx, n.Step); err != nil {
-		return err
-	}
-	// Every message is tried, whatever another one does, the customer's
-	// first: a shop that is down does not hold the customer's email back.
-	var errs []error
-	if n.Customer != nil {
-		errs = append(errs, a.deliverToCustomer(ctx, n.Step.Key, *n.Customer))
-	}
-	if n.Staff != nil {
-		errs = append(errs, a.deliverToStaff(ctx, n.Step.Key, *n.Staff))
-	}
-	errs = append(errs, a.tellUpstream(ctx, n.Step))
-	return errors.Join(errs...)
-}
-
-// NotifyCustomer sends the customer one message. Cases started before
-// steps carried their messages call it before recording the step.
-func (a *Activities) NotifyCustomer(ctx context.Context, m Message) error {
-	return a.deliverToCustomer(ctx, m.Key, m)
-}
-
-// NotifyStaff warns a case's owner of a deadline, or escalates a missed one
-// to the next rung of the ladder. Cases started before steps carried their
-// messages call it before recording the step.
-func (a *Activities) NotifyStaff(ctx context.Context, m StaffMessage) error {
-	return a.deliverToStaff(ctx, m.Key, m)
-}
-
-func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m Message) error {
+func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m complaint.Message) error {
 	ch := a.Channels
 	channel := "email"
 	if m.Email == "" {
@@ -157,7 +61,7 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m M
 	return a.deliver(ctx, d, ch.MaxAttempts, func(ctx context.Context) error {
 		c := notify.Content{Kind: string(m.Kind), Language: m.Language, Reference: m.Reference, Name: m.Name,
 			Text: m.Text, Signature: ch.Signature[m.Language]}
-		if (m.Kind == MsgSurveyInvitation || m.Kind == MsgSurveyReminder) && ch.Survey.Enabled() && !m.LinkExpires.IsZero() {
+		if (m.Kind == complaint.MsgSurveyInvitation || m.Kind == complaint.MsgSurveyReminder) && ch.Survey.Enabled() && !m.LinkExpires.IsZero() {
 			link, err := ch.Survey.Link(m.Reference, m.Round, m.Language, activityNow(ctx), m.LinkExpires)
 			if err != nil {
 				return err
@@ -184,7 +88,7 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m M
 	})
 }
 
-func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m StaffMessage) error {
+func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m complaint.StaffMessage) error {
 	ch := a.Channels
 	addr := ""
 	if ch.StaffAddress != nil && ch.Mail != nil {
@@ -233,20 +137,14 @@ type WebhookEvent struct {
 
 // tellUpstream posts the step to the system that submitted the case, if
 // it subscribes.
-func (a *Activities) tellUpstream(ctx context.Context, st store.Step) error {
+func (a *Activities) tellUpstream(ctx context.Context, st complaint.Step) error {
 	wh := a.Channels.Webhooks
-	if wh == nil || len(wh.Subscribers) == 0 {
-		return nil
-	}
-	source, err := a.Store.CaseSource(ctx, st.Reference)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if !wh.Subscribed(source) {
+	source := st.Source
+	if wh == nil || !wh.Subscribed(source) {
 		return nil
 	}
 	ev := WebhookEvent{ID: st.Reference + "/" + st.Key, Type: "complaint." + st.Name, Reference: st.Reference,
-		WorkflowID: "complaint-" + st.Reference, OccurredAt: st.At, Step: st.Name, Actor: st.Actor,
+		WorkflowID: complaint.WorkflowID(st.Reference), OccurredAt: st.At, Step: st.Name, Actor: st.Actor,
 		Status: string(st.Status), Round: st.Round}
 	body, err := json.Marshal(ev)
 	if err != nil {

@@ -54,3 +54,11 @@ var SearchAttributes = map[string]SearchAttributeType{
 // MemoIntakeKey is the memo field holding the SHA-256 of the idempotency key a
 // case was started with; it tells a retried submission from a reference clash.
 const MemoIntakeKey = "intakeKey"
+
+// Error types of a rejected task, which the starter maps onto HTTP
+// statuses: a payload that breaks the task's rules (422), a task the case
+// cannot take in its state (409).
+const (
+	ErrTypeInvalidTask  = "InvalidTask"
+	ErrTypeCaseConflict = "CaseConflict"
+)

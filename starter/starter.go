@@ -20,7 +20,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/workflows"
+	"github.com/complaintdesk/complaintdesk/visibility"
 )
 
 // Errors the API maps onto HTTP statuses.
@@ -201,9 +201,9 @@ func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, no
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    workflows.StartSearchAttributes(c),
-		StaticSummary:                            workflows.StaticSummary(c),
-		StaticDetails:                            workflows.StaticDetails(c),
+		TypedSearchAttributes:                    visibility.StartSearchAttributes(c),
+		StaticSummary:                            visibility.StaticSummary(c),
+		StaticDetails:                            visibility.StaticDetails(c),
 	}
 	if keyHash != "" {
 		opts.Memo = map[string]any{complaint.MemoIntakeKey: keyHash}
@@ -338,9 +338,9 @@ func classify(err error) error {
 		return err
 	case errors.As(err, &notFound):
 		return ErrNotFound
-	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeInvalidTask:
+	case errors.As(err, &appErr) && appErr.Type() == complaint.ErrTypeInvalidTask:
 		return &RejectedError{Message: appErr.Message()}
-	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeCaseConflict:
+	case errors.As(err, &appErr) && appErr.Type() == complaint.ErrTypeCaseConflict:
 		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())
 	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.Is(err, codec.ErrKeyStore),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -107,17 +106,4 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, e
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil
-}
-
-// CaseSource is the upstream system that submitted a case ("" if none).
-func (s *Store) CaseSource(ctx context.Context, reference string) (string, error) {
-	var src *string
-	err := s.pool.QueryRow(ctx, `SELECT source FROM cases WHERE reference = $1`, reference).Scan(&src)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	if err != nil || src == nil {
-		return "", err
-	}
-	return *src, nil
 }

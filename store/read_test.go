@@ -145,7 +145,7 @@ func TestSeededCasesHangTogether(t *testing.T) {
 			}
 			keys[e.Key()] = true
 		}
-		if breached := slices.ContainsFunc(c.sla, func(e SLAEvent) bool { return e.Event == "breached" }); breached != c.breached {
+		if breached := slices.ContainsFunc(c.sla, func(e complaint.SLAEvent) bool { return e.Event == "breached" }); breached != c.breached {
 			t.Fatalf("%s: sla_breached %v but breach events %v", c.ref, c.breached, breached)
 		}
 		for _, e := range c.events {

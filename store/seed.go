@@ -275,7 +275,7 @@ type seedCase struct {
 	breached                           bool
 	repeatOf                           string
 	events                             []seedEvent
-	sla                                []SLAEvent
+	sla                                []complaint.SLAEvent
 	resolutions                        []seedResolution
 	survey                             *seedSurvey
 	updated                            time.Time
@@ -699,7 +699,7 @@ func (g *seeder) followUp(c *seedCase, closed time.Time, status *complaint.Statu
 }
 
 func (c *seedCase) slaEvent(clock, dept, event string, level int, due, at time.Time) {
-	c.sla = append(c.sla, SLAEvent{Clock: clock, Department: complaint.Department(dept), Round: 1, Event: event,
+	c.sla = append(c.sla, complaint.SLAEvent{Clock: clock, Department: complaint.Department(dept), Round: 1, Event: event,
 		Level: level, DueAt: due, At: at})
 }
 

@@ -76,19 +76,11 @@ func Migrate(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// Registration is what registering a case found out.
-type Registration struct {
-	// RepeatOf is the earlier case this one repeats, if any; the case's
-	// priority was then raised to Priority.
-	RepeatOf string             `json:"repeatOf,omitempty"`
-	Priority complaint.Priority `json:"priority,omitempty"`
-}
-
 // RegisterCase writes a new case, its customer's contact details and the
 // "received" audit event, and links it to the earlier case it repeats.
 // Registering the same reference again changes nothing and finds the same.
-func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) (Registration, error) {
-	var reg Registration
+func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) (complaint.Registration, error) {
+	var reg complaint.Registration
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		in := c.Intake
 		tag, err := tx.Exec(ctx, `
@@ -139,7 +131,7 @@ func (s *Store) RegisterCase(ctx context.Context, c complaint.NewCase) (Registra
 // linkRepeat finds the latest earlier case of the same customer (by their
 // upstream id, email or phone) about the same category or order within the
 // repeat window, links the new case to it and raises its priority.
-func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, reg *Registration) error {
+func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, reg *complaint.Registration) error {
 	window := c.Policy.RepeatWindow
 	cust := c.Intake.Customer
 	if window <= 0 || (cust.ID == "" && cust.Email == "" && cust.Phone == "") {
@@ -170,75 +162,9 @@ func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, 
 	return nil
 }
 
-// Step is one recorded step of a case. Key identifies it within the case; the
-// workflow derives it from its own state, so a retry writes the same key.
-type Step struct {
-	Reference string
-	// Seq is the step's position in the case; the record follows the highest.
-	Seq     int
-	Key     string
-	At      time.Time
-	Actor   string
-	Name    string
-	Summary string
-	// Status, when set, is the case's status after this step.
-	Status complaint.Status
-	// Owner, when set, is the case's owner after this step.
-	Owner string
-	// Departments, when set, are the case's departments after this step.
-	Departments []complaint.Department
-	// DisputeStage, when set, is the dispute stage reached.
-	DisputeStage complaint.DisputeStage
-	// Closed, when set, records the closing of the case.
-	Closed *Closing
-	// Reopened clears the last closing and starts investigation round Round.
-	Reopened bool
-	Round    int
-	// Priority, when set, is the case's priority after this step.
-	Priority complaint.Priority
-	// AcknowledgedAt, when set, is when the customer was acknowledged.
-	AcknowledgedAt *time.Time
-	// EscalationLevel and SLABreached are the case's after this step.
-	EscalationLevel int
-	SLABreached     bool
-	// SLA are the SLA events this step brings.
-	SLA []SLAEvent
-}
-
-// SLAEvent is one event of one deadline clock.
-type SLAEvent struct {
-	Clock       string
-	Department  complaint.Department
-	Round       int
-	Event       string // started, warned, breached, escalated, paused, resumed, met, stopped
-	Level       int
-	DueAt       time.Time
-	At          time.Time
-	Approximate bool
-}
-
-// Key identifies the event within its case.
-func (e SLAEvent) Key() string {
-	key := fmt.Sprintf("%s/%d/%s", e.Clock, e.Round, e.Event)
-	if e.Department != "" {
-		key = fmt.Sprintf("%s:%s/%d/%s", e.Clock, e.Department, e.Round, e.Event)
-	}
-	if e.Event == "escalated" || e.Event == "paused" || e.Event == "resumed" {
-		key += "@" + e.At.UTC().Format(time.RFC3339Nano)
-	}
-	return key
-}
-
-// Closing is how and when a case was closed.
-type Closing struct {
-	At      time.Time
-	Outcome complaint.Outcome
-	Summary string
-}
-
 // RecordStep appends a step to the audit trail and applies what it changes to
 // the case record, once: a second call with the same key does nothing.
-func (s *Store) RecordStep(ctx context.Context, st Step) error {
+func (s *Store) RecordStep(ctx context.Context, st complaint.Step) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)

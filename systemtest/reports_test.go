@@ -182,11 +182,11 @@ func writeKnownCases(t *testing.T, year int) {
 			}
 			sla := append([]knownSLA{{"acknowledge", "", 0, c.ack}}, c.sla...)
 			for _, k := range sla {
-				clock := func(event string, level int, at time.Duration) store.SLAEvent {
-					return store.SLAEvent{Clock: k.clock, Department: complaint.Department(k.dept), Round: 1,
+				clock := func(event string, level int, at time.Duration) complaint.SLAEvent {
+					return complaint.SLAEvent{Clock: k.clock, Department: complaint.Department(k.dept), Round: 1,
 						Event: event, Level: level, DueAt: r.Add(h), At: r.Add(at)}
 				}
-				events := []store.SLAEvent{clock("started", 0, 0)}
+				events := []complaint.SLAEvent{clock("started", 0, 0)}
 				if k.breachedAt > 0 {
 					events = append(events, clock("breached", 0, k.breachedAt), clock("escalated", 1, k.breachedAt))
 				}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -30,10 +31,11 @@ import (
 // Register puts every workflow and activity of the system on w.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
-	for _, name := range []string{workflows.DepartmentWorkflowName, workflows.DepartmentStartedWorkflowName} {
-		w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: name})
-	}
-	w.RegisterActivity(acts)
+	w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow,
+		workflow.RegisterOptions{Name: workflows.DepartmentWorkflowName})
+	// The workflow calls its activities by the names complaint declares.
+	w.RegisterActivityWithOptions(acts.RegisterCase, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
+	w.RegisterActivityWithOptions(acts.RecordStep, activity.RegisterOptions{Name: complaint.ActivityRecordStep})
 }
 
 // workerOptions are the SDK worker's options for cfg.

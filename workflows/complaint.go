@@ -1,6 +1,6 @@
 // Package workflows holds the case as a durable process. Everything here is
 // deterministic: time, randomness and I/O come from the SDK or from
-// activities.
+// activities, which the workflow calls by the names complaint declares.
 package workflows
 
 import (
@@ -13,55 +13,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/visibility"
 )
-
-// acknowledgeWithin is the outer bound for telling the customer we have the
-// complaint (DOMAIN §4); investigateWithin is when the responsible
-// departments must have started.
-const (
-	acknowledgeWithin = time.Hour
-	investigateWithin = 24 * time.Hour
-)
-
-// orderingVersion marks the change after which an accepted resolution is
-// carried out only once the acceptance is on record, and the clock watcher
-// starts only once the case is registered. Cases started before it keep the
-// old order on replay.
-const orderingVersion = "ordering-fixes"
-
-// quietSearchAttributesVersion marks the change after which a step that
-// leaves every search attribute as it was upserts nothing: each upsert is a
-// billable action and a history event.
-const quietSearchAttributesVersion = "quiet-search-attributes"
-
-// signalLoopVersion marks the change after which one coroutine serves the
-// signals of all tasks, in arrival order, instead of one per task.
-const signalLoopVersion = "signal-loop"
-
-// stepMessagesVersion marks the change after which a step and the messages
-// it sends are one activity (RecordStepAndNotify) instead of two: one action
-// less per message, and the message's delivery row is written with the step.
-// From caseVersion on, the step also saves its resolution or survey.
-const stepMessagesVersion = "step-messages"
-
-// caseVersion is the one marker of cases started after every change above:
-// a marker is a billable action, and one stands for them all. Version 1 is
-// every change above; version 2 registers and acknowledges a case in one
-// activity, starts a department's child workflow when the department starts
-// investigating (its start in the child's input, not a signal), records the
-// carrying out of a resolution with the resolution saved in the same
-// activity, and keeps the clock watcher's timer while no event comes sooner. The next change to running cases raises its maximum to 3 and
-// reads "version >= 3".
-const caseVersion = "case-version"
-
-// signalTask is one task's signal channel and what to do with a payload.
-type signalTask struct {
-	channel workflow.ReceiveChannel
-	handle  func(ctx workflow.Context, raw json.RawMessage)
-}
 
 // The phases of a case; the phase is carried across continue-as-new.
 const (
@@ -81,173 +35,23 @@ func ComplaintWorkflow(ctx workflow.Context, c complaint.NewCase) (complaint.Cas
 	return w.run(ctx)
 }
 
-// caseWorkflow carries the state of one case. The exported part is
-// complaint.CaseState, which continue-as-new hands to the next run.
-type caseWorkflow struct {
-	complaint.CaseState
-	registered bool
-	gated      int // tasks that arrived before the case was registered and wait for it
-	inFlight   int // signal-driven tasks and deadline events still running; the case waits for them
-	children   map[complaint.Department]*child
-
-	executing bool // the accepted resolution is being carried out
-	answering bool // the customer's answer is being recorded; nothing acts on it before
-
-	slaClocks     bool // the case runs its SLA clocks (see slaClocksVersion)
-	ordered       bool // see orderingVersion
-	quietSA       bool // see quietSearchAttributesVersion
-	signalLoop    bool // see signalLoopVersion
-	stepMessages  bool // see stepMessagesVersion
-	stepSaves     bool // a step saves its resolution or survey in its own activity (caseVersion 1)
-	ackOnRegister bool // registration and acknowledgement are one activity (caseVersion 2)
-	childOnStart  bool // a department's child starts with its investigation (caseVersion 2)
-	executeInStep bool // the resolution_executed step saves the executed resolution (caseVersion 2)
-	timerKept     bool // the clock watcher keeps its timer while the next event is no sooner (caseVersion 2)
-	signalTasks   []signalTask
-	publishedSA   string // the search attribute values last upserted
-	cal           *complaint.WorkCalendar
-	clocksChanged int              // bumped on every clock change, to wake the clock watcher
-	pendingSLA    []store.SLAEvent // SLA events for the next recorded step
-}
-
-// child is a running department investigation.
-type child struct {
-	future    workflow.ChildWorkflowFuture
-	cancel    workflow.CancelFunc
-	cancelled bool
-}
-
-func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
-	w := &caseWorkflow{children: map[complaint.Department]*child{}}
-	if c.Resume != nil {
-		w.CaseState = *c.Resume
-		w.registered = true
-		return w
-	}
-	if c.Policy.SurveyDelay == 0 { // a case started before policies were captured
-		c.Policy = complaint.DefaultPolicy()
-	}
-	w.CaseState = complaint.CaseState{
-		Intake: c.Intake,
-		Policy: c.Policy,
-		Steps:  1, // the "received" step, written with the case record
-		Phase:  phaseIntake,
-		View: complaint.CaseView{
-			Reference:   c.Reference,
-			WorkflowID:  complaint.WorkflowID(c.Reference),
-			Status:      complaint.StatusReceived,
-			Owner:       c.Owner,
-			Channel:     c.Intake.Channel,
-			Category:    c.Category,
-			Severity:    c.Intake.Severity,
-			Priority:    c.Priority,
-			Departments: c.Departments,
-			Subject:     c.Intake.Subject,
-			ExternalID:  c.Intake.ExternalID,
-			OrderID:     c.Intake.OrderID,
-			ReceivedAt:  c.ReceivedAt,
-			Round:       1,
-			Deadlines: []complaint.Deadline{
-				{Name: "acknowledge", DueAt: c.ReceivedAt.Add(acknowledgeWithin), State: complaint.ClockRunning},
-				{Name: "startInvestigation", DueAt: c.ReceivedAt.Add(investigateWithin), State: complaint.ClockRunning},
-			},
-			Investigation: pendingDepartments(c.Departments),
-			Resolutions:   []complaint.Resolution{},
-			History:       []complaint.Event{},
-		},
-	}
-	return w
-}
-
-func (w *caseWorkflow) setup(ctx workflow.Context) error {
-	// Which changes this case runs with; each is a marker in its history.
-	if v := workflow.GetVersion(ctx, caseVersion, workflow.DefaultVersion, 2); v >= 1 {
-		w.slaClocks, w.ordered, w.quietSA, w.signalLoop, w.stepMessages, w.stepSaves = true, true, true, true, true, true
-		w.ackOnRegister, w.childOnStart, w.executeInStep, w.timerKept = v >= 2, v >= 2, v >= 2, v >= 2
-	} else { // started before caseVersion: one marker per change
-		w.slaClocks = workflow.GetVersion(ctx, slaClocksVersion, workflow.DefaultVersion, 1) == 1
-		w.ordered = workflow.GetVersion(ctx, orderingVersion, workflow.DefaultVersion, 1) == 1
-		w.quietSA = workflow.GetVersion(ctx, quietSearchAttributesVersion, workflow.DefaultVersion, 1) == 1
-		w.signalLoop = workflow.GetVersion(ctx, signalLoopVersion, workflow.DefaultVersion, 1) == 1
-		w.stepMessages = workflow.GetVersion(ctx, stepMessagesVersion, workflow.DefaultVersion, 1) == 1
-	}
-	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
-		func() (complaint.CaseView, error) { return w.View, nil },
-		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
-	); err != nil {
-		return err
-	}
-	if err := w.registerTasks(ctx); err != nil {
-		return err
-	}
-	if w.signalLoop {
-		workflow.Go(ctx, w.serveSignals)
-	}
-	return nil
-}
-
-// serveSignals handles the signals of every task, one at a time, in the
-// order they arrived: one coroutine per case instead of one per task keeps
-// a worker's cache of open cases small.
-func (w *caseWorkflow) serveSignals(ctx workflow.Context) {
-	sel := workflow.NewSelector(ctx)
-	for _, s := range w.signalTasks {
-		sel.AddReceive(s.channel, func(c workflow.ReceiveChannel, _ bool) {
-			var raw json.RawMessage
-			c.Receive(ctx, &raw)
-			s.handle(ctx, raw)
-		})
-	}
-	for {
-		sel.Select(ctx)
-	}
-}
-
 // run walks the steps of DOMAIN §1 in order. Reopening goes back to the
 // investigation; a withdrawal ends the case wherever it stands.
 func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
-	if w.slaClocks && w.Phase == phaseIntake {
-		// The clocks of DOMAIN §4 start the moment the complaint was received.
-		at := w.View.ReceivedAt
-		w.View.Deadlines = nil
-		w.startClock(complaint.ClockAcknowledge, "", w.Policy.SLA.Acknowledge, false, at)
-		w.startClock(complaint.ClockFirstResponse, "", w.Policy.SLA.FirstResponse, false, at)
-		w.startRoundClocks(at)
+	if w.Phase == phaseIntake {
+		// 1–3. Received, classified, prioritised and routed by the starter;
+		// the clocks of DOMAIN §4 run from the moment of receipt.
+		w.startIntakeClocks()
 	}
-	if w.slaClocks {
-		workflow.Go(ctx, w.watchClocks)
-	}
-	if w.Phase == phaseIntake && w.ackOnRegister {
-		// 1–4. Received, classified and routed by the starter: write the
-		// record and acknowledge the customer, in one activity. Tasks that
-		// arrived meanwhile go next.
+	workflow.Go(ctx, w.watchClocks)
+	if w.Phase == phaseIntake {
+		// 2 and 4. Write the record and acknowledge the customer, in one
+		// activity. Tasks that arrived meanwhile go next.
 		if err := w.registerAndAcknowledge(ctx); err != nil {
 			return w.View, err
 		}
 		if err := workflow.Await(ctx, func() bool { return w.gated == 0 }); err != nil {
 			return w.View, err
-		}
-		if w.Phase == phaseIntake {
-			w.Phase = phaseInvestigation
-		}
-	}
-	if w.Phase == phaseIntake {
-		// 1–3. Received, classified and routed by the starter: write the record.
-		if err := w.register(ctx); err != nil {
-			return w.View, err
-		}
-		// Tasks that arrived during registration go first: a withdrawal
-		// among them spares the customer an acknowledgement.
-		if w.ordered {
-			if err := workflow.Await(ctx, func() bool { return w.gated == 0 }); err != nil {
-				return w.View, err
-			}
-		}
-		// 4. Acknowledge the customer at once (unless already withdrawn).
-		if !w.ended() {
-			if err := w.acknowledge(ctx); err != nil {
-				return w.View, err
-			}
 		}
 		if w.Phase == phaseIntake {
 			w.Phase = phaseInvestigation
@@ -279,79 +83,137 @@ func (w *caseWorkflow) run(ctx workflow.Context) (complaint.CaseView, error) {
 	return w.View, err
 }
 
-func (w *caseWorkflow) register(ctx workflow.Context) error {
-	var a *activities.Activities
-	c := w.newCase()
-	var reg store.Registration
-	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case in the complaint record"), a.RegisterCase, c).
-		Get(ctx, &reg); err != nil {
-		return err
-	}
-	w.View.History = append(w.View.History, complaint.Event{
-		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
-		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
-	})
-	w.registered = true
-	if reg.RepeatOf == "" { // as every case did before repeat detection: no new command
-		return w.publish(ctx)
-	}
-	// The same customer complained about this before: link the cases and
-	// handle this one with more urgency.
-	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
-	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
-		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
+// caseWorkflow carries the state of one case. The exported part is
+// complaint.CaseState, which continue-as-new hands to the next run.
+type caseWorkflow struct {
+	complaint.CaseState
+	registered bool
+	gated      int // tasks that arrived before the case was registered and wait for it
+	inFlight   int // signal-driven tasks and deadline events still running; the case waits for them
+	children   map[complaint.Department]*child
+
+	executing bool // the accepted resolution is being carried out
+	answering bool // the customer's answer is being recorded; nothing acts on it before
+
+	signalTasks   []signalTask
+	publishedSA   string // the search attribute values last upserted
+	cal           *complaint.WorkCalendar
+	clocksChanged int                  // bumped on every clock change, to wake the clock watcher
+	pendingSLA    []complaint.SLAEvent // SLA events for the next recorded step
 }
 
-func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
-	s, err := w.acknowledgement(ctx)
-	if err != nil {
-		return err
-	}
-	return w.record(ctx, s)
+// child is a running department investigation.
+type child struct {
+	future    workflow.ChildWorkflowFuture
+	cancel    workflow.CancelFunc
+	cancelled bool
 }
 
-// acknowledgement is the acknowledged step, with the case moved on to it.
-func (w *caseWorkflow) acknowledgement(ctx workflow.Context) (step, error) {
-	s := step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"}
-	if err := w.tell(ctx, &s, activities.MsgAcknowledgement, ""); err != nil {
-		return s, err
-	}
-	now := workflow.Now(ctx)
-	if w.View.Status == complaint.StatusReceived {
-		w.View.Status = complaint.StatusAcknowledged
-	}
-	w.View.AcknowledgedAt = &now
-	w.meetClock(complaint.ClockAcknowledge, "", now)
-	return s, nil
+// signalTask is one task's signal channel and what to do with a payload.
+type signalTask struct {
+	channel workflow.ReceiveChannel
+	handle  func(ctx workflow.Context, raw json.RawMessage)
 }
+
+func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
+	w := &caseWorkflow{children: map[complaint.Department]*child{}}
+	if c.Resume != nil {
+		w.CaseState = *c.Resume
+		w.registered = true
+		return w
+	}
+	w.CaseState = complaint.CaseState{
+		Intake: c.Intake,
+		Policy: c.Policy,
+		Steps:  1, // the "received" step, written with the case record
+		Phase:  phaseIntake,
+		View: complaint.CaseView{
+			Reference:     c.Reference,
+			WorkflowID:    complaint.WorkflowID(c.Reference),
+			Status:        complaint.StatusReceived,
+			Owner:         c.Owner,
+			Channel:       c.Intake.Channel,
+			Category:      c.Category,
+			Severity:      c.Intake.Severity,
+			Priority:      c.Priority,
+			Departments:   c.Departments,
+			Subject:       c.Intake.Subject,
+			ExternalID:    c.Intake.ExternalID,
+			OrderID:       c.Intake.OrderID,
+			ReceivedAt:    c.ReceivedAt,
+			Round:         1,
+			Deadlines:     []complaint.Deadline{},
+			Investigation: pendingDepartments(c.Departments),
+			Resolutions:   []complaint.Resolution{},
+			History:       []complaint.Event{},
+		},
+	}
+	return w
+}
+
+func (w *caseWorkflow) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryCase,
+		func() (complaint.CaseView, error) { return w.View, nil },
+		workflow.QueryHandlerOptions{Description: "The case as it stands, without customer contact details."},
+	); err != nil {
+		return err
+	}
+	if err := w.registerTasks(ctx); err != nil {
+		return err
+	}
+	workflow.Go(ctx, w.serveSignals)
+	return nil
+}
+
+// serveSignals handles the signals of every task, one at a time, in the
+// order they arrived: one coroutine per case instead of one per task keeps
+// a worker's cache of open cases small.
+func (w *caseWorkflow) serveSignals(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	for _, s := range w.signalTasks {
+		sel.AddReceive(s.channel, func(c workflow.ReceiveChannel, _ bool) {
+			var raw json.RawMessage
+			c.Receive(ctx, &raw)
+			s.handle(ctx, raw)
+		})
+	}
+	for {
+		sel.Select(ctx)
+	}
+}
+
+// --- 2 and 4: register and acknowledge
 
 // registerAndAcknowledge writes the case record and acknowledges the
-// customer in one activity (caseVersion 2); a repeat of an earlier case is
-// linked and raised once the registration has found it.
+// customer in one activity; a repeat of an earlier case is linked and
+// raised once the registration has found it.
 func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 	w.View.History = append(w.View.History, complaint.Event{
 		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
 		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
 	})
-	s, err := w.acknowledgement(ctx)
-	if err != nil {
-		return err
-	}
+	s := step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"}
+	w.tell(ctx, &s, complaint.MsgAcknowledgement, "")
+	now := workflow.Now(ctx)
+	w.View.Status = complaint.StatusAcknowledged
+	w.View.AcknowledgedAt = &now
+	w.meetClock(complaint.ClockAcknowledge, "", now)
 	n, summary, err := w.addStep(ctx, s)
 	if err != nil {
 		return err
 	}
-	var a *activities.Activities
-	var reg store.Registration
-	in := activities.CaseIntake{Case: w.newCase(), Acknowledgement: n}
-	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case, "+lowerFirst(summary)), a.RegisterAndAcknowledge, in).
-		Get(ctx, &reg); err != nil {
+	var reg complaint.Registration
+	in := complaint.CaseIntake{Case: w.newCase(), Acknowledgement: n}
+	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case, "+lowerFirst(summary)),
+		complaint.ActivityRegisterCase, in).Get(ctx, &reg); err != nil {
 		return err
 	}
 	w.registered = true
 	if reg.RepeatOf == "" {
 		return nil
 	}
+	// The same customer complained about this before: link the cases and
+	// handle this one with more urgency.
 	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
 	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
 		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
@@ -365,8 +227,10 @@ func (w *caseWorkflow) newCase() complaint.NewCase {
 	}
 }
 
-// investigate starts a child workflow for every department that has not
-// reported in this round and waits until all have.
+// --- 5: investigate
+
+// investigate runs the child workflow of every department that is
+// investigating and waits until all have reported.
 func (w *caseWorkflow) investigate(ctx workflow.Context) error {
 	if err := w.startDepartments(ctx); err != nil {
 		return err
@@ -380,6 +244,8 @@ func (w *caseWorkflow) investigate(ctx workflow.Context) error {
 	w.Phase = phaseResolution
 	return w.publish(ctx)
 }
+
+// --- 6: resolve
 
 // resolve waits for the owner, the customer and, when they cannot agree,
 // the dispute path; it carries out an accepted resolution and ends when the
@@ -406,40 +272,29 @@ func (w *caseWorkflow) resolve(ctx workflow.Context) error {
 // readyToExecute is the accepted resolution to carry out once the
 // acceptance is on record.
 func (w *caseWorkflow) readyToExecute() *complaint.Resolution {
-	if w.answering && w.ordered {
+	if w.answering {
 		return nil
 	}
 	return w.acceptedNotExecuted()
 }
 
+// execute carries out the accepted resolution r: its step's activity saves
+// it as executed.
 func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) error {
-	var a *activities.Activities
 	w.executing = true
 	defer func() { w.executing = false }()
 	done := *r
 	now := workflow.Now(ctx)
 	done.ExecutedAt = &now
-	if !w.ordered {
-		r.ExecutedAt = &now // cases before orderingVersion let `close` through at this point
-	}
-	s := step{name: "resolution_executed", actor: "system",
-		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))}
-	if w.executeInStep { // the step saves the resolution as carried out
-		s.resolution = &done
-		if err := w.record(ctx, s); err != nil {
-			return err
-		}
-		r.ExecutedAt = &now
-		return nil
-	}
-	actx := withActivity(ctx, fmt.Sprintf("Carry out resolution %d", r.Attempt))
-	if err := workflow.ExecuteActivity(actx, a.ExecuteResolution, w.View.Reference, done).Get(ctx, nil); err != nil {
-		r.ExecutedAt = nil
+	if err := w.record(ctx, step{name: "resolution_executed", actor: "system", resolution: &done,
+		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))}); err != nil {
 		return err
 	}
 	r.ExecutedAt = &now
-	return w.record(ctx, s)
+	return nil
 }
+
+// --- 7: close, follow up
 
 // followUp runs from the closing until the end of the reopen window: the
 // survey two weeks after closing, one reminder, its expiry. A reopening
@@ -454,15 +309,14 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	round := w.View.Round
 	reopened := func() bool { return w.Phase != phaseFollowUp || w.View.Round != round }
 	answered := func() bool { return w.View.Survey != nil && w.View.Survey.AnsweredAt != nil }
+	// interrupted is true when this run must stop following up: reopened
+	// (the reopening has sent the case back to investigation) or
+	// continue-as-new (same phase, next run).
 	interrupted := func() bool { return reopened() || w.shouldContinueAsNew(ctx) }
-	// pause is true when this run must stop following up: reopened (the
-	// reopening has sent the case back to investigation) or continue-as-new
-	// (same phase, next run).
-	pause := interrupted
 
 	if w.View.Survey == nil || w.View.Survey.Round != round {
 		fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.SurveyDelay), "Satisfaction survey", interrupted)
-		if err != nil || !fired && pause() {
+		if err != nil || !fired && interrupted() {
 			return err
 		}
 		if err := w.sendSurvey(ctx, round); err != nil || reopened() {
@@ -473,11 +327,11 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	if sv.RemindedAt == nil && !answered() && !sv.Expired {
 		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyReminder), "Survey reminder",
 			func() bool { return interrupted() || answered() })
-		if err != nil || !fired && pause() {
+		if err != nil || !fired && interrupted() {
 			return err
 		}
 		if fired {
-			if err := w.remindSurvey(ctx, round); err != nil || reopened() {
+			if err := w.remindSurvey(ctx); err != nil || reopened() {
 				return err
 			}
 		}
@@ -485,7 +339,7 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	if !answered() && !sv.Expired {
 		fired, err := w.waitUntil(ctx, sv.SentAt.Add(w.Policy.SurveyExpiry), "Survey expiry",
 			func() bool { return interrupted() || answered() })
-		if err != nil || !fired && pause() {
+		if err != nil || !fired && interrupted() {
 			return err
 		}
 		if fired {
@@ -495,7 +349,7 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 		}
 	}
 	fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.ReopenWindow), "End of the reopen window", interrupted)
-	if err != nil || !fired && pause() {
+	if err != nil || !fired && interrupted() {
 		return err
 	}
 	w.Phase = phaseDone
@@ -519,28 +373,18 @@ func (w *caseWorkflow) waitUntil(ctx workflow.Context, at time.Time, summary str
 // wins, and the survey is not recorded.
 func (w *caseWorkflow) sendSurvey(ctx workflow.Context, round int) error {
 	s := step{name: "survey_sent", actor: "system", summary: "Satisfaction survey sent"}
-	if err := w.tell(ctx, &s, activities.MsgSurveyInvitation, ""); err != nil || w.View.Round != round {
-		return err
-	}
+	w.tell(ctx, &s, complaint.MsgSurveyInvitation, "")
 	w.View.Survey = &complaint.Survey{Round: round, SentAt: workflow.Now(ctx)}
 	w.View.Status = complaint.StatusSurveyPending
-	if err := w.saveSurvey(ctx, &s); err != nil {
-		return err
-	}
-	return w.record(ctx, s)
+	return w.record(ctx, w.withSurvey(s))
 }
 
-func (w *caseWorkflow) remindSurvey(ctx workflow.Context, round int) error {
+func (w *caseWorkflow) remindSurvey(ctx workflow.Context) error {
 	s := step{name: "survey_reminded", actor: "system", summary: "Survey reminder sent"}
-	if err := w.tell(ctx, &s, activities.MsgSurveyReminder, ""); err != nil || w.View.Round != round {
-		return err
-	}
+	w.tell(ctx, &s, complaint.MsgSurveyReminder, "")
 	now := workflow.Now(ctx)
 	w.View.Survey.RemindedAt = &now
-	if err := w.saveSurvey(ctx, &s); err != nil {
-		return err
-	}
-	return w.record(ctx, s)
+	return w.record(ctx, w.withSurvey(s))
 }
 
 func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
@@ -549,25 +393,18 @@ func (w *caseWorkflow) expireSurvey(ctx workflow.Context) error {
 	}
 	w.View.Survey.Expired = true
 	w.View.Status = complaint.StatusCompleted
-	s := step{name: "survey_expired", actor: "system", summary: "The customer did not answer the survey"}
-	if err := w.saveSurvey(ctx, &s); err != nil {
-		return err
-	}
-	return w.record(ctx, s)
+	return w.record(ctx, w.withSurvey(step{name: "survey_expired", actor: "system",
+		summary: "The customer did not answer the survey"}))
 }
 
-// saveSurvey has the step s save the survey as it stands: with the step's
-// own activity, or at once in cases started before caseVersion.
-func (w *caseWorkflow) saveSurvey(ctx workflow.Context, s *step) error {
-	if w.stepSaves {
-		sv := *w.View.Survey
-		s.survey = &sv
-		return nil
-	}
-	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, "Save the survey"), a.SaveSurvey, w.View.Reference, *w.View.Survey).
-		Get(ctx, nil)
+// withSurvey has the step s save the survey as it stands.
+func (w *caseWorkflow) withSurvey(s step) step {
+	sv := *w.View.Survey
+	s.survey = &sv
+	return s
 }
+
+// --- continue-as-new and the case's rest
 
 // shouldContinueAsNew is true when history has grown long and the case is
 // at rest between phases: no department running, no task in flight.
@@ -583,12 +420,10 @@ func (w *caseWorkflow) quiet(ctx workflow.Context) bool {
 }
 
 func (w *caseWorkflow) continueAsNew(ctx workflow.Context) error {
+	c := w.newCase()
 	state := w.CaseState
-	return workflow.NewContinueAsNewError(ctx, complaint.WorkflowName, complaint.NewCase{
-		Reference: w.View.Reference, ReceivedAt: w.View.ReceivedAt, Intake: w.Intake, Category: w.View.Category,
-		Priority: w.View.Priority, Departments: w.View.Departments, Owner: w.View.Owner, Policy: w.Policy,
-		Resume: &state,
-	})
+	c.Resume = &state
+	return workflow.NewContinueAsNewError(ctx, complaint.WorkflowName, c)
 }
 
 // ended is true once the case can change no more: withdrawn.
@@ -613,10 +448,7 @@ func (w *caseWorkflow) progress(d complaint.Department) *complaint.DepartmentPro
 }
 
 func (w *caseWorkflow) lastResolution() *complaint.Resolution {
-	if len(w.View.Resolutions) == 0 {
-		return nil
-	}
-	return &w.View.Resolutions[len(w.View.Resolutions)-1]
+	return visibility.LastResolution(w.View.Resolutions)
 }
 
 func (w *caseWorkflow) acceptedNotExecuted() *complaint.Resolution {
@@ -629,7 +461,7 @@ func (w *caseWorkflow) acceptedNotExecuted() *complaint.Resolution {
 
 // executed is true when no accepted resolution waits to be carried out.
 func (w *caseWorkflow) executed() bool {
-	return w.acceptedNotExecuted() == nil && (!w.executing || !w.ordered)
+	return w.acceptedNotExecuted() == nil && !w.executing
 }
 
 func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProgress {
@@ -640,7 +472,10 @@ func pendingDepartments(depts []complaint.Department) []complaint.DepartmentProg
 	return out
 }
 
-// step is one entry of the audit trail, with what it changes on the record.
+// --- the audit trail
+
+// step is one entry of the audit trail, with what it changes on the record
+// and what it sends and saves in the same activity.
 type step struct {
 	name, actor, summary string
 	owner                bool // the owner changed
@@ -649,65 +484,37 @@ type step struct {
 	closed               bool
 	reopened             bool
 	dispute              complaint.DisputeStage
-	// What the step sends and saves, in the same activity (see
-	// stepMessagesVersion).
-	customer   *activities.Message
-	staff      *activities.StaffMessage
-	resolution *complaint.Resolution
-	survey     *complaint.Survey
+	customer             *complaint.Message
+	staff                *complaint.StaffMessage
+	resolution           *complaint.Resolution
+	survey               *complaint.Survey
 }
 
 // record adds a step to the case's history and to the audit trail in the
-// database, then republishes the case to the UI. The audit key is the step's
-// position in the case, so a retried activity writes the same row.
+// database, sends its messages, then republishes the case to the UI. The
+// audit key is the step's position in the case, so a retried activity
+// writes the same row.
 func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
-	if !w.stepMessages {
-		st, err := w.addStepOnly(ctx, s)
-		if err != nil {
-			return err
-		}
-		var a *activities.Activities
-		return workflow.ExecuteActivity(withActivity(ctx, "Record "+s.name), a.RecordStep, st).Get(ctx, nil)
-	}
 	n, summary, err := w.addStep(ctx, s)
 	if err != nil {
 		return err
 	}
-	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, summary), a.RecordStepAndNotify, n).Get(ctx, nil)
+	return workflow.ExecuteActivity(withActivity(ctx, summary), complaint.ActivityRecordStep, n).Get(ctx, nil)
 }
 
-// addStep adds a step to the case and republishes it; it returns what the
-// step's activity records and sends, with a summary of that activity.
-func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (activities.StepNotice, string, error) {
-	st, err := w.addStepOnly(ctx, s)
-	if err != nil {
-		return activities.StepNotice{}, "", err
-	}
-	n := activities.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
-	summary := "Record " + s.name
-	if n.Customer != nil {
-		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
-		summary += " and send the customer the " + string(n.Customer.Kind)
-	}
-	if n.Staff != nil {
-		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
-	}
-	return n, summary, nil
-}
-
-// addStepOnly adds a step to the case's history and republishes the case;
-// it returns the step's row of the audit trail.
-func (w *caseWorkflow) addStepOnly(ctx workflow.Context, s step) (store.Step, error) {
+// addStep adds a step to the case's history and republishes the case; it
+// returns what the step's activity records and sends, with a summary of
+// that activity for the UI.
+func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNotice, string, error) {
 	w.Steps++
 	now := workflow.Now(ctx)
 	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
-	st := store.Step{
+	st := complaint.Step{
 		Reference: w.View.Reference, Seq: w.Steps, Key: fmt.Sprintf("%04d-%s", w.Steps, s.name), At: now,
 		AcknowledgedAt: w.View.AcknowledgedAt,
 		Actor:          s.actor, Name: s.name, Summary: s.summary, Status: w.View.Status, Round: w.View.Round,
-		DisputeStage: s.dispute, Reopened: s.reopened, EscalationLevel: w.View.EscalationLevel, SLABreached: breached(w.View),
-		SLA: w.pendingSLA,
+		DisputeStage: s.dispute, Reopened: s.reopened, EscalationLevel: w.View.EscalationLevel,
+		SLABreached: visibility.Breached(w.View), SLA: w.pendingSLA, Source: w.Intake.Source,
 	}
 	w.pendingSLA = nil
 	if s.owner {
@@ -720,63 +527,50 @@ func (w *caseWorkflow) addStepOnly(ctx workflow.Context, s step) (store.Step, er
 		st.Departments = slices.Clone(w.View.Departments)
 	}
 	if s.closed {
-		st.Closed = &store.Closing{At: *w.View.ClosedAt, Outcome: w.View.Outcome, Summary: w.View.CloseSummary}
+		st.Closed = &complaint.Closing{At: *w.View.ClosedAt, Outcome: w.View.Outcome, Summary: w.View.CloseSummary}
 	}
-	return st, w.publish(ctx)
+	n := complaint.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
+	summary := "Record " + s.name
+	if n.Customer != nil {
+		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
+		summary += " and send the customer the " + string(n.Customer.Kind)
+	}
+	if n.Staff != nil {
+		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
+	}
+	return n, summary, w.publish(ctx)
 }
 
-// tell has the step s send the customer a message: with the step's own
-// activity, or, in cases started before stepMessagesVersion, at once in an
-// activity of its own.
-func (w *caseWorkflow) tell(ctx workflow.Context, s *step, kind activities.MessageKind, text string) error {
-	m := w.message(ctx, kind, text)
-	if w.stepMessages {
-		s.customer = &m
-		return nil
-	}
-	var a *activities.Activities
-	m.Key = fmt.Sprintf("%04d-%s", w.Steps+1, kind)
-	summary := fmt.Sprintf("Send the customer the %s", kind)
-	return workflow.ExecuteActivity(withActivity(ctx, summary), a.NotifyCustomer, m).Get(ctx, nil)
-}
-
-func (w *caseWorkflow) message(ctx workflow.Context, kind activities.MessageKind, text string) activities.Message {
+// tell has the step s send the customer a message of kind, in their
+// language, with the case-specific text.
+func (w *caseWorkflow) tell(ctx workflow.Context, s *step, kind complaint.MessageKind, text string) {
 	c := w.Intake.Customer
-	m := activities.Message{
+	m := complaint.Message{
 		Kind: kind, Reference: w.View.Reference, Language: c.Language, Name: c.Name, Email: c.Email, Phone: c.Phone,
 		Text: text, Round: w.View.Round,
 	}
 	// The survey link lasts as long as the survey waits for an answer.
 	switch {
-	case kind == activities.MsgSurveyInvitation:
+	case kind == complaint.MsgSurveyInvitation:
 		m.LinkExpires = workflow.Now(ctx).Add(w.Policy.SurveyExpiry)
-	case kind == activities.MsgSurveyReminder && w.View.Survey != nil:
+	case kind == complaint.MsgSurveyReminder && w.View.Survey != nil:
 		m.LinkExpires = w.View.Survey.SentAt.Add(w.Policy.SurveyExpiry)
 	}
-	return m
+	s.customer = &m
 }
 
 // publish keeps the search attributes and the UI's current details in step
-// with the case.
+// with the case. A step that leaves every search attribute as it was
+// upserts nothing: each upsert is a billable action and a history event.
 func (w *caseWorkflow) publish(ctx workflow.Context) error {
 	w.View.NextTask = nextTask(w)
-	workflow.SetCurrentDetails(ctx, currentDetails(w.View))
-	updates := searchAttributes(w.View)
-	if w.quietSA {
-		key := searchAttributesKey(w.View)
-		if key == w.publishedSA {
-			return nil
-		}
-		w.publishedSA = key
+	workflow.SetCurrentDetails(ctx, visibility.CurrentDetails(w.View))
+	key := visibility.SearchAttributesKey(w.View)
+	if key == w.publishedSA {
+		return nil
 	}
-	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
-}
-
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
+	w.publishedSA = key
+	return workflow.UpsertTypedSearchAttributes(ctx, visibility.SearchAttributes(w.View)...)
 }
 
 func withActivity(ctx workflow.Context, summary string) workflow.Context {
@@ -791,9 +585,13 @@ func withActivity(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-func compensationText(c complaint.Compensation) string {
-	if c.Amount == "" {
-		return c.Kind
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
 	}
-	return fmt.Sprintf("%s %s %s", c.Kind, c.Amount, c.Currency)
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func compensationText(c complaint.Compensation) string {
+	return visibility.CompensationText(c)
 }

@@ -11,14 +11,13 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/store"
 )
 
 var receivedAt = time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)
@@ -47,16 +46,16 @@ type fixture struct {
 	t            *testing.T
 	env          *testsuite.TestWorkflowEnvironment
 	mu           sync.Mutex
-	steps        []store.Step
-	messages     []activities.MessageKind
-	sent         []activities.Message
+	steps        []complaint.Step
+	messages     []complaint.MessageKind
+	sent         []complaint.Message
 	executed     []int
 	surveys      []complaint.Survey
 	staff        []staffNotice
 	childStarts  []childStart
 	childReports []complaint.DepartmentProgress
 	// registration is what RegisterCase reports (a repeat, say).
-	registration store.Registration
+	registration complaint.Registration
 	results      []*taskResult
 	at           time.Duration
 }
@@ -67,7 +66,7 @@ type childStart struct {
 }
 
 type staffNotice struct {
-	activities.StaffMessage
+	complaint.StaffMessage
 	at time.Time
 }
 
@@ -90,8 +89,9 @@ const (
 
 func setup(t *testing.T) *fixture { return setupSlow(t, nil) }
 
-// setupSlow makes the named activities take the given time, to open the
-// windows in which tasks and the main loop interleave.
+// setupSlow makes activities take the given time, to open the windows in
+// which tasks and the main loop interleave: "register" is the case's
+// registration, any other key the recording of the step of that name.
 func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
@@ -110,74 +110,37 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 		}
 		return p, err
 	}
-	for _, name := range []string{DepartmentWorkflowName, DepartmentStartedWorkflowName} {
-		f.env.RegisterWorkflowWithOptions(department, workflow.RegisterOptions{Name: name})
+	f.env.RegisterWorkflowWithOptions(department, workflow.RegisterOptions{Name: DepartmentWorkflowName})
+	// The two activities of a case, by the names the workflow calls them.
+	register := func(_ context.Context, in complaint.CaseIntake) (complaint.Registration, error) {
+		f.notice(in.Acknowledgement)
+		return f.registration, nil
 	}
-	var a *activities.Activities
-	f.env.RegisterActivity(a)
-	f.env.OnActivity(a.RegisterCase, mock.Anything, mock.Anything).Return(
-		func(context.Context, complaint.NewCase) (store.Registration, error) { return f.registration, nil }).
-		After(slow["RegisterCase"])
-	f.env.OnActivity(a.RegisterAndAcknowledge, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.CaseIntake) (store.Registration, error) {
-			f.notice(in.Acknowledgement)
-			return f.registration, nil
-		}).After(slow["RegisterCase"])
-	f.env.OnActivity(a.NotifyCustomer, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, m activities.Message) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			require.Equal(t, "CMP-20261123-4F7K2Q", m.Reference)
-			f.messages = append(f.messages, m.Kind)
-			return nil
-		}).After(slow["NotifyCustomer"])
-	f.env.OnActivity(a.RecordStep, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, st store.Step) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.steps = append(f.steps, st)
-			return nil
-		})
-	if d := slow["ExecuteResolution"]; d > 0 { // from caseVersion 2, the step's own activity carries it out
-		f.env.OnActivity(a.RecordStepAndNotify, mock.Anything, mock.MatchedBy(func(n activities.StepNotice) bool {
-			return n.Step.Name == "resolution_executed"
-		})).Return(func(_ context.Context, n activities.StepNotice) error {
-			f.notice(n)
-			return nil
-		}).After(d)
+	recordStep := func(_ context.Context, n complaint.StepNotice) error {
+		f.notice(n)
+		return nil
 	}
-	f.env.OnActivity(a.RecordStepAndNotify, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, n activities.StepNotice) error {
-			f.notice(n)
-			return nil
-		}).After(slow["NotifyCustomer"])
-	f.env.OnActivity(a.SaveResolution, mock.Anything, mock.Anything, mock.Anything).Return(nil)
-	f.env.OnActivity(a.NotifyStaff, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, m activities.StaffMessage) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.staff = append(f.staff, staffNotice{StaffMessage: m, at: f.env.Now()})
-			return nil
-		})
-	f.env.OnActivity(a.ExecuteResolution, mock.Anything, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, _ string, r complaint.Resolution) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.executed = append(f.executed, r.Attempt)
-			return nil
-		}).After(slow["ExecuteResolution"])
-	f.env.OnActivity(a.SaveSurvey, mock.Anything, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, _ string, sv complaint.Survey) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.surveys = append(f.surveys, sv)
-			return nil
-		}).After(slow["SaveSurvey"])
+	f.env.RegisterActivityWithOptions(register, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
+	f.env.RegisterActivityWithOptions(recordStep, activity.RegisterOptions{Name: complaint.ActivityRecordStep})
+	if d := slow["register"]; d > 0 {
+		f.env.OnActivity(complaint.ActivityRegisterCase, mock.Anything, mock.Anything).Return(register).After(d)
+	}
+	for name, d := range slow {
+		if name == "register" {
+			continue
+		}
+		f.env.OnActivity(complaint.ActivityRecordStep, mock.Anything, mock.MatchedBy(func(n complaint.StepNotice) bool {
+			return n.Step.Name == name
+		})).Return(recordStep).After(d)
+	}
+	if len(slow) > 0 { // every other step as it is
+		f.env.OnActivity(complaint.ActivityRecordStep, mock.Anything, mock.Anything).Return(recordStep)
+	}
 	return f
 }
 
 // notice takes in what a step's activity records and sends.
-func (f *fixture) notice(n activities.StepNotice) {
+func (f *fixture) notice(n complaint.StepNotice) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m := n.Customer; m != nil {
@@ -335,8 +298,8 @@ func TestHappyPathOneDepartmentToTheSurvey(t *testing.T) {
 	require.Equal(t, []int{1}, f.executed)
 	require.Equal(t, []string{"acknowledged", "investigation_started", "findings_submitted", "resolution_proposed",
 		"resolution_accepted", "resolution_executed", "closed", "survey_sent", "survey_answered"}, f.stepNames())
-	require.Equal(t, []activities.MessageKind{activities.MsgAcknowledgement, activities.MsgInvestigationStarted,
-		activities.MsgResolutionProposal, activities.MsgClosingSummary, activities.MsgSurveyInvitation}, f.messages)
+	require.Equal(t, []complaint.MessageKind{complaint.MsgAcknowledgement, complaint.MsgInvestigationStarted,
+		complaint.MsgResolutionProposal, complaint.MsgClosingSummary, complaint.MsgSurveyInvitation}, f.messages)
 	// The case stays open for reopening 30 days after closing, then ends.
 	require.Equal(t, receivedAt.Add(30*day).Truncate(day), f.env.Now().UTC().Truncate(day))
 	// Audit keys are unique and ordered.
@@ -420,7 +383,7 @@ func TestDisputePathToMediationThenAgreement(t *testing.T) {
 	require.Len(t, final.Dispute, 2)
 	require.Equal(t, complaint.DisputeStage("mediation"), final.Dispute[1].Stage)
 	require.Contains(t, f.stepNames(), "dispute_mediation")
-	var disputeStep store.Step
+	var disputeStep complaint.Step
 	for _, s := range f.steps {
 		if s.Name == "dispute_mediation" {
 			disputeStep = s
@@ -464,7 +427,7 @@ func TestReopenBeforeTheSurveyCancelsItAndInvestigatesAgain(t *testing.T) {
 	require.Equal(t, complaint.StatusCompleted, final.Status)
 	require.Equal(t, 2, final.Survey.Round)
 	// Only the second closing was surveyed: the first was reopened before its survey.
-	require.Equal(t, 1, countOf(f.messages, activities.MsgSurveyInvitation))
+	require.Equal(t, 1, countOf(f.messages, complaint.MsgSurveyInvitation))
 	for _, s := range f.steps {
 		if s.Name == "reopened" {
 			require.True(t, s.Reopened)
@@ -483,8 +446,8 @@ func TestReopenAfterTheSurveyAndNotAfterTheWindow(t *testing.T) {
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "Still no fault"})
 	final := f.run(newCase(complaint.DeptAfterSales))
 	require.Equal(t, 2, final.Round)
-	require.Equal(t, 2, countOf(f.messages, activities.MsgSurveyInvitation))
-	require.Equal(t, 1, countOf(f.messages, activities.MsgSurveyReminder), "only the second survey went unanswered")
+	require.Equal(t, 2, countOf(f.messages, complaint.MsgSurveyInvitation))
+	require.Equal(t, 1, countOf(f.messages, complaint.MsgSurveyReminder), "only the second survey went unanswered")
 	require.True(t, final.Survey.Expired)
 
 	// Reopening a case whose window has passed: the case has ended and takes no task.
@@ -606,6 +569,10 @@ func TestSearchAttributesFollowTheCase(t *testing.T) {
 	// The case starts with its attributes set, "received"; its first
 	// upsert comes with the acknowledgement, in the same activity as its
 	// registration.
+	// The names INTERFACE.md gives operators.
+	saStatus := temporal.NewSearchAttributeKeyKeyword("ComplaintStatus")
+	saOwner := temporal.NewSearchAttributeKeyKeyword("CaseOwner")
+	saDepartments := temporal.NewSearchAttributeKeyKeywordList("Departments")
 	first, _ := upserts[0].GetKeyword(saStatus)
 	require.Equal(t, "acknowledged", first)
 	last := upserts[len(upserts)-1]
@@ -657,7 +624,7 @@ func TestContinueAsNewCarriesTheCaseAcrossRuns(t *testing.T) {
 
 func TestRepeatComplaintIsLinkedAndRaised(t *testing.T) {
 	f := setup(t)
-	f.registration = store.Registration{RepeatOf: "CMP-20261101-AAAAAA", Priority: complaint.PriorityHigh}
+	f.registration = complaint.Registration{RepeatOf: "CMP-20261101-AAAAAA", Priority: complaint.PriorityHigh}
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
 	c := newCase(complaint.DeptAfterSales)
 	c.Priority = complaint.PriorityMedium

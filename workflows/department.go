@@ -13,14 +13,7 @@ import (
 )
 
 // DepartmentWorkflowName is the registered name of the department child.
-// Cases of caseVersion 2 start it as DepartmentStartedWorkflowName, the same
-// code under a name a worker older than that version does not know: such a
-// worker fails the child's task instead of running it without its start,
-// and a current worker takes it.
-const (
-	DepartmentWorkflowName        = "DepartmentInvestigationWorkflow"
-	DepartmentStartedWorkflowName = "DepartmentInvestigation"
-)
+const DepartmentWorkflowName = "DepartmentInvestigation"
 
 // QueryDepartment returns a department investigation's progress.
 const QueryDepartment = "department"
@@ -34,22 +27,17 @@ type DepartmentAssignment struct {
 	Category   complaint.Category   `json:"category"`
 	Priority   complaint.Priority   `json:"priority"`
 	// Progress is where the department stands when its workflow starts:
-	// investigating since a time, by someone. A case of caseVersion 2
-	// starts the child when the department starts; before, the child
-	// started pending and was told of the start by a signal.
-	Progress *complaint.DepartmentProgress `json:"progress,omitempty"`
+	// investigating since a time, by someone. The case starts the child
+	// when the department starts investigating.
+	Progress complaint.DepartmentProgress `json:"progress"`
 }
 
 // DepartmentInvestigationWorkflow is one department's part of a case: from
-// its start (or, in cases before caseVersion 2, from its assignment) it
-// waits for the department's findings, which it returns to the case. The
-// case forwards the department's tasks here as signals, after validating
+// its start it waits for the department's findings, which it returns to the
+// case. The case forwards the findings here as a signal, after validating
 // them against the whole case.
 func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignment) (complaint.DepartmentProgress, error) {
-	p := complaint.DepartmentProgress{Department: in.Department, State: complaint.DeptPending}
-	if in.Progress != nil {
-		p = *in.Progress
-	}
+	p := in.Progress
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDepartment,
 		func() (complaint.DepartmentProgress, error) { return p, nil },
 		workflow.QueryHandlerOptions{Description: "This department's progress on the case."},
@@ -63,27 +51,12 @@ func DepartmentInvestigationWorkflow(ctx workflow.Context, in DepartmentAssignme
 	}
 	show()
 
-	starts := workflow.GetSignalChannel(ctx, complaint.TaskStartInvestigation)
 	findings := workflow.GetSignalChannel(ctx, complaint.TaskSubmitFindings)
 	cancelled := false
 	for p.State != complaint.DeptReported {
 		sel := workflow.NewSelector(ctx)
 		// The case cancels a department it no longer routes to.
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
-		sel.AddReceive(starts, func(ch workflow.ReceiveChannel, _ bool) {
-			var raw json.RawMessage
-			ch.Receive(ctx, &raw)
-			t, err := complaint.DecodeTask[complaint.StartInvestigation](raw) //workflowcheck:ignore
-			switch {
-			case err != nil:
-				logger.Warn("Ignored an invalid signal", "signal", complaint.TaskStartInvestigation, "error", err)
-			case t.Department != in.Department || p.State != complaint.DeptPending:
-				logger.Warn("Ignored a start for another department or a second start", "department", t.Department)
-			default:
-				now := workflow.Now(ctx)
-				p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
-			}
-		})
 		sel.AddReceive(findings, func(ch workflow.ReceiveChannel, _ bool) {
 			var raw json.RawMessage
 			ch.Receive(ctx, &raw)
@@ -119,21 +92,10 @@ func departmentNextTask(p complaint.DepartmentProgress) string {
 }
 
 // startDepartments starts the child workflow of each department that has
-// yet to report: from caseVersion 2, of each that has started investigating
-// (the others start theirs with their investigation).
+// started investigating and has yet to report (the others start theirs
+// with their investigation). Each department is taken as it stands when its
+// turn comes: waiting for one's cancelled child, the case may have moved on.
 func (w *caseWorkflow) startDepartments(ctx workflow.Context) error {
-	if !w.childOnStart {
-		for _, p := range w.View.Investigation {
-			if p.State != complaint.DeptReported {
-				if err := w.startDepartment(ctx, p.Department); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	// Each department as it stands when its turn comes: waiting for one's
-	// cancelled child, the case may have moved on.
 	depts := make([]complaint.Department, len(w.View.Investigation))
 	for i, p := range w.View.Investigation {
 		depts[i] = p.Department
@@ -166,10 +128,10 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 	if w.children[d] != nil {
 		return nil
 	}
-	// From caseVersion 2 a child starts investigating; the department may
-	// have left the case, or the case ended, while a cancelled child was
-	// ending.
-	if p := w.progress(d); w.childOnStart && (p == nil || p.State == complaint.DeptPending || w.ended()) {
+	// The department may have left the case, or the case ended, while a
+	// cancelled child was ending.
+	p := w.progress(d)
+	if p == nil || p.State == complaint.DeptPending || w.ended() {
 		return errNotInvestigating
 	}
 	cctx, cancel := workflow.WithCancel(ctx)
@@ -180,19 +142,13 @@ func (w *caseWorkflow) startDepartment(ctx workflow.Context, d complaint.Departm
 		WaitForCancellation:   true,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	})
+	// The child starts investigating: it is started by the department's
+	// start, or again for its findings when it is no longer running.
 	in := DepartmentAssignment{Reference: w.View.Reference, Department: d, Round: w.View.Round,
-		Subject: w.View.Subject, Category: w.View.Category, Priority: w.View.Priority}
-	name := DepartmentWorkflowName
-	if w.childOnStart {
-		// The child starts investigating: it is started by the department's
-		// start, or again for its findings when it is no longer running.
-		name = DepartmentStartedWorkflowName
-		if p := w.progress(d); p != nil && p.State != complaint.DeptPending {
-			in.Progress = &complaint.DepartmentProgress{Department: d, State: complaint.DeptInvestigating,
-				Investigator: p.Investigator, StartedAt: p.StartedAt}
-		}
-	}
-	c := &child{future: workflow.ExecuteChildWorkflow(cctx, name, in), cancel: cancel}
+		Subject: w.View.Subject, Category: w.View.Category, Priority: w.View.Priority,
+		Progress: complaint.DepartmentProgress{Department: d, State: complaint.DeptInvestigating,
+			Investigator: p.Investigator, StartedAt: p.StartedAt}}
+	c := &child{future: workflow.ExecuteChildWorkflow(cctx, DepartmentWorkflowName, in), cancel: cancel}
 	w.children[d] = c
 	round := w.View.Round
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -222,15 +178,20 @@ func (w *caseWorkflow) stopDepartment(d complaint.Department) {
 	}
 }
 
-// forward hands a validated department task to that department's child,
-// starting the child first when the task comes before the investigation
-// phase has started it.
-func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
+// runDepartment starts the department's child unless it runs; a department
+// that no longer investigates the case is a conflict.
+func (w *caseWorkflow) runDepartment(ctx workflow.Context, d complaint.Department) error {
 	err := w.startDepartment(ctx, d)
 	if errors.Is(err, errNotInvestigating) {
 		return conflict("%s no longer investigates this case", d)
 	}
-	if err != nil {
+	return err
+}
+
+// forward hands a validated department task to that department's child,
+// starting the child first when it is not running.
+func (w *caseWorkflow) forward(ctx workflow.Context, d complaint.Department, task string, payload any) error {
+	if err := w.runDepartment(ctx, d); err != nil {
 		return err
 	}
 	return w.children[d].future.SignalChildWorkflow(ctx, task, payload).Get(ctx, nil)

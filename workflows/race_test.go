@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/workflow"
 
-	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -15,7 +13,7 @@ import (
 // slow one activity down to hold such a window open.
 
 func TestReopenWhileTheSurveyInvitationGoesOut(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"NotifyCustomer": 30 * time.Minute})
+	f := setupSlow(t, map[string]time.Duration{"survey_sent": 30 * time.Minute})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
 	// The survey goes out 14 days after closing and takes 30 minutes to send.
@@ -30,7 +28,7 @@ func TestReopenWhileTheSurveyInvitationGoesOut(t *testing.T) {
 }
 
 func TestCloseWaitsForTheResolutionToBeCarriedOut(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"ExecuteResolution": time.Hour})
+	f := setupSlow(t, map[string]time.Duration{"resolution_executed": time.Hour})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
@@ -45,7 +43,7 @@ func TestCloseWaitsForTheResolutionToBeCarriedOut(t *testing.T) {
 }
 
 func TestTwoReopensAtOnceMakeOneRound(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"SaveSurvey": 10 * time.Minute})
+	f := setupSlow(t, map[string]time.Duration{"reopened": 10 * time.Minute})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeRejected, Summary: "No fault"})
 	f.after(15*day, func() {})
@@ -70,7 +68,7 @@ func TestTwoReopensAtOnceMakeOneRound(t *testing.T) {
 }
 
 func TestDuplicateTasksDuringRegistrationApplyOnce(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	f := setupSlow(t, map[string]time.Duration{"register": time.Hour})
 	a1 := f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
 	a2 := f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
 	f.results = f.results[:0]
@@ -100,24 +98,13 @@ func TestRoutingADepartmentAwayAndBack(t *testing.T) {
 // A withdrawal that arrives while the case is registered and acknowledged
 // (one activity) waits for it, then ends the case.
 func TestWithdrawalDuringIntakeWaitsForTheRegistration(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
+	f := setupSlow(t, map[string]time.Duration{"register": time.Hour})
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Sent by mistake"})
 	final := f.run(newCase(complaint.DeptAfterSales))
 	require.Equal(t, complaint.StatusWithdrawn, final.Status)
 	names := f.stepNames()
 	require.Equal(t, "acknowledged", names[0])
 	require.Contains(t, names, "withdrawn")
-}
-
-// Cases started before caseVersion 2 registered first and acknowledged
-// after: a withdrawal during the registration spared the acknowledgement.
-func TestWithdrawalDuringIntakeSkipsTheAcknowledgementBeforeVersion2(t *testing.T) {
-	f := setupSlow(t, map[string]time.Duration{"RegisterCase": time.Hour})
-	f.env.OnGetVersion(caseVersion, workflow.DefaultVersion, 2).Return(workflow.Version(1))
-	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Sent by mistake"})
-	final := f.run(newCase(complaint.DeptAfterSales))
-	require.Equal(t, complaint.StatusWithdrawn, final.Status)
-	require.NotContains(t, f.messages, activities.MsgAcknowledgement)
 }
 
 func indexOf(s []string, v string) int {

@@ -24,9 +24,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
-	for _, name := range []string{DepartmentWorkflowName, DepartmentStartedWorkflowName} {
-		replayer.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: name})
-	}
+	replayer.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {

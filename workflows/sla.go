@@ -6,14 +6,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/store"
 )
-
-// slaClocksVersion marks the change that gave every case its SLA clocks,
-// warnings and escalations; cases started before it run without them.
-const slaClocksVersion = "sla-clocks"
 
 // calendar is the case's working-day calendar, built from its captured policy.
 func (w *caseWorkflow) calendar() *complaint.WorkCalendar {
@@ -30,9 +24,6 @@ func (w *caseWorkflow) calendar() *complaint.WorkCalendar {
 // startClock starts a deadline at now; working clocks count their budget on
 // the calendar.
 func (w *caseWorkflow) startClock(name string, d complaint.Department, budget time.Duration, working bool, now time.Time) {
-	if !w.slaClocks {
-		return
-	}
 	c := complaint.Deadline{Name: name, Department: d, Round: w.View.Round, StartedAt: now, State: complaint.ClockRunning,
 		Budget: budget, WorkingTime: working}
 	w.schedule(&c, now, 0)
@@ -131,7 +122,7 @@ func (w *caseWorkflow) resumeClock(now time.Time) {
 
 // slaEvent queues an event for the next recorded step.
 func (w *caseWorkflow) slaEvent(c complaint.Deadline, event string, at time.Time) {
-	w.pendingSLA = append(w.pendingSLA, store.SLAEvent{
+	w.pendingSLA = append(w.pendingSLA, complaint.SLAEvent{
 		Clock: c.Name, Department: c.Department, Round: c.Round, Event: event, Level: c.Level, DueAt: c.DueAt, At: at,
 		Approximate: c.Approximate,
 	})
@@ -165,43 +156,6 @@ func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
 	return next, found
 }
 
-// watchClocks sleeps until the next deadline event, fires it and starts
-// over; any change to the clocks wakes it to plan again. One durable timer
-// at a time, named in the UI.
-func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
-	if w.ordered && workflow.Await(ctx, func() bool { return w.registered }) != nil {
-		return
-	}
-	if w.timerKept {
-		w.watchClocksKeepingTheTimer(ctx)
-		return
-	}
-	for w.Phase != phaseDone {
-		seen := w.clocksChanged
-		changed := func() bool { return w.clocksChanged != seen || w.Phase == phaseDone }
-		ev, ok := w.nextClockEvent()
-		if !ok {
-			if workflow.Await(ctx, changed) != nil {
-				return
-			}
-			continue
-		}
-		if d := ev.at.Sub(workflow.Now(ctx)); d > 0 {
-			woken, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d,
-				TimerOptions: workflow.TimerOptions{Summary: w.timerSummary(ev)}}, changed)
-			if err != nil {
-				return
-			}
-			if woken {
-				continue
-			}
-		}
-		if !w.fire(ctx, ev) {
-			return
-		}
-	}
-}
-
 // timerSummary names the timer set for ev in the UI.
 func (w *caseWorkflow) timerSummary(ev clockEvent) string {
 	c := w.View.Deadlines[ev.index]
@@ -220,13 +174,18 @@ func (w *caseWorkflow) fire(ctx workflow.Context, ev clockEvent) bool {
 	return true
 }
 
-// watchClocksKeepingTheTimer is watchClocks for cases of caseVersion 2: a
-// change to the clocks sets a new timer only when the next event comes
-// sooner than the one the timer is set for. When a clock is met, the timer
-// it set stays and, when it fires early, the watcher plans again from
-// there: each timer is a billable action, and a case whose departments and
-// proposal arrive in time sets one or two instead of one per change.
-func (w *caseWorkflow) watchClocksKeepingTheTimer(ctx workflow.Context) {
+// watchClocks sleeps until the next deadline event, fires it and starts
+// over, from the moment the case is registered. One durable timer at a
+// time, named in the UI. A change to the clocks sets a new timer only when
+// the next event comes sooner than the one the timer is set for: when a
+// clock is met, its timer stays and, when it fires early, the watcher plans
+// again from there. Each timer is a billable action, and a case whose
+// departments and proposal arrive in time sets one or two instead of one
+// per change.
+func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
+	if workflow.Await(ctx, func() bool { return w.registered }) != nil {
+		return
+	}
 	var (
 		timer       workflow.Future // nil: no timer set
 		timerAt     time.Time
@@ -275,9 +234,7 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 		w.slaEvent(*c, "warned", now)
 		s := step{name: "sla_warning", actor: "system",
 			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))}
-		if err := w.notifyStaff(ctx, &s, "warning", w.View.Owner, *c); err != nil {
-			return err
-		}
+		w.notifyStaff(&s, "warning", w.View.Owner, *c)
 		return w.record(ctx, s)
 	case "breach":
 		c.State, c.BreachedAt = complaint.ClockBreached, &c.DueAt
@@ -300,24 +257,25 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	s := step{name: "sla_escalated", actor: "system",
 		summary: fmt.Sprintf("%s missed (due %s); escalated to level %d, %s", c.Label(),
 			c.DueAt.UTC().Format(time.RFC3339), c.Level, to)}
-	if err := w.notifyStaff(ctx, &s, "escalation", to, *c); err != nil {
-		return err
-	}
+	w.notifyStaff(&s, "escalation", to, *c)
 	return w.record(ctx, s)
 }
 
-// notifyStaff has the step s send a deadline notice: with the step's own
-// activity, or at once in cases started before stepMessagesVersion.
-func (w *caseWorkflow) notifyStaff(ctx workflow.Context, s *step, kind, to string, c complaint.Deadline) error {
-	m := activities.StaffMessage{Kind: kind, Key: fmt.Sprintf("%s/%d/%s/%d", c.Label(), c.Round, kind, c.Level),
+// notifyStaff has the step s send a deadline notice of kind (warning,
+// escalation) about clock c to the rung to.
+func (w *caseWorkflow) notifyStaff(s *step, kind, to string, c complaint.Deadline) {
+	s.staff = &complaint.StaffMessage{Kind: kind, Key: fmt.Sprintf("%s/%d/%s/%d", c.Label(), c.Round, kind, c.Level),
 		Reference: w.View.Reference, To: to, Clock: c.Label(), Level: c.Level, DueAt: c.DueAt}
-	if w.stepMessages {
-		s.staff = &m
-		return nil
-	}
-	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Send %s on %s to %s", kind, c.Label(), to)),
-		a.NotifyStaff, m).Get(ctx, nil)
+}
+
+// startIntakeClocks starts the clocks of DOMAIN §4 at the moment the
+// complaint was received: the acknowledgement, the first response, and the
+// first investigation round's.
+func (w *caseWorkflow) startIntakeClocks() {
+	at := w.View.ReceivedAt
+	w.startClock(complaint.ClockAcknowledge, "", w.Policy.SLA.Acknowledge, false, at)
+	w.startClock(complaint.ClockFirstResponse, "", w.Policy.SLA.FirstResponse, false, at)
+	w.startRoundClocks(at)
 }
 
 // startRoundClocks starts the clocks of an investigation round: each

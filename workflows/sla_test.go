@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/store"
 )
 
 var shanghai = func() *time.Location {
@@ -38,15 +37,15 @@ func mediumCase(receivedAt time.Time, depts ...complaint.Department) complaint.N
 	return c
 }
 
-func (f *fixture) slaEvents() []store.SLAEvent {
-	var out []store.SLAEvent
+func (f *fixture) slaEvents() []complaint.SLAEvent {
+	var out []complaint.SLAEvent
 	for _, s := range f.steps {
 		out = append(out, s.SLA...)
 	}
 	return out
 }
 
-func eventAt(events []store.SLAEvent, clock, event string, level int) (time.Time, bool) {
+func eventAt(events []complaint.SLAEvent, clock, event string, level int) (time.Time, bool) {
 	for _, e := range events {
 		label := e.Clock
 		if e.Department != "" {
@@ -108,9 +107,9 @@ func TestMissedDeadlinesWarnThenClimbTheLadder(t *testing.T) {
 	require.Equal(t, received.Add(32*time.Hour), at.UTC(), "the director hears at 24 h + 2 × 4 h")
 	// Search attributes carry the breach.
 	last := upserts[len(upserts)-1]
-	b, _ := last.GetBool(saBreached)
+	b, _ := last.GetBool(temporal.NewSearchAttributeKeyBool("SlaBreached"))
 	require.True(t, b)
-	lvl, _ := last.GetInt64(saEscalation)
+	lvl, _ := last.GetInt64(temporal.NewSearchAttributeKeyInt64("EscalationLevel"))
 	require.Equal(t, int64(3), lvl)
 }
 

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,23 +9,15 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
-// Error types the starter maps onto HTTP statuses: a payload that breaks
-// the task's rules (422), a task the case cannot take in its state (409).
-const (
-	ErrTypeInvalidTask  = "InvalidTask"
-	ErrTypeCaseConflict = "CaseConflict"
-)
-
 func invalid(err error) error {
-	return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeInvalidTask, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(err.Error(), complaint.ErrTypeInvalidTask, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
 func conflict(format string, args ...any) error {
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), ErrTypeCaseConflict,
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), complaint.ErrTypeCaseConflict,
 		temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
@@ -187,19 +178,8 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 	before, status := *p, w.View.Status
 	p.State, p.Investigator, p.StartedAt = complaint.DeptInvestigating, t.Investigator, &now
 	w.View.Status = complaint.StatusInvestigating
-	// From caseVersion 2 the department's child starts now, with the start
-	// in its input; before, it was told by a signal.
-	tellChild := w.forward
-	if w.childOnStart {
-		tellChild = func(ctx workflow.Context, d complaint.Department, _ string, _ any) error {
-			err := w.startDepartment(ctx, d)
-			if errors.Is(err, errNotInvestigating) {
-				return conflict("%s no longer investigates this case", d)
-			}
-			return err
-		}
-	}
-	if err := tellChild(ctx, t.Department, complaint.TaskStartInvestigation, t); err != nil {
+	// The department's child starts now, with the start in its input.
+	if err := w.runDepartment(ctx, t.Department); err != nil {
 		if p := w.progress(t.Department); p != nil && p.State == complaint.DeptInvestigating { // unless moved on meanwhile
 			*p = before
 		}
@@ -209,14 +189,11 @@ func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.Star
 		return err
 	}
 	w.meetClock(complaint.ClockStart, t.Department, now)
-	w.meetClock(complaint.ClockStart, "", now) // the single clock of cases started before per-department clocks
 	w.meetClock(complaint.ClockFirstResponse, "", now)
 	s := step{name: "investigation_started", actor: t.Investigator,
 		summary: fmt.Sprintf("%s started investigating", t.Department)}
 	if first {
-		if err := w.tell(ctx, &s, activities.MsgInvestigationStarted, ""); err != nil {
-			return err
-		}
+		w.tell(ctx, &s, complaint.MsgInvestigationStarted, "")
 	}
 	return w.record(ctx, s)
 }
@@ -285,14 +262,9 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	w.View.Status = complaint.StatusResolutionProposed
 	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
 	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
-	s := step{name: "resolution_proposed", actor: r.ProposedBy,
+	s := step{name: "resolution_proposed", actor: r.ProposedBy, resolution: &r,
 		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
-	if err := w.saveResolution(ctx, &s, r); err != nil {
-		return err
-	}
-	if err := w.tell(ctx, &s, activities.MsgResolutionProposal, t.Message); err != nil {
-		return err
-	}
+	w.tell(ctx, &s, complaint.MsgResolutionProposal, t.Message)
 	return w.record(ctx, s)
 }
 
@@ -321,23 +293,9 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 		w.View.Status = complaint.StatusInvestigating
 		name, summary = "resolution_rejected", fmt.Sprintf("The customer rejected resolution %d", r.Attempt)
 	}
-	s := step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary}
-	if err := w.saveResolution(ctx, &s, *r); err != nil {
-		return err
-	}
-	return w.record(ctx, s)
-}
-
-// saveResolution has the step s save a proposal or its answer: with the
-// step's own activity, or at once in cases started before caseVersion.
-func (w *caseWorkflow) saveResolution(ctx workflow.Context, s *step, r complaint.Resolution) error {
-	if w.stepSaves {
-		s.resolution = &r
-		return nil
-	}
-	var a *activities.Activities
-	return workflow.ExecuteActivity(withActivity(ctx, fmt.Sprintf("Save resolution %d", r.Attempt)),
-		a.SaveResolution, w.View.Reference, r).Get(ctx, nil)
+	answered := *r
+	return w.record(ctx, step{name: name, actor: complaint.ActorOr(t.Actor, "customer"), summary: summary,
+		resolution: &answered})
 }
 
 // --- waitingOnCustomer / customerReplied
@@ -439,9 +397,7 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	w.stopAllClocks(now)
 	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
 		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)}
-	if err := w.tell(ctx, &s, activities.MsgClosingSummary, t.Summary); err != nil {
-		return err
-	}
+	w.tell(ctx, &s, complaint.MsgClosingSummary, t.Summary)
 	return w.record(ctx, s)
 }
 
@@ -468,9 +424,7 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	s := step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
 		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)}
 	if cancelSurvey {
-		if err := w.saveSurvey(ctx, &s); err != nil {
-			return err
-		}
+		s = w.withSurvey(s)
 	}
 	return w.record(ctx, s)
 }
@@ -507,11 +461,8 @@ func (w *caseWorkflow) answerSurvey(ctx workflow.Context, t complaint.SurveyResp
 	sv := w.View.Survey
 	sv.Score, sv.Comment, sv.AnsweredAt = t.Score, t.Comment, &now
 	w.View.Status = complaint.StatusCompleted
-	s := step{name: "survey_answered", actor: "customer", summary: fmt.Sprintf("Satisfaction %d/5", t.Score)}
-	if err := w.saveSurvey(ctx, &s); err != nil {
-		return err
-	}
-	return w.record(ctx, s)
+	return w.record(ctx, w.withSurvey(step{name: "survey_answered", actor: "customer",
+		summary: fmt.Sprintf("Satisfaction %d/5", t.Score)}))
 }
 
 func (w *caseWorkflow) canAddNote(complaint.AddNote) error { return nil }
@@ -526,8 +477,6 @@ func (w *caseWorkflow) canApplyPolicy(t complaint.ApplyPolicy) error {
 	switch {
 	case t.SLA == nil:
 		return invalid(fmt.Errorf("sla: is required; the API fills it from the configuration"))
-	case !w.slaClocks:
-		return conflict("the case started before SLA clocks existed")
 	case !w.open():
 		return w.notOpen()
 	}
@@ -607,16 +556,6 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 		}
 		w.inFlight--
 	}
-	if w.signalLoop {
-		w.signalTasks = append(w.signalTasks, signalTask{channel: signals, handle: handle})
-		return nil
-	}
-	workflow.Go(ctx, func(ctx workflow.Context) { // cases before signalLoopVersion: a coroutine per task
-		for {
-			var raw json.RawMessage
-			signals.Receive(ctx, &raw)
-			handle(ctx, raw)
-		}
-	})
+	w.signalTasks = append(w.signalTasks, signalTask{channel: signals, handle: handle})
 	return nil
 }

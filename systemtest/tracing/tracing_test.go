@@ -137,7 +137,7 @@ func (t spanTree) String() string {
 
 // One submission is one trace: the HTTP server span is the ancestor of the
 // client's StartWorkflow span, of the workflow's RunWorkflow span, of its
-// RegisterAndAcknowledge activity's span and of the SQL that activity runs.
+// RegisterCase activity's span and of the SQL that activity runs.
 func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 	res := postJSON(t, sys.APIURL+"/v1/complaints", `{"channel":"web","severity":"high",
 		"customer":{"name":"Zhao Lei","email":"zhao.lei@example.com","language":"en"},
@@ -165,9 +165,9 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 
 	// The case is registered before anything else; withdrawing it ends its
 	// workflow, and with it the RunWorkflow span, which only then is exported.
-	systemtest.Eventually(t, "the RegisterAndAcknowledge activity's INSERT", func() error {
+	systemtest.Eventually(t, "the RegisterCase activity's INSERT", func() error {
 		tree := treeOf(server.SpanContext.TraceID())
-		for _, act := range tree.find("RunActivity:RegisterAndAcknowledge", nil) {
+		for _, act := range tree.find("RunActivity:RegisterCase", nil) {
 			if len(tree.find("query INSERT", &act)) > 0 {
 				return nil
 			}
@@ -188,7 +188,7 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 	// The chain, each link under the one before. A workflow has one
 	// RunWorkflow span each time a worker loads it (a replay after its cache
 	// let it go starts another), so every link may have several candidates.
-	chain := []string{"StartWorkflow:ComplaintWorkflow", "RunWorkflow:ComplaintWorkflow", "RunActivity:RegisterAndAcknowledge", "query INSERT"}
+	chain := []string{"StartWorkflow:ComplaintWorkflow", "RunWorkflow:ComplaintWorkflow", "RunActivity:RegisterCase", "query INSERT"}
 	links := map[string][]tracetest.SpanStub{}
 	candidates := []tracetest.SpanStub{server}
 	for _, name := range chain {
@@ -217,7 +217,7 @@ func TestSubmissionIsOneTraceDownToTheDatabase(t *testing.T) {
 		}
 	}
 	// The workflow's side of the activity call is in the trace too.
-	for _, name := range []string{"StartActivity:RegisterAndAcknowledge"} {
+	for _, name := range []string{"StartActivity:RegisterCase"} {
 		found := false
 		for _, run := range links["RunWorkflow:ComplaintWorkflow"] {
 			found = found || len(tree.find(name, &run)) > 0
