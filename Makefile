@@ -10,7 +10,7 @@ TEMPORAL_SERVER_DIR := $(BIN)/temporal-server-$(TEMPORAL_VERSION)
 TEMPORAL_UI_DIR := $(BIN)/temporal-ui-$(TEMPORAL_UI_VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test test-faults soak unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
+.PHONY: dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test test-faults soak record-histories unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
 ## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
 dev: tools build
@@ -106,6 +106,13 @@ SOAK_CASES ?= 200
 SOAK_KILLS ?= 6
 soak: tools build
 	SOAK_CASES=$(SOAK_CASES) SOAK_KILLS=$(SOAK_KILLS) go test $(GO_TEST_FLAGS) -run '^TestSoakWithFaults$$' -v ./systemtest/
+
+## record-histories: record the histories the replay test replays (workflows/testdata/histories/next/):
+## every DOMAIN §7 demo case, the API and signals-only paths, a withdrawal, a case that continues as new
+RECORDED_TESTS := DemoCasesEndToEnd|ThroughTheAPIToTheEnd|BySignalsFromTheCLI|WithdrawnMidInvestigation|ContinueAsNewOnTheRealServer
+record-histories: tools build
+	rm -rf workflows/testdata/histories/next
+	go test $(GO_TEST_FLAGS) -run '^Test($(RECORDED_TESTS))' ./systemtest/ -args -record-histories
 
 ## unit-test: the tests that need no server
 unit-test:

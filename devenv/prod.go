@@ -132,10 +132,13 @@ type Prod struct {
 	UI         WebUI
 	Balancer   Balancer
 
-	opts  ProdOptions
-	mu    sync.Mutex
-	procs []*Process
-	apps  map[string]func() *exec.Cmd
+	opts   ProdOptions
+	common []string // the applications' environment
+	// workerPorts are the workers' health ports, by name.
+	workerPorts map[string]int
+	mu          sync.Mutex
+	procs       []*Process
+	apps        map[string]func() *exec.Cmd
 }
 
 // Names of the application processes: worker-1..n, api-1..n.
@@ -161,7 +164,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p = &Prod{opts: o, apps: map[string]func() *exec.Cmd{}}
+	p = &Prod{opts: o, apps: map[string]func() *exec.Cmd{}, workerPorts: map[string]int{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Stop())
@@ -205,17 +208,16 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		return p, err
 	}
 
-	common := append(os.Environ(),
+	// The workers built here are the version meant to run: each makes its
+	// build current as it starts (a roll-out sets WORKER_PROMOTE=never on
+	// the new version's workers and promotes it with the CLI).
+	p.common = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+p.Server.Address(), "TEMPORAL_NAMESPACE="+o.Namespace,
-		"DATABASE_URL="+p.AppDB.DSN())
-	common = append(common, o.AppEnv...)
+		"DATABASE_URL="+p.AppDB.DSN(), "WORKER_PROMOTE=always")
+	p.common = append(p.common, o.AppEnv...)
+	common := p.common
 	for i, port := range o.Ports.Workers {
-		env := append(slices.Clip(common), fmt.Sprintf("WORKER_HTTP_ADDR=127.0.0.1:%d", port))
-		p.apps[WorkerName(i)] = func() *exec.Cmd {
-			cmd := exec.Command(filepath.Join(o.AppBinDir, "worker"))
-			cmd.Env = env
-			return cmd
-		}
+		p.addWorker(WorkerName(i), port)
 	}
 	var backends []string
 	for i, port := range o.Ports.APIReplicas {
@@ -266,10 +268,11 @@ func (p *Prod) APIURL() string { return p.Balancer.URL() }
 // AppURL is the HTTP address of a worker (/healthz, /metrics) or an API
 // replica, by name.
 func (p *Prod) AppURL(name string) (string, error) {
-	for i, port := range p.opts.Ports.Workers {
-		if name == WorkerName(i) {
-			return fmt.Sprintf("http://127.0.0.1:%d", port), nil
-		}
+	p.mu.Lock()
+	port, ok := p.workerPorts[name]
+	p.mu.Unlock()
+	if ok {
+		return fmt.Sprintf("http://127.0.0.1:%d", port), nil
 	}
 	for i, port := range p.opts.Ports.APIReplicas {
 		if name == APIName(i) {
@@ -277,6 +280,31 @@ func (p *Prod) AppURL(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no application process %q", name)
+}
+
+// addWorker makes name a worker of this form, its health endpoint on port,
+// with env added to the applications' environment.
+func (p *Prod) addWorker(name string, port int, env ...string) {
+	env = append(append(slices.Clip(p.common), fmt.Sprintf("WORKER_HTTP_ADDR=127.0.0.1:%d", port)), env...)
+	p.apps[name] = func() *exec.Cmd {
+		cmd := exec.Command(filepath.Join(p.opts.AppBinDir, "worker"))
+		cmd.Env = env
+		return cmd
+	}
+	p.workerPorts[name] = port
+}
+
+// AddWorker starts one more worker, with env added to the applications'
+// environment (a new version's WORKER_BUILD_ID, say), on a free port.
+func (p *Prod) AddWorker(ctx context.Context, name string, env ...string) error {
+	port, err := FreePort()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.addWorker(name, port, env...)
+	p.mu.Unlock()
+	return p.StartApp(ctx, name)
 }
 
 // StartApp starts a worker or API replica by name (again, after it was

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
+	"slices"
 	"strconv"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -27,6 +29,9 @@ type Temporal struct {
 	HTTPPort      int
 	Namespace     string
 	Log           io.Writer
+	// DynamicConfig sets dynamic configuration keys of the server, each
+	// value in YAML (e.g. "limit.historyCount.suggestContinueAsNew": "80").
+	DynamicConfig map[string]string
 }
 
 // Address is the frontend's host:port.
@@ -58,6 +63,9 @@ func (t Temporal) Start(ctx context.Context) (*Process, error) {
 	}
 	if t.HTTPPort != 0 {
 		args = append(args, "--http-port", strconv.Itoa(t.HTTPPort))
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.DynamicConfig)) {
+		args = append(args, "--dynamic-config-value", k+"="+t.DynamicConfig[k])
 	}
 	proc, err := start("temporal", exec.Command(t.Binary, args...), t.Log)
 	if err != nil {

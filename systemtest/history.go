@@ -12,7 +12,13 @@ import (
 // History reads a workflow's whole history, its latest run, through c (with
 // or without the codec, as c was made).
 func History(ctx context.Context, c client.Client, id string) (*historypb.History, error) {
-	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return RunHistory(ctx, c, id, "")
+}
+
+// RunHistory reads the whole history of one run of a workflow ("" for the
+// latest).
+func RunHistory(ctx context.Context, c client.Client, id, run string) (*historypb.History, error) {
+	it := c.GetWorkflowHistory(ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var h historypb.History
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -347,16 +347,22 @@ const (
 // test ends, and waits for its health endpoint.
 func serveAPI(t *testing.T, mutate func(*api.Config), health string) string {
 	t.Helper()
+	return serveAPIOn(t, sys, mutate, health)
+}
+
+// serveAPIOn serves an API on system s with its own configuration.
+func serveAPIOn(t *testing.T, s *System, mutate func(*api.Config), health string) string {
+	t.Helper()
 	port, err := devenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := sys.APIConfig()
+	cfg := s.APIConfig()
 	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	mutate(&cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Run(ctx, cfg, sys.Logger) }()
+	go func() { done <- api.Run(ctx, cfg, s.Logger) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -2,26 +2,15 @@ package systemtest
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/api/proxy"
-	"go.temporal.io/api/temporalproto"
-
 	"github.com/complaintdesk/complaintdesk/api"
-	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
-
-var recordHistories = flag.Bool("record-histories", false,
-	"write the histories of the lifecycle tests to workflows/testdata/histories for the replay test")
 
 // quickPolicy makes the two weeks to the survey and the thirty days of the
 // reopen window pass in seconds on the real server.
@@ -129,7 +118,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	if want := len(final.History); len(events) != want {
 		t.Fatalf("%d audit events in the database, %d steps in the case", len(events), want)
 	}
-	record(t, "smartwatch-api", ref, "product", "technical")
+	record(t, sys, "smartwatch-api", ref, "product", "technical")
 }
 
 func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
@@ -197,7 +186,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	if len(events) != len(final.History) {
 		t.Fatalf("%d audit events in the database, %d steps in the case", len(events), len(final.History))
 	}
-	record(t, "washer-signals-dispute-reopen", ref, "after_sales")
+	record(t, sys, "washer-signals-dispute-reopen", ref, "after_sales")
 }
 
 func TestWithdrawnMidInvestigation(t *testing.T) {
@@ -212,41 +201,5 @@ func TestWithdrawnMidInvestigation(t *testing.T) {
 	if final.Status != complaint.StatusWithdrawn {
 		t.Fatalf("status %s", final.Status)
 	}
-	record(t, "laptop-withdrawn", ref)
-}
-
-// record writes the histories of a finished case and its department
-// children for the replay test, when asked to with -record-histories.
-func record(t *testing.T, name, ref string, depts ...string) {
-	t.Helper()
-	if !*recordHistories {
-		return
-	}
-	dir := filepath.Join(RepoRoot(), "workflows", "testdata", "histories")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]string{name: complaint.WorkflowID(ref)}
-	for _, d := range depts {
-		ids[name+".dept-"+d] = complaint.DepartmentWorkflowID(ref, complaint.Department(d))
-	}
-	for file, id := range ids {
-		h := historyOf(t, sys.Client, id)
-		// The replay test reads plain payloads: decrypt them first.
-		if err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
-			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
-				return codec.New(sys.Keys).Decode(p)
-			},
-			SkipSearchAttributes: true,
-		}); err != nil {
-			t.Fatal(err)
-		}
-		data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, file+".json"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	record(t, sys, "laptop-withdrawn", ref)
 }

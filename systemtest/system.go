@@ -77,6 +77,12 @@ type Options struct {
 	// TracerProvider, when set, takes the spans of the in-process API and
 	// worker (an in-memory recorder in a tracing test).
 	TracerProvider trace.TracerProvider
+	// TemporalDynamicConfig sets dynamic configuration keys of the Temporal
+	// dev server (a low history limit, to see cases continue as new).
+	TemporalDynamicConfig map[string]string
+	// Secrets, when set, are the installation's secrets (another system's,
+	// so that its credentials work here too); otherwise new ones are made.
+	Secrets *devenv.Secrets
 }
 
 // RepoRoot is the repository's top folder.
@@ -153,7 +159,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if s.Store, err = store.Open(ctx, s.Postgres.DSN()); err != nil {
 		return s, err
 	}
-	if s.Secrets, err = devenv.NewSecrets(); err != nil {
+	if opts.Secrets != nil {
+		s.Secrets = *opts.Secrets
+	} else if s.Secrets, err = devenv.NewSecrets(); err != nil {
 		return s, err
 	}
 	if s.Keys, err = codec.Open(context.WithoutCancel(ctx), codec.Config{MasterKeys: s.Secrets.MasterKeys}, s.Store); err != nil {
@@ -168,7 +176,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 
 	s.Temporal = devenv.Temporal{
 		Binary: cli, IP: "127.0.0.1", Port: ports[1], HTTPPort: ports[2], Namespace: "default",
-		DBFile: filepath.Join(dir, "temporal.db"),
+		DBFile: filepath.Join(dir, "temporal.db"), DynamicConfig: opts.TemporalDynamicConfig,
 	}
 	if opts.WithUI {
 		s.Temporal.UIPort = ports[3]
@@ -318,7 +326,9 @@ func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*deve
 		"SMTP_HOST="+cfg.SMTPHost, "SMTP_PORT="+strconv.Itoa(cfg.SMTPPort), "SMTP_TLS="+cfg.SMTPTLS,
 		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL,
 		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
-		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)))
+		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)),
+		// The same version of the deployment as the worker it replaces.
+		"WORKER_BUILD_ID="+worker.BuildID(cfg))
 	cmd.Env = append(cmd.Env, s.Secrets.Env()...)
 	p, err := devenv.StartProcess("worker", cmd, nil)
 	if err != nil {

@@ -23,6 +23,15 @@ type Config struct {
 	// at once are taken up sooner, but on a small machine the worker then
 	// crowds out intake; experimental in the SDK). See README, Benchmarks.
 	Pollers string `env:"WORKER_POLLERS" envDefault:"fixed"`
+	// DeploymentName and BuildID make the worker a version of a Worker
+	// Deployment; BuildID defaults to the commit the binary was built from
+	// (set it to the release in production). Promote says when the worker
+	// makes its version the current one: first (only the first version of
+	// an installation), always, or never (an operator does, with the
+	// Temporal CLI). See README, "Upgrading the workers".
+	DeploymentName string `env:"WORKER_DEPLOYMENT" envDefault:"complaints"`
+	BuildID        string `env:"WORKER_BUILD_ID"`
+	Promote        string `env:"WORKER_PROMOTE" envDefault:"first"`
 	// Codec holds the master keys of the payload codec.
 	Codec codec.Config
 

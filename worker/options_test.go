@@ -1,17 +1,56 @@
 package worker
 
-import "testing"
+import (
+	"testing"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// valid is a configuration as the environment's defaults make it.
+func valid() Config {
+	return Config{Pollers: "fixed", DeploymentName: "complaints", Promote: PromoteFirst, BuildID: "v1.2.3"}
+}
 
 func TestPollersSetting(t *testing.T) {
-	auto, err := workerOptions(Config{Pollers: "autoscaling"})
+	cfg := valid()
+	cfg.Pollers = "autoscaling"
+	auto, err := workerOptions(cfg)
 	if err != nil || auto.WorkflowTaskPollerBehavior == nil || auto.ActivityTaskPollerBehavior == nil {
 		t.Errorf("autoscaling: %+v, %v", auto, err)
 	}
-	fixed, err := workerOptions(Config{Pollers: "fixed"})
+	fixed, err := workerOptions(valid())
 	if err != nil || fixed.WorkflowTaskPollerBehavior != nil || fixed.ActivityTaskPollerBehavior != nil {
 		t.Errorf("fixed: %+v, %v", fixed, err)
 	}
-	if _, err := workerOptions(Config{Pollers: "many"}); err == nil {
+	cfg.Pollers = "many"
+	if _, err := workerOptions(cfg); err == nil {
 		t.Error("an unknown WORKER_POLLERS was accepted")
+	}
+}
+
+// The worker is a version of the deployment, named by its build, and runs
+// cases as auto-upgrade (they live for weeks and move with the deployment).
+func TestWorkerIsAVersionOfItsDeployment(t *testing.T) {
+	opts, err := workerOptions(valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := opts.DeploymentOptions
+	if !d.UseVersioning || d.Version.DeploymentName != "complaints" || d.Version.BuildID != "v1.2.3" {
+		t.Errorf("deployment options %+v", d)
+	}
+	if d.DefaultVersioningBehavior != workflow.VersioningBehaviorAutoUpgrade {
+		t.Errorf("default versioning behaviour %v, want auto-upgrade", d.DefaultVersioningBehavior)
+	}
+	cfg := valid()
+	cfg.BuildID = ""
+	if BuildID(cfg) == "" {
+		t.Error("no build id without WORKER_BUILD_ID")
+	}
+	for _, bad := range []Config{{Pollers: "fixed", DeploymentName: "complaints", Promote: "sometimes"},
+		{Pollers: "fixed", Promote: PromoteFirst}} {
+		if _, err := workerOptions(bad); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
 	}
 }

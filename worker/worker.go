@@ -28,11 +28,14 @@ import (
 	"github.com/complaintdesk/complaintdesk/workflows"
 )
 
-// Register puts every workflow and activity of the system on w.
+// Register puts every workflow and activity of the system on w. Cases and
+// their departments are auto-upgrade: they live for weeks, and move to the
+// deployment's current version at their next task.
 func Register(w worker.Registry, acts *activities.Activities) {
-	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName,
+		VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 	w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow,
-		workflow.RegisterOptions{Name: workflows.DepartmentWorkflowName})
+		workflow.RegisterOptions{Name: workflows.DepartmentWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 	// The workflow calls its activities by the names complaint declares.
 	w.RegisterActivityWithOptions(acts.RegisterCase, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
 	w.RegisterActivityWithOptions(acts.RecordStep, activity.RegisterOptions{Name: complaint.ActivityRecordStep})
@@ -40,16 +43,20 @@ func Register(w worker.Registry, acts *activities.Activities) {
 
 // workerOptions are the SDK worker's options for cfg.
 func workerOptions(cfg Config) (worker.Options, error) {
+	deployment, err := deploymentOptions(cfg)
+	if err != nil {
+		return worker.Options{}, err
+	}
+	opts := worker.Options{DeploymentOptions: deployment}
 	switch cfg.Pollers {
 	case "autoscaling":
-		return worker.Options{
-			WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-			ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-		}, nil
+		opts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
+		opts.ActivityTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
 	case "fixed", "":
-		return worker.Options{}, nil
+	default:
+		return worker.Options{}, fmt.Errorf("WORKER_POLLERS=%q: want autoscaling or fixed", cfg.Pollers)
 	}
-	return worker.Options{}, fmt.Errorf("WORKER_POLLERS=%q: want autoscaling or fixed", cfg.Pollers)
+	return opts, nil
 }
 
 // Run polls the task queue until ctx ends, then stops gracefully.
@@ -122,7 +129,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	started.Store(true)
-	logger.Info("worker polling", "taskQueue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace, "health", cfg.HTTPAddr)
+	version := opts.DeploymentOptions.Version
+	logger.Info("worker polling", "taskQueue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace, "health", cfg.HTTPAddr,
+		"deployment", version.DeploymentName, "buildId", version.BuildID, "promote", cfg.Promote)
+	go promote(ctx, c, cfg, version, logger)
 	<-ctx.Done()
 	started.Store(false)
 	w.Stop() // finishes the tasks in hand before returning

@@ -132,6 +132,9 @@ func run() error {
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
 		"PUBLIC_URL=http://"+cfg.APIAddr,
+		// A rebuilt worker is the version meant to run: it takes over the
+		// open cases at their next task.
+		"WORKER_PROMOTE=always",
 		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/",
 		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
 	appEnv = append(appEnv, secrets.Env()...)

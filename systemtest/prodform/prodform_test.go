@@ -167,17 +167,17 @@ func waitRecorded(t *testing.T, base, ref string, status complaint.Status) {
 }
 
 // startForm starts a production form whose survey and reopen window pass
-// in seconds, stopped when the test ends (with its processes' last output
+// in seconds, with env added to its applications' environment, stopped when the test ends (with its processes' last output
 // when the test failed).
-func startForm(ctx context.Context, t *testing.T) *Form {
+func startForm(ctx context.Context, t *testing.T, env ...string) *Form {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL, nginx and the Temporal server (make prod-tools)")
 	}
-	form, err := Start(ctx, Options{AppEnv: []string{
+	form, err := Start(ctx, Options{AppEnv: append([]string{
 		// Two weeks to the survey and thirty days of reopening pass in seconds.
 		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s",
-	}})
+	}, env...)})
 	if err != nil {
 		t.Fatal(err)
 	}
