@@ -283,4 +283,3 @@ func readCredentials(t *testing.T, path string) map[string]string {
 	}
 	return creds
 }
-
