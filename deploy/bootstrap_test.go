@@ -264,19 +264,10 @@ exec "` + filepath.Join(bin, "complaintctl.real") + `" "$@"
 	}
 }
 
-// readCredentials reads a NAME=value file, comments skipped.
+// readCredentials reads bootstrap's credentials.env.
 func readCredentials(t *testing.T, path string) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := map[string]string{}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
-			creds[k] = v
-		}
-	}
+	creds := readEnvFile(t, path, false)
 	want := []string{"ADMIN_TOKEN", "API_KEY", "OPERATOR_TOKEN", "STAFF_TOKEN"}
 	if got := slices.Sorted(maps.Keys(creds)); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("%s holds %v, want %v", path, got, want)

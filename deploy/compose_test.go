@@ -94,29 +94,40 @@ func secretValue(name string) string {
 	return "test-" + strings.ToLower(strings.ReplaceAll(name, "_", "-")) + "-0123456789abcdef0123456789abcdef"
 }
 
-// envExampleNames lists the variables .env.example asks for, in its order.
+// envExampleNames lists the variables .env.example asks for.
 func envExampleNames(t *testing.T) []string {
 	t.Helper()
-	raw, err := os.ReadFile(envExample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, _, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s: %q is no NAME=value line", envExample, line)
-		}
-		names = append(names, name)
-	}
+	names := slices.Sorted(maps.Keys(readEnvFile(t, envExample, false)))
 	if len(names) == 0 {
 		t.Fatalf("%s names no variable", envExample)
 	}
 	return names
+}
+
+// envLine is a NAME=value line of an environment file; envLineCommented
+// also takes a commented-out example ("# NAME=value").
+var (
+	envLine          = regexp.MustCompile(`(?m)^([A-Z][A-Z0-9_]*)=(.*)$`)
+	envLineCommented = regexp.MustCompile(`(?m)^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$`)
+)
+
+// readEnvFile reads the NAME=value lines of an environment file (.env,
+// systemd's EnvironmentFile, bootstrap's credentials.env).
+func readEnvFile(t *testing.T, path string, commented bool) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := envLine
+	if commented {
+		re = envLineCommented
+	}
+	vars := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+		vars[m[1]] = m[2]
+	}
+	return vars
 }
 
 // loadSnippet loads compose text given inline, to show that a check finds

@@ -64,21 +64,6 @@ func parseUnit(t *testing.T, path string) unit {
 	return u
 }
 
-// readEnvFile reads a systemd EnvironmentFile example: NAME=value lines,
-// commented-out examples included.
-func readEnvFile(t *testing.T, path string) map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$`).FindAllStringSubmatch(string(raw), -1) {
-		vars[m[1]] = m[2]
-	}
-	return vars
-}
-
 // makeBinaries lists the binaries the Makefile builds: one per cmd/
 // directory (`make build`) and the Temporal server (`make prod-tools`).
 func makeBinaries(t *testing.T) []string {
@@ -186,7 +171,7 @@ func TestSystemdUnits(t *testing.T) {
 		if !filepath.IsAbs(envFile) {
 			t.Errorf("%s: EnvironmentFile=%q, want an absolute path (no - prefix: a missing file must stop the start)", name, envFile)
 		}
-		example := readEnvFile(t, filepath.Join("systemd", want.envFile))
+		example := readEnvFile(t, filepath.Join("systemd", want.envFile), true)
 		set := map[string]string{}
 		for _, kv := range svc["Environment"] {
 			k, v, _ := strings.Cut(kv, "=")
