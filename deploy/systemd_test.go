@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bufio"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,8 +28,9 @@ func (u unit) get(section, key string) string {
 }
 
 // parseUnit reads a unit file as systemd does: comments (# and ;) and blank
-// lines skipped, KEY=VALUE lines under [Section] headers.
-func parseUnit(t *testing.T, path string) unit {
+// lines skipped, KEY=VALUE lines under [Section] headers, a template's %i
+// replaced by instance.
+func parseUnit(t *testing.T, path, instance string) unit {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -55,7 +55,8 @@ func parseUnit(t *testing.T, path string) unit {
 				t.Fatalf("%s:%d: %q is no KEY=VALUE line", path, n, line)
 			}
 			k = strings.TrimSpace(k)
-			u[section][k] = append(u[section][k], strings.TrimSpace(v))
+			v = strings.ReplaceAll(strings.TrimSpace(v), "%i", instance)
+			u[section][k] = append(u[section][k], v)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -93,16 +94,31 @@ func makeBinaries(t *testing.T) []string {
 	return bins
 }
 
-// The example units: what each runs, its environment file, and how it is
-// kept running and confined.
+// The example units, by the name they are started as: the file in
+// deploy/systemd (the API and the worker share a template), what each runs,
+// its environment file, and the configuration it reads.
 var systemdUnits = map[string]struct {
-	binary  string
-	envFile string       // the example of its EnvironmentFile, in deploy/systemd
-	config  reflect.Type // the configuration the binary reads, nil for Temporal's
+	file     string
+	instance string // what the template's %i stands for
+	binary   string
+	envFile  string       // the example of its EnvironmentFile, in deploy/systemd
+	config   reflect.Type // the configuration the binary reads, nil for Temporal's
 }{
-	"complaintdesk-api.service":    {"api", "complaintdesk.env.example", reflect.TypeFor[api.Config]()},
-	"complaintdesk-worker.service": {"worker", "complaintdesk.env.example", reflect.TypeFor[worker.Config]()},
-	"temporal-server.service":      {"temporal-server", "temporal-server.env.example", nil},
+	"complaintdesk@api.service":    {"complaintdesk@.service", "api", "api", "complaintdesk.env.example", reflect.TypeFor[api.Config]()},
+	"complaintdesk@worker.service": {"complaintdesk@.service", "worker", "worker", "complaintdesk.env.example", reflect.TypeFor[worker.Config]()},
+	"temporal-server.service":      {"temporal-server.service", "", "temporal-server", "temporal-server.env.example", nil},
+}
+
+// unitFiles lists the files of systemdUnits.
+func unitFiles() []string {
+	var files []string
+	for _, u := range systemdUnits {
+		if !slices.Contains(files, u.file) {
+			files = append(files, u.file)
+		}
+	}
+	slices.Sort(files)
+	return files
 }
 
 // hardening is what every unit must set, and to what.
@@ -128,13 +144,13 @@ func TestSystemdUnits(t *testing.T) {
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
 	}
-	if want := slices.Sorted(maps.Keys(systemdUnits)); !slices.Equal(names, want) {
+	if want := unitFiles(); !slices.Equal(names, want) {
 		t.Errorf("deploy/systemd holds %v, want %v", names, want)
 	}
 	built := makeBinaries(t)
 
 	for name, want := range systemdUnits {
-		u := parseUnit(t, filepath.Join("systemd", name))
+		u := parseUnit(t, filepath.Join("systemd", want.file), want.instance)
 		svc := u["Service"]
 		if svc == nil {
 			t.Errorf("%s has no [Service]", name)
@@ -245,8 +261,8 @@ func TestSystemdAnalyzeVerifiesTheUnits(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var paths []string
-	for name := range systemdUnits {
-		raw, err := os.ReadFile(filepath.Join("systemd", name))
+	for name, want := range systemdUnits {
+		raw, err := os.ReadFile(filepath.Join("systemd", want.file))
 		if err != nil {
 			t.Fatal(err)
 		}
