@@ -22,8 +22,11 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 
 # Alpine rather than distroless: the compose healthchecks use busybox wget.
 FROM alpine:${ALPINE_VERSION}
+# /var/lib/complaintdesk is where compose's bootstrap job keeps the
+# credentials it made; a fresh named volume mounted there takes its owner.
 RUN addgroup -S -g 10001 complaintdesk && \
-    adduser -S -D -H -u 10001 -G complaintdesk complaintdesk
+    adduser -S -D -H -u 10001 -G complaintdesk complaintdesk && \
+    mkdir -p /var/lib/complaintdesk && chown 10001:10001 /var/lib/complaintdesk
 COPY --from=build /out/api /out/worker /out/complaintctl /usr/local/bin/
 USER 10001:10001
 # 8080: the API (API_ADDR); 9090: the worker's /healthz (WORKER_HTTP_ADDR).

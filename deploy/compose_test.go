@@ -4,6 +4,7 @@
 package deploy
 
 import (
+	"fmt"
 	"maps"
 	"net"
 	"net/url"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/worker"
 )
@@ -28,14 +31,29 @@ import (
 const (
 	composeFile  = "../docker-compose.yml"
 	versionsFile = "versions.env"
+	// envExample is what the operator copies to ../.env and fills in.
+	envExample = "../.env.example"
 
 	completed = types.ServiceConditionCompletedSuccessfully
 	healthy   = types.ServiceConditionHealthy
 )
 
-// loadCompose loads the compose file as `docker compose` would, with env as
-// the only environment: neither the caller's shell nor a .env file leaks in.
+// loadCompose loads the compose file as `docker compose` would, with the
+// filled-in secrets of testSecrets and env (which wins) as the only
+// environment: neither the caller's shell nor a .env file leaks in.
 func loadCompose(t *testing.T, env map[string]string, envFiles ...string) *types.Project {
+	t.Helper()
+	all := testSecrets(t)
+	maps.Copy(all, env)
+	p, err := tryLoadCompose(t, all, envFiles...)
+	if err != nil {
+		t.Fatalf("load %s: %v", composeFile, err)
+	}
+	return p
+}
+
+// tryLoadCompose loads the compose file with exactly env as the environment.
+func tryLoadCompose(t *testing.T, env map[string]string, envFiles ...string) (*types.Project, error) {
 	t.Helper()
 	var list []string
 	for k, v := range env {
@@ -57,9 +75,72 @@ func loadCompose(t *testing.T, env map[string]string, envFiles ...string) *types
 	if len(envFiles) == 0 {
 		opts.EnvFiles = nil // no implicit ../.env
 	}
-	p, err := opts.LoadProject(t.Context())
+	return opts.LoadProject(t.Context())
+}
+
+// testSecrets stands in for the .env an operator writes from .env.example:
+// each variable gets a value of 32 bytes and more that names it, so that a
+// test can tell where every secret ends up.
+func testSecrets(t *testing.T) map[string]string {
+	t.Helper()
+	secrets := map[string]string{}
+	for _, name := range envExampleNames(t) {
+		secrets[name] = secretValue(name)
+	}
+	return secrets
+}
+
+func secretValue(name string) string {
+	return "test-" + strings.ToLower(strings.ReplaceAll(name, "_", "-")) + "-0123456789abcdef0123456789abcdef"
+}
+
+// envExampleNames lists the variables .env.example asks for.
+func envExampleNames(t *testing.T) []string {
+	t.Helper()
+	names := slices.Sorted(maps.Keys(readEnvFile(t, envExample, false)))
+	if len(names) == 0 {
+		t.Fatalf("%s names no variable", envExample)
+	}
+	return names
+}
+
+// envLine is a NAME=value line of an environment file; envLineCommented
+// also takes a commented-out example ("# NAME=value").
+var (
+	envLine          = regexp.MustCompile(`(?m)^([A-Z][A-Z0-9_]*)=(.*)$`)
+	envLineCommented = regexp.MustCompile(`(?m)^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$`)
+)
+
+// readEnvFile reads the NAME=value lines of an environment file (.env,
+// systemd's EnvironmentFile, bootstrap's credentials.env).
+func readEnvFile(t *testing.T, path string, commented bool) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("load %s: %v", composeFile, err)
+		t.Fatal(err)
+	}
+	re := envLine
+	if commented {
+		re = envLineCommented
+	}
+	vars := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+		vars[m[1]] = m[2]
+	}
+	return vars
+}
+
+// loadSnippet loads compose text given inline, to show that a check finds
+// what it is meant to find.
+func loadSnippet(t *testing.T, content string, env map[string]string) *types.Project {
+	t.Helper()
+	p, err := loader.LoadWithContext(t.Context(), types.ConfigDetails{
+		WorkingDir:  t.TempDir(),
+		ConfigFiles: []types.ConfigFile{{Filename: "compose.yml", Content: []byte(content)}},
+		Environment: env,
+	}, func(o *loader.Options) { o.SetProjectName("snippet", true) })
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -100,13 +181,17 @@ func readVersions(t *testing.T) map[string]string {
 	return versions
 }
 
-var appServices = []string{"migrate", "worker", "api"}
+// appServices run our image: the jobs and services that run its binaries.
+var appServices = []string{"migrate", "bootstrap", "worker", "api"}
+
+// jobs run once per `up` and exit; every other service runs for good.
+var jobs = map[string]bool{"temporal-schema": true, "temporal-namespace": true, "migrate": true, "bootstrap": true}
 
 func TestServicesAreTheExpectedOnes(t *testing.T) {
 	p := loadCompose(t, nil)
 	want := []string{
 		"postgresql", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-		"app-db", "migrate", "worker", "api", "mailpit",
+		"app-db", "migrate", "bootstrap", "worker", "api", "mailpit",
 	}
 	got := p.ServiceNames()
 	slices.Sort(got)
@@ -186,13 +271,17 @@ func TestImagesAreOfficialWithVersionsEnvDefaults(t *testing.T) {
 	}
 }
 
+// Every published port is on the host's loopback: Temporal's gRPC (which
+// signals cases past the API's roles), the UI, the mail catcher (every email)
+// and the API with its /metrics. The worker's port (health and /metrics) is
+// not published at all.
 func TestPublishedPorts(t *testing.T) {
 	p := loadCompose(t, nil)
 	want := map[string][]string{
-		"api":         {"8080:8080"},
-		"temporal":    {"7233:7233"},
-		"temporal-ui": {"8233:8080"},
-		"mailpit":     {"8025:8025"},
+		"api":         {"127.0.0.1:8080:8080"},
+		"temporal":    {"127.0.0.1:7233:7233"},
+		"temporal-ui": {"127.0.0.1:8233:8080"},
+		"mailpit":     {"127.0.0.1:8025:8025"},
 	}
 	for _, s := range p.Services {
 		var got []string
@@ -200,10 +289,46 @@ func TestPublishedPorts(t *testing.T) {
 			if port.Protocol != "" && port.Protocol != "tcp" {
 				t.Errorf("%s publishes %s/%s", s.Name, port.Published, port.Protocol)
 			}
-			got = append(got, port.Published+":"+itoa(port.Target))
+			got = append(got, port.HostIP+":"+port.Published+":"+itoa(port.Target))
 		}
 		if !slices.Equal(got, want[s.Name]) {
 			t.Errorf("%s publishes %v, want %v", s.Name, got, want[s.Name])
+		}
+	}
+	for _, bad := range openPorts(p) {
+		t.Error(bad)
+	}
+}
+
+// openPorts names each port published beyond the host's loopback.
+func openPorts(p *types.Project) []string {
+	var open []string
+	for _, s := range p.Services {
+		for _, port := range s.Ports {
+			if ip := net.ParseIP(port.HostIP); ip == nil || !ip.IsLoopback() {
+				open = append(open, fmt.Sprintf("%s publishes %s:%s on %q, not on loopback", s.Name, port.Published, itoa(port.Target), port.HostIP))
+			}
+		}
+	}
+	slices.Sort(open)
+	return open
+}
+
+func TestOpenPortsFindsEveryNonLoopbackPublish(t *testing.T) {
+	p := loadSnippet(t, `
+services:
+  temporal: {image: x, ports: ["7233:7233"]}
+  ui: {image: x, ports: ["0.0.0.0:8233:8080"]}
+  mail: {image: x, ports: ["[::]:8025:8025"]}
+  api: {image: x, ports: ["127.0.0.1:8080:8080", "[::1]:8081:8080"]}
+`, nil)
+	got := openPorts(p)
+	if len(got) != 3 {
+		t.Fatalf("openPorts found %d ports, want temporal, ui and mail: %q", len(got), got)
+	}
+	for i, name := range []string{"mail", "temporal", "ui"} {
+		if !strings.HasPrefix(got[i], name+" ") {
+			t.Errorf("finding %d is %q, want one about %s", i, got[i], name)
 		}
 	}
 }
@@ -215,9 +340,10 @@ func TestStartupOrder(t *testing.T) {
 		"temporal-schema":    {"postgresql": healthy},
 		"temporal":           {"temporal-schema": completed},
 		"temporal-namespace": {"temporal": healthy},
-		"temporal-ui":        {"temporal": healthy},
+		"temporal-ui":        {"temporal": healthy, "bootstrap": completed},
 		"app-db":             nil,
 		"migrate":            {"app-db": healthy},
+		"bootstrap":          {"migrate": completed},
 		"worker":             {"migrate": completed, "temporal-namespace": completed},
 		"api":                {"migrate": completed, "temporal-namespace": completed, "worker": healthy},
 	}
@@ -260,7 +386,6 @@ func TestStartupOrder(t *testing.T) {
 			}
 		}
 	}
-	jobs := map[string]bool{"temporal-schema": true, "temporal-namespace": true, "migrate": true}
 	for _, s := range p.Services {
 		switch {
 		case jobs[s.Name] && s.Restart != types.RestartPolicyNo:
@@ -273,19 +398,45 @@ func TestStartupOrder(t *testing.T) {
 	}
 }
 
+// Every long-running service says when it is healthy, so that what waits
+// for it (`depends_on`, `up --wait`) waits for the real thing, and `docker
+// compose ps` shows a service that runs but does not serve.
+func TestLongRunningServicesHaveHealthChecks(t *testing.T) {
+	p := loadCompose(t, nil)
+	for _, s := range p.Services {
+		if jobs[s.Name] {
+			continue
+		}
+		hc := s.HealthCheck
+		if hc == nil || hc.Disable || len(hc.Test) < 2 {
+			t.Errorf("%s has no healthcheck", s.Name)
+			continue
+		}
+		if hc.Test[0] != "CMD" && hc.Test[0] != "CMD-SHELL" {
+			t.Errorf("%s healthcheck %v is neither CMD nor CMD-SHELL", s.Name, hc.Test)
+		}
+		if hc.Interval == nil || hc.Timeout == nil || hc.Retries == nil || *hc.Retries == 0 {
+			t.Errorf("%s healthcheck lacks interval, timeout or retries", s.Name)
+		} else if *hc.Timeout > *hc.Interval {
+			t.Errorf("%s healthcheck timeout %v exceeds its interval %v", s.Name, *hc.Timeout, *hc.Interval)
+		}
+	}
+}
+
 // The variables each service is known to need, with their values. Checked on
 // top of the rules derived from the structs, because a wrong value (another
 // task queue, say) would be as broken as a missing one.
 var wantEnvironment = map[string]map[string]string{
 	"migrate": {
-		"DATABASE_URL": "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+		"DATABASE_URL": "postgres://complaints:" + secretValue("APP_DB_PASSWORD") + "@app-db:5432/complaints?sslmode=disable",
 	},
 	"worker": {
 		"TEMPORAL_ADDRESS":   "temporal:7233",
 		"TEMPORAL_NAMESPACE": "default",
 		"TASK_QUEUE":         "complaints",
-		"DATABASE_URL":       "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+		"DATABASE_URL":       "postgres://complaints:" + secretValue("APP_DB_PASSWORD") + "@app-db:5432/complaints?sslmode=disable",
 		"WORKER_HTTP_ADDR":   "0.0.0.0:9090",
+		"CODEC_MASTER_KEYS":  secretValue("CODEC_MASTER_KEYS"),
 		"OTEL_SERVICE_NAME":  "complaints-worker",
 	},
 	"api": {
@@ -293,25 +444,34 @@ var wantEnvironment = map[string]map[string]string{
 		"TEMPORAL_ADDRESS":    "temporal:7233",
 		"TEMPORAL_NAMESPACE":  "default",
 		"TASK_QUEUE":          "complaints",
-		"DATABASE_URL":        "postgres://complaints:complaints@app-db:5432/complaints?sslmode=disable",
+		"DATABASE_URL":        "postgres://complaints:" + secretValue("APP_DB_PASSWORD") + "@app-db:5432/complaints?sslmode=disable",
 		"REQUEST_TIMEOUT":     "10s",
 		"REFERENCE_TIME_ZONE": "Asia/Shanghai",
 		"OTEL_SERVICE_NAME":   "complaints-api",
+		"CODEC_MASTER_KEYS":   secretValue("CODEC_MASTER_KEYS"),
+		"AUTH_TOKEN_SECRET":   secretValue("AUTH_TOKEN_SECRET"),
+		"CODEC_CORS_ORIGINS":  "http://localhost:8233",
 	},
 }
 
 func TestAppEnvironmentMatchesConfigStructs(t *testing.T) {
 	p := loadCompose(t, nil)
+	// complaintctl's config is in package main; its nested Auth is auth.Config.
+	complaintctl := envVarsInSource(t, "../cmd/complaintctl/main.go", "config")
+	complaintctlAuth := append(slices.Clone(complaintctl), envVarsOf(t, reflect.TypeFor[auth.Config]())...)
 	configs := map[string]struct {
 		vars []envVar
 		// longRunning services must override every loopback default: inside
 		// a container 127.0.0.1 is the container itself.
 		longRunning bool
+		// scriptVars are read by the service's own script, not by a binary.
+		scriptVars []string
 	}{
-		"api":    {envVarsOf(t, reflect.TypeFor[api.Config]()), true},
-		"worker": {envVarsOf(t, reflect.TypeFor[worker.Config]()), true},
-		// `complaintctl migrate`: its config lives in package main.
-		"migrate": {envVarsInSource(t, "../cmd/complaintctl/main.go", "config"), false},
+		"api":     {vars: envVarsOf(t, reflect.TypeFor[api.Config]()), longRunning: true},
+		"worker":  {vars: envVarsOf(t, reflect.TypeFor[worker.Config]()), longRunning: true},
+		"migrate": {vars: complaintctl},
+		"bootstrap": {vars: complaintctlAuth,
+			scriptVars: []string{"BOOTSTRAP_SYSTEM", "BOOTSTRAP_ADMIN", "BOOTSTRAP_SUPERVISOR", "BOOTSTRAP_TOKEN_TTL"}},
 	}
 
 	// The walker must at least see the variables the structs are documented
@@ -321,13 +481,21 @@ func TestAppEnvironmentMatchesConfigStructs(t *testing.T) {
 			"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		"worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE", "DATABASE_URL", "WORKER_HTTP_ADDR", "LOG_LEVEL",
 			"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"},
-		"migrate": {"DATABASE_URL"},
+		"migrate":   {"DATABASE_URL"},
+		"bootstrap": {"DATABASE_URL", "AUTH_TOKEN_SECRET"},
 	}
 
 	for name, cfg := range configs {
 		known := map[string]envVar{}
 		for _, v := range cfg.vars {
 			known[v.Name] = v
+		}
+		script := strings.Join(service(t, p, name).Command, "\n")
+		for _, v := range cfg.scriptVars {
+			if !strings.Contains(script, "$"+v) {
+				t.Errorf("%s: its script does not read %s", name, v)
+			}
+			known[v] = envVar{Name: v}
 		}
 		for _, d := range documented[name] {
 			if _, ok := known[d]; !ok {
@@ -428,6 +596,9 @@ func TestAppCommandsAreBuiltByTheDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range appServices {
+		if name == "bootstrap" {
+			continue // a script: TestBootstrapScriptMakesTheFirstCredentials
+		}
 		cmd := service(t, p, name).Command
 		if len(cmd) == 0 {
 			t.Errorf("%s has no command", name)
