@@ -9,14 +9,15 @@ import (
 	"go.temporal.io/sdk/converter"
 )
 
-// The smartwatch case recorded by the system tests: two departments, a
+// A smartwatch case recorded by the system tests during development (kept
+// in testdata, its count checked by hand): two departments, a
 // rejected and an accepted proposal, the close and the survey. Its billable
 // events, counted by hand in the JSON: 1 start, 2 child starts (2 actions
 // each), 15 activities, 6 timers, 4 signals to the children, 10 updates,
 // 11 search-attribute upserts and the TemporalChangeVersion one (exempt),
 // 1 marker.
 func TestCountActionsOfRecordedCase(t *testing.T) {
-	r := countRecorded(t, "v6-smartwatch-api")
+	r := countRecorded(t, filepath.Join("testdata", "hand-counted-smartwatch"))
 	if r.Actions != 52 || r.Events != 237 {
 		t.Errorf("counted %d actions, %d events; want 52, 237", r.Actions, r.Events)
 	}
@@ -50,14 +51,15 @@ func TestCountActionsOfRecordedCase(t *testing.T) {
 	}
 }
 
-// countRecorded counts a recorded case and its two departments' children.
-func countRecorded(t *testing.T, name string) CostResult {
+// countRecorded counts a recorded case and its two departments' children,
+// by the path of the case's history less ".json".
+func countRecorded(t *testing.T, path string) CostResult {
 	t.Helper()
 	r := newCostResult()
 	for _, f := range []struct{ suffix, child string }{
 		{"", ""}, {".dept-product", "dept-product"}, {".dept-technical", "dept-technical"},
 	} {
-		data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", name+f.suffix+".json"))
+		data, err := os.Open(path + f.suffix + ".json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +79,8 @@ func countRecorded(t *testing.T, name string) CostResult {
 // clock watcher's timer kept when a clock is met (the departments start
 // and the proposal comes in time: two timers fewer).
 func TestCountActionsOfTodaysCase(t *testing.T) {
-	old, r := countRecorded(t, "v6-smartwatch-api"), countRecorded(t, "smartwatch-api")
+	old := countRecorded(t, filepath.Join("testdata", "hand-counted-smartwatch"))
+	r := countRecorded(t, filepath.Join("..", "workflows", "testdata", "histories", "next", "smartwatch-api"))
 	if r.Actions != 45 || old.Actions-r.Actions != 7 {
 		t.Errorf("counted %d actions (before: %d); want 45, 7 fewer", r.Actions, old.Actions)
 	}
@@ -90,10 +93,10 @@ func TestCountActionsOfTodaysCase(t *testing.T) {
 	}
 }
 
-// A case of an earlier version recorded five version markers in its first
-// workflow task: one action, as Temporal Cloud counts a task's markers.
+// A case recorded during development wrote five version markers in its
+// first workflow task: one action, as Temporal Cloud counts a task's markers.
 func TestMarkersOfOneWorkflowTaskAreOneAction(t *testing.T) {
-	data, err := os.Open(filepath.Join("..", "workflows", "testdata", "histories", "v5-smartwatch-api.json"))
+	data, err := os.Open(filepath.Join("testdata", "five-markers-in-one-task.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/seed"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -70,7 +71,7 @@ func measureReports(ctx context.Context, cfg Config, out io.Writer) (*ReportsRes
 	if cfg.ReportDSN == "" {
 		fmt.Fprintf(out, "reports: seeding %d cases ...\n", cfg.ReportCases)
 		start, last := time.Now(), time.Now()
-		err := db.Seed(ctx, cfg.ReportCases, rand.New(rand.NewPCG(cfg.ReportSeed, cfg.ReportSeed)), func(done int) {
+		err := seed.Write(ctx, dsn, cfg.ReportCases, rand.New(rand.NewPCG(cfg.ReportSeed, cfg.ReportSeed)), func(done int) {
 			if time.Since(last) > 30*time.Second || done == cfg.ReportCases {
 				fmt.Fprintf(out, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
 				last = time.Now()

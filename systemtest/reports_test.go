@@ -20,6 +20,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/seed"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -700,7 +701,7 @@ func TestSeedAgreesWithTheBaseTables(t *testing.T) {
 	defer db.Close()
 	const n = 25000 // two chunks, on two connections
 	calls := 0
-	if err := db.Seed(ctx, n, rand.New(rand.NewPCG(3, 4)), func(int) { calls++ }); err != nil {
+	if err := seed.Write(ctx, dsn, n, rand.New(rand.NewPCG(3, 4)), func(int) { calls++ }); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 2 {

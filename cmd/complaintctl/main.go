@@ -82,7 +82,7 @@ func run(args []string) error {
 		defer c.Close()
 		return starter.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
 	case "seed":
-		return seed(ctx, cfg, args[1:])
+		return seedCases(ctx, cfg, args[1:])
 	case "apikey":
 		return apiKey(ctx, cfg, args[1:])
 	case "token":

@@ -9,25 +9,20 @@ import (
 	"os"
 	"time"
 
-	"github.com/complaintdesk/complaintdesk/store"
+	"github.com/complaintdesk/complaintdesk/seed"
 )
 
-// seed fills the database with made-up cases for the reports: demonstration
+// seedCases fills the database with made-up cases for the reports: demonstration
 // and measurement data, not cases Temporal knows of.
-func seed(ctx context.Context, cfg config, args []string) error {
+func seedCases(ctx context.Context, cfg config, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	n := fs.Int("n", 100000, "cases to write")
 	seedValue := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (the same seed gives the same cases)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *n < 1 {
 		return errors.New(usage)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	start, last := time.Now(), time.Now()
-	err = db.Seed(ctx, *n, rand.New(rand.NewPCG(*seedValue, *seedValue)), func(done int) {
+	err := seed.Write(ctx, cfg.DatabaseURL, *n, rand.New(rand.NewPCG(*seedValue, *seedValue)), func(done int) {
 		if time.Since(last) > 5*time.Second || done == *n {
 			fmt.Fprintf(os.Stderr, "%d of %d cases written, %s\n", done, *n, time.Since(start).Round(time.Second))
 			last = time.Now()

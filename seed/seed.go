@@ -1,4 +1,8 @@
-package store
+// Package seed writes made-up cases straight into the complaint record,
+// for demonstrations (complaintctl seed) and the report benchmark. It is
+// kept apart from the store the system runs on: no binary that handles
+// cases carries it.
+package seed
 
 import (
 	"context"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
@@ -22,7 +27,7 @@ import (
 // seedChunk is how many cases one transaction of Seed writes.
 const seedChunk = 20000
 
-// Seed writes n made-up cases received over the twelve months before now,
+// Write writes n made-up cases received over the twelve months before now,
 // straight into the database with COPY, as the workflow would have left
 // them: closed and open cases, their customers' contact details, audit
 // trails, proposals, surveys and SLA events, with plausible distributions
@@ -30,12 +35,17 @@ const seedChunk = 20000
 // is for demonstrations and measurements: the cases have no workflows.
 // The same rnd gives the same cases for the same now. progress, when set,
 // is told how many cases are written so far.
-func (s *Store) Seed(ctx context.Context, n int, rnd *rand.Rand, progress func(done int)) error {
+func Write(ctx context.Context, dsn string, n int, rnd *rand.Rand, progress func(done int)) error {
 	if n <= 0 {
 		return nil
 	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	defer pool.Close()
 	var zone string
-	if err := s.pool.QueryRow(ctx, `SELECT time_zone FROM report_settings`).Scan(&zone); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT time_zone FROM report_settings`).Scan(&zone); err != nil {
 		return fmt.Errorf("report time zone: %w", err)
 	}
 	loc, err := time.LoadLocation(zone)
@@ -55,7 +65,7 @@ func (s *Store) Seed(ctx context.Context, n int, rnd *rand.Rand, progress func(d
 	for range 2 { // COPY on two connections while the next chunk is made
 		wg.Go(func() {
 			for c := range chunks {
-				if err := s.writeSeedRows(ctx, c); err != nil {
+				if err := writeRows(ctx, pool, c); err != nil {
 					errc <- err
 					cancel()
 					return
@@ -94,7 +104,7 @@ func (s *Store) Seed(ctx context.Context, n int, rnd *rand.Rand, progress func(d
 	// What autovacuum would do next, at once: statistics for the planner,
 	// and the visibility map and hint bits, so that the first reads after
 	// a bulk load neither write nor compete with a vacuum.
-	_, err = s.pool.Exec(ctx, `VACUUM (ANALYZE) cases, customer_contacts, case_events, resolutions, surveys,
+	_, err = pool.Exec(ctx, `VACUUM (ANALYZE) cases, customer_contacts, case_events, resolutions, surveys,
 		sla_events, report_case, report_rollup, report_hist`)
 	return err
 }
@@ -105,8 +115,8 @@ type seedRows struct {
 	cases, contacts, events, resolutions, surveys, slaRows [][]any
 }
 
-func (s *Store) writeSeedRows(ctx context.Context, r *seedRows) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+func writeRows(ctx context.Context, pool *pgxpool.Pool, r *seedRows) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// The rollup is refreshed once for the whole chunk, below.
 		if _, err := tx.Exec(ctx, `SET LOCAL complaints.report_rollup = 'off'`); err != nil {
 			return err
