@@ -112,7 +112,7 @@ soak: tools build
 RECORDED_TESTS := DemoCasesEndToEnd|ThroughTheAPIToTheEnd|BySignalsFromTheCLI|WithdrawnMidInvestigation|ContinueAsNewOnTheRealServer
 record-histories: tools build
 	rm -rf workflows/testdata/histories/next
-	go test $(GO_TEST_FLAGS) -run '^Test($(RECORDED_TESTS))' ./systemtest/ -args -record-histories
+	go test $(GO_TEST_FLAGS) -run '^Test.*($(RECORDED_TESTS))' ./systemtest/ -args -record-histories
 
 ## unit-test: the tests that need no server
 unit-test:

@@ -64,9 +64,14 @@ type Rules struct {
 }
 
 // DefaultRules are the rules when configuration changes nothing: DOMAIN §4's
-// figures on mainland China's calendar.
-func DefaultRules() Rules {
-	calendar, err := LoadCalendar("cn", "", DaySet{}, time.Now().Year()-1)
+// figures on mainland China's calendar, its holidays from last year on.
+func DefaultRules() Rules { return DefaultRulesFrom(time.Now().Year() - 1) }
+
+// DefaultRulesFrom are DefaultRules with the calendar's holidays from the
+// year from on: a test pins it, so that its days keep their holidays
+// whatever today's date.
+func DefaultRulesFrom(from int) Rules {
+	calendar, err := LoadCalendar("cn", "", DaySet{}, from)
 	if err != nil {
 		panic(err) // the table is embedded and tested: failing here is a build defect
 	}

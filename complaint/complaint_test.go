@@ -134,7 +134,7 @@ func TestTheSixDemoCasesAreValidAndClassified(t *testing.T) {
 		if err := in.Validate(); err != nil {
 			t.Errorf("demo case %d: %v", i+1, err)
 		}
-		c := Register(in, "CMP-20261123-4F7K2Q", time.Now(), DefaultRules())
+		c := Register(in, "CMP-20261123-4F7K2Q", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), DefaultRulesFrom(2025))
 		if c.Category != want[i] {
 			t.Errorf("demo case %d (%s): category %s, want %s", i+1, in.Subject, c.Category, want[i])
 		}
@@ -162,7 +162,7 @@ func TestPriorityRisesWithUrgencyAndScope(t *testing.T) {
 }
 
 func TestRegisterFillsOwnerAndRoute(t *testing.T) {
-	c := Register(validIntake(), "CMP-20261123-4F7K2Q", time.Now(), DefaultRules())
+	c := Register(validIntake(), "CMP-20261123-4F7K2Q", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), DefaultRulesFrom(2025))
 	if c.Owner != DefaultOwner {
 		t.Errorf("owner %q, want the desk when nobody received it", c.Owner)
 	}
@@ -175,7 +175,7 @@ func TestRegisterFillsOwnerAndRoute(t *testing.T) {
 	in := validIntake()
 	in.ReceivedBy = "agent.li"
 	in.Category = CategoryBilling
-	c = Register(in, "CMP-20261123-4F7K2Q", time.Now(), DefaultRules())
+	c = Register(in, "CMP-20261123-4F7K2Q", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), DefaultRulesFrom(2025))
 	if c.Owner != "agent.li" || c.Classified || c.Departments[0] != DeptBilling {
 		t.Errorf("first-contact owner or given category lost: %+v", c)
 	}

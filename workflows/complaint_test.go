@@ -33,7 +33,7 @@ func newCase(depts ...complaint.Department) complaint.NewCase {
 		Description: "It does not turn on.",
 		ReceivedBy:  "social.care.wu",
 	}
-	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRules())
+	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRulesFrom(2025))
 	if len(depts) > 0 {
 		c.Departments = depts
 	}

@@ -30,7 +30,7 @@ func mediumCase(receivedAt time.Time, depts ...complaint.Department) complaint.N
 		Description: "Loud noise when spinning.",
 		Category:    complaint.CategoryAfterSales,
 	}
-	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRules())
+	c := complaint.Register(in, "CMP-20261123-4F7K2Q", receivedAt, complaint.DefaultRulesFrom(2025))
 	if len(depts) > 0 {
 		c.Departments = depts
 	}
