@@ -3,7 +3,6 @@ package systemtest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os/exec"
 	"testing"
 	"time"
@@ -61,14 +60,7 @@ func waitEnded(t *testing.T, ref string) complaint.CaseView {
 
 func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	base := liveAPI(t, quickPolicy)
-	body := demoCase(t, "demo-smartwatch-doa")
-	body["externalId"] = "systemtest-lifecycle-smartwatch"
-	r := post(t, base, "/v1/complaints", body)
-	if r.status != http.StatusCreated {
-		t.Fatalf("intake: %d %v", r.status, r.body)
-	}
-	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	ref := submitDemo(t, base, "demo-smartwatch-doa", "systemtest-lifecycle-smartwatch")
 
 	task(t, base, ref, "startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"}, 200)
 	task(t, base, ref, "startInvestigation", map[string]any{"department": "legal", "investigator": "x"}, 422)
@@ -123,14 +115,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 
 func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	base := liveAPI(t, quickPolicy)
-	body := demoCase(t, "demo-washing-machine-noise")
-	body["externalId"] = "systemtest-lifecycle-washer"
-	r := post(t, base, "/v1/complaints", body)
-	if r.status != http.StatusCreated {
-		t.Fatalf("intake: %d %v", r.status, r.body)
-	}
-	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	ref := submitDemo(t, base, "demo-washing-machine-noise", "systemtest-lifecycle-washer")
 
 	signal := func(name, input string) {
 		t.Helper()
