@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 )
@@ -182,13 +183,9 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	id := caller(ctx)
-	sub := starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey}
-	if id.Role == system {
-		// Each system's keys are its own: two systems using the same external
-		// id make two cases. The system hears of the case's changes by its
-		// webhook subscription, whatever the body says.
-		sub.Submitter = id.System
-		sub.Intake.Source = id.System
+	sub, err := submissionOf(id, in.Body, in.IdempotencyKey)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.Cases.Submit(ctx, sub)
 	if err != nil {
@@ -199,9 +196,15 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 			return nil, huma.Error503ServiceUnavailable("the database is not configured")
 		}
 		// Written after the start: a retry of a submission whose record was
-		// lost writes it then.
-		if err := s.Submitters.RecordSubmitter(ctx, res.Reference, id.System, id.KeyID); err != nil {
+		// lost writes it then. The first system on record keeps the case; a
+		// system's keys lead to its own cases only, so another name here
+		// means the case is not this system's to see.
+		recorded, err := s.Submitters.RecordSubmitter(ctx, res.Reference, id.System, id.KeyID)
+		if err != nil {
 			return nil, storeProblem(err)
+		}
+		if recorded != id.System {
+			return nil, huma.Error409Conflict("this externalId or Idempotency-Key names a case this system did not submit; use another")
 		}
 	}
 	status := http.StatusOK
@@ -209,6 +212,31 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 		status = http.StatusCreated
 	}
 	return &submitOutput{Status: status, Location: "/v1/complaints/" + res.Reference, Body: res}, nil
+}
+
+// submissionOf is what a caller's intake becomes: each caller's keys are its
+// own; a system hears of its cases by its webhook subscription, whatever the
+// body says, and its first-contact employee is its own agent, never an owner
+// among our staff; only an administrator names another system as the source.
+func submissionOf(id auth.Identity, in complaint.Intake, idempotencyKey string) (starter.Submission, error) {
+	sub := starter.Submission{Intake: in, IdempotencyKey: idempotencyKey}
+	switch id.Role {
+	case system:
+		sub.Submitter = id.System
+		sub.Intake.Source = id.System
+		if in.ReceivedBy != "" {
+			sub.Intake.ReceivedBy = complaint.SystemAgent(id.System, in.ReceivedBy)
+		}
+	case admin:
+		sub.Staff = id.Subject
+	default:
+		sub.Staff = id.Subject
+		if in.Source != "" {
+			return sub, huma.Error403Forbidden("only an administrator names the system a case is entered for",
+				&huma.ErrorDetail{Location: "body.source", Message: "leave it out", Value: in.Source})
+		}
+	}
+	return sub, nil
 }
 
 type referenceInput struct {
@@ -253,8 +281,12 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
 		id := caller(ctx)
-		if err := s.canAct(ctx, id, in.Reference, &in.Body); err != nil {
+		if err := s.canAct(ctx, id, in.Reference, task, &in.Body); err != nil {
 			return nil, err
+		}
+		if r, ok := any(&in.Body).(*complaint.CustomerResponse); ok && r.Channel == "" {
+			return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body.channel",
+				Message: "staff pass on the customer's answer: say how the customer gave it (phone, email, ...)"})
 		}
 		setActor(&in.Body, id)
 		v, err := s.Cases.Task(ctx, in.Reference, task, in.IdempotencyKey, in.Body)

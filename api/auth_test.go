@@ -60,12 +60,18 @@ func testAuth() *Authenticator {
 	}}
 }
 
-// fakeSubmitters says every case was submitted by "shop".
-type fakeSubmitters struct{ recorded []string }
+// fakeSubmitters says every case was submitted by "shop" (or by onRecord).
+type fakeSubmitters struct {
+	recorded []string
+	onRecord string
+}
 
-func (f *fakeSubmitters) RecordSubmitter(_ context.Context, ref, system, _ string) error {
+func (f *fakeSubmitters) RecordSubmitter(_ context.Context, ref, system, _ string) (string, error) {
 	f.recorded = append(f.recorded, ref+"="+system)
-	return nil
+	if f.onRecord != "" {
+		return f.onRecord, nil
+	}
+	return system, nil
 }
 
 func (f *fakeSubmitters) Submitter(context.Context, string) (string, error) { return "shop", nil }
@@ -131,7 +137,7 @@ var endpoints = map[string]struct{ method, path, body string }{
 	"task-startInvestigation": {"POST", "", `{"department":"product","investigator":"p.lead"}`},
 	"task-submitFindings":     {"POST", "", `{"department":"product","findings":"f","rootCause":"c","evidence":[]}`},
 	"task-proposeResolution":  {"POST", "", `{"actions":["a"],"compensation":{"kind":"none"},"message":"m"}`},
-	"task-customerResponse":   {"POST", "", `{"accepted":true}`},
+	"task-customerResponse":   {"POST", "", `{"accepted":true,"channel":"phone"}`},
 	"task-waitingOnCustomer":  {"POST", "", `{"reason":"r"}`},
 	"task-customerReplied":    {"POST", "", `{"reason":"r"}`},
 	"task-escalateDispute":    {"POST", "", `{"stage":"negotiation","note":"n"}`},

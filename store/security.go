@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
 // APIKey is an upstream system's key, without its secret.
@@ -21,8 +23,14 @@ type APIKey struct {
 // ErrNoKey is a key that does not exist or was revoked.
 var ErrNoKey = errors.New("no such API key")
 
+// ErrBadSystemName is a system name an API key cannot be issued to.
+var ErrBadSystemName = errors.New("a system name is 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit")
+
 // CreateAPIKey stores a new key by the SHA-256 of its secret.
 func (s *Store) CreateAPIKey(ctx context.Context, k APIKey, keyHash string) error {
+	if !complaint.ValidSystemName(k.System) {
+		return fmt.Errorf("%w: %q", ErrBadSystemName, k.System)
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, name, system, key_hash) VALUES ($1, $2, $3, $4)`,
 		k.ID, k.Name, k.System, keyHash)
 	return err
@@ -66,11 +74,14 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 }
 
 // RecordSubmitter notes which system submitted a case; the first system to
-// do so keeps it.
-func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
-		ON CONFLICT (reference) DO NOTHING`, reference, system, keyID)
-	return readError(err)
+// do so keeps it. It returns the system on record.
+func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) (string, error) {
+	var recorded string
+	// The no-op update makes RETURNING give the row already there.
+	err := s.pool.QueryRow(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
+		ON CONFLICT (reference) DO UPDATE SET reference = EXCLUDED.reference
+		RETURNING system`, reference, system, keyID).Scan(&recorded)
+	return recorded, readError(err)
 }
 
 // Submitter is the system that submitted a case; ErrNotFound when none did.
