@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	proxies := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
 	for _, p := range cfg.TrustedProxies {
-		if p = strings.TrimSpace(p); p == "none" {
+		if p = strings.TrimSpace(p); p == "none" || p == "" {
 			continue
 		}
 		prefix, err := netip.ParsePrefix(p)

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// The API's own default trusts no proxy: a header from the peer is not
+// believed, so a fresh X-Forwarded-For on every wrong token does not reset
+// the count.
+func TestForwardedForFromAnUntrustedPeerDoesNotResetTheLimit(t *testing.T) {
+	var cfg Config
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: map[string]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.TrustedProxies) != 0 {
+		t.Fatalf("trusted proxies by default: %v", cfg.TrustedProxies)
+	}
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	limited := false
+	for i := range 30 {
+		req := httptest.NewRequest(http.MethodGet, "/v1/complaints/"+caseRef, nil)
+		req.RemoteAddr = "127.0.0.1:50000"
+		req.Header.Set("Authorization", "Bearer not-a-token")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		limited = limited || rec.Code == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("30 wrong tokens, each with a fresh X-Forwarded-For, were never limited")
+	}
+}
+
+// Failures from one address (a NAT, an office) do not lock out a valid
+// credential from the same address.
+func TestValidCredentialIsLetInFromAnAddressThatFailed(t *testing.T) {
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	for range failBurst + 5 {
+		do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer not-a-token")
+	}
+	if rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer not-a-token"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("one more wrong token: %d, want 429", rec.Code)
+	}
+	for _, who := range []string{adminToken, shopKey} {
+		if rec := do(t, h, "GET", "/v1/complaints/"+caseRef, "", "Authorization", "Bearer "+who); rec.Code != http.StatusOK {
+			t.Fatalf("a valid credential from the same address: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// An IPv6 subscriber gets a /64: its addresses share one budget.
+func TestIPv6ClientsAreCountedPerSlash64(t *testing.T) {
+	a := testAuth()
+	addr := func(remote string) string {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = remote
+		return a.clientAddr(req)
+	}
+	one, two := addr("[2001:db8:1:2::a]:4000"), addr("[2001:db8:1:2:ffff::b]:4000")
+	if one != two || one != "2001:db8:1:2::/64" {
+		t.Fatalf("two addresses of one /64 counted as %q and %q", one, two)
+	}
+	if addr("[2001:db8:1:3::a]:4000") == one {
+		t.Fatal("another /64 shares the budget")
+	}
+	a.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "10.1.2.3:4000"
+	req.Header.Set("X-Forwarded-For", "2001:db8:9:9::1")
+	if got := a.clientAddr(req); got != "2001:db8:9:9::/64" {
+		t.Fatalf("an IPv6 client behind a proxy: %q", got)
+	}
+}
+
+// However many addresses fail, the limits keep a bounded number of buckets.
+func TestLimiterMemoryIsBounded(t *testing.T) {
+	a := testAuth()
+	for i := range maxLimiters + 1000 {
+		a.failing(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String(), 1)
+	}
+	if n := a.limiters.Len(); n > maxLimiters {
+		t.Fatalf("%d buckets kept, bound %d", n, maxLimiters)
+	}
+}
