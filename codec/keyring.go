@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/complaintdesk/complaintdesk/store"
 )
 
 // Errors of key lookup.
@@ -29,12 +27,22 @@ var (
 	ErrKeyStore = errors.New("the data key store is unavailable")
 )
 
-// KeyStore keeps the wrapped data keys; *store.Store is one.
+// DataKey is one version of a wrapped data key. Wrapped is nil once the key
+// has been destroyed.
+type DataKey struct {
+	Scope       string
+	Version     int
+	MasterKeyID string
+	Wrapped     []byte
+}
+
+// KeyStore keeps the wrapped data keys; the application's store
+// (store.Store, in PostgreSQL) is one.
 type KeyStore interface {
-	DataKeys(ctx context.Context, scope string) ([]store.DataKey, error)
-	AddDataKey(ctx context.Context, k store.DataKey) (store.DataKey, error)
-	AllDataKeys(ctx context.Context) ([]store.DataKey, error)
-	ReplaceWrapping(ctx context.Context, k store.DataKey) error
+	DataKeys(ctx context.Context, scope string) ([]DataKey, error)
+	AddDataKey(ctx context.Context, k DataKey) (DataKey, error)
+	AllDataKeys(ctx context.Context) ([]DataKey, error)
+	ReplaceWrapping(ctx context.Context, k DataKey) error
 }
 
 // MasterKeys are the keys that wrap the data keys, by id; Current wraps new
@@ -251,7 +259,7 @@ func (r *Keyring) add(scope string, version int) (scopeKeys, error) {
 	defer cancel()
 	// Another process may have made this version first: AddDataKey returns
 	// the stored one, and every process then uses the same key.
-	stored, err := r.store.AddDataKey(ctx, store.DataKey{Scope: scope, Version: version,
+	stored, err := r.store.AddDataKey(ctx, DataKey{Scope: scope, Version: version,
 		MasterKeyID: r.masters.Current, Wrapped: wrapped})
 	if err != nil {
 		return scopeKeys{}, fmt.Errorf("store data key %s: %w: %w", KeyID(scope, version), ErrKeyStore, err)
@@ -280,7 +288,7 @@ func (r *Keyring) wrap(scope string, version int, plain []byte) ([]byte, error) 
 	return seal(master, plain, []byte(KeyID(scope, version)))
 }
 
-func (r *Keyring) unwrap(k store.DataKey) ([]byte, error) {
+func (r *Keyring) unwrap(k DataKey) ([]byte, error) {
 	master, ok := r.masters.Keys[k.MasterKeyID]
 	if !ok {
 		return nil, fmt.Errorf("data key %s is wrapped by master key %q, which is not configured",

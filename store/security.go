@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -94,14 +95,9 @@ func (s *Store) Submitter(ctx context.Context, reference string) (string, error)
 	return system, readError(err)
 }
 
-// DataKey is one version of a wrapped data key. Wrapped is nil once the key
-// has been destroyed.
-type DataKey struct {
-	Scope       string
-	Version     int
-	MasterKeyID string
-	Wrapped     []byte
-}
+// DataKey is the codec's own type: the store keeps the codec's keys
+// (codec.KeyStore) without the codec knowing of the store.
+type DataKey = codec.DataKey
 
 // DataKeys reads every version of a scope's data key, newest first.
 func (s *Store) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
