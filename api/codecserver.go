@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -18,6 +19,10 @@ const codecPathToken = "/codec/k/"
 
 // maxCodecBody bounds one codec request: a page of history's payloads.
 const maxCodecBody = 8 << 20
+
+// maxCodecPayloads bounds the payloads of one request: each may name a key
+// the codec looks up.
+const maxCodecPayloads = 1000
 
 // registerCodec serves Temporal's remote codec protocol — POST .../encode
 // and .../decode with {"payloads": [...]} — so that the Temporal UI shows
@@ -39,6 +44,10 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 		}
 		if err := protojson.Unmarshal(body, &in); err != nil {
 			writeProblem(w, http.StatusBadRequest, "the body is not {\"payloads\": [...]}")
+			return
+		}
+		if len(in.GetPayloads()) > maxCodecPayloads {
+			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d payloads a request", maxCodecPayloads))
 			return
 		}
 		out := make([]*commonpb.Payload, len(in.GetPayloads()))

@@ -79,3 +79,15 @@ func TestCodecServer(t *testing.T) {
 		t.Fatalf("a bad path token: %d", rec.Code)
 	}
 }
+
+// One codec request carries a bounded number of payloads.
+func TestCodecRequestsAreBoundedInPayloads(t *testing.T) {
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		Codec: upperCodec{}}).Handler()
+	one := `{"metadata":{"encoding":"YmluYXJ5L2VuY3J5cHRlZA=="},"data":"bGl1"}`
+	body := `{"payloads":[` + strings.TrimSuffix(strings.Repeat(one+",", maxCodecPayloads+1), ",") + `]}`
+	rec := do(t, h, http.MethodPost, "/codec/decode", body, "Authorization", "Bearer "+callers[auth.RoleOperator])
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d payloads in one request: %d", maxCodecPayloads+1, rec.Code)
+	}
+}

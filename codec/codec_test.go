@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -285,5 +286,56 @@ func TestFailuresAreEncryptedUnderTheCaseKey(t *testing.T) {
 	ring.Forget(CaseScope(ref))
 	if err := plain.FailureToError(proto.Clone(f).(*failurepb.Failure)); strings.Contains(err.Error(), secret["email"]) {
 		t.Fatalf("the failure is still readable after erasure: %v", err)
+	}
+}
+
+// countingKeys counts the store's reads.
+type countingKeys struct {
+	memKeys
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingKeys) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.memKeys.DataKeys(ctx, scope)
+}
+
+// Payloads naming keys nobody made cost no query (a scope of no case), or
+// one per scope within the cache's time (a version that does not exist);
+// only scopes with keys are cached.
+func TestMadeUpKeyIDsCostNoQueriesAndNoCache(t *testing.T) {
+	keys := &countingKeys{}
+	ring := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	p, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := func(id string) *commonpb.Payload {
+		return &commonpb.Payload{Metadata: map[string][]byte{MetadataEncoding: []byte(EncodingEncrypted),
+			MetadataKeyID: []byte(id)}, Data: p.Data}
+	}
+	before := keys.reads
+	var batch []*commonpb.Payload
+	for i := range 2000 {
+		batch = append(batch, forged(fmt.Sprintf("random-%d/v1", i)), forged(fmt.Sprintf("case:%s/v%d", ref, 2+i%5)))
+	}
+	c := New(ring)
+	for _, b := range batch {
+		if _, err := c.Decode([]*commonpb.Payload{b}); err == nil {
+			t.Fatalf("a made-up key %s decoded", b.Metadata[MetadataKeyID])
+		}
+	}
+	if n := keys.reads - before; n > 5 {
+		t.Fatalf("%d store reads for 4,000 payloads of made-up keys; want at most one per missing version", n)
+	}
+	if n := ring.cache.Len(); n != 1 {
+		t.Fatalf("%d scopes cached, want only the case's", n)
+	}
+	// The genuine payload still decodes.
+	if _, err := c.Decode([]*commonpb.Payload{p}); err != nil {
+		t.Fatal(err)
 	}
 }
