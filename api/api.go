@@ -18,7 +18,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
@@ -46,7 +45,7 @@ type Server struct {
 	Records        RecordReader // the list and the reports
 	Deliveries     DeliveryReader
 	// SurveyLinks checks the links in survey invitations.
-	SurveyLinks notify.SurveyLinks
+	SurveyLinks auth.SurveyLinks
 	// Auth authenticates every call but the public ones; without it every
 	// such call is refused.
 	Auth *Authenticator

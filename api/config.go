@@ -38,6 +38,10 @@ type Config struct {
 	// a header from a peer that is not a named proxy could say anything.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
+	// DevMailboxURL is the development mailbox's HTTP address (make dev's):
+	// an erasure deletes the customer's emails it kept. Empty elsewhere.
+	DevMailboxURL string `env:"DEV_MAILBOX_URL"`
+
 	// ServiceName is the service.name of the API's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`
 	// OTLPEndpoint is the OpenTelemetry collector spans go to

@@ -55,8 +55,8 @@ var permissions = map[string][]auth.Role{
 	// what the customer said only from supervisor up, and only on a case
 	// they had no hand in (canAct).
 	"task-" + complaint.TaskSurveyResponse: {supervisor, manager, director, admin},
-	"task-" + complaint.TaskAddNote:            {agent, department, supervisor, manager, director, admin},
-	"task-" + complaint.TaskApplyPolicy:        {admin},
+	"task-" + complaint.TaskAddNote:        {agent, department, supervisor, manager, director, admin},
+	"task-" + complaint.TaskApplyPolicy:    {admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the

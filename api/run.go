@@ -12,11 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/time/rate"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/starter"
@@ -58,17 +55,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	copts, err := tel.TemporalClientOptions(codec.ClientOptions(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	}, keys))
+	cases, err := starter.Open(starter.Connection{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: logger, Keys: keys,
+		Instrument: tel.TemporalClientOptions,
+	}, starter.Options{Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+		IntakeKeys: db})
 	if err != nil {
 		return err
 	}
-	c, err := client.NewLazyClient(copts)
-	if err != nil {
-		return fmt.Errorf("temporal client: %w", err)
-	}
-	defer c.Close()
+	defer cases.Close()
 
 	proxies := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
 	for _, p := range cfg.TrustedProxies {
@@ -82,21 +77,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		proxies = append(proxies, prefix)
 	}
 	s := &Server{
-		Cases: CountingCases{Cases: starter.New(c, starter.Options{
-			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-			DataConverter: copts.DataConverter, IntakeKeys: db,
-		}), Metrics: tel.Cases},
+		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,
-		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
+		SurveyLinks:    auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
 		Auth: &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
 			TrustedProxies: proxies},
 		Submitters:   db,
 		Codec:        codec.New(keys),
 		CodecOrigins: cfg.CodecOrigins,
-		Eraser:       CustomerEraser{Store: db, Client: c, Keys: keys},
+		Eraser:       CustomerEraser{Store: db, Cases: cases, Keys: keys, Mailbox: mailboxOf(cfg.DevMailboxURL)},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -325,6 +325,20 @@ func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.Apply
 	return s.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
 }
 
+// End terminates a case still running (erasure: no worker could read its
+// history again once its keys are destroyed); false when it had ended.
+func (s *Starter) End(ctx context.Context, ref, reason string) (bool, error) {
+	err := s.client.TerminateWorkflow(ctx, complaint.WorkflowID(ref), "", reason)
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &notFound):
+		return false, nil
+	}
+	return false, classify(err)
+}
+
 // Ready reports whether the Temporal frontend answers for our namespace.
 func (s *Starter) Ready(ctx context.Context) error {
 	_, err := s.client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.opts.Namespace})

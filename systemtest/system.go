@@ -191,7 +191,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	s.cancel = cancel
 	// In process: the mailbox takes a port of the kernel's choosing, which
 	// no other test run can have picked meanwhile.
-	if s.Mailbox, err = mailbox.Start(runCtx, "127.0.0.1:0", "",
+	if s.Mailbox, err = mailbox.Start(runCtx, "127.0.0.1:0", "127.0.0.1:0",
 		filepath.Join(dir, "mail"), s.Logger); err != nil {
 		return s, err
 	}
@@ -262,6 +262,9 @@ func (s *System) APIConfig() api.Config {
 	cfg.SurveyLinkSecret = s.Secrets.SurveyLinkSecret
 	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
 	cfg.RateLimit = 0 // a hundred concurrent submissions are a test, not an attack
+	if s.Mailbox != nil {
+		cfg.DevMailboxURL = "http://" + s.Mailbox.HTTPAddr()
+	}
 	if ui := s.Temporal.UIURL(); ui != "" {
 		cfg.CodecOrigins = []string{ui}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -30,7 +31,7 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		Renderer: r, SMS: notify.LogSMS{Logger: logger}, MaxAttempts: max(cfg.DeliveryMaxAttempts, 1), Logger: logger,
 		MailDomain: "complaintdesk.local",
 		Signature:  map[string]string{"zh": cfg.MailFromName, "en": cfg.MailFromName},
-		Survey:     notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret), BaseURL: strings.TrimRight(cfg.PublicURL, "/")},
+		Survey:     auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret), BaseURL: strings.TrimRight(cfg.PublicURL, "/")},
 		CaseLink: func(reference string) string {
 			return cfg.CaseLinkBase + url.PathEscape(complaint.WorkflowID(reference))
 		},

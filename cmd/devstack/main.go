@@ -131,7 +131,7 @@ func run() error {
 		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
-		"PUBLIC_URL=http://"+cfg.APIAddr,
+		"PUBLIC_URL=http://"+cfg.APIAddr, "DEV_MAILBOX_URL=http://"+mb.HTTPAddr(),
 		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/",
 		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
 	appEnv = append(appEnv, secrets.Env()...)
