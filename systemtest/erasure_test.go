@@ -72,7 +72,7 @@ func TestErasureFindsEveryCaseAndClearsEverything(t *testing.T) {
 	task(t, sys.APIURL, withEmail, "submitFindings", map[string]any{"department": "billing", "findings": erasable["findings"],
 		"rootCause": "Seal", "evidence": []string{}}, 200)
 	task(t, sys.APIURL, withEmail, "proposeResolution", map[string]any{"actions": []string{"refund"},
-		"compensation": map[string]any{"kind": "refund", "amount": 30, "currency": "CNY"}, "message": erasable["proposal"]}, 200)
+		"compensation": map[string]any{"kind": "refund", "amount": "30.00", "currency": "CNY"}, "message": erasable["proposal"]}, 200)
 	task(t, sys.APIURL, withEmail, "customerResponse", map[string]any{"accepted": false, "comment": "too little",
 		"channel": "phone"}, 200)
 	task(t, sys.APIURL, withEmail, "close", map[string]any{"outcome": "rejected", "summary": erasable["closeSummary"]}, 200)
