@@ -24,6 +24,28 @@ const maxCodecBody = 8 << 20
 // the codec looks up.
 const maxCodecPayloads = 1000
 
+// codecTokenToHeader takes a codec address's token out of the path before
+// anything records the path (the trace's url.path, a log): the token moves
+// to the Authorization header, where it is checked like any other, and the
+// path becomes /codec/decode (or /encode).
+func codecTokenToHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, codecPathToken)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, op, _ := strings.Cut(rest, "/")
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = "/codec/"+op, ""
+		r.RequestURI = r.URL.RequestURI()
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // registerCodec serves Temporal's remote codec protocol — POST .../encode
 // and .../decode with {"payloads": [...]} — so that the Temporal UI shows
 // the cases' payloads decrypted to the people allowed to read them.

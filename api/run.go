@@ -126,6 +126,6 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 func Instrument(h http.Handler, tel *telemetry.Telemetry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.Metrics)
-	mux.Handle("/", tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz"))
+	mux.Handle("/", codecTokenToHeader(tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz")))
 	return mux
 }
