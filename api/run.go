@@ -25,6 +25,11 @@ import (
 // Temporal and the database are reached lazily: the API starts and answers
 // /healthz while they come up, and 503 problems while they are away.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if cfg.SurveyLinkSecret != "" {
+		if err := auth.CheckSecret("SURVEY_LINK_SECRET", cfg.SurveyLinkSecret); err != nil {
+			return err
+		}
+	}
 	loc, err := time.LoadLocation(cfg.ReferenceTimeZone)
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)

@@ -288,6 +288,7 @@ func (s *System) WorkerConfig() worker.Config {
 	cfg.PublicURL, cfg.SurveyLinkSecret = s.APIURL, s.Secrets.SurveyLinkSecret
 	cfg.Webhooks = map[string]string{UpstreamSystem: s.Upstream.URL}
 	cfg.WebhookSecrets = map[string]string{UpstreamSystem: UpstreamSecret}
+	cfg.WebhookAllowHTTP = true // the upstream system of the tests listens on plain http
 	cfg.DeliveryMaxAttempts = 5
 	cfg.TracerProvider = s.tracer
 	cfg.Codec = codec.Config{MasterKeys: s.Secrets.MasterKeys}

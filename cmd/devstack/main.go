@@ -20,6 +20,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -182,13 +183,14 @@ Press Ctrl-C to stop everything.
 }
 
 // credentials loads (or makes) the installation's secrets and writes
-// working credentials to DEV_DIR/credentials.env; the tokens last a week.
+// working credentials to DEV_DIR/credentials.env; the tokens last as long
+// as a staff token may (auth.DefaultMaxLifetime): a new start mints new ones.
 func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.Credentials, error) {
 	secrets, err := devenv.LoadSecrets(filepath.Join(dir, "secrets.env"))
 	if err != nil {
 		return secrets, devenv.Credentials{}, err
 	}
-	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, 7*24*time.Hour)
+	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, auth.DefaultMaxLifetime)
 	return secrets, creds, err
 }
 
