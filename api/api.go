@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -57,6 +58,18 @@ type Server struct {
 	CodecOrigins []string
 	// Eraser erases a customer's personal data (admin).
 	Eraser Eraser
+	// Metrics, when set, is served at GET /metrics to metricsRoles.
+	Metrics http.Handler
+	// Logger takes what the answers leave out (why the API is not ready);
+	// slog's default when nil.
+	Logger *slog.Logger
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // Handler returns the API's routes.
@@ -134,6 +147,9 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", onlyFor(metricsRoles, "read the metrics", s.Metrics))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 	})
@@ -325,11 +341,15 @@ type healthOutput struct {
 func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	// The answer says ready or not, nothing of why: the probe is public,
+	// and the reason (addresses, server messages) goes to the log.
 	if err := s.Cases.Ready(ctx); err != nil {
-		return nil, huma.Error503ServiceUnavailable("Temporal is not reachable", err)
+		s.logger().WarnContext(ctx, "not ready: Temporal does not answer", "error", err)
+		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
 	if err := s.Database.Ping(ctx); err != nil {
-		return nil, huma.Error503ServiceUnavailable("the database is not reachable", err)
+		s.logger().WarnContext(ctx, "not ready: the database does not answer", "error", err)
+		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
 	return &healthOutput{Body: healthBody{Status: "ready"}}, nil
 }

@@ -160,11 +160,16 @@ func public(r *http.Request) bool {
 // answers 401; then it applies the caller's rate limit (429).
 func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := a.clientAddr(r)
 		if public(r) {
+			// No credentials to count by: each client address has a budget.
+			if ok, wait := a.take("public:"+client, publicRate, publicBurst, 1); !ok {
+				tooMany(w, wait, "too many requests from this address; retry after the time in Retry-After")
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		client := a.clientAddr(r)
 		id, err := a.identify(r)
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthenticated) {

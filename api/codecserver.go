@@ -53,11 +53,7 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 	if s.Codec == nil {
 		return
 	}
-	handle := func(w http.ResponseWriter, r *http.Request) {
-		if !slices.Contains(codecRoles, caller(r.Context()).Role) {
-			writeProblem(w, http.StatusForbidden, "role "+string(caller(r.Context()).Role)+" may not read decoded payloads")
-			return
-		}
+	handle := onlyFor(codecRoles, "read decoded payloads", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in commonpb.Payloads
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCodecBody))
 		if err != nil {
@@ -96,10 +92,10 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 			return
 		}
 		_, _ = w.Write(json.RawMessage(raw)) // the client went away; nothing left to tell it
-	}
+	}))
 	for _, op := range []string{"encode", "decode"} {
-		mux.HandleFunc("POST /codec/"+op, handle)
-		mux.HandleFunc("POST "+codecPathToken+"{token}/"+op, handle)
+		mux.Handle("POST /codec/"+op, handle)
+		mux.Handle("POST "+codecPathToken+"{token}/"+op, handle)
 	}
 }
 

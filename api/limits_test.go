@@ -1,11 +1,15 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -86,5 +90,47 @@ func TestLimiterMemoryIsBounded(t *testing.T) {
 	}
 	if n := a.limiters.Len(); n > maxLimiters {
 		t.Fatalf("%d buckets kept, bound %d", n, maxLimiters)
+	}
+}
+
+// The public endpoints (the probes, the survey) have a budget per client
+// address: /readyz calls Temporal and the database.
+func TestPublicEndpointsAreLimitedPerClient(t *testing.T) {
+	h := securedServer(&fakeCases{}, &fakeSubmitters{})
+	call := func(remote string) int {
+		req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	limited := false
+	for range publicBurst + 5 {
+		limited = limited || call("203.0.113.7:4000") == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatalf("%d calls of /readyz from one address were never limited", publicBurst+5)
+	}
+	if code := call("203.0.113.8:4000"); code != http.StatusOK {
+		t.Fatalf("another client: %d", code)
+	}
+}
+
+// Not ready says so, and nothing of why: no server's message, no address.
+func TestReadinessTellsNoInternals(t *testing.T) {
+	for _, s := range []*Server{
+		{Cases: &fakeCases{err: errors.New("dial tcp 10.0.0.5:7233: connection refused")}, Database: pinger{}},
+		{Cases: &fakeCases{}, Database: pinger{err: errors.New(`FATAL: password authentication failed for user "complaints"`)}},
+	} {
+		s.RequestTimeout, s.Auth, s.Logger = time.Second, testAuth(), slog.New(slog.DiscardHandler)
+		rec := do(t, s.Handler(), http.MethodGet, "/readyz", "")
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("readyz: %d", rec.Code)
+		}
+		for _, leak := range []string{"10.0.0.5", "7233", "password", "complaints", "refused", "Temporal", "database"} {
+			if strings.Contains(rec.Body.String(), leak) {
+				t.Fatalf("the answer tells %q: %s", leak, rec.Body)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -62,6 +63,22 @@ var permissions = map[string][]auth.Role{
 // codecRoles may read decoded payloads through the codec server: the
 // people who watch cases in the Temporal UI.
 var codecRoles = []auth.Role{operator, supervisor, manager, director, admin}
+
+// metricsRoles may read the API's Prometheus metrics: a scraper holds an
+// operator token.
+var metricsRoles = []auth.Role{operator, admin}
+
+// onlyFor serves h to the roles given, 403 to the others, for the routes
+// outside the OpenAPI document (the codec server, the metrics).
+func onlyFor(roles []auth.Role, what string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if role := caller(r.Context()).Role; !slices.Contains(roles, role) {
+			writeProblem(w, http.StatusForbidden, "role "+string(role)+" may not "+what)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // SubmitterStore records and reads which system submitted a case;
 // *store.Store is one.

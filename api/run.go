@@ -93,6 +93,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Submitters:   db,
 		Codec:        codec.New(keys),
 		CodecOrigins: cfg.CodecOrigins,
+		Metrics:      tel.Metrics,
+		Logger:       logger,
 		Eraser:       CustomerEraser{Store: db, Cases: cases, Keys: keys, Mailbox: mailboxOf(cfg.DevMailboxURL)},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -126,11 +128,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return nil
 }
 
-// Instrument serves the Prometheus metrics at GET /metrics and everything
-// else through h, traced (but for the health probes) and measured.
+// Instrument serves h traced (but for the health probes and the metrics)
+// and measured; the metrics themselves are h's, behind its authentication.
 func Instrument(h http.Handler, tel *telemetry.Telemetry) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", tel.Metrics)
-	mux.Handle("/", codecTokenToHeader(tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz")))
-	return mux
+	return codecTokenToHeader(tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz", "/metrics"))
 }

@@ -245,6 +245,7 @@ func servedCases(t *testing.T, form *Form, name string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+form.AdminToken) // the API's metrics are behind authentication
 	_, data := systemtest.Do(t, req)
 	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "http_server_request_duration_seconds_count{") && strings.Contains(line, "/v1/complaints") {
