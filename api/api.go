@@ -300,8 +300,13 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 			return nil, err
 		}
 		if r, ok := any(&in.Body).(*complaint.CustomerResponse); ok && r.Channel == "" {
-			return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body.channel",
-				Message: "staff pass on the customer's answer: say how the customer gave it (phone, email, ...)"})
+			// Staff pass the answer on: through the channel the customer
+			// complained by, unless they say otherwise.
+			v, err := s.Cases.Case(ctx, in.Reference)
+			if err != nil {
+				return nil, problem(err)
+			}
+			r.Channel = v.Channel
 		}
 		setActor(&in.Body, id)
 		v, err := s.Cases.Task(ctx, in.Reference, task, in.IdempotencyKey, in.Body)

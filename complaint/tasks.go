@@ -168,9 +168,9 @@ func (t ProposeResolution) Validate() error {
 type CustomerResponse struct {
 	Accepted *bool  `json:"accepted" doc:"Whether the customer accepts the proposed resolution."`
 	Comment  string `json:"comment,omitempty" maxLength:"4000"`
-	// Channel is how the customer gave the answer staff pass on; required
-	// through the API, where the answer is always passed on.
-	Channel Channel `json:"channel,omitempty" enum:"phone,email,chat,web,social,in_person,partner" doc:"How the customer gave the answer staff pass on (a call: phone); required through the API."`
+	// Channel is how the customer gave the answer staff pass on; through
+	// the API, the case's own channel when absent.
+	Channel Channel `json:"channel,omitempty" enum:"phone,email,chat,web,social,in_person,partner" doc:"How the customer gave the answer staff pass on (a call: phone); the channel the complaint came by when absent."`
 	Actor   string  `json:"actor,omitempty" maxLength:"200" doc:"Who passes on the answer; the customer when absent. Through the API: the caller, on the customer's behalf."`
 }
 

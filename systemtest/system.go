@@ -29,6 +29,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
@@ -61,6 +62,9 @@ type System struct {
 	// AdminToken, OperatorToken and APIKey (system "systemtest") are working
 	// credentials for the API.
 	AdminToken, OperatorToken, APIKey string
+	// StaffToken is a supervisor's (dev.supervisor) who handles no case in
+	// the tests: the survey answers are entered with it.
+	StaffToken string
 
 	postgres   *devenv.Process
 	temporal   *devenv.Process
@@ -159,11 +163,12 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if s.Keys, err = codec.Open(context.WithoutCancel(ctx), codec.Config{MasterKeys: s.Secrets.MasterKeys}, s.Store); err != nil {
 		return s, err
 	}
-	creds, err := devenv.MakeCredentials(ctx, s.Store, s.Secrets, "", 24*time.Hour)
+	creds, err := devenv.MakeCredentials(ctx, s.Store, s.Secrets, "", auth.DefaultMaxLifetime)
 	if err != nil {
 		return s, err
 	}
 	s.AdminToken, s.OperatorToken, s.APIKey = creds.AdminToken, creds.CodecToken, creds.APIKey
+	s.StaffToken = creds.StaffToken
 	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 
 	s.Temporal = devenv.Temporal{
