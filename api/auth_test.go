@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -361,14 +360,11 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 func TestFailedAuthenticationsCountPerClientBehindAProxy(t *testing.T) {
 	a := testAuth()
 	a.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	req := httptest.NewRequest(http.MethodGet, "/v1/complaints", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
-	req.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
-	if got := a.clientAddr(req); got != "198.51.100.7" {
+	if got := clientOf(a, "127.0.0.1:40000", "203.0.113.9, 198.51.100.7"); got != "198.51.100.7" {
 		t.Fatalf("client %s, want the nearest untrusted hop", got)
 	}
-	req.RemoteAddr = "192.0.2.1:40000" // not a proxy: its header is not believed
-	if got := a.clientAddr(req); got != "192.0.2.1" {
+	// Not a proxy: its header is not believed.
+	if got := clientOf(a, "192.0.2.1:40000", "203.0.113.9, 198.51.100.7"); got != "192.0.2.1" {
 		t.Fatalf("client %s, want the peer", got)
 	}
 }

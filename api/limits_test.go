@@ -61,11 +61,7 @@ func TestValidCredentialIsLetInFromAnAddressThatFailed(t *testing.T) {
 // An IPv6 subscriber gets a /64: its addresses share one budget.
 func TestIPv6ClientsAreCountedPerSlash64(t *testing.T) {
 	a := testAuth()
-	addr := func(remote string) string {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.RemoteAddr = remote
-		return a.clientAddr(req)
-	}
+	addr := func(remote string) string { return clientOf(a, remote, "") }
 	one, two := addr("[2001:db8:1:2::a]:4000"), addr("[2001:db8:1:2:ffff::b]:4000")
 	if one != two || one != "2001:db8:1:2::/64" {
 		t.Fatalf("two addresses of one /64 counted as %q and %q", one, two)
@@ -74,12 +70,20 @@ func TestIPv6ClientsAreCountedPerSlash64(t *testing.T) {
 		t.Fatal("another /64 shares the budget")
 	}
 	a.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.RemoteAddr = "10.1.2.3:4000"
-	req.Header.Set("X-Forwarded-For", "2001:db8:9:9::1")
-	if got := a.clientAddr(req); got != "2001:db8:9:9::/64" {
+	if got := clientOf(a, "10.1.2.3:4000", "2001:db8:9:9::1"); got != "2001:db8:9:9::/64" {
 		t.Fatalf("an IPv6 client behind a proxy: %q", got)
 	}
+}
+
+// clientOf is the client address a counts for a request from peer with the
+// X-Forwarded-For header forwarded.
+func clientOf(a *Authenticator, peer, forwarded string) string {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = peer
+	if forwarded != "" {
+		req.Header.Set("X-Forwarded-For", forwarded)
+	}
+	return a.clientAddr(req)
 }
 
 // However many addresses fail, the limits keep a bounded number of buckets.
