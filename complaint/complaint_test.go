@@ -217,3 +217,17 @@ func BenchmarkDecodeTask(b *testing.B) {
 		}
 	}
 }
+
+// System names key idempotency scopes and webhook subscriptions: a name
+// with ':' or '@' could pass for another caller's scope.
+func TestSystemNamesAreChecked(t *testing.T) {
+	for name, want := range map[string]bool{"shop": true, "dev-shop_2": true, "": false, "shop:eu": false,
+		"@staff": false, "Shop": false, strings.Repeat("a", 65): false} {
+		if got := ValidSystemName(name); got != want {
+			t.Errorf("ValidSystemName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if !IsSystemAgent(SystemAgent("shop", "agent.li")) || IsSystemAgent("agent.li") {
+		t.Fatal("a system's agent must be told from our staff")
+	}
+}

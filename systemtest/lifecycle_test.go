@@ -81,7 +81,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 409)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced, 200 CNY voucher"}, 200)
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
-	task(t, base, ref, "surveyResponse", map[string]any{"score": 5, "comment": "Fast in the end"}, 200)
+	answerSurvey(t, base, ref, 5, "Fast in the end")
 	final := waitEnded(t, ref)
 	if final.Status != complaint.StatusCompleted || final.Outcome != complaint.OutcomeUpheld || final.Survey.Score != 5 {
 		t.Fatalf("final case: %s %s %+v", final.Status, final.Outcome, final.Survey)
