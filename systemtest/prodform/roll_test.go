@@ -24,6 +24,7 @@ func TestWorkersRollToTheNextVersionWithCasesOpen(t *testing.T) {
 	defer cancel()
 	const deployment, versionA, versionB = "complaints", "release-a", "release-b"
 	form := startForm(ctx, t, "WORKER_BUILD_ID="+versionA)
+	adminToken, staffToken = form.AdminToken, form.StaffToken
 	base := form.APIURL()
 
 	// Cases opened and investigated on version A.
