@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -118,13 +116,15 @@ type ProdOptions struct {
 	UICodecEndpoint string
 	// Log gives the writer of each process's output; nil discards it.
 	Log func(name string) io.Writer
-	// Progress, when set, gets a line as each process starts and stops.
+	// Progress, when set, gets a line as each process starts and stops,
+	// and as one dies and comes back.
 	Progress func(line string)
 }
 
 // Prod is a running production form: Temporal's server on PostgreSQL with
 // its Web UI, the application's database, the workers, the API replicas and
-// nginx in front of them. Every process is a supervised child.
+// nginx in front of them. Every process is a supervised child: one that dies
+// is started again while the others keep running (see Supervisor).
 type Prod struct {
 	AppDB      Postgres
 	TemporalDB Postgres
@@ -132,10 +132,8 @@ type Prod struct {
 	UI         WebUI
 	Balancer   Balancer
 
-	opts  ProdOptions
-	mu    sync.Mutex
-	procs []*Process
-	apps  map[string]func() *exec.Cmd
+	opts ProdOptions
+	sup  *Supervisor
 }
 
 // Names of the application processes: worker-1..n, api-1..n.
@@ -161,7 +159,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p = &Prod{opts: o, apps: map[string]func() *exec.Cmd{}}
+	p = &Prod{opts: o, sup: &Supervisor{Event: o.Progress}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Stop())
@@ -172,7 +170,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.AppDB = Postgres{Name: "app-db", Dir: filepath.Join(dir, "app-db"), Port: o.Ports.AppDB, User: "complaints",
 		Password: "complaints", Database: "complaints", Ephemeral: o.Ephemeral, Log: o.Log("app-db")}
 	o.step("app PostgreSQL", fmt.Sprintf("127.0.0.1:%d", o.Ports.AppDB))
-	if err := p.run(func() (*Process, error) { return p.AppDB.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "app-db", func(ctx context.Context) (*Process, error) { return p.AppDB.Start(ctx) }); err != nil {
 		return p, err
 	}
 	if err := store.Migrate(ctx, p.AppDB.DSN()); err != nil {
@@ -182,7 +180,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.TemporalDB = Postgres{Name: "temporal-db", Dir: filepath.Join(dir, "temporal-db"), Port: o.Ports.TemporalDB, User: "temporal",
 		Password: "temporal", Ephemeral: o.Ephemeral, Log: o.Log("temporal-db")}
 	o.step("Temporal PostgreSQL", fmt.Sprintf("127.0.0.1:%d", o.Ports.TemporalDB))
-	if err := p.run(func() (*Process, error) { return p.TemporalDB.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-db", func(ctx context.Context) (*Process, error) { return p.TemporalDB.Start(ctx) }); err != nil {
 		return p, err
 	}
 
@@ -193,7 +191,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		Namespace: o.Namespace, Retention: 30 * 24 * time.Hour, Log: o.Log("temporal-server"),
 	}
 	o.step("Temporal server", p.Server.Address())
-	if err := p.run(func() (*Process, error) { return p.Server.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-server", func(ctx context.Context) (*Process, error) { return p.Server.Start(ctx) }); err != nil {
 		return p, err
 	}
 
@@ -201,7 +199,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		TemporalAddress: p.Server.Address(), Namespace: o.Namespace, CodecEndpoint: o.UICodecEndpoint,
 		Log: o.Log("temporal-ui")}
 	o.step("Temporal Web UI", p.UI.URL())
-	if err := p.run(func() (*Process, error) { return p.UI.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-ui", func(ctx context.Context) (*Process, error) { return p.UI.Start(ctx) }); err != nil {
 		return p, err
 	}
 
@@ -209,12 +207,12 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		"TEMPORAL_ADDRESS="+p.Server.Address(), "TEMPORAL_NAMESPACE="+o.Namespace,
 		"DATABASE_URL="+p.AppDB.DSN())
 	common = append(common, o.AppEnv...)
+	// Workers first: a case accepted before any worker polls would only wait.
 	for i, port := range o.Ports.Workers {
-		env := append(slices.Clip(common), fmt.Sprintf("WORKER_HTTP_ADDR=127.0.0.1:%d", port))
-		p.apps[WorkerName(i)] = func() *exec.Cmd {
-			cmd := exec.Command(filepath.Join(o.AppBinDir, "worker"))
-			cmd.Env = env
-			return cmd
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		env := append(slices.Clip(common), "WORKER_HTTP_ADDR="+addr)
+		if err := p.startApp(ctx, WorkerName(i), "worker", env, "http://"+addr+"/healthz"); err != nil {
+			return p, err
 		}
 	}
 	var backends []string
@@ -222,20 +220,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		backends = append(backends, addr)
 		env := append(slices.Clip(common), "API_ADDR="+addr)
-		p.apps[APIName(i)] = func() *exec.Cmd {
-			cmd := exec.Command(filepath.Join(o.AppBinDir, "api"))
-			cmd.Env = env
-			return cmd
-		}
-	}
-	// Workers first: a case accepted before any worker polls would only wait.
-	for i := range o.Ports.Workers {
-		if err := p.StartApp(ctx, WorkerName(i)); err != nil {
-			return p, err
-		}
-	}
-	for i := range o.Ports.APIReplicas {
-		if err := p.StartApp(ctx, APIName(i)); err != nil {
+		if err := p.startApp(ctx, APIName(i), "api", env, "http://"+addr+"/readyz"); err != nil {
 			return p, err
 		}
 	}
@@ -243,21 +228,34 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.Balancer = Balancer{Dir: filepath.Join(dir, "nginx"), Listen: fmt.Sprintf("127.0.0.1:%d", o.Ports.API),
 		Backends: backends, Log: o.Log("nginx")}
 	o.step("nginx", p.Balancer.URL())
-	if err := p.run(func() (*Process, error) { return p.Balancer.Start(ctx, "/readyz") }); err != nil {
+	if err := p.run(ctx, "nginx", func(ctx context.Context) (*Process, error) { return p.Balancer.Start(ctx, "/readyz") }); err != nil {
 		return p, err
 	}
 	return p, nil
 }
 
-func (p *Prod) run(start func() (*Process, error)) error {
-	proc, err := start()
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.procs = append(p.procs, proc)
-	return nil
+func (p *Prod) run(ctx context.Context, name string, start func(context.Context) (*Process, error)) error {
+	_, err := p.sup.Start(ctx, Service{Name: name, Start: start})
+	return err
+}
+
+// startApp runs a worker or an API replica (binary of AppBinDir) under
+// supervision, healthy when health answers 200.
+func (p *Prod) startApp(ctx context.Context, name, binary string, env []string, health string) error {
+	p.opts.step(name, health)
+	return p.run(ctx, name, func(ctx context.Context) (*Process, error) {
+		cmd := exec.Command(filepath.Join(p.opts.AppBinDir, binary))
+		cmd.Env = env
+		proc, err := start(name, cmd, p.opts.Log(name))
+		if err != nil {
+			return nil, err
+		}
+		if err := WaitHTTP(ctx, proc, health); err != nil {
+			proc.Kill()
+			return nil, err
+		}
+		return proc, nil
+	})
 }
 
 // APIURL is the balanced API.
@@ -279,74 +277,26 @@ func (p *Prod) AppURL(name string) (string, error) {
 	return "", fmt.Errorf("no application process %q", name)
 }
 
-// StartApp starts a worker or API replica by name (again, after it was
-// stopped or killed) and waits until it is healthy.
-func (p *Prod) StartApp(ctx context.Context, name string) error {
-	cmd, ok := p.apps[name]
-	if !ok {
-		return fmt.Errorf("no application process %q", name)
-	}
-	if proc := p.Process(name); proc != nil {
-		if exited, _ := proc.Exited(); !exited {
-			return fmt.Errorf("%s is running", name)
-		}
-	}
-	url, err := p.AppURL(name)
-	if err != nil {
-		return err
-	}
-	health := url + "/healthz"
-	if strings.HasPrefix(name, "api-") {
-		health = url + "/readyz"
-	}
-	p.opts.step(name, health)
-	return p.run(func() (*Process, error) {
-		proc, err := start(name, cmd(), p.opts.Log(name))
-		if err != nil {
-			return nil, err
-		}
-		if err := WaitHTTP(ctx, proc, health); err != nil {
-			proc.Kill()
-			return nil, err
-		}
-		return proc, nil
-	})
-}
-
-// Process is the latest process of that name (app-db, temporal-db,
+// Process is the current process of that name (app-db, temporal-db,
 // temporal-server, temporal-ui, worker-1, api-2, nginx ...), nil if none was
-// started: the fault tests stop or kill it.
-func (p *Prod) Process(name string) *Process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := len(p.procs) - 1; i >= 0; i-- {
-		if p.procs[i].Name == name {
-			return p.procs[i]
-		}
-	}
-	return nil
+// started: the fault tests kill it, and the supervision starts it again.
+func (p *Prod) Process(name string) *Process { return p.sup.Process(name) }
+
+// Processes are the current processes, in start order.
+func (p *Prod) Processes() []*Process { return p.sup.Processes() }
+
+// WaitRunning waits until the supervision has brought the named process
+// back after old died, healthy.
+func (p *Prod) WaitRunning(ctx context.Context, name string, old *Process) (*Process, error) {
+	return p.sup.WaitRunning(ctx, name, old)
 }
 
-// Processes are the processes started, in start order.
-func (p *Prod) Processes() []*Process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.procs)
-}
+// Restarts is how often the named process was started again after dying.
+func (p *Prod) Restarts(name string) int { return p.sup.Restarts(name) }
 
-// Stop stops every process, last started first, each given time to finish
-// its work in hand.
-func (p *Prod) Stop() error {
-	var errs []error
-	procs := p.Processes()
-	for i := len(procs) - 1; i >= 0; i-- {
-		p.opts.Progress("stopping " + procs[i].Name)
-		if err := procs[i].Stop(20 * time.Second); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
+// Stop stops every process, last started first (each before what it
+// depends on), each given time to finish its work in hand.
+func (p *Prod) Stop() error { return p.sup.Stop(20 * time.Second) }
 
 func (o ProdOptions) step(what, where string) {
 	o.Progress(fmt.Sprintf("starting %-20s %s", what, where))

@@ -9,9 +9,8 @@ import (
 	"syscall"
 	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
@@ -23,7 +22,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := env.ParseAs[api.Config]()
+	cfg, err := connection.ParseAs[api.Config](nil)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
 // Package prodform runs the production form for tests: Temporal's server on
 // PostgreSQL with its Web UI, the application's PostgreSQL, two workers and
 // two API replicas (bin/worker, bin/api) behind nginx, every port free, the
-// data in a temporary folder. The fault tests stop or kill its processes one
-// by one through Form.Process and bring them back with Form.StartApp.
+// data in a temporary folder. The fault tests kill its processes one by one
+// through Form.Process; the form's supervision (the same as `make prod`'s)
+// starts them again, and Form.WaitRunning waits for that.
 package prodform
 
 import (

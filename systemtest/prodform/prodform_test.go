@@ -76,8 +76,10 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 
 	// One worker and one API replica die (SIGKILL); the case goes on through
 	// nginx and the survivors.
+	killed := map[string]*devenv.Process{}
 	for _, name := range []string{devenv.WorkerName(0), devenv.APIName(0)} {
-		form.Process(name).Kill()
+		killed[name] = form.Process(name)
+		killed[name].Kill()
 	}
 
 	task := func(name string, payload any) {
@@ -97,9 +99,9 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
 	task("surveyResponse", map[string]any{"score": 5})
 
-	// Both come back.
-	for _, name := range []string{devenv.WorkerName(0), devenv.APIName(0)} {
-		if err := form.StartApp(ctx, name); err != nil {
+	// Both come back, started again by the form's own supervision.
+	for name, old := range killed {
+		if _, err := form.WaitRunning(ctx, name, old); err != nil {
 			t.Fatal(err)
 		}
 	}
