@@ -9,6 +9,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Config is the API process's configuration, read from the environment.
@@ -18,8 +19,8 @@ type Config struct {
 	connection.Config
 	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	ReferenceTimeZone string        `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
-	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
-	Cases             starter.CaseConfig
+	telemetry.Logging
+	Cases starter.CaseConfig
 	// SurveyLinkSecret checks the survey links the worker signs with the
 	// same secret; empty: survey links are refused.
 	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`

@@ -1,6 +1,7 @@
 package devenv
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -106,6 +109,7 @@ type ProdOptions struct {
 	Ports         ProdPorts
 	HistoryShards int
 	Namespace     string
+	TaskQueue     string // complaint.TaskQueue when empty
 	// Ephemeral runs both PostgreSQL servers without fsync; for tests.
 	Ephemeral bool
 	// AppEnv is added to the environment of the workers and the API
@@ -203,9 +207,9 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		return p, err
 	}
 
-	common := append(os.Environ(),
-		"TEMPORAL_ADDRESS="+p.Server.Address(), "TEMPORAL_NAMESPACE="+o.Namespace,
-		"DATABASE_URL="+p.AppDB.DSN())
+	conn := connection.Config{TemporalAddress: p.Server.Address(), TemporalNamespace: o.Namespace,
+		TaskQueue: cmp.Or(o.TaskQueue, complaint.TaskQueue), DatabaseURL: p.AppDB.DSN()}
+	common := append(os.Environ(), conn.Env()...)
 	common = append(common, o.AppEnv...)
 	// Workers first: a case accepted before any worker polls would only wait.
 	for i, port := range o.Ports.Workers {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Config is the worker process's configuration, read from the environment.
@@ -12,7 +13,7 @@ type Config struct {
 	// Connection: where Temporal and the database are.
 	connection.Config
 	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	telemetry.Logging
 	// CacheSize bounds the cases a worker keeps in memory between their
 	// tasks; one evicted is rebuilt from its history when it next acts.
 	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`

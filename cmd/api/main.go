@@ -26,7 +26,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	logger, err := telemetry.NewLogger(cfg.LogLevel)
+	logger, err := telemetry.NewLogger(cfg.Logging)
 	if err != nil {
 		return err
 	}
