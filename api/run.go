@@ -83,11 +83,20 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}
 		proxies = append(proxies, prefix)
 	}
+	cases := starter.New(c, starter.Options{
+		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+		DataConverter: copts.DataConverter, IntakeKeys: db,
+	})
+	err = telemetry.ObserveTaskQueue(tel.MeterProvider, func(ctx context.Context) (map[string]int, map[string]int64, error) {
+		q, err := cases.QueueStatus(ctx)
+		return q.Pollers, q.Backlog, err
+	}, 15*time.Second, logger)
+	if err != nil {
+		return err
+	}
 	s := &Server{
-		Cases: CountingCases{Cases: starter.New(c, starter.Options{
-			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-			DataConverter: copts.DataConverter, IntakeKeys: db,
-		}), Metrics: tel.Cases},
+		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
+		Queue:          cases,
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,
