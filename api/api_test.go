@@ -261,7 +261,9 @@ type queueWatcher struct {
 	err    error
 }
 
-func (q queueWatcher) QueueStatus(context.Context) (starter.QueueStatus, error) { return q.status, q.err }
+func (q queueWatcher) QueueStatus(context.Context) (starter.QueueStatus, error) {
+	return q.status, q.err
+}
 
 func TestOpenAPIDocumentIsServed(t *testing.T) {
 	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()

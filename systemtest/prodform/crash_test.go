@@ -1,0 +1,171 @@
+package prodform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
+	"github.com/complaintdesk/complaintdesk/systemtest"
+)
+
+// An operator's bad day: a worker, an API replica, the Temporal server and
+// the application's PostgreSQL each die by SIGKILL, one at a time, while
+// cases arrive through nginx. Nobody restarts them by hand: the production
+// form's own supervision (make prod's) brings each back while the rest keep
+// running. Every case submitted during an outage is acknowledged — a call
+// refused meanwhile is retried by its client with the same Idempotency-Key
+// and meets the same case — and each customer hears of it exactly once.
+func TestProductionFormSurvivesEachProcessKilled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Minute)
+	defer cancel()
+	form := startForm(ctx, t)
+	base := form.APIURL()
+	// Three cases per outage: enough to meet it on two CPUs.
+	const perOutage = 3
+	var (
+		mu    sync.Mutex
+		cases []submitted
+	)
+	var retried atomic.Int64
+	for _, victim := range []string{devenv.WorkerName(0), devenv.APIName(0), "temporal-server", "app-db"} {
+		before := map[string]int{}
+		for _, p := range form.Processes() {
+			before[p.Name] = p.Pid()
+		}
+		old := form.Process(victim)
+		old.Kill() // SIGKILL, and reaped
+		t.Logf("killed %s (pid %d)", victim, old.Pid())
+
+		var wg sync.WaitGroup
+		for i := range perOutage {
+			wg.Go(func() {
+				email := fmt.Sprintf("crash-%s-%d@example.com", victim, i)
+				body := demoCase(t, "demo-washing-machine-noise")
+				body["externalId"] = fmt.Sprintf("prodform-crash-%s-%d", victim, i)
+				body["customer"] = map[string]any{"id": "crash-" + email, "name": "Crash Test", "email": email, "language": "en"}
+				r, err := postRetrying(ctx, base, form.AdminToken, "/v1/complaints", body, "crash-"+email, &retried)
+				if err != nil {
+					t.Errorf("%s's outage, case %d: %v", victim, i, err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				cases = append(cases, submitted{r["reference"].(string), email})
+			})
+		}
+		back, err := form.WaitRunning(ctx, victim, old)
+		if err != nil {
+			t.Fatalf("%s did not come back: %v\n%s", victim, err, form.LogTail(victim, 2<<10))
+		}
+		t.Logf("%s back (pid %d)", victim, back.Pid())
+		wg.Wait()
+		if n := form.Restarts(victim); n != 1 {
+			t.Errorf("%s restarted %d times, want once", victim, n)
+		}
+		// An application process's death leaves everything else as it was.
+		if victim == devenv.WorkerName(0) || victim == devenv.APIName(0) {
+			for _, p := range form.Processes() {
+				if p.Name != victim && before[p.Name] != p.Pid() {
+					t.Errorf("%s changed (pid %d, was %d) when %s died", p.Name, p.Pid(), before[p.Name], victim)
+				}
+			}
+		}
+	}
+	t.Logf("%d calls needed a retry", retried.Load())
+	if len(cases) != 4*perOutage {
+		t.Fatalf("%d cases submitted, want %d", len(cases), 4*perOutage)
+	}
+
+	for _, c := range cases {
+		waitStatus(t, base, c.ref, complaint.StatusAcknowledged)
+		systemtest.Eventually(t, "the acknowledgement to "+c.email, func() error {
+			if n := len(acknowledgements(form.Mailbox, c)); n == 0 {
+				return fmt.Errorf("none yet")
+			}
+			return nil
+		})
+	}
+	// Every process is up; nothing is left to retry. Each customer has one
+	// acknowledgement, and no other message.
+	for _, c := range cases {
+		if got := form.Mailbox.Messages(mailbox.To(c.email)); len(got) != 1 || len(acknowledgements(form.Mailbox, c)) != 1 {
+			var subjects []string
+			for _, m := range got {
+				subjects = append(subjects, m.Subject)
+			}
+			t.Errorf("%s (%s) got %q, want one acknowledgement", c.email, c.ref, subjects)
+		}
+	}
+}
+
+// submitted is a case and its customer's address.
+type submitted struct{ ref, email string }
+
+// acknowledgements are the messages to the case's customer that
+// acknowledge it.
+func acknowledgements(mb *mailbox.Server, c submitted) []mailbox.Message {
+	var out []mailbox.Message
+	for _, m := range mb.Messages(mailbox.To(c.email)) {
+		if strings.HasPrefix(m.Subject, "We have received") && strings.Contains(m.Subject, c.ref) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// postRetrying POSTs body as a careful client does: a call that finds no
+// API (the connection broke, nginx had no replica, the API had no Temporal
+// or database) is sent again a second later with the same Idempotency-Key,
+// until ctx ends; any other refusal is an error.
+func postRetrying(ctx context.Context, base, token, path string, body any, key string, retried *atomic.Int64) (map[string]any, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			retried.Add(1)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			continue // the replica died under the call
+		}
+		var out map[string]any
+		decodeErr := json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode < 300 && decodeErr == nil:
+			return out, nil
+		case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
+			resp.StatusCode == http.StatusGatewayTimeout:
+			continue
+		default:
+			return nil, fmt.Errorf("%s: %d %v", path, resp.StatusCode, out)
+		}
+	}
+}
