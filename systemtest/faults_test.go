@@ -77,6 +77,11 @@ func TestAPIKilledDuringARequestStillMakesOneCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hold.Close(context.WithoutCancel(ctx))
+	watch, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(context.WithoutCancel(ctx))
 	tx, err := hold.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +100,9 @@ func TestAPIKilledDuringARequestStillMakesOneCase(t *testing.T) {
 	}()
 	Eventually(t, "the API waiting mid-request, the case started", func() error {
 		var waiting int
-		err := hold.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		// From a connection of its own: a transaction sees the activity as
+		// it was when it first looked.
+		err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 			WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO case_submitters%'`).Scan(&waiting)
 		if err == nil && waiting == 0 {
 			err = errors.New("no insert waits")
