@@ -24,7 +24,7 @@ func TestProductionFormUnderLoadLosesAWorkerAndAReplica(t *testing.T) {
 	const cases = 24
 	var retried atomic.Int64
 	call := func(path string, body any, key string) (map[string]any, error) {
-		return postRetrying(ctx, base, form.AdminToken, path, body, key, &retried)
+		return systemtest.PostRetrying(ctx, base, form.AdminToken, path, body, key, &retried)
 	}
 
 	refs := make([]string, cases)
