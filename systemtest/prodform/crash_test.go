@@ -84,7 +84,14 @@ func TestProductionFormSurvivesEachProcessKilled(t *testing.T) {
 	}
 
 	for _, c := range cases {
-		waitStatus(t, base, c.ref, complaint.StatusAcknowledged)
+		// The record says so once the acknowledging step has run.
+		systemtest.EventuallyWithin(t, 3*time.Minute, c.ref+" recorded as acknowledged", func() error {
+			row, err := form.Store.Case(ctx, c.ref)
+			if err == nil && row.Status != complaint.StatusAcknowledged {
+				err = fmt.Errorf("status %s", row.Status)
+			}
+			return err
+		})
 		systemtest.Eventually(t, "the acknowledgement to "+c.email, func() error {
 			if n := len(acknowledgements(form.Mailbox, c)); n == 0 {
 				return fmt.Errorf("none yet")
