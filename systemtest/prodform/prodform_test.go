@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,9 +83,18 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 		killed[name].Kill()
 	}
 
+	// A task whose case's worker just died may outlast the API's request
+	// timeout (503) until Temporal hands the case to the other worker: the
+	// client retries it with the same Idempotency-Key, as the API asks.
+	var retried atomic.Int64
+	step := 0
 	task := func(name string, payload any) {
 		t.Helper()
-		call(t, http.MethodPost, base+"/v1/complaints/"+ref+"/"+name, payload, http.StatusOK)
+		step++
+		key := fmt.Sprintf("%s-%d-%s", ref, step, name)
+		if _, err := systemtest.PostRetrying(ctx, base, form.AdminToken, "/v1/complaints/"+ref+"/"+name, payload, key, &retried); err != nil {
+			t.Fatal(err)
+		}
 	}
 	task("startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"})
 	task("startInvestigation", map[string]any{"department": "technical", "investigator": "tech.lead"})
