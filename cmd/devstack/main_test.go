@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -60,7 +59,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 		"TEMPORAL_PORT="+strconv.Itoa(ports[1]), "TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
 		"API_ADDR="+addr(3), "WORKER_HTTP_ADDR="+addr(4), "MAILBOX_SMTP_ADDR="+addr(5), "MAILBOX_HTTP_ADDR="+addr(6),
 		"LOG_LEVEL=warn")
-	var out lockedBuffer
+	var out systemtest.LogBuffer // read while devstack writes it
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -242,22 +241,4 @@ func acknowledgements(ctx context.Context, mailboxAddr, ref, email string) (int,
 		}
 	}
 	return n, nil
-}
-
-// lockedBuffer is the launcher's output, read while it is written.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
