@@ -9,10 +9,18 @@ include deploy/versions.env
 TEMPORAL_SERVER_DIR := $(BIN)/temporal-server-$(TEMPORAL_VERSION)
 TEMPORAL_UI_DIR := $(BIN)/temporal-ui-$(TEMPORAL_UI_VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
+# `make` alone is `make dev`; `make help` lists the targets.
+.DEFAULT_GOAL := dev
 
-.PHONY: dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test test-faults soak record-histories unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
+.PHONY: help dev dev-reset prod prod-reset prod-tools nginx test-prod build bench fuzz test test-faults soak record-histories unit-test vet workflowcheck tools postgres ui-tools bench-reports clean
 
-## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; Ctrl-C stops them all
+## help: this list of targets
+help:
+	@awk '/^## [a-z-]+:/ { i = index($$0, ":"); printf "  %-14s %s\n", substr($$0, 4, i - 4), substr($$0, i + 2); next } \
+		/^## / { printf "  %-14s %s\n", "", substr($$0, 4) }' $(firstword $(MAKEFILE_LIST))
+
+## dev: bring up PostgreSQL, Temporal (UI on :8233), the worker and the API; one that dies is started
+## again; Ctrl-C stops them all
 dev: tools build
 	$(BIN)/devstack
 
@@ -66,7 +74,9 @@ nginx:
 
 ## build: the binaries, into bin/
 build:
-	go build -o $(BIN)/ ./cmd/...
+	@echo "building $(notdir $(wildcard cmd/*)) into bin/"
+	@start=$$(date +%s%N) && go build -o $(BIN)/ ./cmd/... && \
+		ms=$$(( ($$(date +%s%N) - start) / 1000000 )) && echo "built in $$((ms / 1000)).$$((ms % 1000 / 100)) s"
 
 # A count of executions, not a duration: Go 1.26's fuzz coordinator can fail a
 # target with a bare "context deadline exceeded" when a duration runs out while
@@ -77,7 +87,7 @@ FUZZ_TIME ?= 30000x
 FUZZ_TIME_DOMAIN ?= 300000x
 
 ## test: every test, starting the real servers the integration tests need, and each fuzz target
-test: tools prod-tools build vet workflowcheck
+test: tools ui-tools prod-tools build vet workflowcheck
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -130,7 +140,8 @@ bench-reports: postgres build
 workflowcheck: $(BIN)/workflowcheck
 	$(BIN)/workflowcheck ./workflows/...
 
-tools: $(BIN)/temporal postgres ui-tools
+# What the servers need; the browser (ui-tools) only `make test` installs.
+tools: $(BIN)/temporal postgres
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)

@@ -33,6 +33,11 @@ type Cases interface {
 	Ready(ctx context.Context) error
 }
 
+// QueueWatcher says who polls the cases' task queue.
+type QueueWatcher interface {
+	QueueStatus(ctx context.Context) (starter.QueueStatus, error)
+}
+
 // Pinger is a dependency the API needs to be ready.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -40,8 +45,11 @@ type Pinger interface {
 
 // Server holds the API's dependencies.
 type Server struct {
-	Cases          Cases
-	Database       Pinger
+	Cases    Cases
+	Database Pinger
+	// Queue, when set, tells /readyz whether workers poll: the API stays
+	// ready without them (cases wait in Temporal), and says so.
+	Queue          QueueWatcher
 	RequestTimeout time.Duration
 	Records        RecordReader // the list and the reports
 	Deliveries     DeliveryReader
@@ -337,6 +345,9 @@ func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyP
 
 type healthBody struct {
 	Status string `json:"status"`
+	// Detail says, in fixed words, what works less than fully while ready:
+	// "workers: none polling" while no worker takes the cases' tasks.
+	Detail string `json:"detail,omitempty"`
 }
 
 type healthOutput struct {
@@ -356,7 +367,23 @@ func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) 
 		s.logger().WarnContext(ctx, "not ready: the database does not answer", "error", err)
 		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
-	return &healthOutput{Body: healthBody{Status: "ready"}}, nil
+	return &healthOutput{Body: healthBody{Status: "ready", Detail: s.workers(ctx)}}, nil
+}
+
+// workers is /readyz's word on the workers. None polling leaves the API
+// ready: intake goes on, and the cases wait in Temporal for a worker.
+func (s *Server) workers(ctx context.Context) string {
+	if s.Queue == nil {
+		return ""
+	}
+	q, err := s.Queue.QueueStatus(ctx)
+	switch {
+	case err != nil:
+		return "workers: unknown"
+	case !q.Polling():
+		return "workers: none polling"
+	}
+	return "workers: polling"
 }
 
 // problem maps the starter's errors onto RFC 9457 problems.

@@ -233,6 +233,38 @@ func TestReadinessNeedsTemporalAndDatabase(t *testing.T) {
 	}
 }
 
+// Without workers the API stays ready (intake goes on; the cases wait in
+// Temporal) and says so in fixed words.
+func TestReadinessSaysWhenNoWorkerPolls(t *testing.T) {
+	for _, tc := range []struct {
+		queue  queueWatcher
+		detail string
+	}{
+		{queueWatcher{status: starter.QueueStatus{Pollers: map[string]int{"workflow": 0, "activity": 0}}}, "workers: none polling"},
+		{queueWatcher{status: starter.QueueStatus{Pollers: map[string]int{"workflow": 2, "activity": 2}}}, "workers: polling"},
+		{queueWatcher{err: errors.New("describe failed: secret internals")}, "workers: unknown"},
+	} {
+		h := (&Server{Cases: &fakeCases{}, Database: pinger{}, Queue: tc.queue, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
+		rec := do(t, h, http.MethodGet, "/readyz", "")
+		var body struct{ Status, Detail string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusOK || body.Status != "ready" || body.Detail != tc.detail {
+			t.Errorf("readyz with %+v: %d %+v, want 200 ready %q", tc.queue, rec.Code, body, tc.detail)
+		}
+	}
+}
+
+type queueWatcher struct {
+	status starter.QueueStatus
+	err    error
+}
+
+func (q queueWatcher) QueueStatus(context.Context) (starter.QueueStatus, error) {
+	return q.status, q.err
+}
+
 func TestOpenAPIDocumentIsServed(t *testing.T) {
 	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 	rec := do(t, h, http.MethodGet, "/openapi.json", "")

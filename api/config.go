@@ -7,20 +7,20 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Config is the API process's configuration, read from the environment.
 type Config struct {
-	Addr              string        `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
-	TemporalAddress   string        `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
-	TemporalNamespace string        `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
-	TaskQueue         string        `env:"TASK_QUEUE" envDefault:"complaints"`
-	DatabaseURL       string        `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
+	Addr string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
+	// Connection: where Temporal and the database are.
+	connection.Config
 	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	ReferenceTimeZone string        `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
-	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
-	Cases             starter.CaseConfig
+	telemetry.Logging
+	Cases starter.CaseConfig
 	// SurveyLinkSecret checks the survey links the worker signs with the
 	// same secret; empty: survey links are refused.
 	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`

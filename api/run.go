@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	sdklog "go.temporal.io/sdk/log"
+
 	"golang.org/x/time/rate"
 
 	"github.com/complaintdesk/complaintdesk/auth"
@@ -60,11 +62,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cases, err := starter.Open(starter.Connection{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: logger, Keys: keys,
-		Instrument: tel.TemporalClientOptions,
-	}, starter.Options{Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-		IntakeKeys: db})
+	temporal, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
+	if err != nil {
+		return err
+	}
+	cases, err := starter.Open(starter.Connection{Options: temporal, Keys: keys, Instrument: tel.TemporalClientOptions},
+		starter.Options{Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+			IntakeKeys: db})
 	if err != nil {
 		return err
 	}
@@ -81,8 +85,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}
 		proxies = append(proxies, prefix)
 	}
+	err = telemetry.ObserveTaskQueue(tel.MeterProvider, func(ctx context.Context) (map[string]int, map[string]int64, error) {
+		q, err := cases.QueueStatus(ctx)
+		return q.Pollers, q.Backlog, err
+	}, 15*time.Second, logger)
+	if err != nil {
+		return err
+	}
 	s := &Server{
 		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
+		Queue:          cases,
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,

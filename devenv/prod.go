@@ -1,6 +1,7 @@
 package devenv
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -108,6 +110,7 @@ type ProdOptions struct {
 	Ports         ProdPorts
 	HistoryShards int
 	Namespace     string
+	TaskQueue     string // complaint.TaskQueue when empty
 	// Ephemeral runs both PostgreSQL servers without fsync; for tests.
 	Ephemeral bool
 	// AppEnv is added to the environment of the workers and the API
@@ -118,13 +121,15 @@ type ProdOptions struct {
 	UICodecEndpoint string
 	// Log gives the writer of each process's output; nil discards it.
 	Log func(name string) io.Writer
-	// Progress, when set, gets a line as each process starts and stops.
+	// Progress, when set, gets a line as each process starts and stops,
+	// and as one dies and comes back.
 	Progress func(line string)
 }
 
 // Prod is a running production form: Temporal's server on PostgreSQL with
 // its Web UI, the application's database, the workers, the API replicas and
-// nginx in front of them. Every process is a supervised child.
+// nginx in front of them. Every process is a supervised child: one that dies
+// is started again while the others keep running (see Supervisor).
 type Prod struct {
 	AppDB      Postgres
 	TemporalDB Postgres
@@ -133,12 +138,11 @@ type Prod struct {
 	Balancer   Balancer
 
 	opts   ProdOptions
+	sup    *Supervisor
 	common []string // the applications' environment
-	// workerPorts are the workers' health ports, by name.
-	workerPorts map[string]int
+
 	mu          sync.Mutex
-	procs       []*Process
-	apps        map[string]func() *exec.Cmd
+	workerPorts map[string]int // the workers' health ports, by name
 }
 
 // Names of the application processes: worker-1..n, api-1..n.
@@ -164,7 +168,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p = &Prod{opts: o, apps: map[string]func() *exec.Cmd{}, workerPorts: map[string]int{}}
+	p = &Prod{opts: o, sup: &Supervisor{Event: o.Progress}, workerPorts: map[string]int{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Stop())
@@ -175,7 +179,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.AppDB = Postgres{Name: "app-db", Dir: filepath.Join(dir, "app-db"), Port: o.Ports.AppDB, User: "complaints",
 		Password: "complaints", Database: "complaints", Ephemeral: o.Ephemeral, Log: o.Log("app-db")}
 	o.step("app PostgreSQL", fmt.Sprintf("127.0.0.1:%d", o.Ports.AppDB))
-	if err := p.run(func() (*Process, error) { return p.AppDB.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "app-db", func(ctx context.Context) (*Process, error) { return p.AppDB.Start(ctx) }); err != nil {
 		return p, err
 	}
 	if err := store.Migrate(ctx, p.AppDB.DSN()); err != nil {
@@ -185,7 +189,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.TemporalDB = Postgres{Name: "temporal-db", Dir: filepath.Join(dir, "temporal-db"), Port: o.Ports.TemporalDB, User: "temporal",
 		Password: "temporal", Ephemeral: o.Ephemeral, Log: o.Log("temporal-db")}
 	o.step("Temporal PostgreSQL", fmt.Sprintf("127.0.0.1:%d", o.Ports.TemporalDB))
-	if err := p.run(func() (*Process, error) { return p.TemporalDB.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-db", func(ctx context.Context) (*Process, error) { return p.TemporalDB.Start(ctx) }); err != nil {
 		return p, err
 	}
 
@@ -196,7 +200,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		Namespace: o.Namespace, Retention: 30 * 24 * time.Hour, Log: o.Log("temporal-server"),
 	}
 	o.step("Temporal server", p.Server.Address())
-	if err := p.run(func() (*Process, error) { return p.Server.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-server", func(ctx context.Context) (*Process, error) { return p.Server.Start(ctx) }); err != nil {
 		return p, err
 	}
 
@@ -204,20 +208,24 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		TemporalAddress: p.Server.Address(), Namespace: o.Namespace, CodecEndpoint: o.UICodecEndpoint,
 		Log: o.Log("temporal-ui")}
 	o.step("Temporal Web UI", p.UI.URL())
-	if err := p.run(func() (*Process, error) { return p.UI.Start(ctx) }); err != nil {
+	if err := p.run(ctx, "temporal-ui", func(ctx context.Context) (*Process, error) { return p.UI.Start(ctx) }); err != nil {
 		return p, err
 	}
 
+	conn := connection.Config{TemporalAddress: p.Server.Address(), TemporalNamespace: o.Namespace,
+		TaskQueue: cmp.Or(o.TaskQueue, complaint.TaskQueue), DatabaseURL: p.AppDB.DSN()}
 	// The workers built here are the version meant to run: each makes its
 	// build current as it starts (a roll-out sets WORKER_PROMOTE=never on
 	// the new version's workers and promotes it with the CLI).
-	p.common = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+p.Server.Address(), "TEMPORAL_NAMESPACE="+o.Namespace,
-		"DATABASE_URL="+p.AppDB.DSN(), "WORKER_PROMOTE=always")
-	p.common = append(p.common, o.AppEnv...)
-	common := p.common
+	common := append(os.Environ(), conn.Env()...)
+	common = append(common, "WORKER_PROMOTE=always")
+	common = append(common, o.AppEnv...)
+	p.common = common
+	// Workers first: a case accepted before any worker polls would only wait.
 	for i, port := range o.Ports.Workers {
-		p.addWorker(WorkerName(i), port)
+		if err := p.startWorker(ctx, WorkerName(i), port); err != nil {
+			return p, err
+		}
 	}
 	var backends []string
 	for i, port := range o.Ports.APIReplicas {
@@ -225,20 +233,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		backends = append(backends, addr)
 		// nginx on loopback is the one proxy whose X-Forwarded-For names the client.
 		env := append(slices.Clip(common), "API_ADDR="+addr, "TRUSTED_PROXIES=127.0.0.1/32")
-		p.apps[APIName(i)] = func() *exec.Cmd {
-			cmd := exec.Command(filepath.Join(o.AppBinDir, "api"))
-			cmd.Env = env
-			return cmd
-		}
-	}
-	// Workers first: a case accepted before any worker polls would only wait.
-	for i := range o.Ports.Workers {
-		if err := p.StartApp(ctx, WorkerName(i)); err != nil {
-			return p, err
-		}
-	}
-	for i := range o.Ports.APIReplicas {
-		if err := p.StartApp(ctx, APIName(i)); err != nil {
+		if err := p.startApp(ctx, APIName(i), "api", env, "http://"+addr+"/readyz"); err != nil {
 			return p, err
 		}
 	}
@@ -246,22 +241,60 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	p.Balancer = Balancer{Dir: filepath.Join(dir, "nginx"), Listen: fmt.Sprintf("127.0.0.1:%d", o.Ports.API),
 		Backends: backends, Log: o.Log("nginx")}
 	o.step("nginx", p.Balancer.URL())
-	if err := p.run(func() (*Process, error) { return p.Balancer.Start(ctx, "/readyz") }); err != nil {
+	if err := p.run(ctx, "nginx", func(ctx context.Context) (*Process, error) { return p.Balancer.Start(ctx, "/readyz") }); err != nil {
 		return p, err
 	}
 	return p, nil
 }
 
-func (p *Prod) run(start func() (*Process, error)) error {
-	proc, err := start()
+func (p *Prod) run(ctx context.Context, name string, start func(context.Context) (*Process, error)) error {
+	_, err := p.sup.Start(ctx, Service{Name: name, Start: start})
+	return err
+}
+
+// startApp runs a worker or an API replica (binary of AppBinDir) under
+// supervision, healthy when health answers 200.
+func (p *Prod) startApp(ctx context.Context, name, binary string, env []string, health string) error {
+	p.opts.step(name, health)
+	return p.run(ctx, name, func(ctx context.Context) (*Process, error) {
+		cmd := exec.Command(filepath.Join(p.opts.AppBinDir, binary))
+		cmd.Env = env
+		proc, err := start(name, cmd, p.opts.Log(name))
+		if err != nil {
+			return nil, err
+		}
+		if err := WaitHTTP(ctx, proc, health); err != nil {
+			proc.Kill()
+			return nil, err
+		}
+		return proc, nil
+	})
+}
+
+// startWorker runs a worker whose health endpoint is on port, with env
+// added to the applications' environment.
+func (p *Prod) startWorker(ctx context.Context, name string, port int, env ...string) error {
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p.mu.Lock()
+	p.workerPorts[name] = port
+	p.mu.Unlock()
+	env = append(append(slices.Clip(p.common), "WORKER_HTTP_ADDR="+addr), env...)
+	return p.startApp(ctx, name, "worker", env, "http://"+addr+"/healthz")
+}
+
+// AddWorker starts one more worker, on a free port, with env added to the
+// applications' environment (a new version's WORKER_BUILD_ID, say).
+func (p *Prod) AddWorker(ctx context.Context, name string, env ...string) error {
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.procs = append(p.procs, proc)
-	return nil
+	return p.startWorker(ctx, name, port, env...)
 }
+
+// Retire stops a process for good (an old version's worker after a
+// roll-out): the supervision does not start it again.
+func (p *Prod) Retire(name string, grace time.Duration) error { return p.sup.Retire(name, grace) }
 
 // APIURL is the balanced API.
 func (p *Prod) APIURL() string { return p.Balancer.URL() }
@@ -283,99 +316,26 @@ func (p *Prod) AppURL(name string) (string, error) {
 	return "", fmt.Errorf("no application process %q", name)
 }
 
-// addWorker makes name a worker of this form, its health endpoint on port,
-// with env added to the applications' environment.
-func (p *Prod) addWorker(name string, port int, env ...string) {
-	env = append(append(slices.Clip(p.common), fmt.Sprintf("WORKER_HTTP_ADDR=127.0.0.1:%d", port)), env...)
-	p.apps[name] = func() *exec.Cmd {
-		cmd := exec.Command(filepath.Join(p.opts.AppBinDir, "worker"))
-		cmd.Env = env
-		return cmd
-	}
-	p.workerPorts[name] = port
-}
-
-// AddWorker starts one more worker, with env added to the applications'
-// environment (a new version's WORKER_BUILD_ID, say), on a free port.
-func (p *Prod) AddWorker(ctx context.Context, name string, env ...string) error {
-	port, err := FreePort()
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.addWorker(name, port, env...)
-	p.mu.Unlock()
-	return p.StartApp(ctx, name)
-}
-
-// StartApp starts a worker or API replica by name (again, after it was
-// stopped or killed) and waits until it is healthy.
-func (p *Prod) StartApp(ctx context.Context, name string) error {
-	cmd, ok := p.apps[name]
-	if !ok {
-		return fmt.Errorf("no application process %q", name)
-	}
-	if proc := p.Process(name); proc != nil {
-		if exited, _ := proc.Exited(); !exited {
-			return fmt.Errorf("%s is running", name)
-		}
-	}
-	url, err := p.AppURL(name)
-	if err != nil {
-		return err
-	}
-	health := url + "/healthz"
-	if strings.HasPrefix(name, "api-") {
-		health = url + "/readyz"
-	}
-	p.opts.step(name, health)
-	return p.run(func() (*Process, error) {
-		proc, err := start(name, cmd(), p.opts.Log(name))
-		if err != nil {
-			return nil, err
-		}
-		if err := WaitHTTP(ctx, proc, health); err != nil {
-			proc.Kill()
-			return nil, err
-		}
-		return proc, nil
-	})
-}
-
-// Process is the latest process of that name (app-db, temporal-db,
+// Process is the current process of that name (app-db, temporal-db,
 // temporal-server, temporal-ui, worker-1, api-2, nginx ...), nil if none was
-// started: the fault tests stop or kill it.
-func (p *Prod) Process(name string) *Process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := len(p.procs) - 1; i >= 0; i-- {
-		if p.procs[i].Name == name {
-			return p.procs[i]
-		}
-	}
-	return nil
+// started: the fault tests kill it, and the supervision starts it again.
+func (p *Prod) Process(name string) *Process { return p.sup.Process(name) }
+
+// Processes are the current processes, in start order.
+func (p *Prod) Processes() []*Process { return p.sup.Processes() }
+
+// WaitRunning waits until the supervision has brought the named process
+// back after old died, healthy.
+func (p *Prod) WaitRunning(ctx context.Context, name string, old *Process) (*Process, error) {
+	return p.sup.WaitRunning(ctx, name, old)
 }
 
-// Processes are the processes started, in start order.
-func (p *Prod) Processes() []*Process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.procs)
-}
+// Restarts is how often the named process was started again after dying.
+func (p *Prod) Restarts(name string) int { return p.sup.Restarts(name) }
 
-// Stop stops every process, last started first, each given time to finish
-// its work in hand.
-func (p *Prod) Stop() error {
-	var errs []error
-	procs := p.Processes()
-	for i := len(procs) - 1; i >= 0; i-- {
-		p.opts.Progress("stopping " + procs[i].Name)
-		if err := procs[i].Stop(20 * time.Second); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
+// Stop stops every process, last started first (each before what it
+// depends on), each given time to finish its work in hand.
+func (p *Prod) Stop() error { return p.sup.Stop(20 * time.Second) }
 
 func (o ProdOptions) step(what, where string) {
 	o.Progress(fmt.Sprintf("starting %-20s %s", what, where))

@@ -2,10 +2,8 @@ package starter
 
 import (
 	"fmt"
-	"log/slog"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/complaintdesk/complaintdesk/codec"
 )
@@ -14,10 +12,10 @@ import (
 // the keys that encrypt every payload, and the process's tracing and
 // metrics, which it adds to the client's options.
 type Connection struct {
-	HostPort  string
-	Namespace string
-	Logger    *slog.Logger
-	Keys      *codec.Keyring
+	// Options are the client's connection options (address, namespace,
+	// TLS, logger: connection.Config.ClientOptions).
+	Options client.Options
+	Keys    *codec.Keyring
 	// Instrument adds interceptors and a metrics handler; nil adds none.
 	Instrument func(client.Options) (client.Options, error)
 }
@@ -26,9 +24,7 @@ type Connection struct {
 // process starts while Temporal is away and answers 503s until it is back.
 // Close ends the client.
 func Open(conn Connection, opts Options) (*Starter, error) {
-	copts := codec.ClientOptions(client.Options{
-		HostPort: conn.HostPort, Namespace: conn.Namespace, Logger: sdklog.NewStructuredLogger(conn.Logger),
-	}, conn.Keys)
+	copts := codec.ClientOptions(conn.Options, conn.Keys)
 	if conn.Instrument != nil {
 		var err error
 		if copts, err = conn.Instrument(copts); err != nil {

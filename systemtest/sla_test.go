@@ -15,8 +15,10 @@ import (
 // A worker that is down when a deadline passes misses nothing: the timer
 // lives in Temporal, and the escalation happens when a worker is back.
 func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
+	// The first response is due 10 s after intake: time to stop the worker
+	// before it on a busy machine.
 	base := liveAPI(t, func(c *api.Config) {
-		c.Cases.SLAPolicy = `{"medium": {"firstResponse": "4s"}}`
+		c.Cases.SLAPolicy = `{"medium": {"firstResponse": "10s"}}`
 		c.Cases.EscalateEvery = 2 * time.Second
 		c.Cases.EscalationLadder = "*=sup.x+mgr.x+dir.x"
 	})
@@ -30,16 +32,27 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	}
 	ref := r.body["reference"].(string)
 	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	var dueAt time.Time
+	deadlines, _ := get(t, base, "/v1/complaints/"+ref).body["deadlines"].([]any)
+	for _, d := range deadlines {
+		if d, _ := d.(map[string]any); d["name"] == complaint.ClockFirstResponse {
+			dueAt, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(d["dueAt"]))
+		}
+	}
 
 	if err := sys.StopWorker(); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	time.Sleep(6 * time.Second) // the 4 s first response passes while no worker runs
+	if dueAt.IsZero() || !dueAt.After(stopped) {
+		t.Fatalf("the first response (due %s) must fall due after the worker stopped (%s)", dueAt, stopped)
+	}
+	// No worker runs when the first response falls due.
+	time.Sleep(time.Until(dueAt) + time.Second)
+	restarted := time.Now()
 	if err := sys.StartWorker(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	downtime := time.Since(stopped)
 
 	var due time.Time
 	Eventually(t, "the missed first response climbs the whole ladder", func() error {
@@ -65,7 +78,10 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	if g.body["escalationLevel"] != float64(3) {
 		t.Fatalf("escalation level %v", g.body["escalationLevel"])
 	}
-	t.Logf("first response due %s; worker down for %s", due.Format(time.RFC3339), downtime.Round(time.Millisecond))
+	// The breach the ladder climbed from fell due while the worker was down.
+	if due.IsZero() || !due.After(stopped) || !due.Before(restarted) {
+		t.Fatalf("breach due %s, not while the worker was down (%s to %s)", due, stopped, restarted)
+	}
 	Eventually(t, "the UI finds the breached case", func() error {
 		q := fmt.Sprintf("WorkflowId = '%s' AND SlaBreached = true AND EscalationLevel = 3", complaint.WorkflowID(ref))
 		if n := countWorkflows(t, q); n != 1 {

@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -31,6 +30,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -266,7 +266,7 @@ func (s *System) StopTemporal() error {
 // APIConfig is the configuration of an API pointed at this system: the
 // defaults, with this system's addresses.
 func (s *System) APIConfig() api.Config {
-	cfg, err := env.ParseAsWithOptions[api.Config](env.Options{Environment: map[string]string{}})
+	cfg, err := connection.ParseAs[api.Config](map[string]string{})
 	if err != nil {
 		panic(err) // the defaults are constants: a failure here is a bug in them
 	}
@@ -287,7 +287,7 @@ func (s *System) APIConfig() api.Config {
 // WorkerConfig is the configuration of a worker of this system: mail to
 // the mailbox, webhooks to the upstream system, survey links to the API.
 func (s *System) WorkerConfig() worker.Config {
-	cfg, err := env.ParseAsWithOptions[worker.Config](env.Options{Environment: map[string]string{}})
+	cfg, err := connection.ParseAs[worker.Config](map[string]string{})
 	if err != nil {
 		panic(err) // the defaults are constants: a failure here is a bug in them
 	}

@@ -20,6 +20,10 @@ const (
 	MetricSLAEscalations = "complaints.sla.escalations" // counter: clock, department, level
 	MetricCasesByStatus  = "complaints.cases"           // gauge: status
 	MetricMessages       = "complaints.messages"        // counter: channel, kind, outcome (sent, failed)
+	// The task queue as Temporal sees it, for an alert on "no worker
+	// polling" (pollers of type workflow at 0) and on a growing backlog.
+	MetricQueuePollers = "complaints.task_queue.pollers" // gauge: type (workflow, activity)
+	MetricQueueBacklog = "complaints.task_queue.backlog" // gauge: type
 )
 
 // CaseMetrics counts what happens to cases. A nil *CaseMetrics counts nothing.
@@ -133,6 +137,64 @@ func ObserveCasesByStatus(mp metric.MeterProvider, count CaseCounter, interval t
 	}, gauge)
 	if err != nil {
 		return fmt.Errorf("metric %s: %w", MetricCasesByStatus, err)
+	}
+	return nil
+}
+
+// QueueReader reads the task queue's pollers and backlog by kind of task.
+type QueueReader func(ctx context.Context) (pollers map[string]int, backlog map[string]int64, err error)
+
+// ObserveTaskQueue exports the task queue's pollers and backlog as gauges,
+// read from Temporal at most every interval. While Temporal cannot be read
+// the gauges are absent rather than stale: an alert on "no pollers" should
+// pair with one on the series' absence.
+func ObserveTaskQueue(mp metric.MeterProvider, read QueueReader, interval time.Duration, logger *slog.Logger) error {
+	meter := mp.Meter("github.com/complaintdesk/complaintdesk")
+	pollers, err := meter.Int64ObservableGauge(MetricQueuePollers, metric.WithUnit("{poller}"),
+		metric.WithDescription("Workers' pollers on the cases' task queue seen in the last two minutes, by type of task."))
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricQueuePollers, err)
+	}
+	backlog, err := meter.Int64ObservableGauge(MetricQueueBacklog, metric.WithUnit("{task}"),
+		metric.WithDescription("Tasks waiting on the cases' task queue for a worker, by type of task (approximate)."))
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricQueueBacklog, err)
+	}
+	var (
+		mu       sync.Mutex
+		lastP    map[string]int
+		lastB    map[string]int64
+		readAt   time.Time
+		readable bool
+	)
+	_, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if readAt.IsZero() || time.Since(readAt) >= interval {
+			readAt = time.Now()
+			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			p, b, err := read(qctx)
+			cancel()
+			readable = err == nil
+			if err != nil {
+				logger.Warn("describe the task queue", "error", err)
+			} else {
+				lastP, lastB = p, b
+			}
+		}
+		if !readable {
+			return nil
+		}
+		for kind, n := range lastP {
+			o.ObserveInt64(pollers, int64(n), metric.WithAttributes(attribute.String("type", kind)))
+		}
+		for kind, n := range lastB {
+			o.ObserveInt64(backlog, n, metric.WithAttributes(attribute.String("type", kind)))
+		}
+		return nil
+	}, pollers, backlog)
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricQueuePollers, err)
 	}
 	return nil
 }

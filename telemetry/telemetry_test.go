@@ -61,7 +61,7 @@ func TestTraceHandlerWrapsOnce(t *testing.T) {
 	if again := WithTrace(logger); again != logger {
 		t.Error("WithTrace wrapped a logger twice")
 	}
-	l, err := NewLogger("debug")
+	l, err := NewLogger(Logging{LogLevel: "debug", LogFormat: "text"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +206,11 @@ func TestStartRejectsBadOTLPSettings(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		_ = tel.Shutdown(ctx)
 		cancel()
+	}
+}
+
+func TestNewLoggerRefusesAnUnknownFormat(t *testing.T) {
+	if _, err := NewLogger(Logging{LogLevel: "info", LogFormat: "xml"}); err == nil || !strings.Contains(err.Error(), "LOG_FORMAT") {
+		t.Errorf("LOG_FORMAT=xml: %v, want an error naming LOG_FORMAT", err)
 	}
 }

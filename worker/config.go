@@ -4,16 +4,16 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/connection"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // Config is the worker process's configuration, read from the environment.
 type Config struct {
-	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
-	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
-	TaskQueue         string `env:"TASK_QUEUE" envDefault:"complaints"`
-	DatabaseURL       string `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
-	HTTPAddr          string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	LogLevel          string `env:"LOG_LEVEL" envDefault:"info"`
+	// Connection: where Temporal and the database are.
+	connection.Config
+	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
+	telemetry.Logging
 	// CacheSize bounds the cases a worker keeps in memory between their
 	// tasks; one evicted is rebuilt from its history when it next acts.
 	CacheSize int `env:"WORKER_CACHE_SIZE" envDefault:"1000"`

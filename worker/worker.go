@@ -90,9 +90,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	// Every payload the worker writes is encrypted with its case's key.
-	copts, err := tel.TemporalClientOptions(codec.ClientOptions(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	}, keys))
+	temporal, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
+	if err != nil {
+		return err
+	}
+	copts, err := tel.TemporalClientOptions(codec.ClientOptions(temporal, keys))
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,8 @@ import (
 	"syscall"
 	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
@@ -23,11 +22,11 @@ func main() {
 }
 
 func run() error {
-	cfg, err := env.ParseAs[api.Config]()
+	cfg, err := connection.ParseAs[api.Config](nil)
 	if err != nil {
 		return err
 	}
-	logger, err := telemetry.NewLogger(cfg.LogLevel)
+	logger, err := telemetry.NewLogger(cfg.Logging)
 	if err != nil {
 		return err
 	}

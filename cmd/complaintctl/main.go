@@ -17,22 +17,19 @@ import (
 	"time"
 	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
-	"github.com/caarlos0/env/v11"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
 type config struct {
-	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
-	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
-	TaskQueue         string `env:"TASK_QUEUE" envDefault:"complaints"`
-	DatabaseURL       string `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
+	connection.Config
 	ReferenceTimeZone string `env:"REFERENCE_TIME_ZONE" envDefault:"Asia/Shanghai"`
 	Cases             starter.CaseConfig
 	Auth              auth.Config
@@ -65,7 +62,7 @@ func run(args []string) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
-	cfg, err := env.ParseAs[config]()
+	cfg, err := connection.ParseAs[config](nil)
 	if err != nil {
 		return err
 	}
@@ -115,9 +112,11 @@ func openKeyring(ctx context.Context, cfg config) (*store.Store, *codec.Keyring,
 
 func dial(ctx context.Context, cfg config) (client.Client, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	})
+	opts, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, opts)
 }
 
 func submit(ctx context.Context, cfg config, path string) error {
@@ -139,9 +138,11 @@ func submit(ctx context.Context, cfg config, path string) error {
 	}
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	copts := codec.ClientOptions(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	}, ring)
+	temporal, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
+	if err != nil {
+		return err
+	}
+	copts := codec.ClientOptions(temporal, ring)
 	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return err

@@ -1,7 +1,8 @@
 // Command devstack is `make dev`: it brings up the whole system on this
 // machine — a private PostgreSQL, the Temporal dev server with its Web UI,
-// the worker and the API — waits until each is healthy, and on Ctrl-C stops
-// everything it started, last started first. Data stays in DEV_DIR, so the
+// the worker and the API — waits until each is healthy, starts again any
+// that dies (see devenv.Supervisor), and on Ctrl-C stops everything it
+// started, last started first. Data stays in DEV_DIR, so the
 // next start finds the same cases.
 package main
 
@@ -18,15 +19,18 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
 type config struct {
+	// Connection: the namespace, task queue and Temporal TLS the worker and
+	// the API are given; their Temporal address and database URL are those
+	// of the servers started here.
+	connection.Config
 	Dir          string `env:"DEV_DIR" envDefault:".dev"`
 	BinDir       string `env:"BIN_DIR" envDefault:"bin"`
 	PostgresPort int    `env:"POSTGRES_PORT" envDefault:"55432"`
@@ -35,9 +39,11 @@ type config struct {
 	UIPort       int    `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
 	APIAddr      string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
 	WorkerAddr   string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	Namespace    string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	SMTPAddr     string `env:"MAILBOX_SMTP_ADDR" envDefault:"127.0.0.1:1025"`
 	MailboxHTTP  string `env:"MAILBOX_HTTP_ADDR" envDefault:"127.0.0.1:8025"`
+	// LogFormat of the worker and the API: text on a terminal, JSON
+	// otherwise, unless set.
+	LogFormat string `env:"LOG_FORMAT"`
 }
 
 func main() {
@@ -47,24 +53,11 @@ func main() {
 	}
 }
 
-type stack struct {
-	procs []*devenv.Process
-}
-
-func (s *stack) add(p *devenv.Process) { s.procs = append(s.procs, p) }
-
-func (s *stack) stop() {
-	for i := len(s.procs) - 1; i >= 0; i-- {
-		p := s.procs[i]
-		fmt.Printf("stopping %s\n", p.Name)
-		if err := p.Stop(20 * time.Second); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
-	}
-}
+// nameWidth aligns the prefixes of the processes' lines.
+const nameWidth = 8
 
 func run() error {
-	cfg, err := env.ParseAs[config]()
+	cfg, err := connection.ParseAs[config](nil)
 	if err != nil {
 		return err
 	}
@@ -78,8 +71,19 @@ func run() error {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return err
 	}
-	var s stack
-	defer s.stop()
+	say := func(line string) { fmt.Fprint(os.Stdout, launcherLine(line)) }
+	// Every process is supervised: one that dies is started again, the
+	// others keep running; only Ctrl-C stops them, last started first.
+	sup := &devenv.Supervisor{Event: say}
+	var mb *mailbox.Server
+	defer func() {
+		if err := sup.Stop(20 * time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		if mb != nil {
+			mb.Close() // after the worker, which may be sending
+		}
+	}()
 
 	startCtx, startDone := context.WithTimeout(ctx, 3*time.Minute)
 	defer startDone()
@@ -89,11 +93,9 @@ func run() error {
 		User: "complaints", Password: "complaints", Database: "complaints", Log: logFile(logs, "postgres"),
 	}
 	step("PostgreSQL", fmt.Sprintf("127.0.0.1:%d", cfg.PostgresPort))
-	proc, err := pg.Start(startCtx)
-	if err != nil {
+	if _, err := sup.Start(startCtx, devenv.Service{Name: "postgres", Start: pg.Start}); err != nil {
 		return err
 	}
-	s.add(proc)
 	if err := store.Migrate(startCtx, pg.DSN()); err != nil {
 		return err
 	}
@@ -104,39 +106,39 @@ func run() error {
 
 	tp := devenv.Temporal{
 		Binary: filepath.Join(cfg.BinDir, "temporal"), DBFile: filepath.Join(dir, "temporal.db"),
-		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.Namespace,
+		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
 		Log: logFile(logs, "temporal"),
 		// The UI decodes the cases' payloads with the API's codec server,
 		// as an operator: the dev server's UI has no login of its own.
 		CodecEndpoint: "http://" + cfg.APIAddr + "/codec/k/" + creds.CodecToken,
 	}
 	step("Temporal dev server", tp.Address())
-	if proc, err = tp.Start(startCtx); err != nil {
+	if _, err := sup.Start(startCtx, devenv.Service{Name: "temporal", Start: tp.Start}); err != nil {
 		return err
 	}
-	s.add(proc)
 
 	// The mailbox keeps every email the worker sends, as .eml files too.
 	step("mailbox (SMTP)", cfg.SMTPAddr)
-	mb, err := mailbox.Start(ctx, cfg.SMTPAddr, cfg.MailboxHTTP, filepath.Join(dir, "mail"),
+	mb, err = mailbox.Start(ctx, cfg.SMTPAddr, cfg.MailboxHTTP, filepath.Join(dir, "mail"),
 		slog.New(slog.NewTextHandler(logFile(logs, "mailbox"), nil)))
 	if err != nil {
 		return err
 	}
-	defer mb.Close()
 	smtpHost, smtpPort, err := net.SplitHostPort(mb.SMTPAddr())
 	if err != nil {
 		return err
 	}
-	appEnv := append(os.Environ(),
-		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
-		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
+	conn := cfg.Config
+	conn.TemporalAddress, conn.DatabaseURL = tp.Address(), pg.DSN()
+	appEnv := append(os.Environ(), conn.Env()...)
+	appEnv = append(appEnv,
+		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr, "LOG_FORMAT="+logFormat(cfg.LogFormat),
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
 		"PUBLIC_URL=http://"+cfg.APIAddr, "DEV_MAILBOX_URL=http://"+mb.HTTPAddr(),
 		// A rebuilt worker is the version meant to run: it takes over the
 		// open cases at their next task.
 		"WORKER_PROMOTE=always",
-		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.Namespace+"/workflows/",
+		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.TemporalNamespace+"/workflows/",
 		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
 	appEnv = append(appEnv, secrets.Env()...)
 	for _, app := range []struct{ name, health string }{
@@ -144,13 +146,23 @@ func run() error {
 		{"api", "http://" + cfg.APIAddr + "/readyz"},
 	} {
 		step(app.name, app.health)
-		cmd := exec.Command(filepath.Join(cfg.BinDir, app.name))
-		cmd.Env = appEnv
-		if proc, err = devenv.StartProcess(app.name, cmd, io.MultiWriter(os.Stderr, logFile(logs, app.name))); err != nil {
-			return err
-		}
-		s.add(proc)
-		if err := devenv.WaitHTTP(startCtx, proc, app.health); err != nil {
+		// Each line on the terminal behind the process's name; the log
+		// file keeps the lines as they were written.
+		out := io.MultiWriter(devenv.Prefixed(app.name, nameWidth, os.Stderr), logFile(logs, app.name))
+		_, err := sup.Start(startCtx, devenv.Service{Name: app.name, Start: func(ctx context.Context) (*devenv.Process, error) {
+			cmd := exec.Command(filepath.Join(cfg.BinDir, app.name))
+			cmd.Env = appEnv
+			proc, err := devenv.StartProcess(app.name, cmd, out)
+			if err != nil {
+				return nil, err
+			}
+			if err := devenv.WaitHTTP(ctx, proc, app.health); err != nil {
+				proc.Kill()
+				return nil, err
+			}
+			return proc, nil
+		}})
+		if err != nil {
 			return err
 		}
 	}
@@ -170,19 +182,30 @@ Credentials (also in %s; both kinds go as Authorization: Bearer ...):
   STAFF_TOKEN=%s    (supervisor dev.supervisor)
   ADMIN_TOKEN=%s    (admin dev.admin)
 More: bin/complaintctl token -sub NAME -role ROLE, with AUTH_TOKEN_SECRET from %s.
-Press Ctrl-C to stop everything.
-`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.Namespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
+A process that dies is started again; press Ctrl-C to stop everything.
+`, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.TemporalNamespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
 		filepath.Join(dir, "mail"), logs,
 		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
 		filepath.Join(dir, "secrets.env"))
 
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nshutting down")
-		return nil
-	case name := <-firstExit(s.procs):
-		return fmt.Errorf("%s stopped unexpectedly; see %s", name, logs)
+	<-ctx.Done()
+	fmt.Println("\nshutting down")
+	return nil
+}
+
+// launcherLine is a line of the launcher's own, behind its name.
+func launcherLine(line string) string { return fmt.Sprintf("%-*s | %s\n", nameWidth, "devstack", line) }
+
+// logFormat is the worker's and the API's: as asked, else text for a person
+// at a terminal and JSON for anything reading the output.
+func logFormat(asked string) string {
+	if asked != "" {
+		return asked
 	}
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return "text"
+	}
+	return "json"
 }
 
 // credentials loads (or makes) the installation's secrets and writes
@@ -197,18 +220,7 @@ func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.C
 	return secrets, creds, err
 }
 
-func step(what, where string) { fmt.Printf("starting %-20s %s\n", what, where) }
-
-func firstExit(procs []*devenv.Process) <-chan string {
-	ch := make(chan string, len(procs))
-	for _, p := range procs {
-		go func() {
-			<-p.Done()
-			ch <- p.Name
-		}()
-	}
-	return ch
-}
+func step(what, where string) { fmt.Print(launcherLine(fmt.Sprintf("starting %-20s %s", what, where))) }
 
 func logFile(dir, name string) io.Writer {
 	f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

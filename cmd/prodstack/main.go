@@ -1,8 +1,9 @@
 // Command prodstack is `make prod`: the production topology of
 // docker-compose.yml run natively — Temporal's server on PostgreSQL with its
 // Web UI, the application's own PostgreSQL, two workers and two API replicas
-// behind nginx. It waits until each process is healthy and on Ctrl-C stops
-// everything, last started first. Data stays in PROD_DIR.
+// behind nginx. It waits until each process is healthy, starts again any
+// that dies (see devenv.Supervisor) and on Ctrl-C stops everything, last
+// started first. Data stays in PROD_DIR.
 package main
 
 import (
@@ -15,13 +16,16 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
 )
 
 type config struct {
+	// Connection: the namespace and task queue the workers and the API
+	// replicas are given; their Temporal address and database URL are those
+	// of the servers started here.
+	connection.Config
 	Dir           string `env:"PROD_DIR" envDefault:".prod"`
 	BinDir        string `env:"BIN_DIR" envDefault:"bin"`
 	VersionsFile  string `env:"VERSIONS_FILE" envDefault:"deploy/versions.env"`
@@ -32,7 +36,6 @@ type config struct {
 	UIPort        int    `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
 	APIPort       int    `env:"API_PORT" envDefault:"8080"`
 	Shards        int    `env:"TEMPORAL_HISTORY_SHARDS" envDefault:"16"`
-	Namespace     string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 }
 
 func main() {
@@ -43,7 +46,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := env.ParseAs[config]()
+	cfg, err := connection.ParseAs[config](nil)
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func run() error {
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
 	prod, err := devenv.StartProd(startCtx, devenv.ProdOptions{
 		Dir: dir, Tools: tools, AppBinDir: cfg.BinDir, DynamicConfig: dynamic, Ports: ports,
-		HistoryShards: cfg.Shards, Namespace: cfg.Namespace,
+		HistoryShards: cfg.Shards, Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue,
 		UICodecEndpoint: apiURL + "/codec/k/" + uiToken,
 		AppEnv: append(secrets.Env(), "PUBLIC_URL="+apiURL,
 			fmt.Sprintf("CODEC_CORS_ORIGINS=http://127.0.0.1:%d,http://localhost:%d", cfg.UIPort, cfg.UIPort)),
@@ -141,23 +144,12 @@ Credentials (also in %s; both kinds go as Authorization: Bearer ...):
   API_KEY=%s
   STAFF_TOKEN=%s
   ADMIN_TOKEN=%s
-Press Ctrl-C to stop everything.
-`, prod.APIURL(), ports.APIReplicas, prod.UI.URL(), prod.Server.Address(), cfg.Namespace, cfg.Shards,
+A process that dies is started again; press Ctrl-C to stop everything.
+`, prod.APIURL(), ports.APIReplicas, prod.UI.URL(), prod.Server.Address(), cfg.TemporalNamespace, cfg.Shards,
 		ports.TemporalDB, prod.AppDB.DSN(), ports.Workers, logs,
 		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken)
 
-	exited := make(chan string, 16)
-	for _, p := range prod.Processes() {
-		go func() {
-			<-p.Done()
-			exited <- p.Name
-		}()
-	}
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nshutting down")
-		return nil
-	case name := <-exited:
-		return fmt.Errorf("%s stopped unexpectedly; see %s", name, logs)
-	}
+	<-ctx.Done()
+	fmt.Println("\nshutting down")
+	return nil
 }

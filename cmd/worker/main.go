@@ -9,8 +9,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
-	"github.com/caarlos0/env/v11"
-
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/telemetry"
 	"github.com/complaintdesk/complaintdesk/worker"
 )
@@ -23,11 +22,11 @@ func main() {
 }
 
 func run() error {
-	cfg, err := env.ParseAs[worker.Config]()
+	cfg, err := connection.ParseAs[worker.Config](nil)
 	if err != nil {
 		return err
 	}
-	logger, err := telemetry.NewLogger(cfg.LogLevel)
+	logger, err := telemetry.NewLogger(cfg.Logging)
 	if err != nil {
 		return err
 	}

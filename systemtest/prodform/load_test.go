@@ -1,11 +1,8 @@
 package prodform
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,42 +24,7 @@ func TestProductionFormUnderLoadLosesAWorkerAndAReplica(t *testing.T) {
 	const cases = 24
 	var retried atomic.Int64
 	call := func(path string, body any, key string) (map[string]any, error) {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		for attempt := 0; ; attempt++ {
-			if attempt > 0 {
-				retried.Add(1)
-				time.Sleep(time.Second)
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(raw))
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+form.AdminToken)
-			req.Header.Set("Idempotency-Key", key)
-			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, err
-				}
-				continue // the replica died under the call: retry
-			}
-			var out map[string]any
-			decodeErr := json.NewDecoder(resp.Body).Decode(&out)
-			resp.Body.Close()
-			switch {
-			case resp.StatusCode < 300 && decodeErr == nil:
-				return out, nil
-			case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
-				resp.StatusCode == http.StatusGatewayTimeout:
-				continue
-			default:
-				return nil, fmt.Errorf("%s: %d %v", path, resp.StatusCode, out)
-			}
-		}
+		return systemtest.PostRetrying(ctx, base, form.AdminToken, path, body, key, &retried)
 	}
 
 	refs := make([]string, cases)

@@ -1,22 +1,27 @@
 // Package prodform runs the production form for tests: Temporal's server on
 // PostgreSQL with its Web UI, the application's PostgreSQL, two workers and
 // two API replicas (bin/worker, bin/api) behind nginx, every port free, the
-// data in a temporary folder. The fault tests stop or kill its processes one
-// by one through Form.Process and bring them back with Form.StartApp.
+// data in a temporary folder. The fault tests kill its processes one by one
+// through Form.Process; the form's supervision (the same as `make prod`'s)
+// starts them again, and Form.WaitRunning waits for that.
 package prodform
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/systemtest"
 )
@@ -29,6 +34,8 @@ type Form struct {
 	Client        client.Client // to the Temporal server, namespace default, with the codec
 	Store         *store.Store  // the application's database
 	Keys          *codec.Keyring
+	// Mailbox receives the workers' email.
+	Mailbox *mailbox.Server
 	// AdminToken and APIKey (system "dev-shop") are working credentials for
 	// the API.
 	AdminToken, APIKey string
@@ -101,11 +108,22 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 	if err != nil {
 		return f, err
 	}
+	// Held apart from the start's deadline: the mailbox lives as long as the form.
+	f.Mailbox, err = mailbox.Start(context.WithoutCancel(ctx), "127.0.0.1:0", "", "",
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return f, err
+	}
+	smtpHost, smtpPort, err := net.SplitHostPort(f.Mailbox.SMTPAddr())
+	if err != nil {
+		return f, err
+	}
+	mail := []string{"SMTP_HOST=" + smtpHost, "SMTP_PORT=" + smtpPort, "SMTP_TLS=none"}
 	f.Prod, err = devenv.StartProd(ctx, devenv.ProdOptions{
 		Dir: dir, Tools: tools, AppBinDir: bin,
 		DynamicConfig: filepath.Join(root, "deploy", "temporal", "dynamicconfig", "development-sql.yaml"),
 		Ports:         ports, HistoryShards: o.HistoryShards, Namespace: "default", Ephemeral: true,
-		AppEnv: append(append([]string{"LOG_LEVEL=warn", "RATE_LIMIT=0"}, secrets.Env()...), o.AppEnv...),
+		AppEnv: slices.Concat([]string{"LOG_LEVEL=warn", "RATE_LIMIT=0"}, mail, secrets.Env(), o.AppEnv),
 		Log:    f.logTo(o.Log),
 	})
 	if err != nil {
@@ -174,6 +192,9 @@ func (f *Form) Stop() error {
 	var err error
 	if f.Prod != nil {
 		err = f.Prod.Stop()
+	}
+	if f.Mailbox != nil {
+		f.Mailbox.Close() // after the workers, which may be sending
 	}
 	for _, file := range f.logs {
 		if cerr := file.Close(); err == nil {

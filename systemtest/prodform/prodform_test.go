@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,13 +77,24 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 
 	// One worker and one API replica die (SIGKILL); the case goes on through
 	// nginx and the survivors.
+	killed := map[string]*devenv.Process{}
 	for _, name := range []string{devenv.WorkerName(0), devenv.APIName(0)} {
-		form.Process(name).Kill()
+		killed[name] = form.Process(name)
+		killed[name].Kill()
 	}
 
+	// A task whose case's worker just died may outlast the API's request
+	// timeout (503) until Temporal hands the case to the other worker: the
+	// client retries it with the same Idempotency-Key, as the API asks.
+	var retried atomic.Int64
+	step := 0
 	task := func(name string, payload any) {
 		t.Helper()
-		call(t, http.MethodPost, base+"/v1/complaints/"+ref+"/"+name, payload, http.StatusOK)
+		step++
+		key := fmt.Sprintf("%s-%d-%s", ref, step, name)
+		if _, err := systemtest.PostRetrying(ctx, base, form.AdminToken, "/v1/complaints/"+ref+"/"+name, payload, key, &retried); err != nil {
+			t.Fatal(err)
+		}
 	}
 	task("startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"})
 	task("startInvestigation", map[string]any{"department": "technical", "investigator": "tech.lead"})
@@ -97,9 +109,9 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
 	task("surveyResponse", map[string]any{"score": 5})
 
-	// Both come back.
-	for _, name := range []string{devenv.WorkerName(0), devenv.APIName(0)} {
-		if err := form.StartApp(ctx, name); err != nil {
+	// Both come back, started again by the form's own supervision.
+	for name, old := range killed {
+		if _, err := form.WaitRunning(ctx, name, old); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -69,7 +69,7 @@ func TestWorkersRollToTheNextVersionWithCasesOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"worker-1", "worker-2"} {
-		if err := form.Process(name).Stop(30 * time.Second); err != nil {
+		if err := form.Retire(name, 30*time.Second); err != nil {
 			t.Logf("stopping %s: %v", name, err)
 		}
 	}

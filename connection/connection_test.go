@@ -1,0 +1,60 @@
+package connection
+
+import (
+	"strings"
+	"testing"
+)
+
+type process struct {
+	Config
+	Own string `env:"OWN" envDefault:"x"`
+}
+
+func TestDefaultsAreTheDevelopmentServersAndTheDomainsQueue(t *testing.T) {
+	cfg, err := ParseAs[process](map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// INTERFACE.md: Temporal on 127.0.0.1:7233, namespace default, task queue
+	// "complaints"; the dev database on 55432.
+	if cfg.TemporalAddress != "127.0.0.1:7233" || cfg.TemporalNamespace != "default" || cfg.TaskQueue != "complaints" ||
+		!strings.Contains(cfg.DatabaseURL, "127.0.0.1:55432") || cfg.Own != "x" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	opts, err := cfg.ClientOptions(nil)
+	if err != nil || opts.ConnectionOptions.TLS != nil {
+		t.Errorf("TLS without being asked: %v %v", opts.ConnectionOptions.TLS, err)
+	}
+}
+
+func TestSettingsRoundTripThroughAChildsEnvironment(t *testing.T) {
+	in := Config{TemporalAddress: "10.0.0.1:7233", TemporalNamespace: "prod", TaskQueue: "q2",
+		DatabaseURL: "postgres://a@b/c", TLS: TLS{Enabled: true, ServerName: "temporal.internal"}}
+	env := map[string]string{}
+	for _, kv := range in.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	out, err := ParseAs[Config](env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != in {
+		t.Errorf("got %+v, want %+v", out, in)
+	}
+	opts, err := out.ClientOptions(nil)
+	if err != nil || opts.ConnectionOptions.TLS == nil || opts.ConnectionOptions.TLS.ServerName != "temporal.internal" {
+		t.Errorf("TLS: %+v %v", opts.ConnectionOptions.TLS, err)
+	}
+}
+
+func TestHalfAClientCertificateIsRefused(t *testing.T) {
+	cfg := Config{TLS: TLS{CertFile: "client.pem"}}
+	if _, err := cfg.ClientOptions(nil); err == nil || !strings.Contains(err.Error(), "TEMPORAL_TLS_KEY") {
+		t.Errorf("a certificate without its key: %v", err)
+	}
+	if _, err := (Config{TLS: TLS{CAFile: "/nonexistent/ca.pem"}}).ClientOptions(nil); err == nil ||
+		!strings.Contains(err.Error(), "TEMPORAL_TLS_CA") {
+		t.Errorf("a missing CA file: %v", err)
+	}
+}
