@@ -60,7 +60,11 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 				return ch, fmt.Errorf("WEBHOOK_SECRETS: no secret for %s: every webhook is signed", system)
 			}
 		}
-		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Secrets: cfg.WebhookSecrets, Now: time.Now,
+		keys, err := notify.WebhookKeys(cfg.WebhookSecrets, cfg.WebhookPreviousSecrets)
+		if err != nil {
+			return ch, err
+		}
+		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Keys: keys, Now: time.Now,
 			Client: &http.Client{Timeout: sendTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport)}}
 	}
 	if cfg.SurveyLinkSecret == "" {

@@ -49,9 +49,12 @@ type Config struct {
 	CaseLinkBase string `env:"CASE_LINK_BASE" envDefault:"http://127.0.0.1:8233/namespaces/default/workflows/"`
 	// Webhooks maps an upstream system to the URL its case events go to
 	// (shop=https://shop.example/hooks/complaints,...), WebhookSecrets to
-	// the secret each is signed with.
-	Webhooks       map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
-	WebhookSecrets map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	// the Standard Webhooks secret ("whsec_" + base64) each is signed with.
+	// During a rotation WebhookPreviousSecrets holds the old one: every
+	// event is signed under both until it is removed.
+	Webhooks               map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
+	WebhookSecrets         map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	WebhookPreviousSecrets map[string]string `env:"WEBHOOK_PREVIOUS_SECRETS" envKeyValSeparator:"="`
 	// DeliveryMaxAttempts is how often a message is tried before it is
 	// left for an operator; with the activity backoff (1 s doubling to 1
 	// min) ten attempts span about five minutes.

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -50,6 +51,7 @@ const usage = `usage:
   complaintctl keys rotate (-case REFERENCE | -default)  a new version of a data key
   complaintctl keys rewrap        wrap every data key with the current master key (CODEC_MASTER_KEYS)
   complaintctl keys new-master ID print a new master key entry for CODEC_MASTER_KEYS
+  complaintctl webhook-secret     print a new webhook secret (whsec_...) for WEBHOOK_SECRETS
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE,
 DATABASE_URL, REFERENCE_TIME_ZONE, CODEC_MASTER_KEYS, AUTH_TOKEN_*), with the same defaults as
 the services.`
@@ -89,6 +91,9 @@ func run(args []string) error {
 		return token(cfg, args[1:])
 	case "keys":
 		return keys(ctx, cfg, args[1:])
+	case "webhook-secret":
+		fmt.Println(notify.NewWebhookSecret())
+		return nil
 	case "submit":
 		fs := flag.NewFlagSet("submit", flag.ContinueOnError)
 		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
