@@ -253,7 +253,7 @@ func (a *Activities) tellUpstream(ctx context.Context, st store.Step) error {
 		return err
 	}
 	d := store.Delivery{ID: ev.ID + "/webhook", Reference: st.Reference, EventKey: st.Key, Channel: "webhook",
-		Kind: ev.Type, Recipient: source}
+		Kind: ev.Type, Recipient: source, Payload: body}
 	attempts := a.Channels.MaxAttempts
 	if st.Key == "received" {
 		// Registration waits for it, and the acknowledgement for

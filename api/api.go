@@ -44,6 +44,8 @@ type Server struct {
 	RequestTimeout time.Duration
 	Records        RecordReader // the list and the reports
 	Deliveries     DeliveryReader
+	// Redeliveries sends failed webhooks again (the starter).
+	Redeliveries Redeliverer
 	// SurveyLinks checks the links in survey invitations.
 	SurveyLinks notify.SurveyLinks
 	// Auth authenticates every call but the public ones; without it every

@@ -97,8 +97,12 @@ func securedServer(cases Cases, subs SubmitterStore) http.Handler {
 		Records: tableRecords{}, Deliveries: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
 }
 
-func (tableRecords) Deliveries(context.Context, store.DeliveryFilter) ([]store.Delivery, error) {
-	return nil, nil
+func (tableRecords) DeliveryPage(context.Context, store.DeliveryFilter) (store.DeliveryPage, error) {
+	return store.DeliveryPage{}, nil
+}
+
+func (tableRecords) Delivery(context.Context, string) (store.Delivery, error) {
+	return store.Delivery{}, store.ErrNotFound
 }
 
 type tableRecords struct{}

@@ -53,6 +53,9 @@ var permissions = map[string][]auth.Role{
 	"task-" + complaint.TaskSurveyResponse:     {agent, supervisor, manager, director, admin},
 	"task-" + complaint.TaskAddNote:            {agent, department, supervisor, manager, director, admin},
 	"task-" + complaint.TaskApplyPolicy:        {admin},
+
+	// A failed webhook sent again: the operators who watch deliveries.
+	"redeliverDelivery": {operator, admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the

@@ -81,11 +81,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}
 		proxies = append(proxies, prefix)
 	}
+	cases := starter.New(c, starter.Options{
+		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+		DataConverter: copts.DataConverter, IntakeKeys: db,
+	})
 	s := &Server{
-		Cases: CountingCases{Cases: starter.New(c, starter.Options{
-			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-			DataConverter: copts.DataConverter, IntakeKeys: db,
-		}), Metrics: tel.Cases},
+		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
+		Redeliveries:   cases,
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,

@@ -54,3 +54,17 @@ var SearchAttributes = map[string]SearchAttributeType{
 // MemoIntakeKey is the memo field holding the SHA-256 of the idempotency key a
 // case was started with; it tells a retried submission from a reference clash.
 const MemoIntakeKey = "intakeKey"
+
+// RedeliveryWorkflowName is the registered name of the workflow that sends
+// a failed webhook again at an operator's request.
+const RedeliveryWorkflowName = "RedeliverWebhook"
+
+// Redelivery is the redelivery workflow's input: the failed webhook
+// delivery to send again.
+type Redelivery struct {
+	DeliveryID string
+}
+
+// RedeliveryWorkflowID names the redelivery of one delivery: a second
+// request while one runs meets it instead of sending twice.
+func RedeliveryWorkflowID(deliveryID string) string { return "redeliver-" + deliveryID }

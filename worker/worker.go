@@ -33,6 +33,7 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	for _, name := range []string{workflows.DepartmentWorkflowName, workflows.DepartmentStartedWorkflowName} {
 		w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: name})
 	}
+	w.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow, workflow.RegisterOptions{Name: complaint.RedeliveryWorkflowName})
 	w.RegisterActivity(acts)
 }
 

@@ -35,8 +35,8 @@ type Webhooks struct {
 	// previous one; every delivery carries a signature under each, so the
 	// receiver may switch to the new secret at any moment.
 	Keys   map[string][][]byte
-	Client  *http.Client
-	Now     func() time.Time
+	Client *http.Client
+	Now    func() time.Time
 }
 
 // Subscribed tells whether system takes events.
