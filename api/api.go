@@ -21,6 +21,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/store"
 )
 
 // Cases is what the API needs of the starter.
@@ -59,6 +60,14 @@ type Server struct {
 	CodecOrigins []string
 	// Eraser erases a customer's personal data (admin).
 	Eraser Eraser
+	// Archive reads a case Temporal no longer holds from its record.
+	Archive ArchiveReader
+}
+
+// ArchiveReader reads the record of a case past Temporal's retention;
+// *store.Store is one.
+type ArchiveReader interface {
+	ArchivedCase(ctx context.Context, reference string) (complaint.CaseView, error)
 }
 
 // Handler returns the API's routes.
@@ -89,6 +98,8 @@ func (s *Server) Handler() http.Handler {
 	huma.Register(api, huma.Operation{
 		OperationID: "getComplaint", Method: http.MethodGet, Path: "/v1/complaints/{reference}",
 		Summary: "The case as it stands", Tags: []string{"complaints"},
+		Description: "From the case's workflow; for a case past Temporal's retention, from its record in the " +
+			"database, marked `archived: true` (its audit trail as the history; no deadlines or department progress).",
 	}, s.get)
 	registerTask[complaint.Assign](api, s, complaint.TaskAssign, "Hand the case to another owner")
 	registerTask[complaint.Route](api, s, complaint.TaskRoute, "Set the departments that investigate")
@@ -193,6 +204,14 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 		sub.Intake.Source = id.System
 	}
 	res, err := s.Cases.Submit(ctx, sub)
+	if errors.Is(err, starter.ErrKeyReused) {
+		loc := "header.Idempotency-Key"
+		if in.Body.ExternalID != "" {
+			loc = "body.externalId" // the external id is the key when both are given
+		}
+		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: loc,
+			Message: "was used before with a different body; use a new key for a different complaint"})
+	}
 	if err != nil {
 		return nil, problem(err)
 	}
@@ -233,6 +252,15 @@ func (s *Server) get(ctx context.Context, in *referenceInput) (*caseOutput, erro
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	v, err := s.Cases.Case(ctx, in.Reference)
+	if errors.Is(err, starter.ErrNotFound) && s.Archive != nil {
+		// Past Temporal's retention the record still has the case.
+		v, err = s.Archive.ArchivedCase(ctx, in.Reference)
+		if errors.Is(err, store.ErrNotFound) {
+			err = starter.ErrNotFound
+		} else if err != nil {
+			return nil, storeProblem(err)
+		}
+	}
 	if err != nil {
 		return nil, problem(err)
 	}

@@ -90,6 +90,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Redeliveries:   cases,
 		Database:       db,
 		Records:        db,
+		Archive:        db,
 		Deliveries:     db,
 		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
