@@ -225,7 +225,7 @@ func TestWebhooksAreRetriedThenGivenUpWithoutHoldingTheCase(t *testing.T) {
 		return nil
 	})
 	evs := sys.Upstream.Events(ref)
-	if len(evs) != before+1 || evs[len(evs)-1].ID+"/webhook" != failedID || evs[len(evs)-1].Step != "note_added" {
+	if len(evs) != before+1 || evs[len(evs)-1].ID+"/webhook" != failedID || evs[len(evs)-1].Step != "note" {
 		t.Fatalf("the shop received %+v after the redelivery, want the note's event once more", evs[before:])
 	}
 	if r := post(t, sys.APIURL, "/v1/deliveries/"+url.PathEscape(ref+"/0099-nothing/webhook")+"/redeliver", nil); r.status != http.StatusNotFound {
