@@ -178,11 +178,14 @@ func staffCommands() []*cobra.Command {
 			}
 			return nil
 		}),
-		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-			if len(args) == 0 {
-				return complaint.Tasks, cobra.ShellCompDirectiveNoFileComp
+		ValidArgsFunction: func(_ *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, name := range complaint.Tasks {
+				if len(args) == 0 && strings.HasPrefix(name, prefix) {
+					names = append(names, name)
+				}
 			}
-			return nil, cobra.ShellCompDirectiveNoFileComp
+			return names, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: runs(func(cmd *cobra.Command, args []string) error {
 			payload := []byte(data)
