@@ -216,20 +216,9 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m Staf
 }
 
 // WebhookEvent is what an upstream system receives for every step of a
-// case it submitted. It carries no personal data: no step summary, which
-// may hold the customer's words (a withdrawal's reason); the system reads
-// the case through the API for more.
-type WebhookEvent struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Reference  string    `json:"reference"`
-	WorkflowID string    `json:"workflowId"`
-	OccurredAt time.Time `json:"occurredAt"`
-	Step       string    `json:"step"`
-	Actor      string    `json:"actor"`
-	Status     string    `json:"status"`
-	Round      int       `json:"round"`
-}
+// case it submitted (the type lives with the domain, which the API's
+// OpenAPI document describes it from).
+type WebhookEvent = complaint.WebhookEvent
 
 // tellUpstream posts the step to the system that submitted the case, if
 // it subscribes.

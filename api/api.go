@@ -76,7 +76,7 @@ func (s *Server) Handler() http.Handler {
 	cfg := huma.DefaultConfig("Complaint handling API", "1.0.0")
 	cfg.Info.Description = "Submit customer complaints and drive each case through its lifecycle. " +
 		"Errors are RFC 9457 problem details."
-	cfg.DocsPath = "/docs"
+	cfg.DocsPath = ""     // served from embedded assets by registerDocs, not from huma's CDN page
 	cfg.CreateHooks = nil // no $schema field or Link header: upstream clients want plain bodies
 	api := humago.New(mux, cfg)
 	// Every operation passes its role check before anything else runs.
@@ -137,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	s.registerMessages(api, mux)
 	s.registerErasure(api)
 	s.registerCodec(mux)
+	s.registerDocs(mux)
 	for _, path := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{path.Get, path.Post, path.Put, path.Patch, path.Delete} {
 			if op != nil {
@@ -146,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}
 	}
+	describeDocument(api)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)

@@ -94,16 +94,21 @@ func (fakeEraser) Erase(context.Context, store.Subject, string) (ErasureResult, 
 
 func securedServer(cases Cases, subs SubmitterStore) http.Handler {
 	return (&Server{Cases: cases, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
-		Records: tableRecords{}, Deliveries: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
+		Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
 }
 
 func (tableRecords) DeliveryPage(context.Context, store.DeliveryFilter) (store.DeliveryPage, error) {
 	return store.DeliveryPage{}, nil
 }
 
-func (tableRecords) Delivery(context.Context, string) (store.Delivery, error) {
-	return store.Delivery{}, store.ErrNotFound
+func (tableRecords) Delivery(_ context.Context, id string) (store.Delivery, error) {
+	return store.Delivery{ID: id, Reference: caseRef, Channel: "webhook", Status: store.DeliveryFailed, Payload: []byte(`{}`)}, nil
 }
+
+// sentAgain redelivers at once.
+type sentAgain struct{}
+
+func (sentAgain) Redeliver(context.Context, string, time.Duration) (bool, error) { return true, nil }
 
 type tableRecords struct{}
 
@@ -145,6 +150,8 @@ var endpoints = map[string]struct{ method, path, body string }{
 	"task-surveyResponse":     {"POST", "", `{"score":5}`},
 	"task-addNote":            {"POST", "", `{"author":"x","text":"t"}`},
 	"task-applyPolicy":        {"POST", "", `{"reason":"r"}`},
+
+	"redeliverDelivery": {"POST", "/v1/deliveries/" + caseRef + "%2F0003-note%2Fwebhook/redeliver", ""},
 }
 
 var callers = map[auth.Role]string{
