@@ -62,6 +62,10 @@ type Server struct {
 	Eraser Eraser
 	// Archive reads a case Temporal no longer holds from its record.
 	Archive ArchiveReader
+	// Breakdowns reads the managers' breakdown and the cases behind a
+	// figure; Departments are the configured ones, for the reports page.
+	Breakdowns  BreakdownReader
+	Departments []string
 }
 
 // ArchiveReader reads the record of a case past Temporal's retention;
@@ -134,6 +138,7 @@ func (s *Server) Handler() http.Handler {
 	}, s.ready)
 
 	s.registerReads(api, mux)
+	s.registerBreakdown(api)
 	s.registerMessages(api, mux)
 	s.registerErasure(api)
 	s.registerCodec(mux)

@@ -121,7 +121,15 @@ func (f failingRecords) Summary(context.Context, store.ReportFilter) (store.Summ
 func (f failingRecords) DeliveryPage(context.Context, store.DeliveryFilter) (store.DeliveryPage, error) {
 	return store.DeliveryPage{}, f.err
 }
-func (f failingRecords) Delivery(context.Context, string) (store.Delivery, error) { return store.Delivery{}, f.err }
+func (f failingRecords) Delivery(context.Context, string) (store.Delivery, error) {
+	return store.Delivery{}, f.err
+}
+func (f failingRecords) Breakdown(context.Context, store.ReportFilter, time.Time) (store.Breakdown, error) {
+	return store.Breakdown{}, f.err
+}
+func (f failingRecords) ReportCases(context.Context, store.ReportFilter, store.CaseFigure) ([]store.ReportCase, error) {
+	return nil, f.err
+}
 
 // Every status the API answers is one its document lists for the
 // operation: each operation is called as every role and without
@@ -160,6 +168,8 @@ func TestEveryAnsweredStatusIsDocumented(t *testing.T) {
 		switch op {
 		case "listComplaints", "listDeliveries":
 			out["bad cursor"] = store.ErrBadCursor
+		case "reportSummary", "reportBreakdown", "reportCases":
+			out["bad filter"] = store.ErrBadFilter
 		case "redeliverDelivery":
 			out["no such delivery"] = store.ErrNotFound
 		}
@@ -190,19 +200,21 @@ func TestEveryAnsweredStatusIsDocumented(t *testing.T) {
 		}
 		for how, err := range starterFailures(op) {
 			fh := (&Server{Cases: &fakeCases{err: err}, Database: pinger{err: err}, RequestTimeout: time.Second,
-				Auth: testAuth(), Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: failingRedelivery{err},
+				Auth: testAuth(), Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: failingRedelivery{err}, Breakdowns: tableRecords{},
 				Submitters: &fakeSubmitters{}, Eraser: fakeEraser{}}).Handler()
 			call(fh, how, ep.method, path, ep.body)
 		}
 		for how, err := range storeFailures(op) {
 			fh := (&Server{Cases: &ownedCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
 				Records: failingRecords{err}, Deliveries: failingRecords{err}, Redeliveries: sentAgain{},
+				Breakdowns: failingRecords{err},
 				Submitters: &fakeSubmitters{}, Eraser: fakeEraser{}}).Handler()
 			call(fh, how, ep.method, path, ep.body)
 		}
 		limited := &Server{Cases: &ownedCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
-			Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Submitters: &fakeSubmitters{},
-			Eraser: fakeEraser{}}
+			Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Breakdowns: tableRecords{},
+			Submitters: &fakeSubmitters{},
+			Eraser:     fakeEraser{}}
 		limited.Auth.Rate, limited.Auth.Burst = 1e-9, 1
 		lh := limited.Handler()
 		call(lh, "first call", ep.method, path, ep.body)

@@ -56,6 +56,11 @@ var permissions = map[string][]auth.Role{
 
 	// A failed webhook sent again: the operators who watch deliveries.
 	"redeliverDelivery": {operator, admin},
+	// The managers' breakdown and the cases behind its figures: the
+	// readers of the reports.
+	"reportBreakdown":  {supervisor, manager, director, operator, admin},
+	"reportDimensions": {supervisor, manager, director, operator, admin},
+	"reportCases":      {supervisor, manager, director, operator, admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the

@@ -91,6 +91,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Database:       db,
 		Records:        db,
 		Archive:        db,
+		Breakdowns:     db,
+		Departments:    cfg.Cases.Departments,
 		Deliveries:     db,
 		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
