@@ -47,8 +47,14 @@ type dimensionsOutput struct {
 	}
 }
 
+// reportCasesInput repeats the report's filters: huma reads parameters
+// from the input struct's own fields only.
 type reportCasesInput struct {
-	breakdownInput
+	From       string    `query:"from" format:"date" doc:"Cases received on this day (YYYY-MM-DD) or later."`
+	To         string    `query:"to" format:"date" doc:"Cases received on this day (YYYY-MM-DD) or earlier."`
+	Department string    `query:"department" pattern:"^[a-z][a-z0-9_]{0,63}$" doc:"Only cases routed to this department."`
+	Category   string    `query:"category" doc:"Only cases of this category." enum:"product_quality,service_attitude,after_sales,logistics,billing,information,process,legal,other"`
+	AsOf       time.Time `query:"asOf" doc:"With open: when the backlog is counted (RFC 3339); now by default."`
 	Owner     string `query:"owner" maxLength:"128" doc:"Only this owner's cases."`
 	Breached  string `query:"breached" enum:"true,false" doc:"Only cases with (or without) an SLA clock breached."`
 	Reopened  string `query:"reopened" enum:"true,false" doc:"Only cases reopened (or never reopened)."`
@@ -148,7 +154,8 @@ func optionalBool(s string) *bool {
 }
 
 func (s *Server) reportCases(ctx context.Context, in *reportCasesInput) (*reportCasesOutput, error) {
-	db, f, err := s.breakdownFilter(&in.breakdownInput)
+	db, f, err := s.breakdownFilter(&breakdownInput{From: in.From, To: in.To, Department: in.Department,
+		Category: in.Category})
 	if err != nil {
 		return nil, err
 	}
