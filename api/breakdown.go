@@ -55,14 +55,14 @@ type reportCasesInput struct {
 	Department string    `query:"department" pattern:"^[a-z][a-z0-9_]{0,63}$" doc:"Only cases routed to this department."`
 	Category   string    `query:"category" doc:"Only cases of this category." enum:"product_quality,service_attitude,after_sales,logistics,billing,information,process,legal,other"`
 	AsOf       time.Time `query:"asOf" doc:"With open: when the backlog is counted (RFC 3339); now by default."`
-	Owner     string `query:"owner" maxLength:"128" doc:"Only this owner's cases."`
-	Breached  string `query:"breached" enum:"true,false" doc:"Only cases with (or without) an SLA clock breached."`
-	Reopened  string `query:"reopened" enum:"true,false" doc:"Only cases reopened (or never reopened)."`
-	Satisfied string `query:"satisfied" enum:"true,false" doc:"Only cases whose last survey answer is 4–5 (or 1–3)."`
-	Closed    string `query:"closed" enum:"true,false" doc:"Only closed (or open) cases."`
-	Open      bool   `query:"open" doc:"The backlog: cases open at asOf (now by default), whenever received."`
-	Age       string `query:"age" enum:"0-1d,1-3d,3-7d,7-14d,14-30d,30d+" doc:"With open: one age band of the backlog."`
-	Format    string `query:"format" enum:"json,csv,xlsx" default:"json"`
+	Owner      string    `query:"owner" maxLength:"128" doc:"Only this owner's cases."`
+	Breached   string    `query:"breached" enum:"true,false" doc:"Only cases with (or without) an SLA clock breached."`
+	Reopened   string    `query:"reopened" enum:"true,false" doc:"Only cases reopened (or never reopened)."`
+	Satisfied  string    `query:"satisfied" enum:"true,false" doc:"Only cases whose last survey answer is 4–5 (or 1–3)."`
+	Closed     string    `query:"closed" enum:"true,false" doc:"Only closed (or open) cases."`
+	Open       bool      `query:"open" doc:"The backlog: cases open at asOf (now by default), whenever received."`
+	Age        string    `query:"age" enum:"0-1d,1-3d,3-7d,7-14d,14-30d,30d+" doc:"With open: one age band of the backlog."`
+	Format     string    `query:"format" enum:"json,csv,xlsx" default:"json"`
 }
 
 type reportCasesOutput struct {

@@ -96,7 +96,7 @@ func TestArchivedCaseIsReadFromTheRecord(t *testing.T) {
 	if err := sys.Store.RecordStep(ctx, store.Step{Reference: ref, Seq: 2, Key: "0002-closed", At: closed,
 		Actor: "agent.li", Name: "closed", Summary: "Refunded the second charge", Status: complaint.StatusClosed,
 		Closed: &store.Closing{At: closed, Outcome: complaint.OutcomeUpheld, Summary: "Refunded the second charge"},
-		Round: 1}); err != nil {
+		Round:  1}); err != nil {
 		t.Fatal(err)
 	}
 
