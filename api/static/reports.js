@@ -178,19 +178,23 @@ function staffToken() {
   return sessionStorage.getItem('staffToken') || '';
 }
 
-// A plain link cannot carry the token: the CSV is fetched and saved.
-function csvWithToken(token) {
-  const link = document.getElementById('csv');
+// A plain link cannot carry the token: a download link's file is fetched
+// with it and saved under name.
+function downloadWithToken(link, token, name) {
   link.addEventListener('click', async (ev) => {
     ev.preventDefault();
     const resp = await fetch(link.getAttribute('href'), { headers: { Authorization: `Bearer ${token}` } });
     if (!resp.ok) return;
     const save = document.createElement('a');
     save.href = URL.createObjectURL(await resp.blob());
-    save.download = 'complaint-report.csv';
+    save.download = name;
     save.click();
     URL.revokeObjectURL(save.href);
   });
+}
+
+function csvWithToken(token) {
+  downloadWithToken(document.getElementById('csv'), token, 'complaint-report.csv');
 }
 
 async function main() {
@@ -275,16 +279,7 @@ function exportLinks(token, query, figure) {
     for (const [k, v] of Object.entries(figure)) q.set(k, v);
     q.set('format', format);
     const a = element('a', { href: `/v1/reports/cases?${q}` }, format.toUpperCase());
-    a.addEventListener('click', async (ev) => {
-      ev.preventDefault();
-      const resp = await fetch(a.getAttribute('href'), { headers: { Authorization: `Bearer ${token}` } });
-      if (!resp.ok) return;
-      const save = document.createElement('a');
-      save.href = URL.createObjectURL(await resp.blob());
-      save.download = `complaint-cases.${format}`;
-      save.click();
-      URL.revokeObjectURL(save.href);
-    });
+    downloadWithToken(a, token, `complaint-cases.${format}`);
     span.append(' ', a);
   }
   return span;
