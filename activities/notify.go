@@ -121,20 +121,9 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m comp
 }
 
 // WebhookEvent is what an upstream system receives for every step of a
-// case it submitted. It carries no personal data: no step summary, which
-// may hold the customer's words (a withdrawal's reason); the system reads
-// the case through the API for more.
-type WebhookEvent struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Reference  string    `json:"reference"`
-	WorkflowID string    `json:"workflowId"`
-	OccurredAt time.Time `json:"occurredAt"`
-	Step       string    `json:"step"`
-	Actor      string    `json:"actor"`
-	Status     string    `json:"status"`
-	Round      int       `json:"round"`
-}
+// case it submitted (the type lives with the domain, which the API's
+// OpenAPI document describes it from).
+type WebhookEvent = complaint.WebhookEvent
 
 // tellUpstream posts the step to the system that submitted the case, if
 // it subscribes.
@@ -152,7 +141,7 @@ func (a *Activities) tellUpstream(ctx context.Context, st complaint.Step) error 
 		return err
 	}
 	d := store.Delivery{ID: ev.ID + "/webhook", Reference: st.Reference, EventKey: st.Key, Channel: "webhook",
-		Kind: ev.Type, Recipient: source}
+		Kind: ev.Type, Recipient: source, Payload: body}
 	attempts := a.Channels.MaxAttempts
 	if st.Key == "received" {
 		// Registration waits for it, and the acknowledgement for

@@ -22,6 +22,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/store"
 )
 
 // Cases is what the API needs of the starter.
@@ -53,6 +54,8 @@ type Server struct {
 	RequestTimeout time.Duration
 	Records        RecordReader // the list and the reports
 	Deliveries     DeliveryReader
+	// Redeliveries sends failed webhooks again (the starter).
+	Redeliveries Redeliverer
 	// SurveyLinks checks the links in survey invitations.
 	SurveyLinks auth.SurveyLinks
 	// Auth authenticates every call but the public ones; without it every
@@ -71,6 +74,12 @@ type Server struct {
 	// Logger takes what the answers leave out (why the API is not ready);
 	// slog's default when nil.
 	Logger *slog.Logger
+	// Archive reads a case Temporal no longer holds from its record.
+	Archive ArchiveReader
+	// Breakdowns reads the managers' breakdown and the cases behind a
+	// figure; Departments are the configured ones, for the reports page.
+	Breakdowns  BreakdownReader
+	Departments []string
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -80,13 +89,19 @@ func (s *Server) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// ArchiveReader reads the record of a case past Temporal's retention;
+// *store.Store is one.
+type ArchiveReader interface {
+	ArchivedCase(ctx context.Context, reference string) (complaint.CaseView, error)
+}
+
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Complaint handling API", "1.0.0")
 	cfg.Info.Description = "Submit customer complaints and drive each case through its lifecycle. " +
 		"Errors are RFC 9457 problem details."
-	cfg.DocsPath = "/docs"
+	cfg.DocsPath = ""     // served from embedded assets by registerDocs, not from huma's CDN page
 	cfg.CreateHooks = nil // no $schema field or Link header: upstream clients want plain bodies
 	api := humago.New(mux, cfg)
 	// Every operation passes its role check before anything else runs.
@@ -108,6 +123,8 @@ func (s *Server) Handler() http.Handler {
 	huma.Register(api, huma.Operation{
 		OperationID: "getComplaint", Method: http.MethodGet, Path: "/v1/complaints/{reference}",
 		Summary: "The case as it stands", Tags: []string{"complaints"},
+		Description: "From the case's workflow; for a case past Temporal's retention, from its record in the " +
+			"database, marked `archived: true` (its audit trail as the history; no deadlines or department progress).",
 	}, s.get)
 	registerTask[complaint.Assign](api, s, complaint.TaskAssign, "Hand the case to another owner")
 	registerTask[complaint.Route](api, s, complaint.TaskRoute, "Set the departments that investigate")
@@ -142,9 +159,11 @@ func (s *Server) Handler() http.Handler {
 	}, s.ready)
 
 	s.registerReads(api, mux)
+	s.registerBreakdown(api)
 	s.registerMessages(api, mux)
 	s.registerErasure(api)
 	s.registerCodec(mux)
+	s.registerDocs(mux)
 	for _, path := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{path.Get, path.Post, path.Put, path.Patch, path.Delete} {
 			if op != nil {
@@ -154,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}
 	}
+	describeDocument(api)
 
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", onlyFor(metricsRoles, "read the metrics", s.Metrics))
@@ -211,6 +231,14 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 		return nil, err
 	}
 	res, err := s.Cases.Submit(ctx, sub)
+	if errors.Is(err, starter.ErrKeyReused) {
+		loc := "header.Idempotency-Key"
+		if in.Body.ExternalID != "" {
+			loc = "body.externalId" // the external id is the key when both are given
+		}
+		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: loc,
+			Message: "was used before with a different body; use a new key for a different complaint"})
+	}
 	if err != nil {
 		return nil, problem(err)
 	}
@@ -282,6 +310,15 @@ func (s *Server) get(ctx context.Context, in *referenceInput) (*caseOutput, erro
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	v, err := s.Cases.Case(ctx, in.Reference)
+	if errors.Is(err, starter.ErrNotFound) && s.Archive != nil {
+		// Past Temporal's retention the record still has the case.
+		v, err = s.Archive.ArchivedCase(ctx, in.Reference)
+		if errors.Is(err, store.ErrNotFound) {
+			err = starter.ErrNotFound
+		} else if err != nil {
+			return nil, storeProblem(err)
+		}
+	}
 	if err != nil {
 		return nil, problem(err)
 	}

@@ -148,7 +148,8 @@ func public(r *http.Request) bool {
 		return true
 	case p == "/survey", p == "/v1/survey-responses":
 		return true
-	case strings.HasPrefix(p, "/openapi"), strings.HasPrefix(p, "/schemas/"), strings.HasPrefix(p, "/reports/assets/"):
+	case strings.HasPrefix(p, "/openapi"), strings.HasPrefix(p, "/schemas/"), strings.HasPrefix(p, "/reports/assets/"),
+		strings.HasPrefix(p, "/docs/assets/"):
 		return true
 	case r.Method == http.MethodOptions && strings.HasPrefix(p, "/codec/"):
 		return true // CORS preflight carries no credentials
@@ -254,7 +255,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		if r.URL.Path != "/docs" && !strings.HasPrefix(r.URL.Path, "/reports") {
+		if !strings.HasPrefix(r.URL.Path, "/docs") && !strings.HasPrefix(r.URL.Path, "/reports") {
 			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		}
 		if !strings.HasPrefix(r.URL.Path, "/reports") {

@@ -99,12 +99,29 @@ func (fakeEraser) Erase(context.Context, store.Subject, string) (ErasureResult, 
 
 func securedServer(cases Cases, subs SubmitterStore) http.Handler {
 	return (&Server{Cases: cases, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
-		Records: tableRecords{}, Deliveries: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
+		Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Breakdowns: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
 }
 
-func (tableRecords) Deliveries(context.Context, store.DeliveryFilter) ([]store.Delivery, error) {
+func (tableRecords) DeliveryPage(context.Context, store.DeliveryFilter) (store.DeliveryPage, error) {
+	return store.DeliveryPage{}, nil
+}
+
+func (tableRecords) Delivery(_ context.Context, id string) (store.Delivery, error) {
+	return store.Delivery{ID: id, Reference: caseRef, Channel: "webhook", Status: store.DeliveryFailed, Payload: []byte(`{}`)}, nil
+}
+
+func (tableRecords) Breakdown(context.Context, store.ReportFilter, time.Time) (store.Breakdown, error) {
+	return store.Breakdown{}, nil
+}
+
+func (tableRecords) ReportCases(context.Context, store.ReportFilter, store.CaseFigure) ([]store.ReportCase, error) {
 	return nil, nil
 }
+
+// sentAgain redelivers at once.
+type sentAgain struct{}
+
+func (sentAgain) Redeliver(context.Context, string, time.Duration) (bool, error) { return true, nil }
 
 type tableRecords struct{}
 
@@ -146,6 +163,11 @@ var endpoints = map[string]struct{ method, path, body string }{
 	"task-surveyResponse":     {"POST", "", `{"score":5}`},
 	"task-addNote":            {"POST", "", `{"author":"x","text":"t"}`},
 	"task-applyPolicy":        {"POST", "", `{"reason":"r"}`},
+
+	"redeliverDelivery": {"POST", "/v1/deliveries/" + caseRef + "%2F0003-note%2Fwebhook/redeliver", ""},
+	"reportBreakdown":   {"GET", "/v1/reports/breakdown?from=2026-01-01&to=2026-01-31", ""},
+	"reportDimensions":  {"GET", "/v1/reports/dimensions", ""},
+	"reportCases":       {"GET", "/v1/reports/cases?owner=agent.li&format=csv", ""},
 }
 
 var callers = map[auth.Role]string{

@@ -66,9 +66,8 @@ func (s *Server) list(ctx context.Context, in *listInput) (*listOutput, error) {
 // queryParams names the query parameters of an input struct.
 func queryParams(input any) []string {
 	var names []string
-	t := reflect.TypeOf(input)
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("query"), ","); name != "" {
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(input)) { // embedded inputs' fields too
+		if name, _, _ := strings.Cut(f.Tag.Get("query"), ","); name != "" {
 			names = append(names, name)
 		}
 	}

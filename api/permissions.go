@@ -58,6 +58,14 @@ var permissions = map[string][]auth.Role{
 	"task-" + complaint.TaskSurveyResponse: {supervisor, manager, director, admin},
 	"task-" + complaint.TaskAddNote:        {agent, department, supervisor, manager, director, admin},
 	"task-" + complaint.TaskApplyPolicy:    {admin},
+
+	// A failed webhook sent again: the operators who watch deliveries.
+	"redeliverDelivery": {operator, admin},
+	// The managers' breakdown and the cases behind its figures: the
+	// readers of the reports.
+	"reportBreakdown":  {supervisor, manager, director, operator, admin},
+	"reportDimensions": {supervisor, manager, director, operator, admin},
+	"reportCases":      {supervisor, manager, director, operator, admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the

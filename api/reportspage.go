@@ -15,27 +15,34 @@ var static embed.FS
 // registerReportsPage serves GET /reports, a page of charts filled from
 // /v1/reports/summary, and its assets under /reports/assets/.
 func (s *Server) registerReportsPage(mux *http.ServeMux) {
-	assets, err := fs.Sub(static, "static")
+	servePage(mux, "/reports", "static", "reports.html", pageHeaders)
+}
+
+// servePage serves an embedded page at path and the files of its folder
+// under path/assets/, each answer with the page's headers.
+func servePage(mux *http.ServeMux, path, folder, page string, headers func(http.Header)) {
+	assets, err := fs.Sub(static, folder)
 	if err != nil {
 		panic(err) // the folder is embedded above
 	}
-	page, err := fs.ReadFile(assets, "reports.html")
+	body, err := fs.ReadFile(assets, page)
 	if err != nil {
 		panic(err)
 	}
-	mux.HandleFunc("GET /reports", func(w http.ResponseWriter, r *http.Request) {
-		pageHeaders(w.Header())
+	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+		headers(w.Header())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
-		_, _ = w.Write(page) // the client went away; nothing left to tell it
+		_, _ = w.Write(body) // the client went away; nothing left to tell it
 	})
-	files := http.StripPrefix("/reports/assets/", http.FileServerFS(assets))
-	mux.HandleFunc("GET /reports/assets/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/reports/assets/" || r.URL.Path == "/reports/assets/reports.html" {
+	prefix := path + "/assets/"
+	files := http.StripPrefix(prefix, http.FileServerFS(assets))
+	mux.HandleFunc("GET "+prefix, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == prefix || r.URL.Path == prefix+page {
 			writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 			return
 		}
-		pageHeaders(w.Header())
+		headers(w.Header())
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})

@@ -95,8 +95,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	s := &Server{
 		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
 		Queue:          cases,
+		Redeliveries:   cases,
 		Database:       db,
 		Records:        db,
+		Archive:        db,
+		Breakdowns:     db,
+		Departments:    cfg.Cases.Departments,
 		Deliveries:     db,
 		SurveyLinks:    auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,

@@ -14,13 +14,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
-	"github.com/complaintdesk/complaintdesk/store"
 )
-
-// DeliveryReader lists the messages of a case, or every failed one.
-type DeliveryReader interface {
-	Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error)
-}
 
 type surveyAnswer struct {
 	Body struct {
@@ -36,20 +30,8 @@ type surveyAnswered struct {
 	}
 }
 
-type deliveriesInput struct {
-	Status    string `query:"status" enum:"pending,sent,failed" doc:"Only deliveries in this state."`
-	Reference string `query:"reference" maxLength:"64" doc:"Only the messages of this case."`
-	Limit     int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
-}
-
-type deliveriesOutput struct {
-	Body struct {
-		Deliveries []store.Delivery `json:"deliveries"`
-	}
-}
-
 // registerMessages adds the survey answer (JSON and the page the survey
-// link opens) and the operators' list of deliveries.
+// link opens) and the operators' deliveries.
 func (s *Server) registerMessages(api huma.API, mux *http.ServeMux) {
 	huma.Register(api, huma.Operation{
 		OperationID: "answerSurvey", Method: http.MethodPost, Path: "/v1/survey-responses",
@@ -69,27 +51,7 @@ func (s *Server) registerMessages(api huma.API, mux *http.ServeMux) {
 		out.Body.Reference, out.Body.Status = v.Reference, string(v.Status)
 		return out, nil
 	})
-	huma.Register(api, huma.Operation{
-		OperationID: "listDeliveries", Method: http.MethodGet, Path: "/v1/deliveries",
-		Summary: "Messages sent, pending or given up", Tags: []string{"operations"},
-		Description: "Every email, SMS, staff notice and webhook is one delivery. A delivery that failed for good " +
-			"(a rejected address, a webhook answering 4xx, or too many attempts) is `failed` with its last error: " +
-			"`?status=failed` is the operator's list.",
-	}, func(ctx context.Context, in *deliveriesInput) (*deliveriesOutput, error) {
-		if s.Deliveries == nil {
-			return nil, huma.Error503ServiceUnavailable("the database is not configured")
-		}
-		ds, err := s.Deliveries.Deliveries(ctx, store.DeliveryFilter{Reference: in.Reference, Status: in.Status, Limit: in.Limit})
-		if err != nil {
-			return nil, huma.Error503ServiceUnavailable("the database is unavailable")
-		}
-		out := &deliveriesOutput{}
-		out.Body.Deliveries = ds
-		if ds == nil {
-			out.Body.Deliveries = []store.Delivery{}
-		}
-		return out, nil
-	})
+	s.registerDeliveries(api)
 	mux.HandleFunc("GET /survey", s.surveyPage)
 	mux.HandleFunc("POST /survey", s.surveyForm)
 }

@@ -264,6 +264,7 @@ type CaseView struct {
 	EscalationLevel   int                  `json:"escalationLevel"`
 	NextTask          string               `json:"nextTask,omitempty" doc:"The human task the case waits for."`
 	History           []Event              `json:"history"`
+	Archived          bool                 `json:"archived,omitempty" doc:"Read from the case record: Temporal no longer holds the case (past its retention). Deadlines, department progress and proposals are not kept there."`
 }
 
 // CaseState is everything a case workflow carries across continue-as-new.

@@ -4,6 +4,8 @@
 // Temporal client, so the workflow, the API and the CLI share one vocabulary.
 package complaint
 
+import "time"
+
 // TaskQueue is the Temporal task queue every case runs on.
 const TaskQueue = "complaints"
 
@@ -62,3 +64,41 @@ const (
 	ErrTypeInvalidTask  = "InvalidTask"
 	ErrTypeCaseConflict = "CaseConflict"
 )
+
+// RedeliveryWorkflowName is the registered name of the workflow that sends
+// a failed webhook again at an operator's request.
+const RedeliveryWorkflowName = "RedeliverWebhook"
+
+// Redelivery is the redelivery workflow's input: the failed webhook
+// delivery to send again.
+type Redelivery struct {
+	DeliveryID string
+}
+
+// RedeliveryWorkflowID names the redelivery of one delivery: a second
+// request while one runs meets it instead of sending twice.
+func RedeliveryWorkflowID(deliveryID string) string { return "redeliver-" + deliveryID }
+
+// StepNames are the steps a case records in its audit trail, each also
+// the webhook event complaint.<step> its upstream system receives.
+var StepNames = []string{"received", "repeat_detected", "acknowledged", "assigned", "routed", "investigation_started",
+	"findings_submitted", "resolution_proposed", "resolution_accepted", "resolution_rejected", "resolution_executed",
+	"waiting_on_customer", "customer_replied", "dispute_negotiation", "dispute_mediation", "dispute_arbitration",
+	"dispute_litigation", "note", "sla_warning", "sla_escalated", "policy_applied", "closed", "reopened", "withdrawn",
+	"survey_sent", "survey_reminded", "survey_answered", "survey_expired"}
+
+// WebhookEvent is what an upstream system receives for every step of a
+// case it submitted. It carries no personal data: no step summary, which
+// may hold the customer's words (a withdrawal's reason); the system reads
+// the case through the API for more.
+type WebhookEvent struct {
+	ID         string    `json:"id" doc:"The delivery's Webhook-Id: the case and the step, unique per event; drop an id you have seen."`
+	Type       string    `json:"type" doc:"complaint.<step>"`
+	Reference  string    `json:"reference"`
+	WorkflowID string    `json:"workflowId"`
+	OccurredAt time.Time `json:"occurredAt"`
+	Step       string    `json:"step"`
+	Actor      string    `json:"actor" doc:"Who took the step: a staff member, the customer or system."`
+	Status     string    `json:"status" doc:"The case's status after the step."`
+	Round      int       `json:"round" doc:"Investigation round: 1, then one more for every reopening."`
+}

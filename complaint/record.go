@@ -99,6 +99,9 @@ const (
 	// ActivityRecordStep appends a step to the audit trail, saves what it
 	// carries and sends its messages. It takes a StepNotice.
 	ActivityRecordStep = "RecordStep"
+	// ActivityRedeliverWebhook sends a failed webhook delivery again. It
+	// takes a Redelivery.
+	ActivityRedeliverWebhook = "RedeliverWebhook"
 )
 
 // CaseIntake is a new case with the acknowledgement that follows its

@@ -67,6 +67,8 @@ type Options struct {
 type IntakeKeys interface {
 	ClaimIntakeKey(ctx context.Context, keyHash, ref string) (claimed string, first bool, err error)
 	MoveIntakeKey(ctx context.Context, keyHash, from, to string) error
+	// MatchIntakeBody records the key's first body and compares later ones.
+	MatchIntakeBody(ctx context.Context, keyHash, fingerprint string) (same bool, err error)
 	// CaseStatus reads the record of a case Temporal no longer has.
 	CaseStatus(ctx context.Context, ref string) (complaint.Status, bool, error)
 }
@@ -143,6 +145,9 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 	ref, first, err := s.opts.IntakeKeys.ClaimIntakeKey(ctx, keyHash, complaint.KeyedReference(key, now, s.opts.Location, 0))
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: intake keys: %w", ErrUnavailable, err)
+	}
+	if err := s.checkBody(ctx, keyHash, sub.Intake); err != nil {
+		return Result{}, err
 	}
 	if !first {
 		// An earlier submission with this key claimed ref: its case, running,

@@ -91,15 +91,16 @@ type CasePage struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
-// cursor is the position of the last case of a page: the list is ordered
-// by (received_at DESC, reference), so the next page starts after it.
+// cursor is the position of the last row of a page: the case list is
+// ordered by (received_at DESC, reference), the deliveries by (created_at
+// DESC, id), so the next page starts after it.
 type cursor struct {
-	receivedAt time.Time
-	reference  string
+	at  time.Time
+	key string
 }
 
 func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "1:%d:%s", c.receivedAt.UnixMicro(), c.reference))
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "1:%d:%s", c.at.UnixMicro(), c.key))
 }
 
 func parseCursor(s string) (cursor, error) {
@@ -108,14 +109,14 @@ func parseCursor(s string) (cursor, error) {
 		return cursor{}, ErrBadCursor
 	}
 	parts := strings.SplitN(string(raw), ":", 3)
-	if len(parts) != 3 || parts[0] != "1" || parts[2] == "" || len(parts[2]) > 64 {
+	if len(parts) != 3 || parts[0] != "1" || parts[2] == "" || len(parts[2]) > 256 {
 		return cursor{}, ErrBadCursor
 	}
 	micros, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {
 		return cursor{}, ErrBadCursor
 	}
-	return cursor{receivedAt: time.UnixMicro(micros).UTC(), reference: parts[2]}, nil
+	return cursor{at: time.UnixMicro(micros).UTC(), key: parts[2]}, nil
 }
 
 // escapeLike quotes the wildcards of a LIKE pattern.
@@ -170,7 +171,7 @@ func (s *Store) ListCases(ctx context.Context, f ListFilter) (CasePage, error) {
 		if err != nil {
 			return CasePage{}, err
 		}
-		t, r := arg(c.receivedAt), arg(c.reference)
+		t, r := arg(c.at), arg(c.key)
 		where = append(where, fmt.Sprintf("received_at <= %s AND (received_at < %s OR reference > %s)", t, t, r))
 	}
 	q := `SELECT reference, status, category, priority, channel, owner, departments, subject, received_at,
@@ -199,7 +200,7 @@ func (s *Store) ListCases(ctx context.Context, f ListFilter) (CasePage, error) {
 	if len(items) > limit {
 		page.Items = items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = cursor{receivedAt: last.ReceivedAt, reference: last.Reference}.String()
+		page.NextCursor = cursor{at: last.ReceivedAt, key: last.Reference}.String()
 	}
 	for i := range page.Items {
 		page.Items[i].ReceivedAt = page.Items[i].ReceivedAt.UTC()

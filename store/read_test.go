@@ -10,7 +10,7 @@ import (
 )
 
 func TestCursorRoundTrip(t *testing.T) {
-	c := cursor{receivedAt: time.Date(2026, 11, 23, 9, 14, 3, 913761000, time.UTC), reference: "CMP-20261123-ADT2C7"}
+	c := cursor{at: time.Date(2026, 11, 23, 9, 14, 3, 913761000, time.UTC), key: "CMP-20261123-ADT2C7"}
 	got, err := parseCursor(c.String())
 	if err != nil || got != c {
 		t.Fatalf("parsed %+v, %v; want %+v", got, err, c)

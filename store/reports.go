@@ -497,13 +497,9 @@ func buildTrend(days []dayRow, f ReportFilter, from, to time.Time) Trend {
 	}
 	interval := f.Interval
 	if interval == "" {
-		switch span := last.Sub(first).Hours() / 24; {
-		case len(days) == 0 && f.From == "" && f.To == "", span <= 92:
+		interval = intervalFor(last.Sub(first).Hours() / 24)
+		if len(days) == 0 && f.From == "" && f.To == "" {
 			interval = "day"
-		case span <= 731:
-			interval = "week"
-		default:
-			interval = "month"
 		}
 	}
 	start := func(d time.Time) time.Time {
@@ -554,4 +550,16 @@ func buildTrend(days []dayRow, f ReportFilter, from, to time.Time) Trend {
 		out.Points[i] = *points[k]
 	}
 	return out
+}
+
+// intervalFor is the trend's bucket for a period of span days: days up to
+// a quarter, weeks up to two years, months beyond.
+func intervalFor(span float64) string {
+	switch {
+	case span <= 92:
+		return "day"
+	case span <= 731:
+		return "week"
+	}
+	return "month"
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,8 +197,70 @@ func TestWebhooksAreRetriedThenGivenUpWithoutHoldingTheCase(t *testing.T) {
 		}
 		return nil
 	})
-	if f := failed[0].(map[string]any); f["channel"] != "webhook" || !strings.Contains(f["lastError"].(string), "410") {
+	f := failed[0].(map[string]any)
+	if f["channel"] != "webhook" || !strings.Contains(f["lastError"].(string), "410") {
 		t.Fatalf("failed delivery %+v", f)
+	}
+
+	// The shop is back: an operator sends the failed webhook again. It
+	// arrives with the same id and body, its signature checked by the
+	// standard's library, and the delivery is sent.
+	failedID := f["id"].(string)
+	redeliver := "/v1/deliveries/" + url.PathEscape(failedID) + "/redeliver"
+	if r := post(t, sys.APIURL, "/v1/deliveries/"+url.PathEscape(ref+"/received/webhook")+"/redeliver", nil); r.status != http.StatusConflict {
+		t.Fatalf("redelivering a sent webhook: %d %v, want 409", r.status, r.body)
+	}
+	if r := post(t, sys.APIURL, redeliver, nil, "Authorization", "Bearer "+sys.APIKey); r.status != http.StatusForbidden {
+		t.Fatalf("redelivery by an upstream system: %d %v, want 403", r.status, r.body)
+	}
+	before := len(sys.Upstream.Events(ref))
+	r = post(t, sys.APIURL, redeliver, nil, "Authorization", "Bearer "+sys.OperatorToken)
+	if r.status != http.StatusOK && r.status != http.StatusAccepted {
+		t.Fatalf("redelivery: %d %v", r.status, r.body)
+	}
+	Eventually(t, "the redelivered webhook sent", func() error {
+		if d := delivery(failedID); d.Status != store.DeliverySent || d.Attempts != 1 {
+			return fmt.Errorf("%+v", d)
+		}
+		return nil
+	})
+	evs := sys.Upstream.Events(ref)
+	if len(evs) != before+1 || evs[len(evs)-1].ID+"/webhook" != failedID || evs[len(evs)-1].Step != "note" {
+		t.Fatalf("the shop received %+v after the redelivery, want the note's event once more", evs[before:])
+	}
+	if r := post(t, sys.APIURL, "/v1/deliveries/"+url.PathEscape(ref+"/0099-nothing/webhook")+"/redeliver", nil); r.status != http.StatusNotFound {
+		t.Fatalf("redelivering an unknown delivery: %d %v, want 404", r.status, r.body)
+	}
+
+	// The case's deliveries page by page: every one once, newest first.
+	all, err := sys.Store.Deliveries(ctx, store.DeliveryFilter{Reference: ref, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paged []string
+	for cursor := ""; ; {
+		page := get(t, sys.APIURL, "/v1/deliveries?limit=2&reference="+ref+"&cursor="+url.QueryEscape(cursor))
+		if page.status != http.StatusOK {
+			t.Fatalf("deliveries page: %d %v", page.status, page.body)
+		}
+		for _, d := range page.body["deliveries"].([]any) {
+			paged = append(paged, d.(map[string]any)["id"].(string))
+		}
+		next, _ := page.body["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	var want []string
+	for _, d := range all {
+		want = append(want, d.ID)
+	}
+	if len(want) < 3 || !slices.Equal(paged, want) {
+		t.Fatalf("paged deliveries %v, want %v", paged, want)
+	}
+	if r := get(t, sys.APIURL, "/v1/deliveries?cursor=not-a-cursor"); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a bad cursor: %d %v, want 422", r.status, r.body)
 	}
 	task(t, sys.APIURL, ref, "withdraw", map[string]any{"reason": "Parcel arrived"}, 200)
 	if final := waitEnded(t, ref); final.Status != complaint.StatusWithdrawn {

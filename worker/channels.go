@@ -56,8 +56,11 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		if err := checkWebhooks(cfg); err != nil {
 			return ch, err
 		}
-		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Secrets: cfg.WebhookSecrets, Now: time.Now,
-			Client: webhookClient()}
+		keys, err := notify.WebhookKeys(cfg.WebhookSecrets, cfg.WebhookPreviousSecrets)
+		if err != nil {
+			return ch, err
+		}
+		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Keys: keys, Now: time.Now, Client: webhookClient()}
 	}
 	if cfg.SurveyLinkSecret == "" {
 		logger.Warn("SURVEY_LINK_SECRET is not set: survey invitations go out without a link")

@@ -58,9 +58,12 @@ type Config struct {
 	CaseLinkBase string `env:"CASE_LINK_BASE" envDefault:"http://127.0.0.1:8233/namespaces/default/workflows/"`
 	// Webhooks maps an upstream system to the URL its case events go to
 	// (shop=https://shop.example/hooks/complaints,...), WebhookSecrets to
-	// the secret each is signed with.
-	Webhooks       map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
-	WebhookSecrets map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	// the Standard Webhooks secret ("whsec_" + base64) each is signed with.
+	// During a rotation WebhookPreviousSecrets holds the old one: every
+	// event is signed under both until it is removed.
+	Webhooks               map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
+	WebhookSecrets         map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	WebhookPreviousSecrets map[string]string `env:"WEBHOOK_PREVIOUS_SECRETS" envKeyValSeparator:"="`
 	// WebhookAllowHTTP lets webhook URLs be plain http (development only):
 	// otherwise they must be https.
 	WebhookAllowHTTP bool `env:"WEBHOOK_ALLOW_HTTP" envDefault:"false"`

@@ -36,9 +36,12 @@ func Register(w worker.Registry, acts *activities.Activities) {
 		VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 	w.RegisterWorkflowWithOptions(workflows.DepartmentInvestigationWorkflow,
 		workflow.RegisterOptions{Name: workflows.DepartmentWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
-	// The workflow calls its activities by the names complaint declares.
+	w.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow,
+		workflow.RegisterOptions{Name: complaint.RedeliveryWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
+	// The workflows call their activities by the names complaint declares.
 	w.RegisterActivityWithOptions(acts.RegisterCase, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
 	w.RegisterActivityWithOptions(acts.RecordStep, activity.RegisterOptions{Name: complaint.ActivityRecordStep})
+	w.RegisterActivityWithOptions(acts.RedeliverWebhook, activity.RegisterOptions{Name: complaint.ActivityRedeliverWebhook})
 }
 
 // workerOptions are the SDK worker's options for cfg.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
@@ -131,38 +132,78 @@ func TestMailboxDropsAMessageWhoseSenderLeftBeforeTheReply(t *testing.T) {
 	require.Len(t, mb.Messages(nil), 1)
 }
 
-func TestWebhookIsSignedAndClassifiesFailures(t *testing.T) {
-	secret := "s3cret"
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	status := http.StatusNoContent
-	var got error
+// TestWebhookVerifiesWithTheStandardLibrary checks a delivery with the
+// Standard Webhooks reference verifier, not with our own code: a receiver
+// using any of the standard's libraries accepts it.
+func TestWebhookVerifiesWithTheStandardLibrary(t *testing.T) {
+	current, previous := notify.NewWebhookSecret(), notify.NewWebhookSecret()
+	type received struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan received, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		require.NoError(t, err)
-		got = notify.VerifyWebhook(secret, r.Header, body, now.Add(10*time.Second), 5*time.Minute)
-		w.WriteHeader(status)
+		got <- received{r.Header.Clone(), body}
+		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	wh := &notify.Webhooks{Subscribers: map[string]string{"shop": srv.URL}, Secrets: map[string]string{"shop": secret},
-		Client: srv.Client(), Now: func() time.Time { return now }}
-	require.NoError(t, wh.Post(t.Context(), "shop", "evt-1", []byte(`{"a":1}`)))
-	require.NoError(t, got, "the receiver verifies the signature")
+	post := func(t *testing.T, current, previous string) received {
+		var previousSecrets map[string]string
+		if previous != "" {
+			previousSecrets = map[string]string{"shop": previous}
+		}
+		keys, err := notify.WebhookKeys(map[string]string{"shop": current}, previousSecrets)
+		require.NoError(t, err)
+		wh := &notify.Webhooks{Subscribers: map[string]string{"shop": srv.URL}, Keys: keys, Client: srv.Client(), Now: time.Now}
+		require.NoError(t, wh.Post(t.Context(), "shop", "CMP-20261123-4F7K2Q/0001-received", []byte(`{"a":1}`)))
+		return <-got
+	}
+	verifier := func(t *testing.T, secret string) *standardwebhooks.Webhook {
+		v, err := standardwebhooks.NewWebhook(secret)
+		require.NoError(t, err)
+		return v
+	}
 
-	require.Error(t, notify.VerifyWebhook("other", http.Header{
-		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
-		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
-	}, []byte(`{"a":1}`), now, time.Minute), "a wrong secret fails")
-	require.Error(t, notify.VerifyWebhook(secret, http.Header{
-		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
-		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
-	}, []byte(`{"a":2}`), now, time.Minute), "a changed body fails")
-	require.Error(t, notify.VerifyWebhook(secret, http.Header{
-		notify.HeaderWebhookID: {"evt-1"}, notify.HeaderWebhookTimestamp: {fmt.Sprint(now.Unix())},
-		notify.HeaderWebhookSignature: {"v1," + notify.Sign(secret, "evt-1", fmt.Sprint(now.Unix()), []byte(`{"a":1}`))},
-	}, []byte(`{"a":1}`), now.Add(time.Hour), time.Minute), "an old timestamp fails")
+	d := post(t, current, "")
+	require.NoError(t, verifier(t, current).Verify(d.body, d.header), "the standard's verifier accepts the delivery")
+	require.NoError(t, notify.VerifyWebhook(current, d.header, d.body, time.Now(), 5*time.Minute))
+	require.Regexp(t, `^v1,[A-Za-z0-9+/]{43}=$`, d.header.Get(notify.HeaderWebhookSignature), "one base64 signature")
+	require.Error(t, verifier(t, previous).Verify(d.body, d.header), "another secret fails")
+	require.Error(t, verifier(t, current).Verify([]byte(`{"a":2}`), d.header), "a changed body fails")
+	old := d.header.Clone()
+	old.Set(notify.HeaderWebhookTimestamp, fmt.Sprint(time.Now().Add(-time.Hour).Unix()))
+	require.Error(t, verifier(t, current).Verify(d.body, old), "an old timestamp fails")
 
+	// During a rotation every delivery is signed under both secrets: a
+	// receiver still on the old one and one already on the new one accept it.
+	d = post(t, current, previous)
+	require.Len(t, strings.Fields(d.header.Get(notify.HeaderWebhookSignature)), 2)
+	require.NoError(t, verifier(t, current).Verify(d.body, d.header), "the new secret verifies")
+	require.NoError(t, verifier(t, previous).Verify(d.body, d.header), "the old secret still verifies")
+}
+
+func TestWebhookSecretsMustBeStandard(t *testing.T) {
+	for _, bad := range []string{"s3cret", "whsec_not base64!", "whsec_" + "c2hvcnQ="} {
+		_, err := notify.WebhookKeys(map[string]string{"shop": bad}, nil)
+		require.Error(t, err, bad)
+	}
+	_, err := notify.WebhookKeys(map[string]string{"shop": notify.NewWebhookSecret()},
+		map[string]string{"other": notify.NewWebhookSecret()})
+	require.ErrorContains(t, err, "WEBHOOK_PREVIOUS_SECRETS", "a previous secret without a current one")
+}
+
+func TestWebhookClassifiesFailures(t *testing.T) {
+	status := http.StatusNoContent
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+	defer srv.Close()
+	keys, err := notify.WebhookKeys(map[string]string{"shop": notify.NewWebhookSecret()}, nil)
+	require.NoError(t, err)
+	wh := &notify.Webhooks{Subscribers: map[string]string{"shop": srv.URL}, Keys: keys, Client: srv.Client(), Now: time.Now}
+	require.NoError(t, wh.Post(t.Context(), "shop", "evt-1", []byte(`{}`)))
 	status = http.StatusServiceUnavailable
-	err := wh.Post(t.Context(), "shop", "evt-2", []byte(`{}`))
+	err = wh.Post(t.Context(), "shop", "evt-2", []byte(`{}`))
 	require.Error(t, err)
 	require.False(t, notify.IsPermanent(err), "5xx is retried")
 	status = http.StatusGone

@@ -2,9 +2,6 @@
 // own query string and draws the figures with Chart.js.
 'use strict';
 
-const CATEGORIES = ['product_quality', 'service_attitude', 'after_sales', 'logistics', 'billing', 'information',
-  'process', 'legal', 'other'];
-const DEPARTMENTS = ['customer_service', 'after_sales', 'technical', 'product', 'logistics', 'billing', 'legal'];
 const CLOCKS = {
   acknowledge: 'Acknowledge', firstResponse: 'First response', startInvestigation: 'Start investigating',
   resolution: 'Resolution proposed',
@@ -56,8 +53,7 @@ function fillForm(query) {
   form.elements.from.value = query.get('from') || '';
   form.elements.to.value = query.get('to') || '';
   form.elements.interval.value = query.get('interval') || '';
-  setOptions(form.elements.category, CATEGORIES, query.get('category'));
-  setOptions(form.elements.department, DEPARTMENTS, query.get('department'));
+  presets(form);
   // Submit only the filters that are set.
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -182,19 +178,23 @@ function staffToken() {
   return sessionStorage.getItem('staffToken') || '';
 }
 
-// A plain link cannot carry the token: the CSV is fetched and saved.
-function csvWithToken(token) {
-  const link = document.getElementById('csv');
+// A plain link cannot carry the token: a download link's file is fetched
+// with it and saved under name.
+function downloadWithToken(link, token, name) {
   link.addEventListener('click', async (ev) => {
     ev.preventDefault();
     const resp = await fetch(link.getAttribute('href'), { headers: { Authorization: `Bearer ${token}` } });
     if (!resp.ok) return;
     const save = document.createElement('a');
     save.href = URL.createObjectURL(await resp.blob());
-    save.download = 'complaint-report.csv';
+    save.download = name;
     save.click();
     URL.revokeObjectURL(save.href);
   });
+}
+
+function csvWithToken(token) {
+  downloadWithToken(document.getElementById('csv'), token, 'complaint-report.csv');
 }
 
 async function main() {
@@ -205,6 +205,8 @@ async function main() {
   const status = document.getElementById('status');
   try {
     if (!token) throw new Error('Open this page with #token=<your staff token> at the end of its address.');
+    await fillDimensions(token, query);
+    breakdown(token, query); // its own section; the charts do not wait for it
     const resp = await fetch(`/v1/reports/summary?${query}`, {
       headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
     });
@@ -222,6 +224,112 @@ async function main() {
     status.textContent = `The reports could not be loaded. ${err.message}`;
     status.className = 'error';
     document.body.dataset.state = 'error';
+  }
+}
+
+// The departments and categories are the server's, not a list of the page's.
+async function fillDimensions(token, query) {
+  const body = await getJSON(token, '/v1/reports/dimensions');
+  const form = document.getElementById('filters');
+  setOptions(form.elements.category, body.categories, query.get('category'));
+  setOptions(form.elements.department, body.departments, query.get('department'));
+}
+
+async function getJSON(token, path) {
+  const resp = await fetch(path, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  const body = await resp.json();
+  if (!resp.ok) {
+    const details = (body.errors || []).map((e) => `${e.location}: ${e.message}`).join('; ');
+    throw new Error(`${body.title || resp.status}: ${body.detail || ''} ${details}`);
+  }
+  return body;
+}
+
+const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+
+// Date presets fill from and to and show the report.
+function presets(form) {
+  const today = new Date();
+  const y = today.getFullYear();
+  const m = today.getMonth();
+  const back = (days) => new Date(y, m, today.getDate() - days);
+  const choices = {
+    'last 7 days': [back(6), today], 'last 30 days': [back(29), today], 'this month': [new Date(y, m, 1), today],
+    'last month': [new Date(y, m - 1, 1), new Date(y, m, 0)],
+    'this quarter': [new Date(y, m - (m % 3), 1), today], 'this year': [new Date(y, 0, 1), today],
+  };
+  const box = document.getElementById('presets');
+  for (const [name, [from, to]] of Object.entries(choices)) {
+    const b = element('button', { type: 'button' }, name);
+    b.addEventListener('click', () => {
+      form.elements.from.value = isoDay(from);
+      form.elements.to.value = isoDay(to);
+      form.requestSubmit();
+    });
+    box.append(b);
+  }
+}
+
+// A download of the cases behind a figure, fetched with the token.
+function exportLinks(token, query, figure) {
+  const span = element('span', { class: 'exports' });
+  for (const format of ['csv', 'xlsx']) {
+    const q = new URLSearchParams(query);
+    q.delete('interval');
+    for (const [k, v] of Object.entries(figure)) q.set(k, v);
+    q.set('format', format);
+    const a = element('a', { href: `/v1/reports/cases?${q}` }, format.toUpperCase());
+    downloadWithToken(a, token, `complaint-cases.${format}`);
+    span.append(' ', a);
+  }
+  return span;
+}
+
+const change = (now, before) => {
+  if (now === null || now === undefined || before === null || before === undefined) return '';
+  const d = (now - before) * 100;
+  return ` (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
+};
+
+// The managers' breakdown: per owner and department, backlog, flow, and
+// the comparison with the period before.
+async function breakdown(token, query) {
+  const section = document.getElementById('breakdown');
+  try {
+    const b = await getJSON(token, `/v1/reports/breakdown?${query}`);
+    const p = b.previous;
+    const kpis = element('p', {},
+      `SLA compliance ${percent(b.sla.rate)}${p ? change(b.sla.rate, p.sla.rate) : ''} · `,
+      `CSAT ${percent(b.csat.rate)}${p ? change(b.csat.rate, p.csat.rate) : ''} · `,
+      `reopen rate ${percent(b.reopen.rate)}${p ? change(b.reopen.rate, p.reopen.rate) : ''} · `,
+      `cases ${count(b.cases)}${p ? ` (before: ${count(p.cases)}, ${b.previousFrom} – ${b.previousTo})` : ''}`);
+    section.append(kpis);
+    const group = (title, rows, param) => {
+      const table = element('table', {}, element('caption', {}, title),
+        element('tr', {}, ...['', 'cases', 'SLA met', 'handling (avg)', 'reopened', 'CSAT', 'cases'].map((h) => element('th', {}, h))));
+      for (const r of rows) {
+        table.append(element('tr', {}, element('td', {}, label(r.key)), element('td', {}, count(r.cases)),
+          element('td', {}, percent(r.sla.rate)), element('td', {}, duration(r.handling.averageSeconds)),
+          element('td', {}, percent(r.reopen.rate)), element('td', {}, percent(r.csat.rate)),
+          element('td', {}, exportLinks(token, query, { [param]: r.key }))));
+      }
+      return table;
+    };
+    section.append(group('Per owner', b.byOwner, 'owner'), group('Per department', b.byDepartment, 'department'));
+    const backlog = element('table', {}, element('caption', {}, `Open backlog by age (${count(b.backlog.open)} open)`));
+    for (const a of b.backlog.byAge) {
+      backlog.append(element('tr', {}, element('td', {}, a.age), element('td', {}, count(a.count)),
+        element('td', {}, exportLinks(token, query, { open: 'true', age: a.age, asOf: b.backlog.asOf }))));
+    }
+    const flow = element('table', {}, element('caption', {}, 'Created vs closed'),
+      element('tr', {}, ...['period', 'created', 'closed'].map((h) => element('th', {}, h))));
+    for (const f of b.createdVsClosed) {
+      flow.append(element('tr', {}, element('td', {}, f.period), element('td', {}, count(f.created)),
+        element('td', {}, count(f.closed))));
+    }
+    section.append(backlog, flow);
+  } catch (err) {
+    section.append(element('p', { class: 'error' }, `The breakdown could not be loaded. ${err.message}`));
   }
 }
 

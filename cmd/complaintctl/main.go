@@ -1,31 +1,28 @@
-// Command complaintctl is the operator's command line: it submits complaints
-// from a JSON file straight to Temporal through the starter, applies the
-// database migrations and registers the search attributes.
+// Command complaintctl is the command line of operators and staff. Its
+// admin commands work on the database and Temporal directly (migrations,
+// search attributes, keys, API keys, demo data, submitting JSON files); its
+// staff commands (case, task) go through the HTTP API with the user's
+// token, so the roles hold as they do for every other client.
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
-	"time"
 	_ "time/tzdata" // the same zone rules on every machine: deadlines depend on them
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
-	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/starter"
-	"github.com/complaintdesk/complaintdesk/store"
 )
 
 type config struct {
@@ -36,158 +33,138 @@ type config struct {
 	Codec             codec.Config
 }
 
-const usage = `usage:
-  complaintctl submit FILE        submit the complaint(s) in FILE (one JSON object or an array)
-  complaintctl migrate            apply the database migrations
-  complaintctl search-attributes  register the case search attributes in the namespace
-  complaintctl seed [-n N] [-seed S]  write N made-up cases of the last 12 months into the database
-  complaintctl apikey create -name NAME -system SYSTEM   a key for an upstream system (printed once)
-  complaintctl apikey revoke ID | apikey list
-  complaintctl token -sub USER -role ROLE [-departments a,b] [-ttl 12h]   a staff token (AUTH_TOKEN_SECRET)
-  complaintctl keys rotate (-case REFERENCE | -default)  a new version of a data key
-  complaintctl keys rewrap        wrap every data key with the current master key (CODEC_MASTER_KEYS)
-  complaintctl keys new-master ID print a new master key entry for CODEC_MASTER_KEYS
-Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE,
-DATABASE_URL, REFERENCE_TIME_ZONE, CODEC_MASTER_KEYS, AUTH_TOKEN_*), with the same defaults as
-the services.`
+// loadConfig reads the admin commands' configuration from the
+// environment, with the services' defaults. Commands load it when they
+// run, so help and completion need none.
+func loadConfig() (config, error) {
+	return connection.ParseAs[config](nil)
+}
+
+// Exit codes: 0 done, 1 the command failed, 2 the command line was wrong.
+const (
+	exitFailed = 1
+	exitUsage  = 2
+)
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "complaintctl:", err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string) error {
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	cfg, err := connection.ParseAs[config](nil)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch args[0] {
-	case "migrate":
-		return store.Migrate(ctx, cfg.DatabaseURL)
-	case "search-attributes":
-		c, err := dial(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return starter.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
-	case "seed":
-		return seedCases(ctx, cfg, args[1:])
-	case "apikey":
-		return apiKey(ctx, cfg, args[1:])
-	case "token":
-		return token(cfg, args[1:])
-	case "keys":
-		return keys(ctx, cfg, args[1:])
-	case "submit":
-		fs := flag.NewFlagSet("submit", flag.ContinueOnError)
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
-			return errors.New(usage)
-		}
-		return submit(ctx, cfg, fs.Arg(0))
-	}
-	return errors.New(usage)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-// openKeyring opens the database and the payload codec's keys kept in it.
-func openKeyring(ctx context.Context, cfg config) (*store.Store, *codec.Keyring, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, nil, err
+// execute runs one command line and returns its exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(legacyFlags(root, args))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
-	ring, err := codec.Open(ctx, cfg.Codec, db)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
+	var failed *failure
+	if errors.As(err, &failed) {
+		fmt.Fprintln(stderr, "complaintctl:", failed.err)
+		return exitFailed
 	}
-	return db, ring, nil
+	// Anything cobra refused before a command ran is a misuse.
+	fmt.Fprintf(stderr, "complaintctl: %v\n\n%s", err, cmd.UsageString())
+	return exitUsage
 }
 
-func dial(ctx context.Context, cfg config) (client.Client, error) {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	return client.DialContext(ctx, opts)
-}
+// failure marks an error of a command that ran (exit 1), as opposed to a
+// command line that was wrong (exit 2).
+type failure struct{ err error }
 
-func submit(ctx context.Context, cfg config, path string) error {
-	intakes, err := readIntakes(path)
-	if err != nil {
-		return err
-	}
-	loc, err := time.LoadLocation(cfg.ReferenceTimeZone)
-	if err != nil {
-		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
-	}
-	rules, err := cfg.Cases.Build()
-	if err != nil {
-		return err
-	}
-	db, ring, err := openKeyring(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	temporal, err := cfg.ClientOptions(sdklog.NewStructuredLogger(logger))
-	if err != nil {
-		return err
-	}
-	copts := codec.ClientOptions(temporal, ring)
-	c, err := client.DialContext(ctx, copts)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	s := starter.New(c, starter.Options{
-		Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-		DataConverter: copts.DataConverter, IntakeKeys: db,
-	})
-	var failed int
-	for i, in := range intakes {
-		res, err := s.Submit(ctx, starter.Submission{Intake: in})
-		if err != nil {
-			failed++
-			fmt.Fprintf(os.Stderr, "complaint %d (%q): %v\n", i+1, in.Subject, err)
-			continue
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+// runs wraps a command's work so that its errors are failures.
+func runs(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := f(cmd, args); err != nil {
+			return &failure{err}
 		}
-		state := "created"
-		if !res.Created {
-			state = "already submitted"
-		}
-		fmt.Printf("%s\t%s\t%s\n", res.Reference, state, in.Subject)
+		return nil
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d complaints were not submitted", failed, len(intakes))
-	}
-	return nil
 }
 
-// readIntakes reads one complaint or an array of them, strictly: a field the
-// API would reject is rejected here too.
-func readIntakes(path string) ([]complaint.Intake, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// group is the RunE of a command that only holds others: called alone it
+// is a misuse.
+func group(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '{' {
-		data = append(append([]byte{'['}, data...), ']')
+	return fmt.Errorf("%s needs a subcommand", cmd.CommandPath())
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "complaintctl",
+		Short: "Operate the complaint desk and work on cases",
+		Long: "Admin commands work on the database and Temporal directly, with the services' configuration from\n" +
+			"the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE, DATABASE_URL, REFERENCE_TIME_ZONE,\n" +
+			"CODEC_MASTER_KEYS, AUTH_TOKEN_*). Staff commands (case, task) go through the HTTP API with your token\n" +
+			"(--token, or COMPLAINTS_TOKEN, or STAFF_TOKEN as .dev/credentials.env sets it).",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.NoArgs,
+		RunE:          group,
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var intakes []complaint.Intake
-	if err := dec.Decode(&intakes); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	root.PersistentFlags().StringP("output", "o", "text", "output format: text or json")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if o := outputFormat(cmd); o != "text" && o != "json" {
+			return fmt.Errorf("--output must be text or json, not %q", o)
+		}
+		return nil
 	}
-	return intakes, nil
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddGroup(&cobra.Group{ID: "staff", Title: "Cases (through the API, with your token):"},
+		&cobra.Group{ID: "admin", Title: "Administration (database and Temporal):"})
+	for _, c := range staffCommands() {
+		c.GroupID = "staff"
+		root.AddCommand(c)
+	}
+	for _, c := range adminCommands() {
+		c.GroupID = "admin"
+		root.AddCommand(c)
+	}
+	return root
+}
+
+func outputFormat(cmd *cobra.Command) string {
+	o, _ := cmd.Flags().GetString("output")
+	return o
+}
+
+// legacyFlags accepts the single-dash long flags of earlier versions
+// (`token -sub li.na -role agent`): a "-name" that is a long flag of the
+// command line becomes "--name".
+func legacyFlags(root *cobra.Command, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		visit := func(f *pflag.Flag) { long[f.Name] = true }
+		c.LocalFlags().VisitAll(visit)
+		c.PersistentFlags().VisitAll(visit)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && long[name] {
+			out[i] = "-" + a
+		}
+	}
+	return out
 }
