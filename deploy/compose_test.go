@@ -25,6 +25,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/worker"
 )
 
@@ -456,8 +457,10 @@ var wantEnvironment = map[string]map[string]string{
 
 func TestAppEnvironmentMatchesConfigStructs(t *testing.T) {
 	p := loadCompose(t, nil)
-	// complaintctl's config is in package main; its nested Auth is auth.Config.
-	complaintctl := envVarsInSource(t, "../cmd/complaintctl/main.go", "config")
+	// complaintctl's config is in package main; it embeds connection.Config,
+	// and its nested Auth is auth.Config.
+	complaintctl := append(envVarsInSource(t, "../cmd/complaintctl/main.go", "config"),
+		envVarsOf(t, reflect.TypeFor[connection.Config]())...)
 	complaintctlAuth := append(slices.Clone(complaintctl), envVarsOf(t, reflect.TypeFor[auth.Config]())...)
 	configs := map[string]struct {
 		vars []envVar

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -8,7 +9,8 @@ import (
 	"testing"
 )
 
-var longSecret = strings.Repeat("s", 32)
+// longSecret is a Standard Webhooks secret: "whsec_" and 32 bytes in base64.
+var longSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
 
 // Webhook URLs are https unless development allows http; every secret has
 // at least 32 bytes; a short survey link secret stops the worker too.
