@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -142,6 +143,9 @@ func ClientOptions(opts client.Options, ring *Keyring) client.Options {
 // not under the shared default key.
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
 	return failureConverter{
+		// Builds the failure; its message and stack trace are encoded below.
+		build: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc}),
+		// Reads failures back, their encoded message and stack included.
 		DefaultFailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
 			DataConverter: dc, EncodeCommonAttributes: true,
 		}),
@@ -151,7 +155,28 @@ func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
 
 type failureConverter struct {
 	*temporal.DefaultFailureConverter
-	dc converter.DataConverter
+	build *temporal.DefaultFailureConverter
+	dc    converter.DataConverter
+}
+
+// WithheldMessage stands for a failure's words when they could not be
+// encrypted (the keys unreadable: the database away, the worker stopping).
+const WithheldMessage = "failure text withheld: its encryption key could not be read"
+
+// ErrorToFailure encodes the message and stack trace of err and of each of
+// its causes under the context's key. The SDK's converter panics when that
+// fails, which takes an activity's completion (or the worker) down with it;
+// here the words are withheld instead, never written in clear, and the
+// failure keeps its type and retry policy.
+func (f failureConverter) ErrorToFailure(err error) *failurepb.Failure {
+	failure := f.build.ErrorToFailure(err)
+	for fl := failure; fl != nil; fl = fl.GetCause() {
+		if converter.EncodeCommonFailureAttributes(f.dc, fl) != nil {
+			// A failed encoding can leave the plain payload behind: drop it.
+			fl.Message, fl.StackTrace, fl.EncodedAttributes = WithheldMessage, "", nil
+		}
+	}
+	return failure
 }
 
 // WithSerializationContext is the converter for one workflow's or

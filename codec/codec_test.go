@@ -13,6 +13,7 @@ import (
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -337,5 +338,46 @@ func TestMadeUpKeyIDsCostNoQueriesAndNoCache(t *testing.T) {
 	// The genuine payload still decodes.
 	if _, err := c.Decode([]*commonpb.Payload{p}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// unavailableKeys is a key store that cannot be reached (the database away,
+// the worker stopping).
+type unavailableKeys struct{ memKeys }
+
+func (unavailableKeys) DataKeys(context.Context, string) ([]DataKey, error) {
+	return nil, errors.New("the data key store is unavailable")
+}
+
+func (unavailableKeys) AddDataKey(context.Context, DataKey) (DataKey, error) {
+	return DataKey{}, errors.New("the data key store is unavailable")
+}
+
+// A failure whose key cannot be read goes out without its words, never in
+// clear, and keeps its type and retry policy; the SDK's converter would
+// panic and take the activity's completion down with it.
+func TestFailureWhoseKeyCannotBeReadIsWithheldNotPanicked(t *testing.T) {
+	ring := NewKeyring(t.Context(), masters(t, "m1"), &unavailableKeys{})
+	fc := converter.WithFailureConverterSerializationContext(ClientOptions(client.Options{}, ring).FailureConverter,
+		converter.ActivitySerializationContext{Namespace: "default", WorkflowID: "complaint-" + ref, ActivityType: "Record"})
+	cause := errors.New("cannot mail " + secret["email"])
+	err := temporal.NewNonRetryableApplicationError("giving up on "+secret["email"], "Permanent", cause)
+	var f *failurepb.Failure
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("the failure converter panicked: %v", r)
+			}
+		}()
+		f = fc.ErrorToFailure(err)
+	}()
+	for fl := f; fl != nil; fl = fl.GetCause() {
+		if fl.GetMessage() != WithheldMessage || strings.Contains(fl.String(), secret["email"]) {
+			t.Fatalf("failure %v: want its words withheld", fl)
+		}
+	}
+	info := f.GetApplicationFailureInfo()
+	if info.GetType() != "Permanent" || !info.GetNonRetryable() {
+		t.Fatalf("failure info %v: want its type and retry policy kept", info)
 	}
 }
