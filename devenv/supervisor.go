@@ -54,6 +54,7 @@ type supervised struct {
 	restarts int
 	gaveUp   bool
 	retired  bool // stopped on purpose: not started again
+	renewing bool // stopped to be started again at once (Renew), not a crash
 	// back is closed and replaced each time the service is up again.
 	back chan struct{}
 }
@@ -204,9 +205,30 @@ func (s *Supervisor) watch(sv *supervised) {
 			return // asked to stop
 		}
 		died := time.Now()
-		_, err := proc.Exited()
-		s.event("%s (pid %d) died at %s: %s", sv.Name, proc.Pid(), died.Format(time.TimeOnly), exitReason(err))
-		for {
+		s.mu.Lock()
+		renewing := sv.renewing
+		sv.renewing = false
+		s.mu.Unlock()
+		if renewing {
+			s.event("%s (pid %d) stopped to be started again", sv.Name, proc.Pid())
+		} else {
+			_, err := proc.Exited()
+			s.event("%s (pid %d) died at %s: %s", sv.Name, proc.Pid(), died.Format(time.TimeOnly), exitReason(err))
+		}
+		for attempt := 0; ; attempt++ {
+			if renewing && attempt == 0 { // asked for: no backoff, and no crash counted
+				startCtx, cancel := context.WithTimeout(s.ctx, timeout)
+				next, err := sv.Start(startCtx)
+				cancel()
+				if err == nil {
+					proc = next
+					break
+				}
+				if s.ctx.Err() != nil {
+					return
+				}
+				s.event("%s did not come back: %v", sv.Name, err)
+			}
 			crashes = append(crashes, time.Now())
 			crashes = slices.DeleteFunc(crashes, func(t time.Time) bool { return time.Since(t) > window })
 			if len(crashes) >= maxCrashes {
@@ -239,12 +261,18 @@ func (s *Supervisor) watch(sv *supervised) {
 		}
 		s.mu.Lock()
 		sv.proc = proc
-		sv.restarts++
+		if !renewing {
+			sv.restarts++
+		}
 		close(sv.back)
 		sv.back = make(chan struct{})
 		s.mu.Unlock()
-		s.event("%s back at %s (pid %d), %s after it died", sv.Name, time.Now().Format(time.TimeOnly), proc.Pid(),
-			time.Since(died).Round(100*time.Millisecond))
+		if renewing {
+			s.event("%s started again (pid %d)", sv.Name, proc.Pid())
+		} else {
+			s.event("%s back at %s (pid %d), %s after it died", sv.Name, time.Now().Format(time.TimeOnly), proc.Pid(),
+				time.Since(died).Round(100*time.Millisecond))
+		}
 	}
 }
 
@@ -258,6 +286,22 @@ func exitReason(err error) string {
 		return "exit status 0"
 	}
 	return err.Error()
+}
+
+// Renew stops a service's process, giving it grace to finish its work in
+// hand, and starts it again at once with its Start (which may read new
+// settings: a renewed credential, say). It is not counted as a crash.
+func (s *Supervisor) Renew(name string, grace time.Duration) error {
+	s.mu.Lock()
+	sv := s.find(name)
+	if sv == nil || sv.gaveUp || sv.retired {
+		s.mu.Unlock()
+		return fmt.Errorf("no running service %q", name)
+	}
+	sv.renewing = true
+	proc := sv.proc
+	s.mu.Unlock()
+	return proc.Stop(grace)
 }
 
 // Retire stops one service for good, giving it grace to finish its work

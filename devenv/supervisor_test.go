@@ -151,3 +151,39 @@ func TestSupervisorStopsEverythingLastStartedFirst(t *testing.T) {
 		t.Error("a service started after Stop")
 	}
 }
+
+// Renew starts a service again at once with its Start, reading what Start
+// reads now (a renewed credential), without counting a crash.
+func TestSupervisorRenewsAServiceWithItsNewSettings(t *testing.T) {
+	var ev events
+	sup := &Supervisor{Event: ev.add, FirstBackoff: time.Hour} // a crash would wait an hour
+	t.Cleanup(func() { sup.Stop(time.Second) })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	arg := "600"
+	old, err := sup.Start(ctx, Service{Name: "ui", Start: func(context.Context) (*Process, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return start("ui", exec.Command("sleep", arg), nil)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	arg = "601"
+	mu.Unlock()
+	if err := sup.Renew("ui", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := sup.WaitRunning(ctx, "ui", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.Pid() == old.Pid() || !slices.Contains(renewed.cmd.Args, "601") {
+		t.Fatalf("renewed process %d %v, want a new one started with the new settings", renewed.Pid(), renewed.cmd.Args)
+	}
+	if n := sup.Restarts("ui"); n != 0 || len(ev.find("died")) != 0 {
+		t.Fatalf("a renewal counted as a crash: %d restarts, events %v", n, ev.all())
+	}
+}

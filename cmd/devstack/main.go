@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -108,14 +109,22 @@ func run() error {
 		Binary: filepath.Join(cfg.BinDir, "temporal"), DBFile: filepath.Join(dir, "temporal.db"),
 		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
 		Log: logFile(logs, "temporal"),
-		// The UI decodes the cases' payloads with the API's codec server,
-		// as an operator: the dev server's UI has no login of its own.
-		CodecEndpoint: "http://" + cfg.APIAddr + "/codec/k/" + creds.CodecToken,
+	}
+	// The UI decodes the cases' payloads with the API's codec server, as an
+	// operator: the dev server's UI has no login of its own. Its token is
+	// short-lived, so the supervision renews it before it expires and
+	// starts the dev server again with the new one (cases wait meanwhile).
+	codec := &codecToken{token: creds.CodecToken}
+	startTemporal := func(ctx context.Context) (*devenv.Process, error) {
+		t := tp
+		t.CodecEndpoint = "http://" + cfg.APIAddr + "/codec/k/" + codec.get()
+		return t.Start(ctx)
 	}
 	step("Temporal dev server", tp.Address())
-	if _, err := sup.Start(startCtx, devenv.Service{Name: "temporal", Start: tp.Start}); err != nil {
+	if _, err := sup.Start(startCtx, devenv.Service{Name: "temporal", Start: startTemporal}); err != nil {
 		return err
 	}
+	go codec.renew(ctx, secrets, auth.DefaultMaxLifetime, func() error { return sup.Renew("temporal", 20*time.Second) })
 
 	// The mailbox keeps every email the worker sends, as .eml files too.
 	step("mailbox (SMTP)", cfg.SMTPAddr)
@@ -218,6 +227,43 @@ func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.C
 	}
 	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, auth.DefaultMaxLifetime)
 	return secrets, creds, err
+}
+
+// codecToken is the Temporal UI's operator token for the codec server.
+type codecToken struct {
+	mu    sync.Mutex
+	token string
+}
+
+func (c *codecToken) get() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// renew mints a new token an hour before the current one (of lifetime ttl)
+// expires, then has the UI take it up (restart), until ctx ends.
+func (c *codecToken) renew(ctx context.Context, secrets devenv.Secrets, ttl time.Duration, restart func() error) {
+	every := max(ttl-time.Hour, ttl/2)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+		token, err := auth.MintHS256(devenv.DevTokenConfig(secrets.TokenSecret), "temporal-ui", auth.RoleOperator, nil, ttl)
+		if err != nil {
+			fmt.Print(launcherLine("cannot renew the Temporal UI's codec token: " + err.Error()))
+			continue
+		}
+		c.mu.Lock()
+		c.token = token
+		c.mu.Unlock()
+		fmt.Print(launcherLine("renewing the Temporal UI's codec token: restarting the dev server"))
+		if err := restart(); err != nil {
+			fmt.Print(launcherLine("cannot restart the dev server with the renewed token: " + err.Error()))
+		}
+	}
 }
 
 func step(what, where string) { fmt.Print(launcherLine(fmt.Sprintf("starting %-20s %s", what, where))) }
