@@ -2,8 +2,11 @@ package systemtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,7 +40,7 @@ func TestDemoCasesEndToEnd(t *testing.T) {
 	for _, id := range demoCases {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			ref := submitDemo(t, base, id, "systemtest-demo-"+id)
+			ref := submitDemoAsNewCustomer(t, base, id, "systemtest-demo-"+id)
 			depts := walkToClosing(t, base, ref)
 			waitStatus(t, base, ref, complaint.StatusSurveyPending)
 			answerSurvey(t, base, ref, 4, "Thank you")
@@ -55,7 +58,30 @@ func TestDemoCasesEndToEnd(t *testing.T) {
 // until it is acknowledged; it returns the reference.
 func submitDemo(t *testing.T, base, demo, externalID string) string {
 	t.Helper()
+	return submitDemoBody(t, base, demo, demoCase(t, demo), externalID)
+}
+
+// submitDemoAsNewCustomer submits a demo case from a customer of its own
+// (externalID names them): no other test's case makes it a repeat, nor it
+// theirs.
+func submitDemoAsNewCustomer(t *testing.T, base, demo, externalID string) string {
+	t.Helper()
 	body := demoCase(t, demo)
+	customer := maps.Clone(body["customer"].(map[string]any))
+	customer["id"] = externalID
+	if _, ok := customer["email"]; ok {
+		customer["email"] = externalID + "@example.com"
+	}
+	if _, ok := customer["phone"]; ok {
+		sum := sha256.Sum256([]byte(externalID))
+		customer["phone"] = fmt.Sprintf("+86 139 %08d", binary.BigEndian.Uint32(sum[:])%100000000)
+	}
+	body["customer"] = customer
+	return submitDemoBody(t, base, demo, body, externalID)
+}
+
+func submitDemoBody(t *testing.T, base, demo string, body map[string]any, externalID string) string {
+	t.Helper()
 	body["externalId"] = externalID
 	r := post(t, base, "/v1/complaints", body)
 	if r.status != http.StatusCreated {

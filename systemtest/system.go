@@ -336,6 +336,7 @@ func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*deve
 		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL,
 		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
 		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)),
+		"WEBHOOK_ALLOW_HTTP=true", // the upstream system of the tests listens on plain http
 		// The same version of the deployment as the worker it replaces.
 		"WORKER_BUILD_ID="+worker.BuildID(cfg))
 	cmd.Env = append(cmd.Env, s.Secrets.Env()...)
