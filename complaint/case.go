@@ -247,6 +247,7 @@ type CaseView struct {
 	WaitingOnCustomer string               `json:"waitingOnCustomer,omitempty" doc:"Why the case waits for the customer; empty when it does not."`
 	Outcome           Outcome              `json:"outcome,omitempty"`
 	CloseSummary      string               `json:"closeSummary,omitempty"`
+	Decision          string               `json:"decision,omitempty" doc:"The final decision of arbitration or litigation the case closed on."`
 	ClosedAt          *time.Time           `json:"closedAt,omitempty"`
 	Survey            *Survey              `json:"survey,omitempty"`
 	Deadlines         []Deadline           `json:"deadlines"`

@@ -366,18 +366,70 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDisput
 
 func (w *caseWorkflow) canClose(t complaint.Close) error {
 	switch w.View.Status {
-	case complaint.StatusResolving: // closing waits for the accepted resolution to be carried out
-	case complaint.StatusInvestigating, complaint.StatusInDispute:
-		if !w.allReported() {
-			return conflict("every department must report first (%s)", w.unreported())
-		}
+	case complaint.StatusResolving, complaint.StatusInvestigating, complaint.StatusInDispute:
 	default:
 		return conflict("the case cannot close while %s", w.View.Status)
 	}
 	if t.Outcome == complaint.OutcomeWithdrawn {
 		return invalid(fmt.Errorf("outcome: a withdrawal is the customer's `withdraw` task"))
 	}
+	return w.closingRule(t)
+}
+
+// closingRule is the rule of DOMAIN §1.6 a closing with t's outcome must
+// follow, or the conflict naming the rule it breaks. An accepted resolution
+// (the case is resolving) is an agreement: closing waits for it to be
+// carried out.
+func (w *caseWorkflow) closingRule(t complaint.Close) error {
+	stage := w.disputeStage()
+	agreed := w.View.Status == complaint.StatusResolving
+	switch {
+	case t.Decision != "" && (w.View.Status != complaint.StatusInDispute ||
+		!slices.Contains(complaint.FinalDisputeStages, stage)):
+		return conflict("closing rule: a decision is recorded only for a case in dispute at arbitration or litigation; the case is %s%s",
+			w.View.Status, atStage(stage))
+	case w.View.Status == complaint.StatusInDispute && t.Decision == "":
+		return conflict("closing rule: a case in dispute closes only with an agreement (a resolution the customer accepts) "+
+			"or the final decision of arbitration or litigation (`decision`); the dispute is at %s", stage)
+	case t.Decision != "":
+		return nil // the decision settles the outcome
+	case (t.Outcome == complaint.OutcomeUpheld || t.Outcome == complaint.OutcomePartiallyUpheld) && !agreed:
+		return conflict("closing rule: an %s case needs a resolution the customer accepted, carried out; none is accepted (%s)",
+			t.Outcome, w.resolutionState())
+	case t.Outcome == complaint.OutcomeRejected && !w.allReported():
+		return conflict("closing rule: a rejected complaint needs every department's findings (%s)", w.unreported())
+	case t.Outcome == complaint.OutcomeRejected && agreed:
+		return conflict("closing rule: the customer accepted resolution %d; the case closes upheld or partially_upheld",
+			w.lastResolution().Attempt)
+	}
 	return nil
+}
+
+// disputeStage is the dispute stage the case has reached, or "".
+func (w *caseWorkflow) disputeStage() complaint.DisputeStage {
+	if n := len(w.View.Dispute); n > 0 {
+		return w.View.Dispute[n-1].Stage
+	}
+	return ""
+}
+
+func atStage(s complaint.DisputeStage) string {
+	if s == "" {
+		return ""
+	}
+	return " at " + string(s)
+}
+
+// resolutionState says where the proposals stand, for a refused closing.
+func (w *caseWorkflow) resolutionState() string {
+	r := w.lastResolution()
+	switch {
+	case r == nil:
+		return "no resolution was proposed"
+	case r.Accepted == nil:
+		return fmt.Sprintf("resolution %d awaits the customer", r.Attempt)
+	}
+	return fmt.Sprintf("the customer rejected resolution %d", r.Attempt)
 }
 
 func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
@@ -391,12 +443,16 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	}
 	now := workflow.Now(ctx)
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
+	w.View.Decision = t.Decision
 	w.Phase = phaseFollowUp
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
 	w.stopAllClocks(now)
-	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
-		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)}
+	summary := fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)
+	if t.Decision != "" {
+		summary += fmt.Sprintf(" (decision at %s: %s)", w.disputeStage(), t.Decision)
+	}
+	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true, summary: summary}
 	w.tell(ctx, &s, complaint.MsgClosingSummary, t.Summary)
 	return w.record(ctx, s)
 }
@@ -417,7 +473,7 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	}
 	w.View.Round++
 	w.View.Status = complaint.StatusInvestigating
-	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = "", "", nil
+	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt, w.View.Decision = "", "", nil, ""
 	w.View.Investigation = pendingDepartments(w.View.Departments)
 	w.Phase = phaseInvestigation
 	w.startRoundClocks(workflow.Now(ctx))
