@@ -17,6 +17,10 @@ type Policy struct {
 	ReopenWindow time.Duration `json:"reopenWindow"`
 	// SLA holds the deadlines and the escalation ladder of this case.
 	SLA CaseSLA `json:"sla"`
+	// RepeatSLA holds the targets of the priority above the case's: a repeat
+	// complaint, found at registration, is raised one priority and its open
+	// clocks follow (its ladder and calendar are SLA's, so left out here).
+	RepeatSLA *CaseSLA `json:"repeatSla,omitempty"`
 	// RepeatWindow is how far back an earlier complaint of the same customer
 	// about the same category or order makes this one a repeat.
 	RepeatWindow time.Duration `json:"repeatWindow"`
@@ -97,6 +101,10 @@ func Register(in Intake, reference string, receivedAt time.Time, rules Rules) Ne
 	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category)
 	c.Departments = routing.Route(c.Category)
 	c.Policy.SLA = rules.SLA.ForCase(c.Priority, c.Category, c.Departments[0])
+	if raised := Raise(c.Priority); raised != c.Priority {
+		repeat := CaseSLA{}.WithTargetsOf(rules.SLA.ForCase(raised, c.Category, c.Departments[0]))
+		c.Policy.RepeatSLA = &repeat
+	}
 	return c
 }
 

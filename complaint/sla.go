@@ -109,6 +109,14 @@ func (s SLAConfig) ForCase(p Priority, c Category, lead Department) CaseSLA {
 	return out
 }
 
+// WithTargetsOf is s with the targets that depend on the priority taken
+// from t; the warning point, the ladder and the calendar stay s's.
+func (s CaseSLA) WithTargetsOf(t CaseSLA) CaseSLA {
+	s.Acknowledge, s.FirstResponse, s.Resolution = t.Acknowledge, t.FirstResponse, t.Resolution
+	s.InvestigationStart, s.DefaultStart = t.InvestigationStart, t.DefaultStart
+	return s
+}
+
 // StartWithin is how long department d has to start investigating.
 func (s CaseSLA) StartWithin(d Department) time.Duration {
 	if v, ok := s.InvestigationStart[d]; ok {

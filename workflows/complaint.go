@@ -213,10 +213,18 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 		return nil
 	}
 	// The same customer complained about this before: link the cases and
-	// handle this one with more urgency.
+	// handle this one with more urgency, its open clocks held to the raised
+	// priority's targets from the moment of receipt.
+	raised := reg.Priority != w.View.Priority && reg.Priority == complaint.Raise(w.View.Priority)
 	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
-	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
-		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
+	summary = fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)
+	if r := w.Policy.RepeatSLA; raised && r != nil {
+		w.Policy.SLA = w.Policy.SLA.WithTargetsOf(*r)
+		w.Policy.RepeatSLA = nil
+		w.rescheduleClocks(workflow.Now(ctx))
+		summary += ", its deadlines with it"
+	}
+	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true, summary: summary})
 }
 
 // newCase is the case as the starter made it, to register it.
