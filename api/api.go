@@ -183,6 +183,9 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 	defer cancel()
 	id := caller(ctx)
 	sub := starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey}
+	if id.Role != system && id.Role != "" {
+		sub.EnteredBy = id.Subject // first contact: staff who enter a complaint own it
+	}
 	if id.Role == system {
 		// Each system's keys are its own: two systems using the same external
 		// id make two cases. The system hears of the case's changes by its

@@ -1,6 +1,9 @@
 package complaint
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Policy is what a case is held to, captured when it starts so that a later
 // configuration change never moves the rules of an open case.
@@ -52,6 +55,10 @@ type NewCase struct {
 	Departments []Department `json:"departments"`
 	Owner       string       `json:"owner"`
 	Policy      Policy       `json:"policy"`
+	// Handover, when set, hands the case from the staff member who entered
+	// it to the first-contact employee the intake names: an `assign` on
+	// record, right after the registration.
+	Handover *Assign `json:"handover,omitempty"`
 	// Resume carries the state of a case across continue-as-new.
 	Resume *CaseState `json:"resume,omitempty"`
 }
@@ -106,6 +113,23 @@ func Register(in Intake, reference string, receivedAt time.Time, rules Rules) Ne
 		c.Policy.RepeatSLA = &repeat
 	}
 	return c
+}
+
+// EnteredBy applies first-contact ownership (DOMAIN §2, 首问责任制) to a
+// case a staff member entered: without `receivedBy` they took the
+// complaint and own it; naming someone else hands it to that person, on
+// record with its reason. Systems name their agent in `receivedBy` and
+// call nothing here.
+func (c *NewCase) EnteredBy(staff string) {
+	switch {
+	case staff == "" || c.Intake.ReceivedBy == staff:
+	case c.Intake.ReceivedBy == "":
+		c.Intake.ReceivedBy, c.Owner = staff, staff
+	default:
+		c.Handover = &Assign{Owner: c.Intake.ReceivedBy, Actor: staff,
+			Reason: fmt.Sprintf("First contact: %s took the complaint; %s entered it", c.Intake.ReceivedBy, staff)}
+		c.Owner = staff
+	}
 }
 
 // ClockState is where one deadline stands.

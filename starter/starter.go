@@ -95,6 +95,10 @@ type Submission struct {
 	// Submitter is the upstream system that submits, when one does: its
 	// keys are kept apart from every other system's.
 	Submitter string
+	// EnteredBy is the staff member who entered the complaint, when one
+	// did: they own it unless the intake names the employee who took it
+	// (complaint.NewCase.EnteredBy).
+	EnteredBy string
 }
 
 // Result says which case a submission became.
@@ -123,7 +127,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 			s.mu.Lock()
 			ref := complaint.NewReference(now, s.opts.Location, s.rnd)
 			s.mu.Unlock()
-			res, err := s.start(ctx, ref, sub.Intake, now, "")
+			res, err := s.start(ctx, ref, sub, now, "")
 			if !isAlreadyStarted(err) {
 				return res, err
 			}
@@ -158,7 +162,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		}
 	}
 	for probe := 1; ; probe++ {
-		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
+		res, err := s.start(ctx, ref, sub, now, keyHash)
 		if !isAlreadyStarted(err) {
 			return res, err
 		}
@@ -193,8 +197,9 @@ func intakeKey(sub Submission) string {
 	return ""
 }
 
-func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, now time.Time, keyHash string) (Result, error) {
-	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
+func (s *Starter) start(ctx context.Context, ref string, sub Submission, now time.Time, keyHash string) (Result, error) {
+	c := complaint.Register(sub.Intake, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
+	c.EnteredBy(sub.EnteredBy)
 	opts := client.StartWorkflowOptions{
 		ID:                                       complaint.WorkflowID(ref),
 		TaskQueue:                                s.opts.TaskQueue,
