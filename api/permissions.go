@@ -95,6 +95,9 @@ var errNotYours = huma.Error404NotFound("no case has this reference")
 // they own; department staff report for their own departments, and note
 // cases routed to them.
 func (s *Server) canAct(ctx context.Context, id auth.Identity, ref string, body any) error {
+	if t, ok := body.(*complaint.EscalateDispute); ok && t.SkipReason != "" && (id.Role == agent || id.Role == department) {
+		return forbidden("skipping a dispute stage is for supervisors and above")
+	}
 	switch id.Role {
 	case agent:
 		v, err := s.Cases.Case(ctx, ref)

@@ -148,19 +148,29 @@ const (
 	ClockAcknowledge   = "acknowledge"
 	ClockFirstResponse = "firstResponse"
 	ClockStart         = "startInvestigation" // one per department
-	ClockResolution    = "resolution"
+	ClockResolution    = "resolution"         // restarted, as attempt n, after the customer rejects proposal n-1
+	// The waits after the first proposal, each with a target (Issue: no
+	// case waits silently).
+	ClockTakeOwnership  = "takeOwnership"  // a desk-owned case taken by a person (`assign`)
+	ClockCustomerAnswer = "customerAnswer" // the customer's answer to proposal Attempt
+	ClockExecution      = "execution"      // carrying out accepted resolution Attempt
+	ClockDispute        = "dispute"        // one per dispute stage, until the next stage or the end
 )
 
 // Deadline is one SLA clock of a case.
 type Deadline struct {
 	Name       string     `json:"name"`
 	Department Department `json:"department,omitempty"`
-	Round      int        `json:"round,omitempty"`
-	StartedAt  time.Time  `json:"startedAt"`
-	DueAt      time.Time  `json:"dueAt"`
-	WarnAt     time.Time  `json:"warnAt"`
-	State      ClockState `json:"state"`
-	Warned     bool       `json:"warned,omitempty"`
+	// Stage is a dispute clock's stage; Attempt the proposal a resolution,
+	// answer or execution clock is about (0 for the round's first resolution).
+	Stage     DisputeStage `json:"stage,omitempty"`
+	Attempt   int          `json:"attempt,omitempty"`
+	Round     int          `json:"round,omitempty"`
+	StartedAt time.Time    `json:"startedAt"`
+	DueAt     time.Time    `json:"dueAt"`
+	WarnAt    time.Time    `json:"warnAt"`
+	State     ClockState   `json:"state"`
+	Warned    bool         `json:"warned,omitempty"`
 	// Level is the escalation level reached: 1 supervisor, 2 manager, 3 director.
 	Level            int        `json:"level,omitempty"`
 	NextEscalationAt *time.Time `json:"nextEscalationAt,omitempty"`
@@ -180,10 +190,20 @@ type Deadline struct {
 
 // Label names the clock with its department.
 func (d Deadline) Label() string {
-	if d.Department != "" {
-		return d.Name + ":" + string(d.Department)
+	return clockLabel(d.Name, d.Department, d.Stage, d.Attempt)
+}
+
+func clockLabel(name string, d Department, stage DisputeStage, attempt int) string {
+	switch {
+	case d != "":
+		name += ":" + string(d)
+	case stage != "":
+		name += ":" + string(stage)
 	}
-	return d.Name
+	if attempt > 0 {
+		name += fmt.Sprintf("#%d", attempt)
+	}
+	return name
 }
 
 // Open is true while the clock still waits for its task.
@@ -238,8 +258,10 @@ type Resolution struct {
 type DisputeStep struct {
 	Stage DisputeStage `json:"stage"`
 	Note  string       `json:"note"`
-	By    string       `json:"by"`
-	At    time.Time    `json:"at"`
+	// SkipReason is why a supervisor skipped the stages before this one.
+	SkipReason string    `json:"skipReason,omitempty"`
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
 }
 
 // Survey is the satisfaction survey after closing.

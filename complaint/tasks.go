@@ -204,7 +204,9 @@ var DisputeStages = []DisputeStage{"negotiation", "mediation", "arbitration", "l
 type EscalateDispute struct {
 	Stage DisputeStage `json:"stage" enum:"negotiation,mediation,arbitration,litigation"`
 	Note  string       `json:"note" minLength:"1" maxLength:"4000"`
-	Actor string       `json:"actor,omitempty" maxLength:"128"`
+	// SkipReason lets a supervisor take the case past the next stage.
+	SkipReason string `json:"skipReason,omitempty" maxLength:"2000" doc:"Why the dispute skips a stage; supervisors and above only."`
+	Actor      string `json:"actor,omitempty" maxLength:"128"`
 }
 
 func (t EscalateDispute) Validate() error {
@@ -213,6 +215,7 @@ func (t EscalateDispute) Validate() error {
 		c.add("stage", "must be one of %s", strings.Join(names(DisputeStages), ", "))
 	}
 	c.text("note", t.Note, true, 4000)
+	c.text("skipReason", t.SkipReason, false, 2000)
 	c.text("actor", t.Actor, false, 128)
 	return c.err()
 }

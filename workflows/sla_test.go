@@ -181,6 +181,7 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 	received := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)
 	f.env.SetStartTime(received)
 	f.at = 0
+	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
@@ -197,7 +198,7 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 		labels[d.Label()] = true
 	}
 	require.Equal(t, map[string]bool{"acknowledge": true, "firstResponse": true, "startInvestigation:after_sales": true,
-		"resolution": true}, labels)
+		"resolution": true, "takeOwnership": true, "customerAnswer#1": true, "execution#1": true}, labels)
 }
 
 func TestApplyPolicyRecomputesOpenClocks(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -80,6 +81,9 @@ func (w *caseWorkflow) canAssign(t complaint.Assign) error {
 func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
 	from := w.View.Owner
 	w.View.Owner = t.Owner
+	if t.Owner != complaint.DefaultOwner {
+		w.meetClock(complaint.ClockTakeOwnership, "", workflow.Now(ctx))
+	}
 	return w.record(ctx, step{name: "assigned", actor: complaint.ActorOr(t.Actor, from), owner: true,
 		summary: fmt.Sprintf("Transferred from %s to %s: %s", from, t.Owner, t.Reason)})
 }
@@ -262,6 +266,8 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	w.View.Status = complaint.StatusResolutionProposed
 	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
 	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
+	w.startWait(complaint.Deadline{Name: complaint.ClockCustomerAnswer, Attempt: r.Attempt}, w.Policy.SLA.CustomerAnswer, true,
+		r.ProposedAt)
 	s := step{name: "resolution_proposed", actor: r.ProposedBy, resolution: &r,
 		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
 	w.tell(ctx, &s, complaint.MsgResolutionProposal, t.Message)
@@ -282,7 +288,14 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 	// Nothing acts on the answer before it is on record.
 	w.answering = true
 	defer func() { w.answering = false }()
+	w.meetClock(complaint.ClockCustomerAnswer, "", now)
 	name, summary := "resolution_accepted", fmt.Sprintf("The customer accepted resolution %d", r.Attempt)
+	if *t.Accepted { // an agreement: it ends any dispute, and is carried out within its target
+		w.meetClock(complaint.ClockDispute, "", now)
+		w.startWait(complaint.Deadline{Name: complaint.ClockExecution, Attempt: r.Attempt}, w.Policy.SLA.Execution, true, now)
+	} else if len(w.View.Dispute) == 0 { // the next proposal is due within the resolution target again
+		w.startWait(complaint.Deadline{Name: complaint.ClockResolution, Attempt: r.Attempt + 1}, w.Policy.SLA.Resolution, true, now)
+	}
 	switch {
 	case *t.Accepted:
 		w.View.Status = complaint.StatusResolving
@@ -336,7 +349,7 @@ func (w *caseWorkflow) customerReplied(ctx workflow.Context, t complaint.Reason)
 func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
 	rejected := slices.ContainsFunc(w.View.Resolutions, func(r complaint.Resolution) bool {
 		return r.Accepted != nil && !*r.Accepted
-	})
+	}) || w.answerOverdue()
 	switch {
 	case w.View.Status != complaint.StatusInvestigating && w.View.Status != complaint.StatusInDispute &&
 		w.View.Status != complaint.StatusResolutionProposed:
@@ -344,34 +357,54 @@ func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
 	case !rejected:
 		return conflict("a dispute follows a rejected resolution; none was rejected yet")
 	}
-	if n := len(w.View.Dispute); n > 0 {
-		cur := w.View.Dispute[n-1].Stage
-		if slices.Index(complaint.DisputeStages, t.Stage) <= slices.Index(complaint.DisputeStages, cur) {
-			return conflict("the dispute is at %s; it can only move on", cur)
-		}
+	cur := slices.Index(complaint.DisputeStages, w.disputeStage()) // -1 before the first stage
+	next := slices.Index(complaint.DisputeStages, t.Stage)
+	switch {
+	case next <= cur:
+		return conflict("the dispute is at %s; it can only move on", w.disputeStage())
+	case next > cur+1 && t.SkipReason == "":
+		return conflict("the dispute goes one stage at a time: %s comes next; a supervisor may skip with `skipReason`",
+			complaint.DisputeStages[cur+1])
 	}
 	return nil
 }
 
 func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDispute) error {
 	actor := complaint.ActorOr(t.Actor, w.View.Owner)
-	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: workflow.Now(ctx)})
+	now := workflow.Now(ctx)
+	// The stage before is over; this one has its own target. The dispute
+	// path, not the resolution clock, paces the case from here.
+	w.meetClock(complaint.ClockDispute, "", now)
+	w.stopClock(w.clock(complaint.ClockResolution, ""), now)
+	w.startWait(complaint.Deadline{Name: complaint.ClockDispute, Stage: t.Stage}, w.Policy.SLA.Dispute[t.Stage], true, now)
+	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: now,
+		SkipReason: t.SkipReason})
 	if w.View.Status != complaint.StatusResolutionProposed {
 		w.View.Status = complaint.StatusInDispute
 	}
-	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: t.Note})
+	summary := t.Note
+	if t.SkipReason != "" {
+		summary += fmt.Sprintf(" (stages skipped: %s)", t.SkipReason)
+	}
+	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: summary})
 }
 
 // --- close / reopen / withdraw
 
 func (w *caseWorkflow) canClose(t complaint.Close) error {
-	switch w.View.Status {
-	case complaint.StatusResolving, complaint.StatusInvestigating, complaint.StatusInDispute:
-	default:
-		return conflict("the case cannot close while %s", w.View.Status)
-	}
 	if t.Outcome == complaint.OutcomeWithdrawn {
 		return invalid(fmt.Errorf("outcome: a withdrawal is the customer's `withdraw` task"))
+	}
+	switch w.View.Status {
+	case complaint.StatusResolving, complaint.StatusInvestigating, complaint.StatusInDispute:
+	case complaint.StatusResolutionProposed:
+		if w.answerOverdue() && t.Decision == "" { // closed as unanswered, the summary saying why
+			return nil
+		}
+		return conflict("the case cannot close while resolution_proposed: the customer's answer is awaited until %s",
+			w.clock(complaint.ClockCustomerAnswer, "").DueAt.UTC().Format(time.RFC3339))
+	default:
+		return conflict("the case cannot close while %s", w.View.Status)
 	}
 	return w.closingRule(t)
 }
@@ -442,13 +475,20 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 		}
 	}
 	now := workflow.Now(ctx)
+	unanswered := w.View.Status == complaint.StatusResolutionProposed
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
 	w.View.Decision = t.Decision
 	w.Phase = phaseFollowUp
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
+	if t.Decision != "" {
+		w.meetClock(complaint.ClockDispute, "", now)
+	}
 	w.stopAllClocks(now)
 	summary := fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)
+	if unanswered {
+		summary += fmt.Sprintf(" (resolution %d unanswered)", w.lastResolution().Attempt)
+	}
 	if t.Decision != "" {
 		summary += fmt.Sprintf(" (decision at %s: %s)", w.disputeStage(), t.Decision)
 	}

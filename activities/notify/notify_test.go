@@ -45,7 +45,7 @@ func TestEveryMessageRendersInBothLanguages(t *testing.T) {
 	r, err := notify.NewRenderer()
 	require.NoError(t, err)
 	kinds := []string{"acknowledgement", "investigation_started", "resolution_proposal", "closing_summary",
-		"survey_invitation", "survey_reminder"}
+		"survey_invitation", "survey_reminder", "proposal_reminder"}
 	for _, lang := range notify.Languages {
 		for _, kind := range kinds {
 			out, err := r.Render(notify.Content{Kind: kind, Language: lang, Reference: "CMP-20261123-ABCDEF",
