@@ -153,7 +153,7 @@ const (
 	// case waits silently).
 	ClockTakeOwnership  = "takeOwnership"  // a desk-owned case taken by a person (`assign`)
 	ClockCustomerAnswer = "customerAnswer" // the customer's answer to proposal Attempt
-	ClockExecution      = "execution"      // carrying out accepted resolution Attempt
+	ClockExecution      = "execution"      // accepted resolution Attempt carried out and the case closed
 	ClockDispute        = "dispute"        // one per dispute stage, until the next stage or the end
 )
 

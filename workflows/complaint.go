@@ -309,7 +309,6 @@ func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) er
 	done := *r
 	now := workflow.Now(ctx)
 	done.ExecutedAt = &now
-	w.meetClock(complaint.ClockExecution, "", now)
 	if err := w.record(ctx, step{name: "resolution_executed", actor: "system", resolution: &done,
 		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))}); err != nil {
 		return err

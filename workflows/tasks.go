@@ -481,6 +481,7 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	w.Phase = phaseFollowUp
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
+	w.meetClock(complaint.ClockExecution, "", now) // carried out (close waited for it) and closed
 	if t.Decision != "" {
 		w.meetClock(complaint.ClockDispute, "", now)
 	}
