@@ -57,6 +57,9 @@ type Server struct {
 	CodecOrigins []string
 	// Eraser erases a customer's personal data (admin).
 	Eraser Eraser
+	// CalendarNotice, when set, says at a moment what operators must know of
+	// the working-day calendar (its holiday table ending); /readyz shows it.
+	CalendarNotice func(now time.Time) string
 }
 
 // Handler returns the API's routes.
@@ -288,6 +291,8 @@ func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyP
 
 type healthBody struct {
 	Status string `json:"status"`
+	// Detail holds what operators should act on while the API stays ready.
+	Detail []string `json:"detail,omitempty"`
 }
 
 type healthOutput struct {
@@ -303,7 +308,13 @@ func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) 
 	if err := s.Database.Ping(ctx); err != nil {
 		return nil, huma.Error503ServiceUnavailable("the database is not reachable", err)
 	}
-	return &healthOutput{Body: healthBody{Status: "ready"}}, nil
+	out := &healthOutput{Body: healthBody{Status: "ready"}}
+	if s.CalendarNotice != nil {
+		if n := s.CalendarNotice(time.Now()); n != "" {
+			out.Body.Detail = append(out.Body.Detail, "working-day calendar: "+n)
+		}
+	}
+	return out, nil
 }
 
 // problem maps the starter's errors onto RFC 9457 problems.

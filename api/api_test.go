@@ -265,3 +265,20 @@ func TestEnumTagsMatchTheDomain(t *testing.T) {
 	check(intake, "Severity", complaint.Names(complaint.Severities))
 	check(intake, "DesiredOutcome", complaint.Names(complaint.DesiredOutcomes))
 }
+
+// The calendar's notice is a line of /readyz's detail; the API stays ready.
+func TestReadinessCarriesTheCalendarNotice(t *testing.T) {
+	notice := func(time.Time) string { return "the cn holiday table ends on 2026-12-31" }
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		CalendarNotice: notice}).Handler()
+	rec := do(t, h, http.MethodGet, "/readyz", "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(),
+		`"detail":["working-day calendar: the cn holiday table ends on 2026-12-31"]`) {
+		t.Fatalf("readyz: %d %s", rec.Code, rec.Body)
+	}
+	quiet := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		CalendarNotice: func(time.Time) string { return "" }}).Handler()
+	if rec := do(t, quiet, http.MethodGet, "/readyz", ""); strings.Contains(rec.Body.String(), "detail") {
+		t.Fatalf("a detail without a notice: %s", rec.Body)
+	}
+}

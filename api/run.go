@@ -19,6 +19,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -97,6 +98,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Codec:        codec.New(keys),
 		CodecOrigins: cfg.CodecOrigins,
 		Eraser:       CustomerEraser{Store: db, Client: c, Keys: keys},
+	}
+	if cov, err := complaint.CoverageOf(cfg.Cases.Calendar, cfg.Cases.CalendarZone); err == nil {
+		s.CalendarNotice = func(now time.Time) string { return cov.Warning(now, cfg.Cases.CalendarWarnDays) }
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -30,6 +30,9 @@ type CaseConfig struct {
 	CalendarZone     string        `env:"CALENDAR_ZONE" envDefault:""`
 	ExtraHolidays    []string      `env:"CALENDAR_EXTRA_HOLIDAYS" envSeparator:","`
 	ExtraWorkdays    []string      `env:"CALENDAR_EXTRA_WORKDAYS" envSeparator:","`
+	// CalendarWarnDays is from how many days before the calendar's holiday
+	// table ends operators are told (/readyz, the worker's log).
+	CalendarWarnDays int `env:"CALENDAR_WARN_DAYS" envDefault:"60"`
 }
 
 // Build checks the configuration and turns it into the rules of new cases.

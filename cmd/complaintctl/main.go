@@ -50,6 +50,7 @@ const usage = `usage:
   complaintctl keys rotate (-case REFERENCE | -default)  a new version of a data key
   complaintctl keys rewrap        wrap every data key with the current master key (CODEC_MASTER_KEYS)
   complaintctl keys new-master ID print a new master key entry for CODEC_MASTER_KEYS
+  complaintctl calendar           the years the working-day calendar covers, and how to add one
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE,
 DATABASE_URL, REFERENCE_TIME_ZONE, CODEC_MASTER_KEYS, AUTH_TOKEN_*), with the same defaults as
 the services.`
@@ -74,6 +75,8 @@ func run(args []string) error {
 	switch args[0] {
 	case "migrate":
 		return store.Migrate(ctx, cfg.DatabaseURL)
+	case "calendar":
+		return showCalendar(os.Stdout, cfg.Cases, time.Now())
 	case "search-attributes":
 		c, err := dial(ctx, cfg)
 		if err != nil {
