@@ -198,3 +198,14 @@ func TestRedactKeepsAddressesOutOfErrors(t *testing.T) {
 	require.False(t, notify.IsPermanent(notify.Redact(fmt.Errorf("421 try later"))))
 	require.NoError(t, notify.Redact(nil))
 }
+
+func TestUnansweredProposalNoticeAsksTheOwnerToAct(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	out, err := r.Render(notify.Content{Kind: "staff", Notice: "unanswered", Language: "en", Reference: "CMP-20261123-ABCDEF",
+		Clock: "customerAnswer#1", DueAt: "2026-11-30 10:00", CaseLink: "http://ui.example/case"})
+	require.NoError(t, err)
+	require.Contains(t, out.Subject, "has not answered")
+	require.Contains(t, out.Text, "close the case as unanswered")
+	require.Contains(t, out.HTML, "escalate the dispute")
+}
