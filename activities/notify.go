@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
 )
@@ -26,7 +27,7 @@ type Channels struct {
 	MailDomain string
 	SMS        notify.SMSSender
 	Webhooks   *notify.Webhooks
-	Survey     notify.SurveyLinks
+	Survey     auth.SurveyLinks
 	// StaffAddress maps a rung of the escalation ladder to an email address;
 	// "" means the notice is logged only.
 	StaffAddress func(rung string) string

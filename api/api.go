@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 )
@@ -45,7 +46,7 @@ type Server struct {
 	Records        RecordReader // the list and the reports
 	Deliveries     DeliveryReader
 	// SurveyLinks checks the links in survey invitations.
-	SurveyLinks notify.SurveyLinks
+	SurveyLinks auth.SurveyLinks
 	// Auth authenticates every call but the public ones; without it every
 	// such call is refused.
 	Auth *Authenticator
@@ -60,6 +61,18 @@ type Server struct {
 	// CalendarNotice, when set, says at a moment what operators must know of
 	// the working-day calendar (its holiday table ending); /readyz shows it.
 	CalendarNotice func(now time.Time) string
+	// Metrics, when set, is served at GET /metrics to metricsRoles.
+	Metrics http.Handler
+	// Logger takes what the answers leave out (why the API is not ready);
+	// slog's default when nil.
+	Logger *slog.Logger
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // Handler returns the API's routes.
@@ -137,6 +150,9 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", onlyFor(metricsRoles, "read the metrics", s.Metrics))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 	})
@@ -185,16 +201,9 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	id := caller(ctx)
-	sub := starter.Submission{Intake: in.Body, IdempotencyKey: in.IdempotencyKey}
-	if id.Role != system && id.Role != "" {
-		sub.EnteredBy = id.Subject // first contact: staff who enter a complaint own it
-	}
-	if id.Role == system {
-		// Each system's keys are its own: two systems using the same external
-		// id make two cases. The system hears of the case's changes by its
-		// webhook subscription, whatever the body says.
-		sub.Submitter = id.System
-		sub.Intake.Source = id.System
+	sub, err := submissionOf(id, in.Body, in.IdempotencyKey)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.Cases.Submit(ctx, sub)
 	if err != nil {
@@ -205,9 +214,15 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 			return nil, huma.Error503ServiceUnavailable("the database is not configured")
 		}
 		// Written after the start: a retry of a submission whose record was
-		// lost writes it then.
-		if err := s.Submitters.RecordSubmitter(ctx, res.Reference, id.System, id.KeyID); err != nil {
+		// lost writes it then. The first system on record keeps the case; a
+		// system's keys lead to its own cases only, so another name here
+		// means the case is not this system's to see.
+		recorded, err := s.Submitters.RecordSubmitter(ctx, res.Reference, id.System, id.KeyID)
+		if err != nil {
 			return nil, storeProblem(err)
+		}
+		if recorded != id.System {
+			return nil, huma.Error409Conflict("this externalId or Idempotency-Key names a case this system did not submit; use another")
 		}
 	}
 	status := http.StatusOK
@@ -215,6 +230,31 @@ func (s *Server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 		status = http.StatusCreated
 	}
 	return &submitOutput{Status: status, Location: "/v1/complaints/" + res.Reference, Body: res}, nil
+}
+
+// submissionOf is what a caller's intake becomes: each caller's keys are its
+// own; a system hears of its cases by its webhook subscription, whatever the
+// body says, and its first-contact employee is its own agent, never an owner
+// among our staff; only an administrator names another system as the source.
+func submissionOf(id auth.Identity, in complaint.Intake, idempotencyKey string) (starter.Submission, error) {
+	sub := starter.Submission{Intake: in, IdempotencyKey: idempotencyKey}
+	switch id.Role {
+	case system:
+		sub.Submitter = id.System
+		sub.Intake.Source = id.System
+		if in.ReceivedBy != "" {
+			sub.Intake.ReceivedBy = complaint.SystemAgent(id.System, in.ReceivedBy)
+		}
+	case admin:
+		sub.Staff = id.Subject
+	default:
+		sub.Staff = id.Subject
+		if in.Source != "" {
+			return sub, huma.Error403Forbidden("only an administrator names the system a case is entered for",
+				&huma.ErrorDetail{Location: "body.source", Message: "leave it out", Value: in.Source})
+		}
+	}
+	return sub, nil
 }
 
 type referenceInput struct {
@@ -259,8 +299,17 @@ func registerTask[T complaint.Task](api huma.API, s *Server, task, summary strin
 		ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 		defer cancel()
 		id := caller(ctx)
-		if err := s.canAct(ctx, id, in.Reference, &in.Body); err != nil {
+		if err := s.canAct(ctx, id, in.Reference, task, &in.Body); err != nil {
 			return nil, err
+		}
+		if r, ok := any(&in.Body).(*complaint.CustomerResponse); ok && r.Channel == "" {
+			// Staff pass the answer on: through the channel the customer
+			// complained by, unless they say otherwise.
+			v, err := s.Cases.Case(ctx, in.Reference)
+			if err != nil {
+				return nil, problem(err)
+			}
+			r.Channel = v.Channel
 		}
 		setActor(&in.Body, id)
 		v, err := s.Cases.Task(ctx, in.Reference, task, in.IdempotencyKey, in.Body)
@@ -302,11 +351,15 @@ type healthOutput struct {
 func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	// The answer says ready or not, nothing of why: the probe is public,
+	// and the reason (addresses, server messages) goes to the log.
 	if err := s.Cases.Ready(ctx); err != nil {
-		return nil, huma.Error503ServiceUnavailable("Temporal is not reachable", err)
+		s.logger().WarnContext(ctx, "not ready: Temporal does not answer", "error", err)
+		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
 	if err := s.Database.Ping(ctx); err != nil {
-		return nil, huma.Error503ServiceUnavailable("the database is not reachable", err)
+		s.logger().WarnContext(ctx, "not ready: the database does not answer", "error", err)
+		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
 	out := &healthOutput{Body: healthBody{Status: "ready"}}
 	if s.CalendarNotice != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/complaintdesk/complaintdesk/auth"
@@ -41,24 +42,28 @@ type Authenticator struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the
 	// client: failed authentications are counted per client, not per proxy
 	// (behind nginx every caller would share one address and one budget).
+	// Empty: no header is believed, the peer is the client.
 	TrustedProxies []netip.Prefix
 
-	mu       sync.Mutex
-	limiters map[string]*limiter // by caller, and by address for failed attempts
+	once     sync.Once
+	limiters *lru.Cache[string, *rate.Limiter] // by caller, and by address for failed attempts and public requests
 }
 
 // Failed authentications are limited per client address, so that guessing
 // credentials (or flooding the key lookup) is slow whatever the caller's
-// own budget.
+// own budget. Only failures count: a valid credential from the same address
+// (colleagues behind one NAT) is still let in.
 const (
 	failRate  = rate.Limit(2)
 	failBurst = 20
+	// Requests that need no credentials (the probes, the survey, the API's
+	// description) have a budget per client address.
+	publicRate  = rate.Limit(5)
+	publicBurst = 30
+	// maxLimiters bounds the memory of the limits: past it the least
+	// recently seen caller or address is forgotten.
+	maxLimiters = 50_000
 )
-
-type limiter struct {
-	*rate.Limiter
-	seen time.Time
-}
 
 // identify authenticates r.
 func (a *Authenticator) identify(r *http.Request) (auth.Identity, error) {
@@ -98,34 +103,26 @@ func (a *Authenticator) allow(id auth.Identity) (bool, time.Duration) {
 	return a.take("sub:"+id.Subject, a.Rate, a.Burst, 1)
 }
 
-// failing answers whether addr has used up its failed attempts (n = 0: only
-// look) or takes one (n = 1).
-func (a *Authenticator) failing(addr string, n int) (bool, time.Duration) {
-	ok, wait := a.take("addr:"+addr, failRate, failBurst, n)
+// failing answers whether client has used up its failed attempts (n = 0:
+// only look) or takes one (n = 1).
+func (a *Authenticator) failing(client string, n int) (bool, time.Duration) {
+	ok, wait := a.take("fail:"+client, failRate, failBurst, n)
 	return !ok, wait
 }
 
 // take reserves n tokens of key's bucket; n = 0 only asks whether one is left.
 func (a *Authenticator) take(key string, r rate.Limit, burst, n int) (bool, time.Duration) {
-	now := time.Now()
-	a.mu.Lock()
-	if a.limiters == nil {
-		a.limiters = map[string]*limiter{}
-	}
-	l, ok := a.limiters[key]
+	a.once.Do(func() { a.limiters, _ = lru.New[string, *rate.Limiter](maxLimiters) })
+	l, ok := a.limiters.Get(key)
 	if !ok {
-		if len(a.limiters) > 10000 { // forget callers idle for ten minutes
-			for k, old := range a.limiters {
-				if now.Sub(old.seen) > 10*time.Minute {
-					delete(a.limiters, k)
-				}
-			}
+		// Two first requests at once may both make one: the loser's request
+		// is then counted in a bucket that is dropped, once.
+		l = rate.NewLimiter(r, burst)
+		if prev, found, _ := a.limiters.PeekOrAdd(key, l); found {
+			l = prev
 		}
-		l = &limiter{Limiter: rate.NewLimiter(r, burst)}
-		a.limiters[key] = l
 	}
-	l.seen = now
-	a.mu.Unlock()
+	now := time.Now()
 	if n == 0 {
 		if l.TokensAt(now) >= 1 {
 			return true, 0
@@ -163,13 +160,14 @@ func public(r *http.Request) bool {
 // answers 401; then it applies the caller's rate limit (429).
 func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := a.clientAddr(r)
 		if public(r) {
+			// No credentials to count by: each client address has a budget.
+			if ok, wait := a.take("public:"+client, publicRate, publicBurst, 1); !ok {
+				tooMany(w, wait, "too many requests from this address; retry after the time in Retry-After")
+				return
+			}
 			next.ServeHTTP(w, r)
-			return
-		}
-		addr := a.clientAddr(r)
-		if blocked, wait := a.failing(addr, 0); blocked {
-			tooMany(w, wait, "too many failed authentications from this address")
 			return
 		}
 		id, err := a.identify(r)
@@ -178,8 +176,13 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 				writeProblem(w, http.StatusServiceUnavailable, "credentials cannot be checked now; retry later")
 				return
 			}
+			// Only a credential that was tried and was wrong counts; past the
+			// budget the answer is 429 until it refills.
 			if r.Header.Get("Authorization") != "" || strings.HasPrefix(r.URL.Path, codecPathToken) {
-				a.failing(addr, 1) // a credential was tried, and it was wrong
+				if blocked, wait := a.failing(client, 1); blocked {
+					tooMany(w, wait, "too many failed authentications from this address")
+					return
+				}
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="complaints"`)
 			writeProblem(w, http.StatusUnauthorized, err.Error())
@@ -196,32 +199,46 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// clientAddr is the caller's address: the peer's, or, when the peer is a
-// trusted proxy, the nearest address in X-Forwarded-For that is not one.
+// clientAddr is the caller's address as the limits count it: the peer's,
+// or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one. An IPv6 client is its /64, the block one
+// subscriber is usually given.
 func (a *Authenticator) clientAddr(r *http.Request) string {
-	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
-	trusted := func(s string) bool {
-		ip, err := netip.ParseAddr(strings.TrimSpace(s))
-		if err != nil {
-			return false
-		}
-		for _, p := range a.TrustedProxies {
-			if p.Contains(ip.Unmap()) {
-				return true
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	client := peer.Unmap()
+	if a.trusted(client) {
+		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a hop that is not an address: believe nothing before it
+			}
+			if hop = hop.Unmap(); !a.trusted(hop) {
+				client = hop
+				break
 			}
 		}
-		return false
 	}
-	if !trusted(addr) {
-		return addr
+	if client.Is6() {
+		return netip.PrefixFrom(client, 64).Masked().String()
 	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		if hop := strings.TrimSpace(hops[i]); hop != "" && !trusted(hop) {
-			return hop
+	return client.String()
+}
+
+func (a *Authenticator) trusted(ip netip.Addr) bool {
+	for _, p := range a.TrustedProxies {
+		if p.Contains(ip) {
+			return true
 		}
 	}
-	return addr
+	return false
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration, detail string) {

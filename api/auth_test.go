@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -60,12 +59,18 @@ func testAuth() *Authenticator {
 	}}
 }
 
-// fakeSubmitters says every case was submitted by "shop".
-type fakeSubmitters struct{ recorded []string }
+// fakeSubmitters says every case was submitted by "shop" (or by onRecord).
+type fakeSubmitters struct {
+	recorded []string
+	onRecord string
+}
 
-func (f *fakeSubmitters) RecordSubmitter(_ context.Context, ref, system, _ string) error {
+func (f *fakeSubmitters) RecordSubmitter(_ context.Context, ref, system, _ string) (string, error) {
 	f.recorded = append(f.recorded, ref+"="+system)
-	return nil
+	if f.onRecord != "" {
+		return f.onRecord, nil
+	}
+	return system, nil
 }
 
 func (f *fakeSubmitters) Submitter(context.Context, string) (string, error) { return "shop", nil }
@@ -131,7 +136,7 @@ var endpoints = map[string]struct{ method, path, body string }{
 	"task-startInvestigation": {"POST", "", `{"department":"product","investigator":"p.lead"}`},
 	"task-submitFindings":     {"POST", "", `{"department":"product","findings":"f","rootCause":"c","evidence":[]}`},
 	"task-proposeResolution":  {"POST", "", `{"actions":["a"],"compensation":{"kind":"none"},"message":"m"}`},
-	"task-customerResponse":   {"POST", "", `{"accepted":true}`},
+	"task-customerResponse":   {"POST", "", `{"accepted":true,"channel":"phone"}`},
 	"task-waitingOnCustomer":  {"POST", "", `{"reason":"r"}`},
 	"task-customerReplied":    {"POST", "", `{"reason":"r"}`},
 	"task-escalateDispute":    {"POST", "", `{"stage":"negotiation","note":"n"}`},
@@ -355,14 +360,11 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 func TestFailedAuthenticationsCountPerClientBehindAProxy(t *testing.T) {
 	a := testAuth()
 	a.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	req := httptest.NewRequest(http.MethodGet, "/v1/complaints", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
-	req.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
-	if got := a.clientAddr(req); got != "198.51.100.7" {
+	if got := clientOf(a, "127.0.0.1:40000", "203.0.113.9, 198.51.100.7"); got != "198.51.100.7" {
 		t.Fatalf("client %s, want the nearest untrusted hop", got)
 	}
-	req.RemoteAddr = "192.0.2.1:40000" // not a proxy: its header is not believed
-	if got := a.clientAddr(req); got != "192.0.2.1" {
+	// Not a proxy: its header is not believed.
+	if got := clientOf(a, "192.0.2.1:40000", "203.0.113.9, 198.51.100.7"); got != "192.0.2.1" {
 		t.Fatalf("client %s, want the peer", got)
 	}
 }
@@ -378,10 +380,10 @@ func TestStaffSubmissionsCarryWhoEnteredThem(t *testing.T) {
 			t.Fatalf("submit: %d %s", rec.Code, rec.Body)
 		}
 	}
-	if got := cases.subs[0].EnteredBy; got != "agent.li" {
+	if got := cases.subs[0].Staff; got != "agent.li" {
 		t.Fatalf("the agent's submission was entered by %q", got)
 	}
-	if got := cases.subs[1].EnteredBy; got != "" {
+	if got := cases.subs[1].Staff; got != "" {
 		t.Fatalf("the system's submission was entered by %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -19,6 +20,32 @@ const codecPathToken = "/codec/k/"
 // maxCodecBody bounds one codec request: a page of history's payloads.
 const maxCodecBody = 8 << 20
 
+// maxCodecPayloads bounds the payloads of one request: each may name a key
+// the codec looks up.
+const maxCodecPayloads = 1000
+
+// codecTokenToHeader takes a codec address's token out of the path before
+// anything records the path (the trace's url.path, a log): the token moves
+// to the Authorization header, where it is checked like any other, and the
+// path becomes /codec/decode (or /encode).
+func codecTokenToHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, codecPathToken)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, op, _ := strings.Cut(rest, "/")
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = "/codec/"+op, ""
+		r.RequestURI = r.URL.RequestURI()
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // registerCodec serves Temporal's remote codec protocol — POST .../encode
 // and .../decode with {"payloads": [...]} — so that the Temporal UI shows
 // the cases' payloads decrypted to the people allowed to read them.
@@ -26,11 +53,7 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 	if s.Codec == nil {
 		return
 	}
-	handle := func(w http.ResponseWriter, r *http.Request) {
-		if !slices.Contains(codecRoles, caller(r.Context()).Role) {
-			writeProblem(w, http.StatusForbidden, "role "+string(caller(r.Context()).Role)+" may not read decoded payloads")
-			return
-		}
+	handle := onlyFor(codecRoles, "read decoded payloads", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in commonpb.Payloads
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCodecBody))
 		if err != nil {
@@ -39,6 +62,10 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 		}
 		if err := protojson.Unmarshal(body, &in); err != nil {
 			writeProblem(w, http.StatusBadRequest, "the body is not {\"payloads\": [...]}")
+			return
+		}
+		if len(in.GetPayloads()) > maxCodecPayloads {
+			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d payloads a request", maxCodecPayloads))
 			return
 		}
 		out := make([]*commonpb.Payload, len(in.GetPayloads()))
@@ -65,10 +92,10 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 			return
 		}
 		_, _ = w.Write(json.RawMessage(raw)) // the client went away; nothing left to tell it
-	}
+	}))
 	for _, op := range []string{"encode", "decode"} {
-		mux.HandleFunc("POST /codec/"+op, handle)
-		mux.HandleFunc("POST "+codecPathToken+"{token}/"+op, handle)
+		mux.Handle("POST /codec/"+op, handle)
+		mux.Handle("POST "+codecPathToken+"{token}/"+op, handle)
 	}
 }
 

@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/telemetry"
 )
 
 // upperCodec "decodes" by upper-casing the data, and refuses data "erased".
@@ -77,5 +80,53 @@ func TestCodecServer(t *testing.T) {
 	}
 	if rec := call(http.MethodPost, "/codec/k/not-a-token/decode", "", ui); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("a bad path token: %d", rec.Code)
+	}
+}
+
+// One codec request carries a bounded number of payloads.
+func TestCodecRequestsAreBoundedInPayloads(t *testing.T) {
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		Codec: upperCodec{}}).Handler()
+	one := `{"metadata":{"encoding":"YmluYXJ5L2VuY3J5cHRlZA=="},"data":"bGl1"}`
+	body := `{"payloads":[` + strings.TrimSuffix(strings.Repeat(one+",", maxCodecPayloads+1), ",") + `]}`
+	rec := do(t, h, http.MethodPost, "/codec/decode", body, "Authorization", "Bearer "+callers[auth.RoleOperator])
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d payloads in one request: %d", maxCodecPayloads+1, rec.Code)
+	}
+}
+
+// A token in the codec's address reaches neither the spans nor the route
+// name: it is taken out of the path before the tracing sees it.
+func TestCodecPathTokenIsScrubbedFromSpans(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tel, err := telemetry.Start(t.Context(), telemetry.Config{ServiceName: "complaints-api",
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.ShutdownBounded(t.Context())
+	s := &Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(), Codec: upperCodec{}}
+	h := Instrument(s.Handler(), tel)
+	token := callers[auth.RoleOperator]
+	req := httptest.NewRequest(http.MethodPost, "/codec/k/"+token+"/decode",
+		strings.NewReader(`{"payloads":[{"metadata":{"encoding":"YmluYXJ5L2VuY3J5cHRlZA=="},"data":"bGl1"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("decode with the token in the path: %d %s", rec.Code, rec.Body)
+	}
+	ended := spans.Ended()
+	if len(ended) == 0 {
+		t.Fatal("no span recorded")
+	}
+	for _, sp := range ended {
+		text := sp.Name()
+		for _, kv := range sp.Attributes() {
+			text += " " + string(kv.Key) + "=" + kv.Value.Emit()
+		}
+		if strings.Contains(text, token) {
+			t.Fatalf("a span carries the token: %s", text)
+		}
 	}
 }

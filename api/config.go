@@ -34,9 +34,13 @@ type Config struct {
 	// call the codec server.
 	CodecOrigins []string `env:"CODEC_CORS_ORIGINS" envSeparator:","`
 	// TrustedProxies are the load balancers (CIDRs) whose X-Forwarded-For
-	// names the client, for the limit on failed authentications; "none"
-	// when clients reach the API directly.
-	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1/32,::1/128"`
+	// names the client, for the limits per client address. None by default:
+	// a header from a peer that is not a named proxy could say anything.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+
+	// DevMailboxURL is the development mailbox's HTTP address (make dev's):
+	// an erasure deletes the customer's emails it kept. Empty elsewhere.
+	DevMailboxURL string `env:"DEV_MAILBOX_URL"`
 
 	// ServiceName is the service.name of the API's spans and metrics.
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"complaints-api"`

@@ -7,11 +7,9 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/complaintdesk/complaintdesk/codec"
-	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -31,39 +29,52 @@ var ErrNoCases = errors.New("no case of this customer")
 
 // ErasureStore is what an erasure changes in the database; *store.Store is one.
 type ErasureStore interface {
-	CustomerCases(ctx context.Context, sub store.Subject) ([]string, error)
+	CustomerCases(ctx context.Context, sub store.Subject) (store.CustomerRecords, error)
 	EraseCase(ctx context.Context, reference, actor string) error
+}
+
+// CaseEnder ends a running case; the starter is one.
+type CaseEnder interface {
+	End(ctx context.Context, ref, reason string) (bool, error)
+}
+
+// MailboxEraser deletes the messages a mailbox kept for an address: the
+// development mailbox keeps every email it receives, as files too.
+type MailboxEraser interface {
+	DeleteTo(ctx context.Context, address string) error
 }
 
 // CustomerEraser erases a customer everywhere: it ends their cases still
 // running (a worker could not read them again), anonymises their contact
 // details and free text in PostgreSQL and destroys their cases' data keys,
-// so that the payloads in Temporal's history can no longer be decrypted.
+// so that the payloads in Temporal's history can no longer be decrypted,
+// and has the development mailbox, when there is one, drop their emails.
 // Counts, categories, timings and scores stay.
 type CustomerEraser struct {
-	Store  ErasureStore
-	Client client.Client
+	Store ErasureStore
+	Cases CaseEnder
 	// Keys, when set, forgets the destroyed keys at once in this process.
 	Keys *codec.Keyring
+	// Mailbox, when set, is the development mailbox.
+	Mailbox MailboxEraser
 }
 
 func (e CustomerEraser) Erase(ctx context.Context, sub store.Subject, actor string) (ErasureResult, error) {
-	refs, err := e.Store.CustomerCases(ctx, sub)
+	found, err := e.Store.CustomerCases(ctx, sub)
 	if err != nil {
 		return ErasureResult{}, err
 	}
-	if len(refs) == 0 {
+	if len(found.References) == 0 {
 		return ErasureResult{}, ErrNoCases
 	}
-	res := ErasureResult{References: refs, Terminated: []string{}}
-	for _, ref := range refs {
-		err := e.Client.TerminateWorkflow(ctx, complaint.WorkflowID(ref), "", "personal data erased")
-		var notFound *serviceerror.NotFound
-		switch {
-		case err == nil:
-			res.Terminated = append(res.Terminated, ref)
-		case !errors.As(err, &notFound): // not found: the case had ended already
+	res := ErasureResult{References: found.References, Terminated: []string{}}
+	for _, ref := range found.References {
+		ended, err := e.Cases.End(ctx, ref, "personal data erased")
+		if err != nil {
 			return res, fmt.Errorf("end case %s: %w", ref, err)
+		}
+		if ended {
+			res.Terminated = append(res.Terminated, ref)
 		}
 		if err := e.Store.EraseCase(ctx, ref, actor); err != nil {
 			return res, err
@@ -72,7 +83,22 @@ func (e CustomerEraser) Erase(ctx context.Context, sub store.Subject, actor stri
 			e.Keys.Forget(codec.CaseScope(ref))
 		}
 	}
+	if e.Mailbox != nil {
+		for _, addr := range found.Emails {
+			if err := e.Mailbox.DeleteTo(ctx, addr); err != nil {
+				return res, fmt.Errorf("the development mailbox: %w", err)
+			}
+		}
+	}
 	return res, nil
+}
+
+// mailboxOf is the development mailbox at url, nil when none is configured.
+func mailboxOf(url string) MailboxEraser {
+	if url == "" {
+		return nil
+	}
+	return mailbox.Client{URL: url}
 }
 
 type erasureInput struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 )
 
 // No request body to any POST of the API (intake, every task, erasure) may
@@ -47,7 +47,7 @@ func FuzzSubmitAndTaskBodies(f *testing.F) {
 // No survey answer — JSON or the link's form, with any token — may make
 // the API answer 5xx or panic.
 func FuzzSurveyAnswers(f *testing.F) {
-	links := notify.SurveyLinks{Secret: []byte("fuzz-secret")}
+	links := auth.SurveyLinks{Secret: []byte("fuzz-secret")}
 	now := time.Now()
 	valid, err := links.Token("CMP-20261123-4F7K2Q", 1, "en", now, now.Add(time.Hour))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -36,7 +37,8 @@ func TestMetricsEndpointCountsOpenedCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tel.ShutdownBounded(t.Context())
-	s := &Server{Cases: CountingCases{Cases: openingCases{}, Metrics: tel.Cases}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth()}
+	s := &Server{Cases: CountingCases{Cases: openingCases{}, Metrics: tel.Cases}, Database: pinger{}, RequestTimeout: time.Second,
+		Auth: testAuth(), Metrics: tel.Metrics}
 	h := Instrument(s.Handler(), tel)
 
 	post := func(body string, header ...string) {
@@ -61,8 +63,23 @@ func TestMetricsEndpointCountsOpenedCases(t *testing.T) {
 	post(given, "Idempotency-Key", "repeat") // the same case again: not a new one
 	post(classified)
 
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	// The metrics are for operators (a scraper holds an operator token).
+	scrape := func(token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := scrape(""); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("GET /metrics without a token: %d", rec.Code)
+	}
+	if rec := scrape(callers[auth.RoleAgent]); rec.Code != http.StatusForbidden {
+		t.Fatalf("GET /metrics as an agent: %d", rec.Code)
+	}
+	rec := scrape(callers[auth.RoleOperator])
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d", rec.Code)
 	}

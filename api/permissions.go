@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -50,19 +52,40 @@ var permissions = map[string][]auth.Role{
 	"task-" + complaint.TaskClose:              {agent, supervisor, manager, director, admin},
 	"task-" + complaint.TaskReopen:             {agent, supervisor, manager, director, admin},
 	"task-" + complaint.TaskWithdraw:           {agent, supervisor, manager, director, admin},
-	"task-" + complaint.TaskSurveyResponse:     {agent, supervisor, manager, director, admin},
-	"task-" + complaint.TaskAddNote:            {agent, department, supervisor, manager, director, admin},
-	"task-" + complaint.TaskApplyPolicy:        {admin},
+	// The customer answers the survey through the signed link; staff enter
+	// what the customer said only from supervisor up, and only on a case
+	// they had no hand in (canAct).
+	"task-" + complaint.TaskSurveyResponse: {supervisor, manager, director, admin},
+	"task-" + complaint.TaskAddNote:        {agent, department, supervisor, manager, director, admin},
+	"task-" + complaint.TaskApplyPolicy:    {admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the
 // people who watch cases in the Temporal UI.
 var codecRoles = []auth.Role{operator, supervisor, manager, director, admin}
 
+// metricsRoles may read the API's Prometheus metrics: a scraper holds an
+// operator token.
+var metricsRoles = []auth.Role{operator, admin}
+
+// onlyFor serves h to the roles given, 403 to the others, for the routes
+// outside the OpenAPI document (the codec server, the metrics).
+func onlyFor(roles []auth.Role, what string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if role := caller(r.Context()).Role; !slices.Contains(roles, role) {
+			writeProblem(w, http.StatusForbidden, "role "+string(role)+" may not "+what)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // SubmitterStore records and reads which system submitted a case;
 // *store.Store is one.
 type SubmitterStore interface {
-	RecordSubmitter(ctx context.Context, reference, system, keyID string) error
+	// RecordSubmitter records system as the case's submitter unless one is
+	// on record already, and returns the one on record.
+	RecordSubmitter(ctx context.Context, reference, system, keyID string) (string, error)
 	Submitter(ctx context.Context, reference string) (string, error)
 }
 
@@ -94,9 +117,19 @@ var errNotYours = huma.Error404NotFound("no case has this reference")
 // canAct checks the case-dependent part of a task: an agent acts on cases
 // they own; department staff report for their own departments, and note
 // cases routed to them.
-func (s *Server) canAct(ctx context.Context, id auth.Identity, ref string, body any) error {
+func (s *Server) canAct(ctx context.Context, id auth.Identity, ref, task string, body any) error {
 	if t, ok := body.(*complaint.EscalateDispute); ok && t.SkipReason != "" && (id.Role == agent || id.Role == department) {
 		return forbidden("skipping a dispute stage is for supervisors and above")
+	}
+	if task == complaint.TaskSurveyResponse {
+		v, err := s.Cases.Case(ctx, ref)
+		if err != nil {
+			return problem(err)
+		}
+		if handled(v, id.Subject) {
+			return forbidden("%s handled %s: the satisfaction answer comes from the customer, or from a supervisor who did not", id.Subject, ref)
+		}
+		return nil
 	}
 	switch id.Role {
 	case agent:
@@ -128,6 +161,30 @@ func (s *Server) canAct(ctx context.Context, id auth.Identity, ref string, body 
 	return nil
 }
 
+// handled reports whether who had a hand in the case: its owner, an
+// investigator, the author of a proposal or anyone its history names.
+func handled(v complaint.CaseView, who string) bool {
+	if v.Owner == who {
+		return true
+	}
+	for _, p := range v.Investigation {
+		if p.Investigator == who {
+			return true
+		}
+	}
+	for _, r := range v.Resolutions {
+		if r.ProposedBy == who {
+			return true
+		}
+	}
+	for _, e := range v.History {
+		if e.Actor == who {
+			return true
+		}
+	}
+	return false
+}
+
 // setActor makes the caller the actor the audit trail records: the body's
 // own actor field is not trusted.
 func setActor(body any, id auth.Identity) {
@@ -142,7 +199,9 @@ func setActor(body any, id auth.Identity) {
 	case *complaint.ProposeResolution:
 		t.Actor = actor
 	case *complaint.CustomerResponse:
-		t.Actor = actor
+		// Staff pass on the customer's answer (a call, a letter): recorded as
+		// given on the customer's behalf, by whom and through which channel.
+		t.Actor = fmt.Sprintf("%s for the customer (%s)", actor, t.Channel)
 	case *complaint.Reason:
 		t.Actor = actor
 	case *complaint.EscalateDispute:

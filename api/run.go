@@ -12,11 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/time/rate"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -29,6 +26,11 @@ import (
 // Temporal and the database are reached lazily: the API starts and answers
 // /healthz while they come up, and 503 problems while they are away.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if cfg.SurveyLinkSecret != "" {
+		if err := auth.CheckSecret("SURVEY_LINK_SECRET", cfg.SurveyLinkSecret); err != nil {
+			return err
+		}
+	}
 	loc, err := time.LoadLocation(cfg.ReferenceTimeZone)
 	if err != nil {
 		return fmt.Errorf("REFERENCE_TIME_ZONE: %w", err)
@@ -59,21 +61,19 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	copts, err := tel.TemporalClientOptions(codec.ClientOptions(client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(logger),
-	}, keys))
+	cases, err := starter.Open(starter.Connection{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: logger, Keys: keys,
+		Instrument: tel.TemporalClientOptions,
+	}, starter.Options{Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
+		IntakeKeys: db})
 	if err != nil {
 		return err
 	}
-	c, err := client.NewLazyClient(copts)
-	if err != nil {
-		return fmt.Errorf("temporal client: %w", err)
-	}
-	defer c.Close()
+	defer cases.Close()
 
 	proxies := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
 	for _, p := range cfg.TrustedProxies {
-		if p = strings.TrimSpace(p); p == "none" {
+		if p = strings.TrimSpace(p); p == "none" || p == "" {
 			continue
 		}
 		prefix, err := netip.ParsePrefix(p)
@@ -83,21 +83,20 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		proxies = append(proxies, prefix)
 	}
 	s := &Server{
-		Cases: CountingCases{Cases: starter.New(c, starter.Options{
-			Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue, Location: loc, Rules: rules,
-			DataConverter: copts.DataConverter, IntakeKeys: db,
-		}), Metrics: tel.Cases},
+		Cases:          CountingCases{Cases: cases, Metrics: tel.Cases},
 		Database:       db,
 		Records:        db,
 		Deliveries:     db,
-		SurveyLinks:    notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
+		SurveyLinks:    auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
 		Auth: &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
 			TrustedProxies: proxies},
 		Submitters:   db,
 		Codec:        codec.New(keys),
 		CodecOrigins: cfg.CodecOrigins,
-		Eraser:       CustomerEraser{Store: db, Client: c, Keys: keys},
+		Metrics:      tel.Metrics,
+		Logger:       logger,
+		Eraser:       CustomerEraser{Store: db, Cases: cases, Keys: keys, Mailbox: mailboxOf(cfg.DevMailboxURL)},
 	}
 	if cov, err := complaint.CoverageOf(cfg.Cases.Calendar, cfg.Cases.CalendarZone); err == nil {
 		s.CalendarNotice = func(now time.Time) string { return cov.Warning(now, cfg.Cases.CalendarWarnDays) }
@@ -133,11 +132,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return nil
 }
 
-// Instrument serves the Prometheus metrics at GET /metrics and everything
-// else through h, traced (but for the health probes) and measured.
+// Instrument serves h traced (but for the health probes and the metrics)
+// and measured; the metrics themselves are h's, behind its authentication.
 func Instrument(h http.Handler, tel *telemetry.Telemetry) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", tel.Metrics)
-	mux.Handle("/", tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz"))
-	return mux
+	return codecTokenToHeader(tel.HTTPHandler(h, "complaints-api", "/healthz", "/readyz", "/metrics"))
 }

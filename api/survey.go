@@ -12,7 +12,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/store"
 )
@@ -99,7 +99,7 @@ func (s *Server) registerMessages(api huma.API, mux *http.ServeMux) {
 func (s *Server) answerSurvey(ctx context.Context, token string, r complaint.SurveyResponse) (complaint.CaseView, error) {
 	claims, err := s.SurveyLinks.Parse(token, time.Now())
 	switch {
-	case errors.Is(err, notify.ErrSurveyLinkExpired):
+	case errors.Is(err, auth.ErrSurveyLinkExpired):
 		return complaint.CaseView{}, huma.Error410Gone("the survey has closed")
 	case err != nil:
 		return complaint.CaseView{}, huma.Error422UnprocessableEntity("the survey link is not valid",
@@ -132,7 +132,7 @@ func (s *Server) surveyPage(w http.ResponseWriter, r *http.Request) {
 		lang = claims.Language
 	}
 	switch {
-	case errors.Is(err, notify.ErrSurveyLinkExpired):
+	case errors.Is(err, auth.ErrSurveyLinkExpired):
 		renderSurvey(w, http.StatusGone, surveyView{Lang: lang, Message: surveyText(lang, "expired")})
 	case err != nil:
 		renderSurvey(w, http.StatusNotFound, surveyView{Lang: lang, Message: surveyText(lang, "invalid")})

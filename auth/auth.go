@@ -105,7 +105,14 @@ type TokenConfig struct {
 	PublicKey string // PEM, RSA or EC; optional
 	Issuer    string
 	Audience  string
+	// MaxLifetime caps how long a token may be valid, from its issue (or
+	// from now when it names none) to its expiry; zero: DefaultMaxLifetime.
+	MaxLifetime time.Duration
 }
+
+// DefaultMaxLifetime is the longest a staff token is accepted for: a
+// token cannot be revoked on its own, so none outlives a working day.
+const DefaultMaxLifetime = 12 * time.Hour
 
 // Verifier checks staff tokens.
 type Verifier struct {
@@ -162,8 +169,21 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	if c.Subject == "" || strings.HasPrefix(c.Subject, "key:") || !slices.Contains(StaffRoles, c.Role) {
-		return Identity{}, fmt.Errorf("%w: the token needs a subject and a staff role", ErrUnauthenticated)
+	// A subject with ':' could pass for an API key (key:<id>) or a system's
+	// own agent (system:name) in the audit trail.
+	if c.Subject == "" || strings.Contains(c.Subject, ":") || !slices.Contains(StaffRoles, c.Role) {
+		return Identity{}, fmt.Errorf("%w: the token needs a subject without ':' and a staff role", ErrUnauthenticated)
+	}
+	maxLife := v.cfg.MaxLifetime
+	if maxLife <= 0 {
+		maxLife = DefaultMaxLifetime
+	}
+	from := time.Now()
+	if c.IssuedAt != nil {
+		from = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(from) > maxLife+30*time.Second {
+		return Identity{}, fmt.Errorf("%w: the token is valid for longer than %s", ErrUnauthenticated, maxLife)
 	}
 	if c.Role == RoleDepartment && len(c.Departments) == 0 {
 		return Identity{}, fmt.Errorf("%w: a department role names its departments", ErrUnauthenticated)
@@ -196,9 +216,12 @@ type Config struct {
 	PublicKey string `env:"AUTH_TOKEN_PUBLIC_KEY"`
 	Issuer    string `env:"AUTH_TOKEN_ISSUER" envDefault:"complaintdesk"`
 	Audience  string `env:"AUTH_TOKEN_AUDIENCE" envDefault:"complaints-api"`
+	// MaxLifetime is the longest a staff token may be valid for.
+	MaxLifetime time.Duration `env:"AUTH_TOKEN_MAX_LIFETIME" envDefault:"12h"`
 }
 
 // Tokens is the configuration as a TokenConfig.
 func (c Config) Tokens() TokenConfig {
-	return TokenConfig{Secret: []byte(c.Secret), PublicKey: c.PublicKey, Issuer: c.Issuer, Audience: c.Audience}
+	return TokenConfig{Secret: []byte(c.Secret), PublicKey: c.PublicKey, Issuer: c.Issuer, Audience: c.Audience,
+		MaxLifetime: c.MaxLifetime}
 }

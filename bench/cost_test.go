@@ -73,19 +73,21 @@ func countRecorded(t *testing.T, path string) CostResult {
 	return r
 }
 
-// The same case today: registered and acknowledged in one activity, each
-// department's child started with its investigation instead of told of it
-// by a signal, the resolution carried out by its step's activity, and the
-// clock watcher's timer kept when a clock is met (the departments start
-// and the proposal comes in time: two timers fewer).
+// The same case today (make record-histories): registered and
+// acknowledged in one activity, each department's child started with its
+// investigation instead of told of it by a signal, the resolution carried
+// out by its step's activity, the clock watcher's timer kept when a clock
+// is met, and no version marker. In this recording the customer had
+// complained before (the demo cases run first): the repeat's step is one
+// activity more.
 func TestCountActionsOfTodaysCase(t *testing.T) {
 	old := countRecorded(t, filepath.Join("testdata", "hand-counted-smartwatch"))
 	r := countRecorded(t, filepath.Join("..", "workflows", "testdata", "histories", "next", "smartwatch-api"))
-	if r.Actions != 45 || old.Actions-r.Actions != 7 {
-		t.Errorf("counted %d actions (before: %d); want 45, 7 fewer", r.Actions, old.Actions)
+	if r.Actions != 44 || old.Actions-r.Actions != 8 {
+		t.Errorf("counted %d actions (before: %d); want 44, 8 fewer", r.Actions, old.Actions)
 	}
-	if r.ByKind["signal"] != 2 || r.ByKind["activity"] != 13 || r.ByKind["search attribute upsert"] != 10 ||
-		r.ByKind["timer"] != 4 {
+	if r.ByKind["signal"] != 2 || r.ByKind["activity"] != 14 || r.ByKind["search attribute upsert"] != 10 ||
+		r.ByKind["timer"] != 3 || r.ByKind["marker"] != 0 {
 		t.Errorf("by kind: %v", r.ByKind)
 	}
 	if s := r.ByStep["submitFindings"]; s == nil || s.ByKind["signal"] != 2 {

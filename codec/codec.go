@@ -132,8 +132,30 @@ func DataConverter(ring *Keyring) converter.DataConverter {
 func ClientOptions(opts client.Options, ring *Keyring) client.Options {
 	dc := DataConverter(ring)
 	opts.DataConverter = dc
-	opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter: dc, EncodeCommonAttributes: true,
-	})
+	opts.FailureConverter = FailureConverter(dc)
 	return opts
+}
+
+// FailureConverter encodes failures (messages, stack traces, details) with
+// dc, and takes the SDK's serialization context like the payload codec: a
+// case's failures are encrypted under the case's key and erased with it,
+// not under the shared default key.
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return failureConverter{
+		DefaultFailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+			DataConverter: dc, EncodeCommonAttributes: true,
+		}),
+		dc: dc,
+	}
+}
+
+type failureConverter struct {
+	*temporal.DefaultFailureConverter
+	dc converter.DataConverter
+}
+
+// WithSerializationContext is the converter for one workflow's or
+// activity's failures.
+func (f failureConverter) WithSerializationContext(sc converter.SerializationContext) converter.FailureConverter {
+	return FailureConverter(converter.WithDataConverterSerializationContext(f.dc, sc))
 }

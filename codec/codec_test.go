@@ -4,39 +4,42 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-
-	"github.com/complaintdesk/complaintdesk/store"
+	"google.golang.org/protobuf/proto"
 )
 
 // memKeys is a KeyStore in memory.
 type memKeys struct {
 	mu   sync.Mutex
-	keys map[string]map[int]store.DataKey
+	keys map[string]map[int]DataKey
 }
 
-func (m *memKeys) DataKeys(_ context.Context, scope string) ([]store.DataKey, error) {
+func (m *memKeys) DataKeys(_ context.Context, scope string) ([]DataKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []store.DataKey
+	var out []DataKey
 	for _, k := range m.keys[scope] {
 		out = append(out, k)
 	}
 	return out, nil
 }
 
-func (m *memKeys) AddDataKey(_ context.Context, k store.DataKey) (store.DataKey, error) {
+func (m *memKeys) AddDataKey(_ context.Context, k DataKey) (DataKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.keys == nil {
-		m.keys = map[string]map[int]store.DataKey{}
+		m.keys = map[string]map[int]DataKey{}
 	}
 	if m.keys[k.Scope] == nil {
-		m.keys[k.Scope] = map[int]store.DataKey{}
+		m.keys[k.Scope] = map[int]DataKey{}
 	}
 	if old, ok := m.keys[k.Scope][k.Version]; ok {
 		return old, nil
@@ -45,10 +48,10 @@ func (m *memKeys) AddDataKey(_ context.Context, k store.DataKey) (store.DataKey,
 	return k, nil
 }
 
-func (m *memKeys) AllDataKeys(context.Context) ([]store.DataKey, error) {
+func (m *memKeys) AllDataKeys(context.Context) ([]DataKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []store.DataKey
+	var out []DataKey
 	for _, vs := range m.keys {
 		for _, k := range vs {
 			if k.Wrapped != nil {
@@ -59,7 +62,7 @@ func (m *memKeys) AllDataKeys(context.Context) ([]store.DataKey, error) {
 	return out, nil
 }
 
-func (m *memKeys) ReplaceWrapping(_ context.Context, k store.DataKey) error {
+func (m *memKeys) ReplaceWrapping(_ context.Context, k DataKey) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.keys[k.Scope][k.Version] = k
@@ -256,5 +259,83 @@ func TestScopeOf(t *testing.T) {
 		if got := ScopeOf(id); got != want {
 			t.Errorf("ScopeOf(%q) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+// A case's failures (an activity's error quoting the customer) are
+// encrypted under the case's key, and unreadable once it is destroyed.
+func TestFailuresAreEncryptedUnderTheCaseKey(t *testing.T) {
+	keys := &memKeys{}
+	ring := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	fc := converter.WithFailureConverterSerializationContext(ClientOptions(client.Options{}, ring).FailureConverter,
+		converter.ActivitySerializationContext{Namespace: "default", WorkflowID: "complaint-" + ref, ActivityType: "Record"})
+	f := fc.ErrorToFailure(errors.New("cannot mail " + secret["email"]))
+	attrs := f.GetEncodedAttributes()
+	if attrs == nil || strings.Contains(f.GetMessage(), secret["email"]) {
+		t.Fatalf("failure message not encoded: %q", f.GetMessage())
+	}
+	if got := string(attrs.Metadata[MetadataKeyID]); got != "case:"+ref+"/v1" {
+		t.Fatalf("failure encrypted under %q, want the case's key", got)
+	}
+	plain := ClientOptions(client.Options{}, ring).FailureConverter
+	// FailureToError decodes in place: each read gets its own copy.
+	if err := plain.FailureToError(proto.Clone(f).(*failurepb.Failure)); !strings.Contains(err.Error(), secret["email"]) {
+		t.Fatalf("decoded failure: %v", err)
+	}
+	keys.destroy(CaseScope(ref))
+	ring.Forget(CaseScope(ref))
+	if err := plain.FailureToError(proto.Clone(f).(*failurepb.Failure)); strings.Contains(err.Error(), secret["email"]) {
+		t.Fatalf("the failure is still readable after erasure: %v", err)
+	}
+}
+
+// countingKeys counts the store's reads.
+type countingKeys struct {
+	memKeys
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingKeys) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.memKeys.DataKeys(ctx, scope)
+}
+
+// Payloads naming keys nobody made cost no query (a scope of no case), or
+// one per scope within the cache's time (a version that does not exist);
+// only scopes with keys are cached.
+func TestMadeUpKeyIDsCostNoQueriesAndNoCache(t *testing.T) {
+	keys := &countingKeys{}
+	ring := NewKeyring(t.Context(), masters(t, "m1"), keys)
+	p, err := caseConverter(ring).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := func(id string) *commonpb.Payload {
+		return &commonpb.Payload{Metadata: map[string][]byte{MetadataEncoding: []byte(EncodingEncrypted),
+			MetadataKeyID: []byte(id)}, Data: p.Data}
+	}
+	before := keys.reads
+	var batch []*commonpb.Payload
+	for i := range 2000 {
+		batch = append(batch, forged(fmt.Sprintf("random-%d/v1", i)), forged(fmt.Sprintf("case:%s/v%d", ref, 2+i%5)))
+	}
+	c := New(ring)
+	for _, b := range batch {
+		if _, err := c.Decode([]*commonpb.Payload{b}); err == nil {
+			t.Fatalf("a made-up key %s decoded", b.Metadata[MetadataKeyID])
+		}
+	}
+	if n := keys.reads - before; n > 5 {
+		t.Fatalf("%d store reads for 4,000 payloads of made-up keys; want at most one per missing version", n)
+	}
+	if n := ring.cache.Len(); n != 1 {
+		t.Fatalf("%d scopes cached, want only the case's", n)
+	}
+	// The genuine payload still decodes.
+	if _, err := c.Decode([]*commonpb.Payload{p}); err != nil {
+		t.Fatal(err)
 	}
 }

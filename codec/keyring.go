@@ -14,10 +14,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/complaintdesk/complaintdesk/store"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
 // Errors of key lookup.
@@ -29,12 +30,22 @@ var (
 	ErrKeyStore = errors.New("the data key store is unavailable")
 )
 
-// KeyStore keeps the wrapped data keys; *store.Store is one.
+// DataKey is one version of a wrapped data key. Wrapped is nil once the key
+// has been destroyed.
+type DataKey struct {
+	Scope       string
+	Version     int
+	MasterKeyID string
+	Wrapped     []byte
+}
+
+// KeyStore keeps the wrapped data keys; the application's store
+// (store.Store, in PostgreSQL) is one.
 type KeyStore interface {
-	DataKeys(ctx context.Context, scope string) ([]store.DataKey, error)
-	AddDataKey(ctx context.Context, k store.DataKey) (store.DataKey, error)
-	AllDataKeys(ctx context.Context) ([]store.DataKey, error)
-	ReplaceWrapping(ctx context.Context, k store.DataKey) error
+	DataKeys(ctx context.Context, scope string) ([]DataKey, error)
+	AddDataKey(ctx context.Context, k DataKey) (DataKey, error)
+	AllDataKeys(ctx context.Context) ([]DataKey, error)
+	ReplaceWrapping(ctx context.Context, k DataKey) error
 }
 
 // MasterKeys are the keys that wrap the data keys, by id; Current wraps new
@@ -89,9 +100,17 @@ type Keyring struct {
 	ttl     time.Duration
 	timeout time.Duration
 
-	mu    sync.Mutex
-	cache map[string]scopeKeys
+	// cache holds the keys of scopes that have some, a bounded number of
+	// them; misses remembers, for as long, the scopes and versions the store
+	// did not have, so that payloads naming made-up keys cost one query per
+	// scope and TTL, not one each.
+	cache  *lru.Cache[string, scopeKeys]
+	misses *lru.Cache[string, time.Time]
 }
+
+// cacheSize bounds the scopes whose keys a process keeps, and the misses it
+// remembers.
+const cacheSize = 10_000
 
 type scopeKeys struct {
 	loaded time.Time
@@ -101,8 +120,10 @@ type scopeKeys struct {
 
 // NewKeyring returns a keyring over st. ctx is the process's lifetime.
 func NewKeyring(ctx context.Context, masters MasterKeys, st KeyStore) *Keyring {
+	cache, _ := lru.New[string, scopeKeys](cacheSize)
+	misses, _ := lru.New[string, time.Time](cacheSize)
 	return &Keyring{masters: masters, store: st, ctx: ctx, ttl: time.Minute, timeout: 10 * time.Second,
-		cache: map[string]scopeKeys{}}
+		cache: cache, misses: misses}
 }
 
 // SetTTL changes how long unwrapped keys are kept in memory (tests).
@@ -171,9 +192,14 @@ func (r *Keyring) Rotate(scope string) (int, error) {
 
 // Forget drops scope from the cache: its keys were just destroyed.
 func (r *Keyring) Forget(scope string) {
-	r.mu.Lock()
-	delete(r.cache, scope)
-	r.mu.Unlock()
+	r.cache.Remove(scope)
+}
+
+// knownScope reports whether scope is one the system makes keys for: the
+// default scope or a case's. Any other is refused without a query.
+func knownScope(scope string) bool {
+	ref, ok := strings.CutPrefix(scope, "case:")
+	return scope == DefaultScope || ok && complaint.ValidReference(ref)
 }
 
 // Rewrap wraps every live data key with the current master key, so that an
@@ -205,14 +231,23 @@ func (r *Keyring) Rewrap(ctx context.Context) (int, error) {
 }
 
 // load returns scope's keys, from the cache while fresh and while it holds
-// version (0: any; -1: always reload).
+// version (0: any; -1: always reload). A version the store did not have a
+// moment ago is not asked for again within the TTL.
 func (r *Keyring) load(scope string, version int) (scopeKeys, error) {
-	r.mu.Lock()
-	sk, ok := r.cache[scope]
-	r.mu.Unlock()
-	if ok && version >= 0 && time.Since(sk.loaded) < r.ttl {
+	if !knownScope(scope) {
+		return scopeKeys{}, fmt.Errorf("%w: scope %q", ErrUnknownKey, scope)
+	}
+	sk, ok := r.cache.Get(scope)
+	fresh := ok && time.Since(sk.loaded) < r.ttl
+	if fresh && version >= 0 {
 		if _, has := sk.keys[version]; version == 0 && sk.newest > 0 || has {
 			return sk, nil
+		}
+	}
+	missKey := KeyID(scope, max(version, 0))
+	if version > 0 {
+		if at, missed := r.misses.Get(missKey); missed && time.Since(at) < r.ttl {
+			return sk, nil // Key reports the version unknown
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
@@ -232,9 +267,12 @@ func (r *Keyring) load(scope string, version int) (scopeKeys, error) {
 			return sk, err
 		}
 	}
-	r.mu.Lock()
-	r.cache[scope] = sk
-	r.mu.Unlock()
+	if _, has := sk.keys[version]; version > 0 && !has {
+		r.misses.Add(missKey, sk.loaded)
+	}
+	if sk.newest > 0 {
+		r.cache.Add(scope, sk)
+	}
 	return sk, nil
 }
 
@@ -251,7 +289,7 @@ func (r *Keyring) add(scope string, version int) (scopeKeys, error) {
 	defer cancel()
 	// Another process may have made this version first: AddDataKey returns
 	// the stored one, and every process then uses the same key.
-	stored, err := r.store.AddDataKey(ctx, store.DataKey{Scope: scope, Version: version,
+	stored, err := r.store.AddDataKey(ctx, DataKey{Scope: scope, Version: version,
 		MasterKeyID: r.masters.Current, Wrapped: wrapped})
 	if err != nil {
 		return scopeKeys{}, fmt.Errorf("store data key %s: %w: %w", KeyID(scope, version), ErrKeyStore, err)
@@ -266,9 +304,7 @@ func (r *Keyring) add(scope string, version int) (scopeKeys, error) {
 			return scopeKeys{}, err
 		}
 	}
-	r.mu.Lock()
-	r.cache[scope] = sk
-	r.mu.Unlock()
+	r.cache.Add(scope, sk)
 	return sk, nil
 }
 
@@ -280,7 +316,7 @@ func (r *Keyring) wrap(scope string, version int, plain []byte) ([]byte, error) 
 	return seal(master, plain, []byte(KeyID(scope, version)))
 }
 
-func (r *Keyring) unwrap(k store.DataKey) ([]byte, error) {
+func (r *Keyring) unwrap(k DataKey) ([]byte, error) {
 	master, ok := r.masters.Keys[k.MasterKeyID]
 	if !ok {
 		return nil, fmt.Errorf("data key %s is wrapped by master key %q, which is not configured",

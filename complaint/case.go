@@ -2,6 +2,7 @@ package complaint
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -92,6 +93,14 @@ func DefaultRulesFrom(from int) Rules {
 	}}
 }
 
+// SystemAgent names an upstream system's own first-contact employee as the
+// case records it: "system:name". Staff names have no ':', so such a name is
+// never one of our staff and never owns a case.
+func SystemAgent(system, name string) string { return system + ":" + name }
+
+// IsSystemAgent reports whether receivedBy names a system's own agent.
+func IsSystemAgent(receivedBy string) bool { return strings.Contains(receivedBy, ":") }
+
 // Register turns a validated intake into a new case.
 func Register(in Intake, reference string, receivedAt time.Time, rules Rules) NewCase {
 	in = in.Normalize()
@@ -102,8 +111,8 @@ func Register(in Intake, reference string, receivedAt time.Time, rules Rules) Ne
 		c.Category = Classify(in.Subject, in.Description)
 		c.Classified = true
 	}
-	if c.Owner == "" {
-		c.Owner = DefaultOwner
+	if c.Owner == "" || IsSystemAgent(c.Owner) {
+		c.Owner = DefaultOwner // a system's own agent is recorded, never our owner
 	}
 	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category)
 	c.Departments = routing.Route(c.Category)

@@ -238,15 +238,29 @@ func TestFirstContactOwnsTheCaseTheyEnter(t *testing.T) {
 		c.Handover.Validate() != nil {
 		t.Fatalf("entered for agent.wu: owner %q, handover %+v", c.Owner, c.Handover)
 	}
-	// Naming oneself, or a system naming its agent: no handover.
+	// Naming oneself: no handover; a system's agent: the desk owns it until a person takes it.
 	c = register("agent.li")
 	c.EnteredBy("agent.li")
 	if c.Owner != "agent.li" || c.Handover != nil {
 		t.Fatalf("naming oneself: owner %q, handover %+v", c.Owner, c.Handover)
 	}
-	c = register("crm.agent.7")
+	c = register(SystemAgent("crm", "agent.7"))
 	c.EnteredBy("")
-	if c.Owner != "crm.agent.7" || c.Handover != nil {
+	if c.Owner != DefaultOwner || c.Handover != nil {
 		t.Fatalf("a system's agent: owner %q, handover %+v", c.Owner, c.Handover)
+	}
+}
+
+// System names key idempotency scopes and webhook subscriptions: a name
+// with ':' or '@' could pass for another caller's scope.
+func TestSystemNamesAreChecked(t *testing.T) {
+	for name, want := range map[string]bool{"shop": true, "dev-shop_2": true, "": false, "shop:eu": false,
+		"@staff": false, "Shop": false, strings.Repeat("a", 65): false} {
+		if got := ValidSystemName(name); got != want {
+			t.Errorf("ValidSystemName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if !IsSystemAgent(SystemAgent("shop", "agent.li")) || IsSystemAgent("agent.li") {
+		t.Fatal("a system's agent must be told from our staff")
 	}
 }

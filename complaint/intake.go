@@ -108,6 +108,11 @@ func (c *checker) err() error {
 // sourcePattern is an upstream system's name, as webhook subscriptions key it.
 var sourcePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
+// ValidSystemName reports whether name can name an upstream system: API keys
+// are issued to such names only, and a name without ':' or '@' keeps each
+// system's idempotency keys apart from every other caller's.
+func ValidSystemName(name string) bool { return sourcePattern.MatchString(name) }
+
 // Validate checks the registration rules; it returns ValidationErrors.
 func (in Intake) Validate() error {
 	var c checker
@@ -147,7 +152,13 @@ func (in Intake) Validate() error {
 		c.add("desiredOutcome", "must be one of %s", strings.Join(names(DesiredOutcomes), ", "))
 	}
 	c.text("alreadyTried", in.AlreadyTried, false, 2000)
-	c.text("receivedBy", in.ReceivedBy, false, 128)
+	// A system's agent is recorded as "system:name" (SystemAgent), the
+	// system's name before the 128 characters a caller may send.
+	receivedByMax := 128
+	if IsSystemAgent(in.ReceivedBy) {
+		receivedByMax = 64 + 1 + 128
+	}
+	c.text("receivedBy", in.ReceivedBy, false, receivedByMax)
 	return c.err()
 }
 

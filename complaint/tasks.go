@@ -168,7 +168,10 @@ func (t ProposeResolution) Validate() error {
 type CustomerResponse struct {
 	Accepted *bool  `json:"accepted" doc:"Whether the customer accepts the proposed resolution."`
 	Comment  string `json:"comment,omitempty" maxLength:"4000"`
-	Actor    string `json:"actor,omitempty" maxLength:"128" doc:"Who passes on the answer; the customer when absent."`
+	// Channel is how the customer gave the answer staff pass on; through
+	// the API, the case's own channel when absent.
+	Channel Channel `json:"channel,omitempty" enum:"phone,email,chat,web,social,in_person,partner" doc:"How the customer gave the answer staff pass on (a call: phone); the channel the complaint came by when absent."`
+	Actor   string  `json:"actor,omitempty" maxLength:"200" doc:"Who passes on the answer; the customer when absent. Through the API: the caller, on the customer's behalf."`
 }
 
 func (t CustomerResponse) Validate() error {
@@ -177,7 +180,10 @@ func (t CustomerResponse) Validate() error {
 		c.add("accepted", "is required")
 	}
 	c.text("comment", t.Comment, false, 4000)
-	c.text("actor", t.Actor, false, 128)
+	if t.Channel != "" && !t.Channel.Valid() {
+		c.add("channel", "must be one of %s", strings.Join(names(Channels), ", "))
+	}
+	c.text("actor", t.Actor, false, 200)
 	return c.err()
 }
 

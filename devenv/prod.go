@@ -223,7 +223,8 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 	for i, port := range o.Ports.APIReplicas {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		backends = append(backends, addr)
-		env := append(slices.Clip(common), "API_ADDR="+addr)
+		// nginx on loopback is the one proxy whose X-Forwarded-For names the client.
+		env := append(slices.Clip(common), "API_ADDR="+addr, "TRUSTED_PROXIES=127.0.0.1/32")
 		p.apps[APIName(i)] = func() *exec.Cmd {
 			cmd := exec.Command(filepath.Join(o.AppBinDir, "api"))
 			cmd.Env = env

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -45,10 +47,15 @@ func (t Temporal) UIURL() string {
 	return fmt.Sprintf("http://%s:%d", t.IP, t.UIPort)
 }
 
-// Start runs the server, waits until the namespace answers and registers
-// the case's search attributes.
-func (t Temporal) Start(ctx context.Context) (*Process, error) {
-	args := []string{"server", "start-dev", "--ip", t.IP, "--port", strconv.Itoa(t.Port),
+// uiEnvName is the name of the CLI settings the dev server's UI reads.
+const uiEnvName = "complaintdesk-ui"
+
+// args are the CLI's arguments. The codec endpoint carries a token, so it
+// goes to the CLI in a settings file only its user can read (the CLI's
+// --env-file), never in an argument every user of the machine can list.
+func (t Temporal) args() (args []string, cleanup func(), err error) {
+	cleanup = func() {}
+	args = []string{"server", "start-dev", "--ip", t.IP, "--port", strconv.Itoa(t.Port),
 		"--namespace", t.Namespace, "--log-level", "warn"}
 	if t.DBFile != "" {
 		args = append(args, "--db-filename", t.DBFile)
@@ -58,7 +65,18 @@ func (t Temporal) Start(ctx context.Context) (*Process, error) {
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(t.UIPort))
 		if t.CodecEndpoint != "" {
-			args = append(args, "--ui-codec-endpoint", t.CodecEndpoint)
+			dir, err := os.MkdirTemp("", "temporal-ui-")
+			if err != nil {
+				return nil, cleanup, err
+			}
+			cleanup = func() { _ = os.RemoveAll(dir) } // a temporary directory of ours: nothing to report
+			file := filepath.Join(dir, "env.yaml")
+			settings := fmt.Sprintf("env:\n  %s:\n    ui-codec-endpoint: %q\n", uiEnvName, t.CodecEndpoint)
+			if err := os.WriteFile(file, []byte(settings), 0o600); err != nil {
+				cleanup()
+				return nil, func() {}, err
+			}
+			args = append(args, "--env-file", file, "--env", uiEnvName)
 		}
 	}
 	if t.HTTPPort != 0 {
@@ -67,6 +85,19 @@ func (t Temporal) Start(ctx context.Context) (*Process, error) {
 	for _, k := range slices.Sorted(maps.Keys(t.DynamicConfig)) {
 		args = append(args, "--dynamic-config-value", k+"="+t.DynamicConfig[k])
 	}
+	return args, cleanup, nil
+}
+
+// Start runs the server, waits until the namespace answers and registers
+// the case's search attributes.
+func (t Temporal) Start(ctx context.Context) (*Process, error) {
+	args, cleanup, err := t.args()
+	if err != nil {
+		return nil, err
+	}
+	// The CLI reads its settings file at start: once the server answers,
+	// the file (and the token in it) can go.
+	defer cleanup()
 	proc, err := start("temporal", exec.Command(t.Binary, args...), t.Log)
 	if err != nil {
 		return nil, err

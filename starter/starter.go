@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
@@ -95,10 +96,10 @@ type Submission struct {
 	// Submitter is the upstream system that submits, when one does: its
 	// keys are kept apart from every other system's.
 	Submitter string
-	// EnteredBy is the staff member who entered the complaint, when one
-	// did: they own it unless the intake names the employee who took it
-	// (complaint.NewCase.EnteredBy).
-	EnteredBy string
+	// Staff is the staff member who submits, when one does: their keys are
+	// their own too, and they own the case unless the intake names the
+	// employee who took it (complaint.NewCase.EnteredBy).
+	Staff string
 }
 
 // Result says which case a submission became.
@@ -121,7 +122,10 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		return Result{}, err
 	}
 	now := s.now()
-	key := intakeKey(sub)
+	if sub.Submitter != "" && !complaint.ValidSystemName(sub.Submitter) {
+		return Result{}, fmt.Errorf("invalid system name %q", sub.Submitter)
+	}
+	key := IntakeKey(sub)
 	if key == "" {
 		for {
 			s.mu.Lock()
@@ -183,10 +187,20 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 	}
 }
 
-func intakeKey(sub Submission) string {
-	scope := ""
-	if sub.Submitter != "" {
+// IntakeKey is the key a keyed submission is recorded under, "" for an
+// unkeyed one. Each caller has a scope of its own, so that no two callers'
+// keys can meet: a system's is its name (no ':' or '@', checked when its API
+// key is made), a staff member's is "@staff:" and their escaped name (no
+// ':'), the command line's "@operator". The caller's own id comes last.
+func IntakeKey(sub Submission) string {
+	var scope string
+	switch {
+	case sub.Submitter != "":
 		scope = sub.Submitter + ":"
+	case sub.Staff != "":
+		scope = "@staff:" + url.QueryEscape(sub.Staff) + ":"
+	default:
+		scope = "@operator:"
 	}
 	switch {
 	case sub.Intake.ExternalID != "":
@@ -199,7 +213,7 @@ func intakeKey(sub Submission) string {
 
 func (s *Starter) start(ctx context.Context, ref string, sub Submission, now time.Time, keyHash string) (Result, error) {
 	c := complaint.Register(sub.Intake, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
-	c.EnteredBy(sub.EnteredBy)
+	c.EnteredBy(sub.Staff) // first contact: the staff member who enters a complaint owns it
 	opts := client.StartWorkflowOptions{
 		ID:                                       complaint.WorkflowID(ref),
 		TaskQueue:                                s.opts.TaskQueue,
@@ -311,6 +325,20 @@ func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.Apply
 	sla := s.opts.Rules.SLA.ForCase(v.Priority, v.Category, lead)
 	t.SLA = &sla
 	return s.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
+}
+
+// End terminates a case still running (erasure: no worker could read its
+// history again once its keys are destroyed); false when it had ended.
+func (s *Starter) End(ctx context.Context, ref, reason string) (bool, error) {
+	err := s.client.TerminateWorkflow(ctx, complaint.WorkflowID(ref), "", reason)
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &notFound):
+		return false, nil
+	}
+	return false, classify(err)
 }
 
 // Ready reports whether the Temporal frontend answers for our namespace.

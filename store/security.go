@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
 // APIKey is an upstream system's key, without its secret.
@@ -21,8 +26,14 @@ type APIKey struct {
 // ErrNoKey is a key that does not exist or was revoked.
 var ErrNoKey = errors.New("no such API key")
 
+// ErrBadSystemName is a system name an API key cannot be issued to.
+var ErrBadSystemName = errors.New("a system name is 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit")
+
 // CreateAPIKey stores a new key by the SHA-256 of its secret.
 func (s *Store) CreateAPIKey(ctx context.Context, k APIKey, keyHash string) error {
+	if !complaint.ValidSystemName(k.System) {
+		return fmt.Errorf("%w: %q", ErrBadSystemName, k.System)
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, name, system, key_hash) VALUES ($1, $2, $3, $4)`,
 		k.ID, k.Name, k.System, keyHash)
 	return err
@@ -66,11 +77,14 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 }
 
 // RecordSubmitter notes which system submitted a case; the first system to
-// do so keeps it.
-func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
-		ON CONFLICT (reference) DO NOTHING`, reference, system, keyID)
-	return readError(err)
+// do so keeps it. It returns the system on record.
+func (s *Store) RecordSubmitter(ctx context.Context, reference, system, keyID string) (string, error) {
+	var recorded string
+	// The no-op update makes RETURNING give the row already there.
+	err := s.pool.QueryRow(ctx, `INSERT INTO case_submitters (reference, system, key_id) VALUES ($1, $2, $3)
+		ON CONFLICT (reference) DO UPDATE SET reference = EXCLUDED.reference
+		RETURNING system`, reference, system, keyID).Scan(&recorded)
+	return recorded, readError(err)
 }
 
 // Submitter is the system that submitted a case; ErrNotFound when none did.
@@ -83,14 +97,9 @@ func (s *Store) Submitter(ctx context.Context, reference string) (string, error)
 	return system, readError(err)
 }
 
-// DataKey is one version of a wrapped data key. Wrapped is nil once the key
-// has been destroyed.
-type DataKey struct {
-	Scope       string
-	Version     int
-	MasterKeyID string
-	Wrapped     []byte
-}
+// DataKey is the codec's own type: the store keeps the codec's keys
+// (codec.KeyStore) without the codec knowing of the store.
+type DataKey = codec.DataKey
 
 // DataKeys reads every version of a scope's data key, newest first.
 func (s *Store) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
@@ -148,25 +157,136 @@ type Subject struct {
 	Reference  string `json:"reference,omitempty" maxLength:"32"`
 }
 
-// CustomerCases finds the references of every case of the subject, with
-// the customer identified through any of the given fields or through the
-// named case's customer.
-func (s *Store) CustomerCases(ctx context.Context, sub Subject) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `
-		WITH seed AS (
-			SELECT customer_id, lower(email) AS email, phone FROM customer_contacts WHERE reference = $4
-			UNION ALL SELECT nullif($1, ''), lower(nullif($2, '')), nullif($3, '')
-		)
-		SELECT DISTINCT c.reference FROM customer_contacts c, seed
-		WHERE c.reference = $4
-		   OR (seed.customer_id IS NOT NULL AND c.customer_id = seed.customer_id)
-		   OR (seed.email IS NOT NULL AND lower(c.email) = seed.email)
-		   OR (seed.phone IS NOT NULL AND c.phone = seed.phone)
-		ORDER BY 1`, sub.CustomerID, sub.Email, sub.Phone, sub.Reference)
-	if err != nil {
-		return nil, err
+// CustomerRecords are every case of one customer and the contact details
+// they were found by.
+type CustomerRecords struct {
+	References []string
+	Emails     []string // case-folded
+	Phones     []string // digits only
+}
+
+// maxErasureRounds bounds the search for a customer's cases: each round
+// follows the identifiers the cases found so far carry.
+const maxErasureRounds = 8
+
+// CustomerCases finds every case of the subject's customer by any of their
+// identifiers: the cases the given fields (or the named case's customer)
+// match, then the cases those cases' other identifiers match, and so on —
+// erasing by email also finds the same customer's phone-only cases. Emails
+// match case-folded; phones by their digits, with or without a country code.
+func (s *Store) CustomerCases(ctx context.Context, sub Subject) (CustomerRecords, error) {
+	refs, ids, emails, phones := set{}, set{}, set{}, set{}
+	refs.add(sub.Reference)
+	ids.add(sub.CustomerID)
+	emails.add(FoldEmail(sub.Email))
+	phones.add(PhoneDigits(sub.Phone))
+	for range maxErasureRounds {
+		rows, err := s.pool.Query(ctx, `
+			SELECT reference, coalesce(customer_id, ''), coalesce(lower(trim(email)), ''), `+phoneDigitsSQL("phone")+`
+			FROM customer_contacts c
+			WHERE reference = ANY($1) OR customer_id = ANY($2) OR lower(trim(email)) = ANY($3)
+			   OR EXISTS (SELECT 1 FROM unnest($4::text[]) AS p WHERE `+phonesMatchSQL(phoneDigitsSQL("c.phone"), "p")+`)`,
+			refs.list(), ids.list(), emails.list(), phones.list())
+		if err != nil {
+			return CustomerRecords{}, err
+		}
+		grew := false
+		var ref, id, email, phone string
+		_, err = pgx.ForEachRow(rows, []any{&ref, &id, &email, &phone}, func() error {
+			for _, added := range []bool{refs.add(ref), ids.add(id), emails.add(email), phones.add(phone)} {
+				grew = grew || added
+			}
+			return nil
+		})
+		if err != nil {
+			return CustomerRecords{}, err
+		}
+		if !grew {
+			break
+		}
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	// The named reference counts only when it exists.
+	found, err := s.pool.Query(ctx, `SELECT reference FROM customer_contacts WHERE reference = ANY($1) ORDER BY 1`, refs.list())
+	if err != nil {
+		return CustomerRecords{}, err
+	}
+	out := CustomerRecords{Emails: emails.list(), Phones: phones.list()}
+	if out.References, err = pgx.CollectRows(found, pgx.RowTo[string]); err != nil {
+		return CustomerRecords{}, err
+	}
+	return out, nil
+}
+
+// FoldEmail is an email address as erasure compares it.
+func FoldEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// PhoneDigits is a phone number as erasure compares it: its digits, without
+// leading zeros (a trunk prefix).
+func PhoneDigits(phone string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
+	return strings.TrimLeft(digits, "0")
+}
+
+// phoneDigitsSQL is PhoneDigits in SQL.
+func phoneDigitsSQL(col string) string {
+	return `ltrim(regexp_replace(coalesce(` + col + `, ''), '[^0-9]', '', 'g'), '0')`
+}
+
+// phonesMatchSQL: the same digits, or the same national number of at least
+// nine digits with a country code of one to three digits before it on one
+// side (+86 139 0000 7777 and 139 0000 7777).
+func phonesMatchSQL(a, b string) string {
+	return `(` + a + ` <> '' AND (` + a + ` = ` + b + `
+		OR (length(` + b + `) >= 9 AND length(` + a + `) - length(` + b + `) BETWEEN 1 AND 3 AND right(` + a + `, length(` + b + `)) = ` + b + `)
+		OR (length(` + a + `) >= 9 AND length(` + b + `) - length(` + a + `) BETWEEN 1 AND 3 AND right(` + b + `, length(` + a + `)) = ` + a + `)))`
+}
+
+// set is a set of non-empty strings.
+type set map[string]bool
+
+// add adds v and reports whether it was new.
+func (s set) add(v string) bool {
+	if v == "" || s[v] {
+		return false
+	}
+	s[v] = true
+	return true
+}
+
+func (s set) list() []string {
+	out := make([]string, 0, len(s))
+	for v := range s {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// erasures clear, for one case ($1), every column that can
+// hold personal data or the customer's own words beyond the contact row:
+// what stays is counts, categories, channels, departments, times, SLA
+// events, outcomes and scores. The README lists them; keep it in step.
+var erasures = []struct{ what, sql string }{
+	{"the case's free text and identifiers", `UPDATE cases SET external_id = NULL, order_id = NULL, subject = '` + ErasedName + `',
+		close_summary = NULL WHERE reference = $1`},
+	// The survey's comment is the customer's own words; its score stays.
+	{"survey comments", `UPDATE surveys SET comment = NULL WHERE reference = $1`},
+	// Proposals quote the case; their amounts stay for the reports.
+	{"proposal messages", `UPDATE resolutions SET message = '` + ErasedName + `' WHERE reference = $1`},
+	// Every step's summary: notes, findings, reasons, answers.
+	{"the audit trail's summaries", `UPDATE case_events SET summary = '` + ErasedName + `' WHERE reference = $1
+		AND event_key <> 'personal_data_erased'`},
+	// The customer's address and a server's answer quoting it.
+	{"message recipients", `UPDATE deliveries SET recipient = '` + ErasedName + `', last_error = NULL
+		WHERE reference = $1 AND channel IN ('email', 'sms')`},
+	// A key's hash is of the caller's own id, which may be guessable (an
+	// order number); nothing needs it once the case is erased.
+	{"intake keys", `DELETE FROM intake_keys WHERE reference = $1`},
 }
 
 // ErasedName stands in for the customer's name once erased.
@@ -188,15 +308,10 @@ func (s *Store) EraseCase(ctx context.Context, reference, actor string) error {
 			WHERE reference = $1`, reference, ErasedName); err != nil {
 			return fmt.Errorf("anonymise %s: %w", reference, err)
 		}
-		// The survey's comment is the customer's own words; its score stays.
-		if _, err := tx.Exec(ctx, `UPDATE surveys SET comment = NULL WHERE reference = $1`, reference); err != nil {
-			return fmt.Errorf("anonymise surveys of %s: %w", reference, err)
-		}
-		// The reasons given for a withdrawal or a reopening, and the answers
-		// older cases wrote into their summaries, are the customer's words too.
-		if _, err := tx.Exec(ctx, `UPDATE case_events SET summary = '(erased)' WHERE reference = $1
-			AND step IN ('withdrawn', 'reopened', 'resolution_rejected', 'survey_answered')`, reference); err != nil {
-			return fmt.Errorf("anonymise the audit trail of %s: %w", reference, err)
+		for _, stmt := range erasures {
+			if _, err := tx.Exec(ctx, stmt.sql, reference); err != nil {
+				return fmt.Errorf("erase %s of %s: %w", stmt.what, reference, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, now())
 			WHERE scope = $1`, "case:"+reference); err != nil {

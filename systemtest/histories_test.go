@@ -37,17 +37,10 @@ func TestDemoCasesEndToEnd(t *testing.T) {
 	for _, id := range demoCases {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			body := demoCase(t, id)
-			body["externalId"] = "systemtest-demo-" + id
-			r := post(t, base, "/v1/complaints", body)
-			if r.status != http.StatusCreated {
-				t.Fatalf("intake: %d %v", r.status, r.body)
-			}
-			ref := r.body["reference"].(string)
-			waitStatus(t, base, ref, complaint.StatusAcknowledged)
+			ref := submitDemo(t, base, id, "systemtest-demo-"+id)
 			depts := walkToClosing(t, base, ref)
 			waitStatus(t, base, ref, complaint.StatusSurveyPending)
-			task(t, base, ref, "surveyResponse", map[string]any{"score": 4, "comment": "Thank you"}, http.StatusOK)
+			answerSurvey(t, base, ref, 4, "Thank you")
 			final := waitEnded(t, ref)
 			if final.Status != complaint.StatusCompleted || final.Outcome != complaint.OutcomeUpheld ||
 				final.Survey == nil || final.Survey.Score != 4 {
@@ -55,6 +48,31 @@ func TestDemoCasesEndToEnd(t *testing.T) {
 			}
 			record(t, sys, id, ref, depts...)
 		})
+	}
+}
+
+// submitDemo submits a DOMAIN §7 demo case under externalID and waits
+// until it is acknowledged; it returns the reference.
+func submitDemo(t *testing.T, base, demo, externalID string) string {
+	t.Helper()
+	body := demoCase(t, demo)
+	body["externalId"] = externalID
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("intake of %s: %d %v", demo, r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	return ref
+}
+
+// answerSurvey enters the customer's satisfaction, as a supervisor who had
+// no hand in the case may.
+func answerSurvey(t *testing.T, base, ref string, score int, comment string) {
+	t.Helper()
+	if r := post(t, base, "/v1/complaints/"+ref+"/surveyResponse", map[string]any{"score": score, "comment": comment},
+		"Authorization", "Bearer "+sys.StaffToken); r.status != http.StatusOK {
+		t.Fatalf("surveyResponse: %d %v", r.status, r.body)
 	}
 }
 
@@ -79,7 +97,7 @@ func walkToClosing(t *testing.T, base, ref string) []string {
 	}
 	task(t, base, ref, "proposeResolution", map[string]any{"actions": []string{"Apologise", "Fix the cause"},
 		"compensation": map[string]any{"kind": "voucher", "amount": "100", "currency": "CNY"},
-		"message": "We are sorry; here is what we will do."}, http.StatusOK)
+		"message":      "We are sorry; here is what we will do."}, http.StatusOK)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, http.StatusOK)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Resolved as agreed"}, http.StatusOK)
 	return depts
@@ -101,21 +119,14 @@ func TestContinueAsNewOnTheRealServer(t *testing.T) {
 	}
 	defer s.Stop()
 	base := serveAPIOn(t, s, quickPolicy, waitReady)
-	body := demoCase(t, "demo-washing-machine-noise")
-	body["externalId"] = "systemtest-continue-as-new"
-	r := post(t, base, "/v1/complaints", body)
-	if r.status != http.StatusCreated {
-		t.Fatalf("intake: %d %v", r.status, r.body)
-	}
-	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	ref := submitDemo(t, base, "demo-washing-machine-noise", "systemtest-continue-as-new")
 	for i := range 5 {
 		task(t, base, ref, "addNote", map[string]any{"author": "agent.li", "text": fmt.Sprintf("Called back, try %d", i+1)},
 			http.StatusOK)
 	}
 	depts := walkToClosing(t, base, ref)
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
-	task(t, base, ref, "surveyResponse", map[string]any{"score": 5}, http.StatusOK)
+	answerSurvey(t, base, ref, 5, "")
 	var final complaint.CaseView
 	if err := s.Client.GetWorkflow(context.Background(), complaint.WorkflowID(ref), "").Get(context.Background(), &final); err != nil {
 		t.Fatal(err)

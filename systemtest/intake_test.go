@@ -462,7 +462,7 @@ func TestRepeatDaysLaterAndReferenceClash(t *testing.T) {
 
 	// Another key's case already holds the first candidate of this key.
 	const key = "systemtest-clash"
-	taken := complaint.KeyedReference("idempotency:"+key, now, loc, 0)
+	taken := complaint.KeyedReference(starter.IntakeKey(starter.Submission{IdempotencyKey: key}), now, loc, 0)
 	run, err := sys.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: complaint.WorkflowID(taken),
 		TaskQueue: "systemtest-nobody"}, "Placeholder")
 	if err != nil {
@@ -500,8 +500,8 @@ func TestRepeatAfterAFailedFirstCallAndAfterRetention(t *testing.T) {
 		Customer: complaint.Customer{Name: "Li Na", Email: "li.na@example.com"}}
 
 	const key = "systemtest-claimed-only"
-	ref := complaint.KeyedReference("idempotency:"+key, time.Now(), loc, 0)
-	if _, first, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash("idempotency:"+key), ref); err != nil || !first {
+	ref := complaint.KeyedReference(starter.IntakeKey(starter.Submission{IdempotencyKey: key}), time.Now(), loc, 0)
+	if _, first, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash(starter.IntakeKey(starter.Submission{IdempotencyKey: key})), ref); err != nil || !first {
 		t.Fatalf("claim: %v, first %v", err, first)
 	}
 	res, err := s.Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: key})
@@ -511,12 +511,12 @@ func TestRepeatAfterAFailedFirstCallAndAfterRetention(t *testing.T) {
 
 	// A case Temporal has forgotten (past its retention) that is on record.
 	const old = "systemtest-past-retention"
-	oldRef := complaint.KeyedReference("idempotency:"+old, time.Now().AddDate(0, -3, 0), loc, 0)
+	oldRef := complaint.KeyedReference(starter.IntakeKey(starter.Submission{IdempotencyKey: old}), time.Now().AddDate(0, -3, 0), loc, 0)
 	if _, err := sys.Store.RegisterCase(ctx, complaint.Register(in, oldRef, time.Now().AddDate(0, -3, 0),
 		complaint.DefaultRules())); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash("idempotency:"+old), oldRef); err != nil {
+	if _, _, err := sys.Store.ClaimIntakeKey(ctx, complaint.IntakeKeyHash(starter.IntakeKey(starter.Submission{IdempotencyKey: old})), oldRef); err != nil {
 		t.Fatal(err)
 	}
 	again, err := s.Submit(ctx, starter.Submission{Intake: in, IdempotencyKey: old})

@@ -3,7 +3,6 @@ package systemtest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os/exec"
 	"testing"
 	"time"
@@ -61,14 +60,7 @@ func waitEnded(t *testing.T, ref string) complaint.CaseView {
 
 func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	base := liveAPI(t, quickPolicy)
-	body := demoCase(t, "demo-smartwatch-doa")
-	body["externalId"] = "systemtest-lifecycle-smartwatch"
-	r := post(t, base, "/v1/complaints", body)
-	if r.status != http.StatusCreated {
-		t.Fatalf("intake: %d %v", r.status, r.body)
-	}
-	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	ref := submitDemo(t, base, "demo-smartwatch-doa", "systemtest-lifecycle-smartwatch")
 
 	task(t, base, ref, "startInvestigation", map[string]any{"department": "product", "investigator": "product.lead"}, 200)
 	task(t, base, ref, "startInvestigation", map[string]any{"department": "legal", "investigator": "x"}, 422)
@@ -89,7 +81,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 409)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced, 200 CNY voucher"}, 200)
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
-	task(t, base, ref, "surveyResponse", map[string]any{"score": 5, "comment": "Fast in the end"}, 200)
+	answerSurvey(t, base, ref, 5, "Fast in the end")
 	final := waitEnded(t, ref)
 	if final.Status != complaint.StatusCompleted || final.Outcome != complaint.OutcomeUpheld || final.Survey.Score != 5 {
 		t.Fatalf("final case: %s %s %+v", final.Status, final.Outcome, final.Survey)
@@ -123,14 +115,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 
 func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	base := liveAPI(t, quickPolicy)
-	body := demoCase(t, "demo-washing-machine-noise")
-	body["externalId"] = "systemtest-lifecycle-washer"
-	r := post(t, base, "/v1/complaints", body)
-	if r.status != http.StatusCreated {
-		t.Fatalf("intake: %d %v", r.status, r.body)
-	}
-	ref := r.body["reference"].(string)
-	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	ref := submitDemo(t, base, "demo-washing-machine-noise", "systemtest-lifecycle-washer")
 
 	signal := func(name, input string) {
 		t.Helper()
@@ -176,7 +161,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	})
 	// Upheld again only once the customer accepts this round's resolution
 	// (DOMAIN §1.6): the closing rules answer 409 until then.
-	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Hose fixed"}, http.StatusConflict)
+	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Hose fixed"}, 409)
 	step("proposeResolution", `{"actions":["Fix the hose"],"compensation":{"kind":"repair"},"message":"We fix the hose"}`,
 		complaint.StatusResolutionProposed)
 	step("customerResponse", `{"accepted":true}`, complaint.StatusResolving)

@@ -29,6 +29,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/complaintdesk/complaintdesk/api"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
@@ -61,6 +62,9 @@ type System struct {
 	// AdminToken, OperatorToken and APIKey (system "systemtest") are working
 	// credentials for the API.
 	AdminToken, OperatorToken, APIKey string
+	// StaffToken is a supervisor's (dev.supervisor) who handles no case in
+	// the tests: the survey answers are entered with it.
+	StaffToken string
 
 	postgres   *devenv.Process
 	temporal   *devenv.Process
@@ -167,11 +171,12 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if s.Keys, err = codec.Open(context.WithoutCancel(ctx), codec.Config{MasterKeys: s.Secrets.MasterKeys}, s.Store); err != nil {
 		return s, err
 	}
-	creds, err := devenv.MakeCredentials(ctx, s.Store, s.Secrets, "", 24*time.Hour)
+	creds, err := devenv.MakeCredentials(ctx, s.Store, s.Secrets, "", auth.DefaultMaxLifetime)
 	if err != nil {
 		return s, err
 	}
 	s.AdminToken, s.OperatorToken, s.APIKey = creds.AdminToken, creds.CodecToken, creds.APIKey
+	s.StaffToken = creds.StaffToken
 	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
 
 	s.Temporal = devenv.Temporal{
@@ -199,7 +204,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	s.cancel = cancel
 	// In process: the mailbox takes a port of the kernel's choosing, which
 	// no other test run can have picked meanwhile.
-	if s.Mailbox, err = mailbox.Start(runCtx, "127.0.0.1:0", "",
+	if s.Mailbox, err = mailbox.Start(runCtx, "127.0.0.1:0", "127.0.0.1:0",
 		filepath.Join(dir, "mail"), s.Logger); err != nil {
 		return s, err
 	}
@@ -270,6 +275,9 @@ func (s *System) APIConfig() api.Config {
 	cfg.SurveyLinkSecret = s.Secrets.SurveyLinkSecret
 	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
 	cfg.RateLimit = 0 // a hundred concurrent submissions are a test, not an attack
+	if s.Mailbox != nil {
+		cfg.DevMailboxURL = "http://" + s.Mailbox.HTTPAddr()
+	}
 	if ui := s.Temporal.UIURL(); ui != "" {
 		cfg.CodecOrigins = []string{ui}
 	}
@@ -293,6 +301,7 @@ func (s *System) WorkerConfig() worker.Config {
 	cfg.PublicURL, cfg.SurveyLinkSecret = s.APIURL, s.Secrets.SurveyLinkSecret
 	cfg.Webhooks = map[string]string{UpstreamSystem: s.Upstream.URL}
 	cfg.WebhookSecrets = map[string]string{UpstreamSystem: UpstreamSecret}
+	cfg.WebhookAllowHTTP = true // the upstream system of the tests listens on plain http
 	cfg.DeliveryMaxAttempts = 5
 	cfg.TracerProvider = s.tracer
 	cfg.Codec = codec.Config{MasterKeys: s.Secrets.MasterKeys}

@@ -15,7 +15,7 @@ import (
 // The upstream system of the tests and the secret its webhooks are signed with.
 const (
 	UpstreamSystem = "shop"
-	UpstreamSecret = "webhook-secret-of-the-shop"
+	UpstreamSecret = "webhook-secret-of-the-shop-32-bytes-long"
 )
 
 // Upstream receives webhooks as an upstream system would: it checks each

@@ -12,6 +12,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/activities"
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -30,7 +31,7 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		Renderer: r, SMS: notify.LogSMS{Logger: logger}, MaxAttempts: max(cfg.DeliveryMaxAttempts, 1), Logger: logger,
 		MailDomain: "complaintdesk.local",
 		Signature:  map[string]string{"zh": cfg.MailFromName, "en": cfg.MailFromName},
-		Survey:     notify.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret), BaseURL: strings.TrimRight(cfg.PublicURL, "/")},
+		Survey:     auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret), BaseURL: strings.TrimRight(cfg.PublicURL, "/")},
 		CaseLink: func(reference string) string {
 			return cfg.CaseLinkBase + url.PathEscape(complaint.WorkflowID(reference))
 		},
@@ -52,19 +53,45 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		ch.StaffAddress = func(rung string) string { return rung + "@" + cfg.StaffMailDomain }
 	}
 	if len(cfg.Webhooks) > 0 {
-		for system, u := range cfg.Webhooks {
-			if _, err := url.ParseRequestURI(u); err != nil {
-				return ch, fmt.Errorf("WEBHOOKS: %s: %w", system, err)
-			}
-			if cfg.WebhookSecrets[system] == "" {
-				return ch, fmt.Errorf("WEBHOOK_SECRETS: no secret for %s: every webhook is signed", system)
-			}
+		if err := checkWebhooks(cfg); err != nil {
+			return ch, err
 		}
 		ch.Webhooks = &notify.Webhooks{Subscribers: cfg.Webhooks, Secrets: cfg.WebhookSecrets, Now: time.Now,
-			Client: &http.Client{Timeout: sendTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport)}}
+			Client: webhookClient()}
 	}
 	if cfg.SurveyLinkSecret == "" {
 		logger.Warn("SURVEY_LINK_SECRET is not set: survey invitations go out without a link")
+	} else if err := auth.CheckSecret("SURVEY_LINK_SECRET", cfg.SurveyLinkSecret); err != nil {
+		return ch, err
 	}
 	return ch, nil
+}
+
+// checkWebhooks refuses a subscription the worker could not deliver safely:
+// a URL that is not https (http only when WEBHOOK_ALLOW_HTTP says so, for
+// development), or a missing or short secret.
+func checkWebhooks(cfg Config) error {
+	for system, u := range cfg.Webhooks {
+		parsed, err := url.ParseRequestURI(u)
+		if err != nil {
+			return fmt.Errorf("WEBHOOKS: %s: %w", system, err)
+		}
+		if parsed.Scheme != "https" && !(parsed.Scheme == "http" && cfg.WebhookAllowHTTP) {
+			return fmt.Errorf("WEBHOOKS: %s: %s is not https (WEBHOOK_ALLOW_HTTP=true allows http, for development)", system, u)
+		}
+		if cfg.WebhookSecrets[system] == "" {
+			return fmt.Errorf("WEBHOOK_SECRETS: no secret for %s: every webhook is signed", system)
+		}
+		if err := auth.CheckSecret("WEBHOOK_SECRETS: the secret of "+system, cfg.WebhookSecrets[system]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webhookClient follows no redirect: a subscriber's URL is where its events
+// go, and a 3xx is an answer like any other non-2xx (given up, not retried).
+func webhookClient() *http.Client {
+	return &http.Client{Timeout: sendTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -67,6 +67,9 @@ type Config struct {
 	// the secret each is signed with.
 	Webhooks       map[string]string `env:"WEBHOOKS" envKeyValSeparator:"="`
 	WebhookSecrets map[string]string `env:"WEBHOOK_SECRETS" envKeyValSeparator:"="`
+	// WebhookAllowHTTP lets webhook URLs be plain http (development only):
+	// otherwise they must be https.
+	WebhookAllowHTTP bool `env:"WEBHOOK_ALLOW_HTTP" envDefault:"false"`
 	// DeliveryMaxAttempts is how often a message is tried before it is
 	// left for an operator; with the activity backoff (1 s doubling to 1
 	// min) ten attempts span about five minutes.

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/complaintdesk/complaintdesk/activities/notify"
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 )
 
@@ -170,7 +171,7 @@ func TestWebhookIsSignedAndClassifiesFailures(t *testing.T) {
 }
 
 func TestSurveyLinkIsSignedAndExpires(t *testing.T) {
-	links := notify.SurveyLinks{Secret: []byte("k"), BaseURL: "https://c.example"}
+	links := auth.SurveyLinks{Secret: []byte("k"), BaseURL: "https://c.example"}
 	issued := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	tok, err := links.Token("CMP-1", 2, "en", issued, issued.Add(7*24*time.Hour))
 	require.NoError(t, err)
@@ -179,8 +180,8 @@ func TestSurveyLinkIsSignedAndExpires(t *testing.T) {
 	require.Equal(t, "CMP-1", c.Reference())
 	require.Equal(t, 2, c.Round)
 	_, err = links.Parse(tok, issued.Add(8*24*time.Hour))
-	require.ErrorIs(t, err, notify.ErrSurveyLinkExpired)
-	_, err = notify.SurveyLinks{Secret: []byte("other")}.Parse(tok, issued.Add(time.Hour))
+	require.ErrorIs(t, err, auth.ErrSurveyLinkExpired)
+	_, err = auth.SurveyLinks{Secret: []byte("other")}.Parse(tok, issued.Add(time.Hour))
 	require.Error(t, err)
 	_, err = links.Parse(tok[:len(tok)-2], issued.Add(time.Hour))
 	require.Error(t, err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -131,7 +132,7 @@ func run() error {
 		"TEMPORAL_ADDRESS="+tp.Address(), "TEMPORAL_NAMESPACE="+cfg.Namespace, "DATABASE_URL="+pg.DSN(),
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr,
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
-		"PUBLIC_URL=http://"+cfg.APIAddr,
+		"PUBLIC_URL=http://"+cfg.APIAddr, "DEV_MAILBOX_URL=http://"+mb.HTTPAddr(),
 		// A rebuilt worker is the version meant to run: it takes over the
 		// open cases at their next task.
 		"WORKER_PROMOTE=always",
@@ -185,13 +186,14 @@ Press Ctrl-C to stop everything.
 }
 
 // credentials loads (or makes) the installation's secrets and writes
-// working credentials to DEV_DIR/credentials.env; the tokens last a week.
+// working credentials to DEV_DIR/credentials.env; the tokens last as long
+// as a staff token may (auth.DefaultMaxLifetime): a new start mints new ones.
 func credentials(ctx context.Context, dir, dsn string) (devenv.Secrets, devenv.Credentials, error) {
 	secrets, err := devenv.LoadSecrets(filepath.Join(dir, "secrets.env"))
 	if err != nil {
 		return secrets, devenv.Credentials{}, err
 	}
-	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, 7*24*time.Hour)
+	creds, err := devenv.WriteCredentials(ctx, dsn, filepath.Join(dir, "credentials.env"), secrets, auth.DefaultMaxLifetime)
 	return secrets, creds, err
 }
 

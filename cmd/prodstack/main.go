@@ -122,7 +122,7 @@ func run() error {
 		return fmt.Errorf("%w (logs in %s)", err, logs)
 	}
 	creds, err := devenv.WriteCredentials(ctx, prod.AppDB.DSN(), filepath.Join(dir, "credentials.env"), secrets,
-		7*24*time.Hour)
+		auth.DefaultMaxLifetime)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,6 +56,7 @@ type Server struct {
 	httpAddr string
 
 	mu       sync.Mutex
+	seq      int // of the last message received; deleted ones keep theirs
 	messages []Message
 	holds    []*hold
 	done     chan struct{} // closed by Close: held replies are let go
@@ -181,7 +183,8 @@ func (s *Server) takeHold(m Message) *hold {
 func (s *Server) keep(m Message, raw []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m.Seq = len(s.messages) + 1
+	s.seq++
+	m.Seq = s.seq
 	if s.Dir != "" {
 		m.File = filepath.Join(s.Dir, fmt.Sprintf("%s-%04d-%s.eml",
 			m.ReceivedAt.UTC().Format("20060102T150405"), m.Seq, fileSafe(m.MessageID)))
@@ -341,5 +344,62 @@ func (s *Server) handler() http.Handler {
 			s.Logger.Debug("mailbox HTTP write", "error", err)
 		}
 	})
+	// An erasure deletes a customer's messages, their files too.
+	mux.HandleFunc("DELETE /messages", func(w http.ResponseWriter, r *http.Request) {
+		to := r.URL.Query().Get("to")
+		if to == "" {
+			http.Error(w, "name the address: ?to=", http.StatusBadRequest)
+			return
+		}
+		if err := s.Delete(To(to)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	return mux
+}
+
+// Delete forgets the messages that match, and removes their files.
+func (s *Server) Delete(match func(Message) bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.messages[:0]
+	var errs []error
+	for _, m := range s.messages {
+		if !match(m) {
+			kept = append(kept, m)
+			continue
+		}
+		if m.File != "" {
+			if err := os.Remove(m.File); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	s.messages = kept
+	return errors.Join(errs...)
+}
+
+// Client calls a mailbox's HTTP side from another process.
+type Client struct {
+	URL string // http://127.0.0.1:8025
+}
+
+// DeleteTo has the mailbox delete every message to address.
+func (c Client) DeleteTo(ctx context.Context, address string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete,
+		strings.TrimSuffix(c.URL, "/")+"/messages?to="+url.QueryEscape(address), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("mailbox: DELETE /messages: %s", resp.Status)
+	}
+	return nil
 }

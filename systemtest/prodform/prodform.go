@@ -11,10 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -32,6 +32,9 @@ type Form struct {
 	// AdminToken and APIKey (system "dev-shop") are working credentials for
 	// the API.
 	AdminToken, APIKey string
+	// StaffToken is a supervisor's who handles no case: survey answers are
+	// entered with it (nobody who handled a case rates it).
+	StaffToken string
 
 	logs []*os.File
 }
@@ -114,11 +117,11 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 	if f.Keys, err = codec.Open(context.WithoutCancel(ctx), codec.Config{MasterKeys: secrets.MasterKeys}, f.Store); err != nil {
 		return f, err
 	}
-	creds, err := devenv.MakeCredentials(ctx, f.Store, secrets, "", 24*time.Hour)
+	creds, err := devenv.MakeCredentials(ctx, f.Store, secrets, "", auth.DefaultMaxLifetime)
 	if err != nil {
 		return f, err
 	}
-	f.AdminToken, f.APIKey = creds.AdminToken, creds.APIKey
+	f.AdminToken, f.APIKey, f.StaffToken = creds.AdminToken, creds.APIKey, creds.StaffToken
 	if f.Client, err = client.DialContext(ctx, codec.ClientOptions(client.Options{
 		HostPort: f.Server.Address(), Namespace: "default", Logger: quiet{},
 	}, f.Keys)); err != nil {

@@ -27,7 +27,7 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	form := startForm(ctx, t)
-	adminToken = form.AdminToken
+	adminToken, staffToken = form.AdminToken, form.StaffToken
 
 	for _, name := range []string{devenv.WorkerName(0), devenv.WorkerName(1), devenv.APIName(0), devenv.APIName(1)} {
 		if p := form.Process(name); p == nil {
@@ -194,8 +194,10 @@ func startForm(ctx context.Context, t *testing.T, env ...string) *Form {
 	return form
 }
 
-// adminToken is the credential of every call: an admin may make them all.
-var adminToken string
+// adminToken is the credential of every call: an admin may make them all —
+// but the survey answer, which nobody who handled the case may give:
+// staffToken's supervisor enters it.
+var adminToken, staffToken string
 
 func call(t *testing.T, method, addr string, body any, want int) map[string]any {
 	t.Helper()
@@ -212,7 +214,11 @@ func call(t *testing.T, method, addr string, body any, want int) map[string]any 
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	token := adminToken
+	if strings.HasSuffix(addr, "/surveyResponse") {
+		token = staffToken
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, data := systemtest.Do(t, req)
 	var out map[string]any
 	if err := json.Unmarshal(data, &out); err != nil {
@@ -245,6 +251,7 @@ func servedCases(t *testing.T, form *Form, name string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+form.AdminToken) // the API's metrics are behind authentication
 	_, data := systemtest.Do(t, req)
 	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "http_server_request_duration_seconds_count{") && strings.Contains(line, "/v1/complaints") {

@@ -70,11 +70,14 @@ func postJSON(t *testing.T, url, body string) map[string]any {
 	return out
 }
 
-func getText(t *testing.T, url string) string {
+func getText(t *testing.T, url string, header ...string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, data := systemtest.Do(t, req)
 	if resp.StatusCode != http.StatusOK {
@@ -243,7 +246,7 @@ func TestMetricsEndpoints(t *testing.T) {
 	postJSON(t, sys.APIURL+"/v1/complaints", `{"channel":"email","category":"billing",
 		"customer":{"name":"Liu Yang","email":"liu.yang@example.com"},
 		"subject":"Charged twice","description":"Two debits for one order."}`)
-	api := getText(t, sys.APIURL+"/metrics")
+	api := getText(t, sys.APIURL+"/metrics", "Authorization", "Bearer "+sys.OperatorToken) // behind authentication
 	for _, want := range []string{
 		`complaints_cases_opened_total{category="billing",channel="email"} 1`,
 		`temporal_request_total{`, // the SDK's metrics of the API's client

@@ -1,4 +1,4 @@
-package notify
+package auth
 
 import (
 	"errors"
@@ -14,7 +14,9 @@ import (
 const surveyAudience = "complaint-survey"
 
 // SurveyLinks signs and checks the link in a survey invitation: it names
-// the case and the round, and expires when the survey does.
+// the case and the round, says that its customer is the one who may answer
+// (staff enter answers through the API as themselves), and expires when the
+// survey does.
 type SurveyLinks struct {
 	Secret []byte
 	// BaseURL is the public address of the API (https://complaints.example.com).
@@ -25,7 +27,25 @@ type SurveyLinks struct {
 type SurveyClaims struct {
 	Round    int    `json:"round"`
 	Language string `json:"lang,omitempty"`
+	// Answerer is who may answer with the link: the case's customer.
+	Answerer string `json:"answerer"`
 	jwt.RegisteredClaims
+}
+
+// AnswererCustomer is the one answerer a survey link names.
+const AnswererCustomer = "customer"
+
+// MinSecretLength is the least a secret that signs links or webhooks may
+// have: 256 bits, as HS256 wants.
+const MinSecretLength = 32
+
+// CheckSecret refuses a secret shorter than MinSecretLength; what names the
+// setting in the error.
+func CheckSecret(what, secret string) error {
+	if len(secret) < MinSecretLength {
+		return fmt.Errorf("%s must have at least %d bytes (has %d)", what, MinSecretLength, len(secret))
+	}
+	return nil
 }
 
 // Reference is the case the link answers for.
@@ -46,7 +66,7 @@ func (l SurveyLinks) Link(reference string, round int, language string, issued, 
 
 // Token signs the claims of one case and round.
 func (l SurveyLinks) Token(reference string, round int, language string, issued, expires time.Time) (string, error) {
-	claims := SurveyClaims{Round: round, Language: language, RegisteredClaims: jwt.RegisteredClaims{
+	claims := SurveyClaims{Round: round, Language: language, Answerer: AnswererCustomer, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: reference, Audience: jwt.ClaimStrings{surveyAudience},
 		IssuedAt: jwt.NewNumericDate(issued), ExpiresAt: jwt.NewNumericDate(expires),
 	}}
@@ -76,6 +96,9 @@ func (l SurveyLinks) Parse(token string, now time.Time) (SurveyClaims, error) {
 		return c, fmt.Errorf("not a valid survey link: %w", err)
 	case c.Subject == "" || c.Round < 1:
 		return c, errors.New("not a valid survey link: no case named")
+	// Links signed before the claim existed went to customers only.
+	case c.Answerer != "" && c.Answerer != AnswererCustomer:
+		return c, errors.New("not a valid survey link: it names no customer to answer")
 	}
 	return c, nil
 }
