@@ -31,26 +31,17 @@ type SLATargets struct {
 func (t SLATargets) OverOf(base SLATargets) SLATargets { return t.over(base) }
 
 func (t SLATargets) over(base SLATargets) SLATargets {
-	if t.Acknowledge != 0 {
-		base.Acknowledge = t.Acknowledge
-	}
-	if t.FirstResponse != 0 {
-		base.FirstResponse = t.FirstResponse
-	}
-	if t.InvestigationStart != 0 {
-		base.InvestigationStart = t.InvestigationStart
-	}
-	if t.Resolution != 0 {
-		base.Resolution = t.Resolution
-	}
-	if t.TakeOwnership != 0 {
-		base.TakeOwnership = t.TakeOwnership
-	}
-	if t.CustomerAnswer != 0 {
-		base.CustomerAnswer = t.CustomerAnswer
-	}
-	if t.Execution != 0 {
-		base.Execution = t.Execution
+	for _, f := range []struct {
+		set  time.Duration
+		into *time.Duration
+	}{
+		{t.Acknowledge, &base.Acknowledge}, {t.FirstResponse, &base.FirstResponse},
+		{t.InvestigationStart, &base.InvestigationStart}, {t.Resolution, &base.Resolution},
+		{t.TakeOwnership, &base.TakeOwnership}, {t.CustomerAnswer, &base.CustomerAnswer}, {t.Execution, &base.Execution},
+	} {
+		if f.set != 0 {
+			*f.into = f.set
+		}
 	}
 	if len(t.Dispute) > 0 {
 		merged := maps.Clone(base.Dispute)
