@@ -376,6 +376,9 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDisput
 	// path, not the resolution clock, paces the case from here.
 	w.meetClock(complaint.ClockDispute, "", now)
 	w.stopClock(w.clock(complaint.ClockResolution, ""), now)
+	if w.answerOverdue() { // the owner acted on the customer's silence: the stage's clock takes over
+		w.meetClock(complaint.ClockCustomerAnswer, "", now)
+	}
 	w.startWait(complaint.Deadline{Name: complaint.ClockDispute, Stage: t.Stage}, w.Policy.SLA.Dispute[t.Stage], true, now)
 	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: now,
 		SkipReason: t.SkipReason})

@@ -147,3 +147,22 @@ func TestADeskCaseMustBeTakenByAPerson(t *testing.T) {
 		require.NotEqual(t, complaint.ClockTakeOwnership, d.Name)
 	}
 }
+
+// Escalating an unanswered proposal is the owner acting: the answer's clock
+// stops climbing, the dispute stage's clock runs.
+func TestEscalatingAnUnansweredProposalHandsTheClockToTheDispute(t *testing.T) {
+	f := waitsFixture(t)
+	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("50"))
+	early := f.task(reject, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "Too early"})
+	f.after(8*day, func() {}) // past the answer's 5 working days
+	f.task(accept, complaint.TaskEscalateDispute, complaint.EscalateDispute{Stage: "negotiation", Note: "No answer: we call"})
+	escalated := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(mediumCase(monday, complaint.DeptAfterSales))
+
+	require.ErrorContains(t, early.rejected, "a dispute follows a rejected resolution")
+	require.Equal(t, complaint.ClockMet, deadline(t, *escalated, "customerAnswer#1").State)
+	require.Equal(t, complaint.ClockRunning, deadline(t, *escalated, "dispute:negotiation").State)
+}
