@@ -210,16 +210,17 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 		complaint.ActivityRegisterCase, in).Get(ctx, &reg); err != nil {
 		return err
 	}
-	w.registered = true
-	if reg.RepeatOf != "" {
-		if err := w.recordRepeat(ctx, reg); err != nil {
+	// First contact: the person who took the complaint owns it; whoever
+	// entered it for them hands it over on record, before any task that
+	// waits for the registration, so the audit trail keeps the case's order.
+	if h := w.handover; h != nil && w.canAssign(*h) == nil {
+		if err := w.assign(ctx, *h); err != nil {
 			return err
 		}
 	}
-	// First contact: the person who took the complaint owns it; whoever
-	// entered it for them hands it over on record.
-	if h := w.handover; h != nil && w.canAssign(*h) == nil {
-		return w.assign(ctx, *h)
+	w.registered = true
+	if reg.RepeatOf != "" {
+		return w.recordRepeat(ctx, reg)
 	}
 	return nil
 }
