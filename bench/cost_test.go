@@ -81,8 +81,8 @@ func countRecorded(t *testing.T, path string) CostResult {
 // complained before (the demo cases run first): the repeat's step is one
 // activity more. An administrator entered it for the social-media agent it
 // names as its first contact: the handover to them is one activity and one
-// upsert (the owner) more, and the clock watcher, which starts once the case
-// is registered and handed over, sets one timer more.
+// upsert (the owner) more; this recording's clock watcher, which waits for
+// the registration and the handover, set one timer more.
 func TestCountActionsOfTodaysCase(t *testing.T) {
 	old := countRecorded(t, filepath.Join("testdata", "hand-counted-smartwatch"))
 	r := countRecorded(t, filepath.Join("..", "workflows", "testdata", "histories", "next", "smartwatch-api"))
