@@ -69,6 +69,9 @@ type Server struct {
 	CodecOrigins []string
 	// Eraser erases a customer's personal data (admin).
 	Eraser Eraser
+	// CalendarNotice, when set, says at a moment what operators must know of
+	// the working-day calendar (its holiday table ending); /readyz shows it.
+	CalendarNotice func(now time.Time) string
 	// Metrics, when set, is served at GET /metrics to metricsRoles.
 	Metrics http.Handler
 	// Logger takes what the answers leave out (why the API is not ready);
@@ -382,9 +385,10 @@ func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyP
 
 type healthBody struct {
 	Status string `json:"status"`
-	// Detail says, in fixed words, what works less than fully while ready:
-	// "workers: none polling" while no worker takes the cases' tasks.
-	Detail string `json:"detail,omitempty"`
+	// Detail says, in fixed words, what operators should act on while the
+	// API stays ready: "workers: none polling" while no worker takes the
+	// cases' tasks, the working-day calendar running out.
+	Detail []string `json:"detail,omitempty"`
 }
 
 type healthOutput struct {
@@ -404,7 +408,16 @@ func (s *Server) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) 
 		s.logger().WarnContext(ctx, "not ready: the database does not answer", "error", err)
 		return nil, huma.Error503ServiceUnavailable("not ready")
 	}
-	return &healthOutput{Body: healthBody{Status: "ready", Detail: s.workers(ctx)}}, nil
+	out := &healthOutput{Body: healthBody{Status: "ready"}}
+	if w := s.workers(ctx); w != "" {
+		out.Body.Detail = append(out.Body.Detail, w)
+	}
+	if s.CalendarNotice != nil {
+		if n := s.CalendarNotice(time.Now()); n != "" {
+			out.Body.Detail = append(out.Body.Detail, "working-day calendar: "+n)
+		}
+	}
+	return out, nil
 }
 
 // workers is /readyz's word on the workers. None polling leaves the API

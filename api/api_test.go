@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -246,11 +247,14 @@ func TestReadinessSaysWhenNoWorkerPolls(t *testing.T) {
 	} {
 		h := (&Server{Cases: &fakeCases{}, Database: pinger{}, Queue: tc.queue, RequestTimeout: time.Second, Auth: testAuth()}).Handler()
 		rec := do(t, h, http.MethodGet, "/readyz", "")
-		var body struct{ Status, Detail string }
+		var body struct {
+			Status string
+			Detail []string
+		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatal(err)
 		}
-		if rec.Code != http.StatusOK || body.Status != "ready" || body.Detail != tc.detail {
+		if rec.Code != http.StatusOK || body.Status != "ready" || !slices.Equal(body.Detail, []string{tc.detail}) {
 			t.Errorf("readyz with %+v: %d %+v, want 200 ready %q", tc.queue, rec.Code, body, tc.detail)
 		}
 	}
@@ -296,4 +300,21 @@ func TestEnumTagsMatchTheDomain(t *testing.T) {
 	check(intake, "Category", complaint.Names(complaint.Categories))
 	check(intake, "Severity", complaint.Names(complaint.Severities))
 	check(intake, "DesiredOutcome", complaint.Names(complaint.DesiredOutcomes))
+}
+
+// The calendar's notice is a line of /readyz's detail; the API stays ready.
+func TestReadinessCarriesTheCalendarNotice(t *testing.T) {
+	notice := func(time.Time) string { return "the cn holiday table ends on 2026-12-31" }
+	h := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		CalendarNotice: notice}).Handler()
+	rec := do(t, h, http.MethodGet, "/readyz", "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(),
+		`"detail":["working-day calendar: the cn holiday table ends on 2026-12-31"]`) {
+		t.Fatalf("readyz: %d %s", rec.Code, rec.Body)
+	}
+	quiet := (&Server{Cases: &fakeCases{}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+		CalendarNotice: func(time.Time) string { return "" }}).Handler()
+	if rec := do(t, quiet, http.MethodGet, "/readyz", ""); strings.Contains(rec.Body.String(), "detail") {
+		t.Fatalf("a detail without a notice: %s", rec.Body)
+	}
 }

@@ -390,3 +390,22 @@ func TestFailedAuthenticationsCountPerClientBehindAProxy(t *testing.T) {
 		t.Fatalf("client %s, want the peer", got)
 	}
 }
+
+// First contact (DOMAIN §2): a staff member who enters a complaint is known
+// from the token and handed to the case as the person who entered it; a
+// system's submission names its agent in the body, never its key.
+func TestStaffSubmissionsCarryWhoEnteredThem(t *testing.T) {
+	cases := &keyedCases{}
+	h := securedServer(cases, &fakeSubmitters{})
+	for _, token := range []string{callers[auth.RoleAgent], shopKey} {
+		if rec := do(t, h, "POST", "/v1/complaints", validBody, "Authorization", "Bearer "+token); rec.Code != http.StatusCreated {
+			t.Fatalf("submit: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if got := cases.subs[0].Staff; got != "agent.li" {
+		t.Fatalf("the agent's submission was entered by %q", got)
+	}
+	if got := cases.subs[1].Staff; got != "" {
+		t.Fatalf("the system's submission was entered by %q", got)
+	}
+}

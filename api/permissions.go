@@ -126,6 +126,9 @@ var errNotYours = huma.Error404NotFound("no case has this reference")
 // they own; department staff report for their own departments, and note
 // cases routed to them.
 func (s *Server) canAct(ctx context.Context, id auth.Identity, ref, task string, body any) error {
+	if t, ok := body.(*complaint.EscalateDispute); ok && t.SkipReason != "" && (id.Role == agent || id.Role == department) {
+		return forbidden("skipping a dispute stage is for supervisors and above")
+	}
 	if task == complaint.TaskSurveyResponse {
 		v, err := s.Cases.Case(ctx, ref)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -112,6 +113,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Metrics:      tel.Metrics,
 		Logger:       logger,
 		Eraser:       CustomerEraser{Store: db, Cases: cases, Keys: keys, Mailbox: mailboxOf(cfg.DevMailboxURL)},
+	}
+	if cov, err := complaint.CoverageOf(cfg.Cases.Calendar, cfg.Cases.CalendarZone); err == nil {
+		s.CalendarNotice = func(now time.Time) string { return cov.Warning(now, cfg.Cases.CalendarWarnDays) }
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -345,11 +345,11 @@ func TestMadeUpKeyIDsCostNoQueriesAndNoCache(t *testing.T) {
 // the worker stopping).
 type unavailableKeys struct{ memKeys }
 
-func (unavailableKeys) DataKeys(context.Context, string) ([]DataKey, error) {
+func (*unavailableKeys) DataKeys(context.Context, string) ([]DataKey, error) {
 	return nil, errors.New("the data key store is unavailable")
 }
 
-func (unavailableKeys) AddDataKey(context.Context, DataKey) (DataKey, error) {
+func (*unavailableKeys) AddDataKey(context.Context, DataKey) (DataKey, error) {
 	return DataKey{}, errors.New("the data key store is unavailable")
 }
 

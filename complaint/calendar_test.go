@@ -1,7 +1,9 @@
 package complaint
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -138,5 +140,36 @@ func BenchmarkAddThreeWorkingDays(b *testing.B) {
 	from := at("2026-09-30 18:00")
 	for b.Loop() {
 		c.AddWorking(from, WorkingDays(3))
+	}
+}
+
+// Operators are told from a configurable number of days before the
+// holiday table ends; a pinned clock, never today's.
+func TestCalendarCoverageWarnsBeforeTheTableEnds(t *testing.T) {
+	c, err := CoverageOf("cn", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shanghai := mustLoad("Asia/Shanghai")
+	last := c.Years[len(c.Years)-1]
+	if want := time.Date(last+1, 1, 1, 0, 0, 0, 0, shanghai); !c.Until.Equal(want) {
+		t.Fatalf("covered until %s, want %s", c.Until, want)
+	}
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{time.Date(last, 10, 1, 0, 0, 0, 0, shanghai), ""},
+		{time.Date(last, 11, 15, 0, 0, 0, 0, shanghai), fmt.Sprintf("ends on %d-12-31", last)},
+		{time.Date(last+1, 1, 2, 0, 0, 0, 0, shanghai), fmt.Sprintf("ended on %d-12-31", last)},
+	} {
+		got := c.Warning(tc.now, 60)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("at %s: %q, want %q", tc.now, got, tc.want)
+		}
+	}
+	us, err := CoverageOf("us", "America/New_York")
+	if err != nil || !us.Until.IsZero() || us.Warning(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), 60) != "" {
+		t.Fatalf("a library calendar knows every year: %+v %v", us, err)
 	}
 }

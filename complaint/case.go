@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -20,6 +21,10 @@ type Policy struct {
 	ReopenWindow time.Duration `json:"reopenWindow"`
 	// SLA holds the deadlines and the escalation ladder of this case.
 	SLA CaseSLA `json:"sla"`
+	// RepeatSLA holds the targets of the priority above the case's: a repeat
+	// complaint, found at registration, is raised one priority and its open
+	// clocks follow (its ladder and calendar are SLA's, so left out here).
+	RepeatSLA *CaseSLA `json:"repeatSla,omitempty"`
 	// RepeatWindow is how far back an earlier complaint of the same customer
 	// about the same category or order makes this one a repeat.
 	RepeatWindow time.Duration `json:"repeatWindow"`
@@ -51,6 +56,10 @@ type NewCase struct {
 	Departments []Department `json:"departments"`
 	Owner       string       `json:"owner"`
 	Policy      Policy       `json:"policy"`
+	// Handover, when set, hands the case from the staff member who entered
+	// it to the first-contact employee the intake names: an `assign` on
+	// record, right after the registration.
+	Handover *Assign `json:"handover,omitempty"`
 	// Resume carries the state of a case across continue-as-new.
 	Resume *CaseState `json:"resume,omitempty"`
 }
@@ -108,7 +117,28 @@ func Register(in Intake, reference string, receivedAt time.Time, rules Rules) Ne
 	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category)
 	c.Departments = routing.Route(c.Category)
 	c.Policy.SLA = rules.SLA.ForCase(c.Priority, c.Category, c.Departments[0])
+	if raised := Raise(c.Priority); raised != c.Priority {
+		repeat := CaseSLA{}.WithTargetsOf(rules.SLA.ForCase(raised, c.Category, c.Departments[0]))
+		c.Policy.RepeatSLA = &repeat
+	}
 	return c
+}
+
+// EnteredBy applies first-contact ownership (DOMAIN §2, 首问责任制) to a
+// case a staff member entered: without `receivedBy` they took the
+// complaint and own it; naming someone else hands it to that person, on
+// record with its reason. Systems name their agent in `receivedBy` and
+// call nothing here.
+func (c *NewCase) EnteredBy(staff string) {
+	switch {
+	case staff == "" || c.Intake.ReceivedBy == staff:
+	case c.Intake.ReceivedBy == "":
+		c.Intake.ReceivedBy, c.Owner = staff, staff
+	default:
+		c.Handover = &Assign{Owner: c.Intake.ReceivedBy, Actor: staff,
+			Reason: fmt.Sprintf("First contact: %s took the complaint; %s entered it", c.Intake.ReceivedBy, staff)}
+		c.Owner = staff
+	}
 }
 
 // ClockState is where one deadline stands.
@@ -127,19 +157,29 @@ const (
 	ClockAcknowledge   = "acknowledge"
 	ClockFirstResponse = "firstResponse"
 	ClockStart         = "startInvestigation" // one per department
-	ClockResolution    = "resolution"
+	ClockResolution    = "resolution"         // restarted, as attempt n, after the customer rejects proposal n-1
+	// The waits after the first proposal, each with a target (Issue: no
+	// case waits silently).
+	ClockTakeOwnership  = "takeOwnership"  // a desk-owned case taken by a person (`assign`)
+	ClockCustomerAnswer = "customerAnswer" // the customer's answer to proposal Attempt
+	ClockExecution      = "execution"      // accepted resolution Attempt carried out and the case closed
+	ClockDispute        = "dispute"        // one per dispute stage, until the next stage or the end
 )
 
 // Deadline is one SLA clock of a case.
 type Deadline struct {
 	Name       string     `json:"name"`
 	Department Department `json:"department,omitempty"`
-	Round      int        `json:"round,omitempty"`
-	StartedAt  time.Time  `json:"startedAt"`
-	DueAt      time.Time  `json:"dueAt"`
-	WarnAt     time.Time  `json:"warnAt"`
-	State      ClockState `json:"state"`
-	Warned     bool       `json:"warned,omitempty"`
+	// Stage is a dispute clock's stage; Attempt the proposal a resolution,
+	// answer or execution clock is about (0 for the round's first resolution).
+	Stage     DisputeStage `json:"stage,omitempty"`
+	Attempt   int          `json:"attempt,omitempty"`
+	Round     int          `json:"round,omitempty"`
+	StartedAt time.Time    `json:"startedAt"`
+	DueAt     time.Time    `json:"dueAt"`
+	WarnAt    time.Time    `json:"warnAt"`
+	State     ClockState   `json:"state"`
+	Warned    bool         `json:"warned,omitempty"`
 	// Level is the escalation level reached: 1 supervisor, 2 manager, 3 director.
 	Level            int        `json:"level,omitempty"`
 	NextEscalationAt *time.Time `json:"nextEscalationAt,omitempty"`
@@ -159,10 +199,20 @@ type Deadline struct {
 
 // Label names the clock with its department.
 func (d Deadline) Label() string {
-	if d.Department != "" {
-		return d.Name + ":" + string(d.Department)
+	return clockLabel(d.Name, d.Department, d.Stage, d.Attempt)
+}
+
+func clockLabel(name string, d Department, stage DisputeStage, attempt int) string {
+	switch {
+	case d != "":
+		name += ":" + string(d)
+	case stage != "":
+		name += ":" + string(stage)
 	}
-	return d.Name
+	if attempt > 0 {
+		name += fmt.Sprintf("#%d", attempt)
+	}
+	return name
 }
 
 // Open is true while the clock still waits for its task.
@@ -217,8 +267,10 @@ type Resolution struct {
 type DisputeStep struct {
 	Stage DisputeStage `json:"stage"`
 	Note  string       `json:"note"`
-	By    string       `json:"by"`
-	At    time.Time    `json:"at"`
+	// SkipReason is why a supervisor skipped the stages before this one.
+	SkipReason string    `json:"skipReason,omitempty"`
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
 }
 
 // Survey is the satisfaction survey after closing.
@@ -258,6 +310,7 @@ type CaseView struct {
 	WaitingOnCustomer string               `json:"waitingOnCustomer,omitempty" doc:"Why the case waits for the customer; empty when it does not."`
 	Outcome           Outcome              `json:"outcome,omitempty"`
 	CloseSummary      string               `json:"closeSummary,omitempty"`
+	Decision          string               `json:"decision,omitempty" doc:"The final decision of arbitration or litigation the case closed on."`
 	ClosedAt          *time.Time           `json:"closedAt,omitempty"`
 	Survey            *Survey              `json:"survey,omitempty"`
 	Deadlines         []Deadline           `json:"deadlines"`

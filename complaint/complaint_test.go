@@ -218,6 +218,39 @@ func BenchmarkDecodeTask(b *testing.B) {
 	}
 }
 
+// First-contact ownership (DOMAIN §2, seed 003).
+func TestFirstContactOwnsTheCaseTheyEnter(t *testing.T) {
+	register := func(receivedBy string) NewCase {
+		in := Intake{Channel: ChannelPhone, Customer: Customer{Name: "Zhao Lei", Phone: "+8613800000000"},
+			Subject: "Washing machine noise", Description: "Loud when spinning.", ReceivedBy: receivedBy}
+		return Register(in, "CMP-20261123-4F7K2Q", time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC), DefaultRulesFrom(2025))
+	}
+	// The agent who takes the call and enters it without receivedBy owns it.
+	c := register("")
+	c.EnteredBy("agent.li")
+	if c.Owner != "agent.li" || c.Intake.ReceivedBy != "agent.li" || c.Handover != nil {
+		t.Fatalf("entered by agent.li: owner %q, receivedBy %q, handover %+v", c.Owner, c.Intake.ReceivedBy, c.Handover)
+	}
+	// Entering a complaint a colleague took hands it to them, on record.
+	c = register("agent.wu")
+	c.EnteredBy("agent.li")
+	if c.Owner != "agent.li" || c.Handover == nil || c.Handover.Owner != "agent.wu" || c.Handover.Actor != "agent.li" ||
+		c.Handover.Validate() != nil {
+		t.Fatalf("entered for agent.wu: owner %q, handover %+v", c.Owner, c.Handover)
+	}
+	// Naming oneself: no handover; a system's agent: the desk owns it until a person takes it.
+	c = register("agent.li")
+	c.EnteredBy("agent.li")
+	if c.Owner != "agent.li" || c.Handover != nil {
+		t.Fatalf("naming oneself: owner %q, handover %+v", c.Owner, c.Handover)
+	}
+	c = register(SystemAgent("crm", "agent.7"))
+	c.EnteredBy("")
+	if c.Owner != DefaultOwner || c.Handover != nil {
+		t.Fatalf("a system's agent: owner %q, handover %+v", c.Owner, c.Handover)
+	}
+}
+
 // System names key idempotency scopes and webhook subscriptions: a name
 // with ':' or '@' could pass for another caller's scope.
 func TestSystemNamesAreChecked(t *testing.T) {

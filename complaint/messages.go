@@ -16,6 +16,8 @@ const (
 	MsgClosingSummary       MessageKind = "closing_summary"
 	MsgSurveyInvitation     MessageKind = "survey_invitation"
 	MsgSurveyReminder       MessageKind = "survey_reminder"
+	// MsgProposalReminder reminds a customer who has not answered a proposal.
+	MsgProposalReminder MessageKind = "proposal_reminder"
 )
 
 // Message is one message to the customer. Key identifies it within the case

@@ -62,6 +62,8 @@ type Step struct {
 type SLAEvent struct {
 	Clock       string
 	Department  Department
+	Stage       DisputeStage `json:",omitempty"`
+	Attempt     int          `json:",omitempty"`
 	Round       int
 	Event       string // started, warned, breached, escalated, paused, resumed, met, stopped
 	Level       int
@@ -72,10 +74,7 @@ type SLAEvent struct {
 
 // Key identifies the event within its case.
 func (e SLAEvent) Key() string {
-	key := fmt.Sprintf("%s/%d/%s", e.Clock, e.Round, e.Event)
-	if e.Department != "" {
-		key = fmt.Sprintf("%s:%s/%d/%s", e.Clock, e.Department, e.Round, e.Event)
-	}
+	key := fmt.Sprintf("%s/%d/%s", clockLabel(e.Clock, e.Department, e.Stage, e.Attempt), e.Round, e.Event)
 	if e.Event == "escalated" || e.Event == "paused" || e.Event == "resumed" {
 		key += "@" + e.At.UTC().Format(time.RFC3339Nano)
 	}

@@ -16,23 +16,40 @@ type SLATargets struct {
 	InvestigationStart time.Duration `json:"investigationStart,omitempty"`
 	// Resolution is working time (WorkingDays), counted on the calendar.
 	Resolution time.Duration `json:"resolution,omitempty"`
+	// The waits after the first proposal. TakeOwnership: a desk-owned case
+	// taken by a person. CustomerAnswer: the customer's answer to a proposal
+	// (reminded at the warning point, the owner told at the due time).
+	// Execution: carrying out an accepted resolution. Dispute: each stage
+	// of the dispute path.
+	TakeOwnership  time.Duration                  `json:"takeOwnership,omitempty"`
+	CustomerAnswer time.Duration                  `json:"customerAnswer,omitempty"`
+	Execution      time.Duration                  `json:"execution,omitempty"`
+	Dispute        map[DisputeStage]time.Duration `json:"dispute,omitempty"`
 }
 
 // OverOf returns base with the fields t sets replaced.
 func (t SLATargets) OverOf(base SLATargets) SLATargets { return t.over(base) }
 
 func (t SLATargets) over(base SLATargets) SLATargets {
-	if t.Acknowledge != 0 {
-		base.Acknowledge = t.Acknowledge
+	for _, f := range []struct {
+		set  time.Duration
+		into *time.Duration
+	}{
+		{t.Acknowledge, &base.Acknowledge}, {t.FirstResponse, &base.FirstResponse},
+		{t.InvestigationStart, &base.InvestigationStart}, {t.Resolution, &base.Resolution},
+		{t.TakeOwnership, &base.TakeOwnership}, {t.CustomerAnswer, &base.CustomerAnswer}, {t.Execution, &base.Execution},
+	} {
+		if f.set != 0 {
+			*f.into = f.set
+		}
 	}
-	if t.FirstResponse != 0 {
-		base.FirstResponse = t.FirstResponse
-	}
-	if t.InvestigationStart != 0 {
-		base.InvestigationStart = t.InvestigationStart
-	}
-	if t.Resolution != 0 {
-		base.Resolution = t.Resolution
+	if len(t.Dispute) > 0 {
+		merged := maps.Clone(base.Dispute)
+		if merged == nil {
+			merged = map[DisputeStage]time.Duration{}
+		}
+		maps.Copy(merged, t.Dispute)
+		base.Dispute = merged
 	}
 	return base
 }
@@ -58,15 +75,26 @@ type SLAConfig struct {
 // DefaultSLATargets are DOMAIN §4's figures for a medium case, tightened for
 // high and critical ones.
 func DefaultSLATargets() map[Priority]SLATargets {
+	// The waits after the first proposal: a day to take a desk case, the
+	// customer's answer and the carrying-out within days, each dispute stage
+	// within the weeks such a stage takes (negotiation is ours to run;
+	// mediation, arbitration and litigation follow outside schedules).
+	dispute := func(scale float64) map[DisputeStage]time.Duration {
+		return map[DisputeStage]time.Duration{"negotiation": WorkingDays(5 / scale), "mediation": WorkingDays(10 / scale),
+			"arbitration": WorkingDays(40), "litigation": WorkingDays(120)}
+	}
 	domain := SLATargets{Acknowledge: time.Hour, FirstResponse: 4 * time.Hour, InvestigationStart: 24 * time.Hour,
-		Resolution: WorkingDays(3)}
+		Resolution: WorkingDays(3), TakeOwnership: 4 * time.Hour, CustomerAnswer: WorkingDays(5),
+		Execution: WorkingDays(5), Dispute: dispute(1)}
 	return map[Priority]SLATargets{
 		PriorityLow:    domain,
 		PriorityMedium: domain,
 		PriorityHigh: {Acknowledge: 30 * time.Minute, FirstResponse: 2 * time.Hour, InvestigationStart: 12 * time.Hour,
-			Resolution: WorkingDays(2)},
+			Resolution: WorkingDays(2), TakeOwnership: 2 * time.Hour, CustomerAnswer: WorkingDays(3),
+			Execution: WorkingDays(3), Dispute: dispute(1)},
 		PriorityCritical: {Acknowledge: 15 * time.Minute, FirstResponse: time.Hour, InvestigationStart: 4 * time.Hour,
-			Resolution: WorkingDays(1)},
+			Resolution: WorkingDays(1), TakeOwnership: 30 * time.Minute, CustomerAnswer: WorkingDays(2),
+			Execution: WorkingDays(2), Dispute: dispute(5)},
 	}
 }
 
@@ -81,6 +109,12 @@ type CaseSLA struct {
 	Acknowledge   time.Duration `json:"acknowledge"`
 	FirstResponse time.Duration `json:"firstResponse"`
 	Resolution    time.Duration `json:"resolution"`
+	// The waits after the first proposal (SLATargets); working time but
+	// TakeOwnership.
+	TakeOwnership  time.Duration                  `json:"takeOwnership,omitempty"`
+	CustomerAnswer time.Duration                  `json:"customerAnswer,omitempty"`
+	Execution      time.Duration                  `json:"execution,omitempty"`
+	Dispute        map[DisputeStage]time.Duration `json:"dispute,omitempty"`
 	// InvestigationStart is per department: the department's own override,
 	// or Default.
 	InvestigationStart map[Department]time.Duration `json:"investigationStart"`
@@ -100,6 +134,7 @@ func (s SLAConfig) ForCase(p Priority, c Category, lead Department) CaseSLA {
 		Acknowledge: t.Acknowledge, FirstResponse: t.FirstResponse, Resolution: lt.Resolution,
 		DefaultStart: t.InvestigationStart, InvestigationStart: map[Department]time.Duration{},
 		WarnAt: s.WarnAt, EscalateEvery: s.EscalateEvery, Ladder: s.Ladder, Calendar: s.Calendar,
+		TakeOwnership: t.TakeOwnership, CustomerAnswer: t.CustomerAnswer, Execution: t.Execution, Dispute: t.Dispute,
 	}
 	for _, d := range slices.Sorted(maps.Keys(s.ByDepartment)) {
 		if v := s.ByDepartment[d].InvestigationStart; v != 0 {
@@ -107,6 +142,15 @@ func (s SLAConfig) ForCase(p Priority, c Category, lead Department) CaseSLA {
 		}
 	}
 	return out
+}
+
+// WithTargetsOf is s with the targets that depend on the priority taken
+// from t; the warning point, the ladder and the calendar stay s's.
+func (s CaseSLA) WithTargetsOf(t CaseSLA) CaseSLA {
+	s.Acknowledge, s.FirstResponse, s.Resolution = t.Acknowledge, t.FirstResponse, t.Resolution
+	s.InvestigationStart, s.DefaultStart = t.InvestigationStart, t.DefaultStart
+	s.TakeOwnership, s.CustomerAnswer, s.Execution, s.Dispute = t.TakeOwnership, t.CustomerAnswer, t.Execution, t.Dispute
+	return s
 }
 
 // StartWithin is how long department d has to start investigating.
@@ -139,8 +183,14 @@ func (s SLAConfig) Validate() error {
 			problems = append(problems, fmt.Sprintf("no targets for priority %s", p))
 			continue
 		}
-		if t.Acknowledge <= 0 || t.FirstResponse <= 0 || t.InvestigationStart <= 0 || t.Resolution <= 0 {
+		if t.Acknowledge <= 0 || t.FirstResponse <= 0 || t.InvestigationStart <= 0 || t.Resolution <= 0 ||
+			t.TakeOwnership <= 0 || t.CustomerAnswer <= 0 || t.Execution <= 0 {
 			problems = append(problems, fmt.Sprintf("priority %s: every target must be positive", p))
+		}
+		for _, stage := range DisputeStages {
+			if t.Dispute[stage] <= 0 {
+				problems = append(problems, fmt.Sprintf("priority %s: dispute stage %s needs a positive target", p, stage))
+			}
 		}
 	}
 	if s.WarnAt <= 0 || s.WarnAt >= 1 {

@@ -210,7 +210,9 @@ var DisputeStages = []DisputeStage{"negotiation", "mediation", "arbitration", "l
 type EscalateDispute struct {
 	Stage DisputeStage `json:"stage" enum:"negotiation,mediation,arbitration,litigation"`
 	Note  string       `json:"note" minLength:"1" maxLength:"4000"`
-	Actor string       `json:"actor,omitempty" maxLength:"128"`
+	// SkipReason lets a supervisor take the case past the next stage.
+	SkipReason string `json:"skipReason,omitempty" maxLength:"2000" doc:"Why the dispute skips a stage; supervisors and above only."`
+	Actor      string `json:"actor,omitempty" maxLength:"128"`
 }
 
 func (t EscalateDispute) Validate() error {
@@ -219,6 +221,7 @@ func (t EscalateDispute) Validate() error {
 		c.add("stage", "must be one of %s", strings.Join(names(DisputeStages), ", "))
 	}
 	c.text("note", t.Note, true, 4000)
+	c.text("skipReason", t.SkipReason, false, 2000)
 	c.text("actor", t.Actor, false, 128)
 	return c.err()
 }
@@ -235,11 +238,18 @@ const (
 
 var Outcomes = []Outcome{OutcomeUpheld, OutcomePartiallyUpheld, OutcomeRejected, OutcomeWithdrawn}
 
-// Close ends the handling of a case with an outcome.
+// Close ends the handling of a case with an outcome. The closing rules
+// (DOMAIN §1.6: no closing without agreement) are the workflow's: upheld and
+// partially_upheld need a resolution the customer accepted, carried out;
+// rejected needs every department's findings; a case in dispute closes on
+// an agreement, or on the final Decision of its last stage.
 type Close struct {
 	Outcome Outcome `json:"outcome" enum:"upheld,partially_upheld,rejected,withdrawn"`
 	Summary string  `json:"summary" minLength:"1" maxLength:"4000"`
-	Actor   string  `json:"actor,omitempty" maxLength:"128"`
+	// Decision is the award or judgment that ends a dispute at arbitration
+	// or litigation, as the owner records it.
+	Decision string `json:"decision,omitempty" maxLength:"4000" doc:"The final decision (arbitration award or judgment) that ends a case in dispute at arbitration or litigation."`
+	Actor    string `json:"actor,omitempty" maxLength:"128"`
 }
 
 func (t Close) Validate() error {
@@ -248,9 +258,14 @@ func (t Close) Validate() error {
 		c.add("outcome", "must be one of %s", strings.Join(names(Outcomes), ", "))
 	}
 	c.text("summary", t.Summary, true, 4000)
+	c.text("decision", t.Decision, false, 4000)
 	c.text("actor", t.Actor, false, 128)
 	return c.err()
 }
+
+// FinalDisputeStages are the stages whose decision can end a dispute: an
+// arbitration award or a court's judgment (DOMAIN §1.6).
+var FinalDisputeStages = []DisputeStage{"arbitration", "litigation"}
 
 // SurveyResponse is the customer's satisfaction after closing.
 type SurveyResponse struct {

@@ -30,6 +30,9 @@ type CaseConfig struct {
 	CalendarZone     string        `env:"CALENDAR_ZONE" envDefault:""`
 	ExtraHolidays    []string      `env:"CALENDAR_EXTRA_HOLIDAYS" envSeparator:","`
 	ExtraWorkdays    []string      `env:"CALENDAR_EXTRA_WORKDAYS" envSeparator:","`
+	// CalendarWarnDays is from how many days before the calendar's holiday
+	// table ends operators are told (/readyz, the worker's log).
+	CalendarWarnDays int `env:"CALENDAR_WARN_DAYS" envDefault:"60"`
 }
 
 // Build checks the configuration and turns it into the rules of new cases.
@@ -66,6 +69,11 @@ type slaTargets struct {
 	FirstResponse         string  `json:"firstResponse"`
 	InvestigationStart    string  `json:"investigationStart"`
 	ResolutionWorkingDays float64 `json:"resolutionWorkingDays"`
+	TakeOwnership         string  `json:"takeOwnership"`
+	// The waits after the first proposal, in working days.
+	CustomerAnswerWorkingDays float64                            `json:"customerAnswerWorkingDays"`
+	ExecutionWorkingDays      float64                            `json:"executionWorkingDays"`
+	DisputeWorkingDays        map[complaint.DisputeStage]float64 `json:"disputeWorkingDays"`
 }
 
 func (t slaTargets) targets() (complaint.SLATargets, error) {
@@ -73,7 +81,8 @@ func (t slaTargets) targets() (complaint.SLATargets, error) {
 	for _, f := range []struct {
 		text string
 		into *time.Duration
-	}{{t.Acknowledge, &out.Acknowledge}, {t.FirstResponse, &out.FirstResponse}, {t.InvestigationStart, &out.InvestigationStart}} {
+	}{{t.Acknowledge, &out.Acknowledge}, {t.FirstResponse, &out.FirstResponse}, {t.InvestigationStart, &out.InvestigationStart},
+		{t.TakeOwnership, &out.TakeOwnership}} {
 		if f.text == "" {
 			continue
 		}
@@ -84,6 +93,17 @@ func (t slaTargets) targets() (complaint.SLATargets, error) {
 		*f.into = d
 	}
 	out.Resolution = complaint.WorkingDays(t.ResolutionWorkingDays)
+	out.CustomerAnswer = complaint.WorkingDays(t.CustomerAnswerWorkingDays)
+	out.Execution = complaint.WorkingDays(t.ExecutionWorkingDays)
+	for stage, days := range t.DisputeWorkingDays {
+		if !slices.Contains(complaint.DisputeStages, stage) {
+			return out, fmt.Errorf("disputeWorkingDays: %q is not a dispute stage", stage)
+		}
+		if out.Dispute == nil {
+			out.Dispute = map[complaint.DisputeStage]time.Duration{}
+		}
+		out.Dispute[stage] = complaint.WorkingDays(days)
+	}
 	return out, nil
 }
 

@@ -99,7 +99,8 @@ type Submission struct {
 	// keys are kept apart from every other system's.
 	Submitter string
 	// Staff is the staff member who submits, when one does: their keys are
-	// their own too.
+	// their own too, and they own the case unless the intake names the
+	// employee who took it (complaint.NewCase.EnteredBy).
 	Staff string
 }
 
@@ -132,7 +133,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 			s.mu.Lock()
 			ref := complaint.NewReference(now, s.opts.Location, s.rnd)
 			s.mu.Unlock()
-			res, err := s.start(ctx, ref, sub.Intake, now, "")
+			res, err := s.start(ctx, ref, sub, now, "")
 			if !isAlreadyStarted(err) {
 				return res, err
 			}
@@ -170,7 +171,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (Result, error) {
 		}
 	}
 	for probe := 1; ; probe++ {
-		res, err := s.start(ctx, ref, sub.Intake, now, keyHash)
+		res, err := s.start(ctx, ref, sub, now, keyHash)
 		if !isAlreadyStarted(err) {
 			return res, err
 		}
@@ -215,8 +216,9 @@ func IntakeKey(sub Submission) string {
 	return ""
 }
 
-func (s *Starter) start(ctx context.Context, ref string, in complaint.Intake, now time.Time, keyHash string) (Result, error) {
-	c := complaint.Register(in, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
+func (s *Starter) start(ctx context.Context, ref string, sub Submission, now time.Time, keyHash string) (Result, error) {
+	c := complaint.Register(sub.Intake, ref, now.UTC().Truncate(time.Millisecond), s.opts.Rules)
+	c.EnteredBy(sub.Staff) // first contact: the staff member who enters a complaint owns it
 	opts := client.StartWorkflowOptions{
 		ID:                                       complaint.WorkflowID(ref),
 		TaskQueue:                                s.opts.TaskQueue,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,7 +186,16 @@ func TestDemoCaseIsRegisteredAcknowledgedAndFindable(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(events) != 2 || events[0].Step != "received" || events[1].Step != "acknowledged" {
+		// Entered by an administrator for the agent it names: the case is
+		// handed to that first contact on record (a repeat of an earlier
+		// test's customer is recorded too).
+		var steps []string
+		for _, e := range events {
+			if e.Step != "repeat_detected" {
+				steps = append(steps, e.Step)
+			}
+		}
+		if !slices.Equal(steps, []string{"received", "acknowledged", "assigned"}) {
 			return fmt.Errorf("audit trail: %+v", events)
 		}
 		return nil
@@ -327,7 +337,13 @@ func TestWithdrawalThroughTheAPIEndsTheCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(events); got != 4 {
+	var steps []string
+	for _, e := range events {
+		if e.Step != "repeat_detected" && e.Step != "assigned" { // a repeat; the handover to the first contact named
+			steps = append(steps, e.Step)
+		}
+	}
+	if !slices.Equal(steps, []string{"received", "acknowledged", "note", "withdrawn"}) {
 		t.Fatalf("want received, acknowledged, note, withdrawn; got %+v", events)
 	}
 	// The same key again after the case ended returns that case, not a new one.

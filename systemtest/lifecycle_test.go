@@ -159,6 +159,12 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 		}
 		return nil
 	})
+	// Upheld again only once the customer accepts this round's resolution
+	// (DOMAIN §1.6): the closing rules answer 409 until then.
+	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Hose fixed"}, 409)
+	step("proposeResolution", `{"actions":["Fix the hose"],"compensation":{"kind":"repair"},"message":"We fix the hose"}`,
+		complaint.StatusResolutionProposed)
+	step("customerResponse", `{"accepted":true}`, complaint.StatusResolving)
 	step("close", `{"outcome":"upheld","summary":"Hose fixed"}`, complaint.StatusClosed)
 	final := waitEnded(t, ref) // the survey expires unanswered, then the reopen window ends
 	if final.Round != 2 || final.Status != complaint.StatusCompleted || !final.Survey.Expired || len(final.Dispute) != 2 {

@@ -103,3 +103,64 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	}
 	task(t, base, ref, "withdraw", map[string]any{"reason": "test over"}, 200)
 }
+
+// A customer who never answers a proposal is reminded, the owner is told to
+// act and the ladder climbs, and the case waits for the owner: silence never
+// ends it. The answer's target is working time, so the test makes today and
+// tomorrow (in the calendar's zone) working days, whatever day it runs on.
+func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(shanghai)
+	base := liveAPI(t, func(c *api.Config) {
+		c.Cases.SLAPolicy = `{"medium": {"customerAnswerWorkingDays": 0.0001}}` // 8.64 s
+		c.Cases.EscalateEvery = 2 * time.Second
+		c.Cases.EscalationLadder = "*=sup.q+mgr.q+dir.q"
+		c.Cases.ExtraWorkdays = []string{now.Format(time.DateOnly), now.AddDate(0, 0, 1).Format(time.DateOnly)}
+	})
+	body := demoCase(t, "demo-washing-machine-noise")
+	body["externalId"] = "systemtest-sla-unanswered"
+	email := "quiet.customer@example.com"
+	body["customer"] = map[string]any{"name": "Quiet Customer", "email": email, "language": "en"}
+	body["receivedBy"] = "agent.quiet"
+	r := post(t, base, "/v1/complaints", body)
+	if r.status != 201 {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	ref := r.body["reference"].(string)
+	waitStatus(t, base, ref, complaint.StatusAcknowledged)
+	var depts []string
+	for _, d := range get(t, base, "/v1/complaints/"+ref).body["departments"].([]any) {
+		depts = append(depts, d.(string))
+	}
+	for _, d := range depts {
+		task(t, base, ref, "startInvestigation", map[string]any{"department": d, "investigator": d + ".lead"}, 200)
+		task(t, base, ref, "submitFindings", map[string]any{"department": d, "findings": "Bearing worn",
+			"rootCause": "Wear", "evidence": []string{}}, 200)
+	}
+	task(t, base, ref, "proposeResolution", map[string]any{"actions": []string{"Replace the bearing"},
+		"compensation": map[string]any{"kind": "repair"}, "message": "We replace the bearing for free."}, 200)
+
+	Eventually(t, "the reminder, the owner's notice and the first rung", func() error {
+		reminders := 0
+		for _, m := range sys.Mailbox.Messages(mailbox.To(email)) {
+			if strings.Contains(m.Subject, "Reminder: our proposal") && strings.Contains(m.Subject, ref) {
+				reminders++
+			}
+		}
+		told := len(sys.Mailbox.Messages(mailbox.To("agent.quiet@staff.example.com")))
+		rung := len(sys.Mailbox.Messages(mailbox.To("sup.q@staff.example.com")))
+		if reminders != 1 || told != 1 || rung != 1 {
+			return fmt.Errorf("reminders %d, owner told %d, supervisor told %d", reminders, told, rung)
+		}
+		return nil
+	})
+	if g := get(t, base, "/v1/complaints/"+ref); g.body["status"] != string(complaint.StatusResolutionProposed) {
+		t.Fatalf("the case moved by itself: %v", g.body["status"])
+	}
+	task(t, base, ref, "close", map[string]any{"outcome": "rejected",
+		"summary": "The customer did not answer our proposal; closed after the reminder"}, 200)
+	waitStatus(t, base, ref, complaint.StatusClosed)
+}

@@ -335,6 +335,7 @@ func (s *System) StartWorkerProcess(ctx context.Context, httpAddr string) (*deve
 		"SMTP_HOST="+cfg.SMTPHost, "SMTP_PORT="+strconv.Itoa(cfg.SMTPPort), "SMTP_TLS="+cfg.SMTPTLS,
 		"STAFF_MAIL_DOMAIN="+cfg.StaffMailDomain, "PUBLIC_URL="+cfg.PublicURL,
 		"WEBHOOKS="+UpstreamSystem+"="+s.Upstream.URL, "WEBHOOK_SECRETS="+UpstreamSystem+"="+UpstreamSecret,
+		"WEBHOOK_ALLOW_HTTP=true", // as the in-process worker: the tests' upstream listens on plain http
 		"DELIVERY_MAX_ATTEMPTS="+strconv.Itoa(int(cfg.DeliveryMaxAttempts)),
 		"WEBHOOK_ALLOW_HTTP=true", // the upstream system of the tests listens on plain http
 		// The same version of the deployment as the worker it replaces.

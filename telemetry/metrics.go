@@ -24,7 +24,31 @@ const (
 	// polling" (pollers of type workflow at 0) and on a growing backlog.
 	MetricQueuePollers = "complaints.task_queue.pollers" // gauge: type (workflow, activity)
 	MetricQueueBacklog = "complaints.task_queue.backlog" // gauge: type
+	// MetricCalendarCoveredUntil is the moment (Unix seconds) the working-day
+	// calendar's holiday table stops covering; absent for a calendar that
+	// knows every year.
+	MetricCalendarCoveredUntil = "complaints.calendar.covered_until" // gauge
 )
+
+// ObserveCalendarCoverage registers the gauge of how far the holiday table
+// reaches, so an alert can fire before it ends. A zero until registers
+// nothing: the calendar knows every year.
+func ObserveCalendarCoverage(mp metric.MeterProvider, until time.Time) error {
+	if until.IsZero() {
+		return nil
+	}
+	meter := mp.Meter("github.com/complaintdesk/complaintdesk")
+	_, err := meter.Int64ObservableGauge(MetricCalendarCoveredUntil,
+		metric.WithDescription("Unix time at which the working-day calendar's holiday table ends (add the next year before)."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(until.Unix())
+			return nil
+		}))
+	if err != nil {
+		return fmt.Errorf("metric %s: %w", MetricCalendarCoveredUntil, err)
+	}
+	return nil
+}
 
 // CaseMetrics counts what happens to cases. A nil *CaseMetrics counts nothing.
 type CaseMetrics struct {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,5 +213,21 @@ func TestStartRejectsBadOTLPSettings(t *testing.T) {
 func TestNewLoggerRefusesAnUnknownFormat(t *testing.T) {
 	if _, err := NewLogger(Logging{LogLevel: "info", LogFormat: "xml"}); err == nil || !strings.Contains(err.Error(), "LOG_FORMAT") {
 		t.Errorf("LOG_FORMAT=xml: %v, want an error naming LOG_FORMAT", err)
+	}
+}
+
+func TestCalendarCoverageGauge(t *testing.T) {
+	tel, err := Start(t.Context(), Config{ServiceName: "complaints-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.ShutdownBounded(t.Context())
+	until := time.Date(2027, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if err := ObserveCalendarCoverage(tel.MeterProvider, until); err != nil {
+		t.Fatal(err)
+	}
+	body := scrape(t, tel.Metrics)
+	if want := "complaints_calendar_covered_until " + strconv.FormatFloat(float64(until.Unix()), 'g', -1, 64); !strings.Contains(body, want) {
+		t.Errorf("no coverage gauge at %d:\n%s", until.Unix(), body)
 	}
 }

@@ -23,6 +23,12 @@ type Config struct {
 	// at once are taken up sooner, but on a small machine the worker then
 	// crowds out intake; experimental in the SDK). See README, Benchmarks.
 	Pollers string `env:"WORKER_POLLERS" envDefault:"fixed"`
+	// Calendar, CalendarZone: the working-day calendar cases are counted on
+	// (as the API's); CalendarWarnDays: from how many days before its
+	// holiday table ends the worker warns, once a day, in its log.
+	Calendar         string `env:"CALENDAR" envDefault:"cn"`
+	CalendarZone     string `env:"CALENDAR_ZONE" envDefault:""`
+	CalendarWarnDays int    `env:"CALENDAR_WARN_DAYS" envDefault:"60"`
 	// DeploymentName and BuildID make the worker a version of a Worker
 	// Deployment; BuildID defaults to the commit the binary was built from
 	// (set it to the release in production). Promote says when the worker

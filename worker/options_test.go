@@ -1,9 +1,13 @@
 package worker
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
 // valid is a configuration as the environment's defaults make it.
@@ -52,5 +56,24 @@ func TestWorkerIsAVersionOfItsDeployment(t *testing.T) {
 		if _, err := workerOptions(bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
+	}
+}
+
+// From CALENDAR_WARN_DAYS before the holiday table ends, the worker's log
+// says so; before that, nothing. The clock is pinned.
+func TestTheWorkerWarnsBeforeTheCalendarEnds(t *testing.T) {
+	cov, err := complaint.CoverageOf("cn", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	logger := slog.New(slog.NewTextHandler(&out, nil))
+	warnCalendar(logger, cov, 60, cov.Until.AddDate(0, 0, -61))
+	if out.Len() != 0 {
+		t.Fatalf("warned 61 days ahead: %s", out.String())
+	}
+	warnCalendar(logger, cov, 60, cov.Until.AddDate(0, 0, -59))
+	if !strings.Contains(out.String(), "level=WARN") || !strings.Contains(out.String(), "complaintctl calendar") {
+		t.Fatalf("no warning 59 days ahead: %s", out.String())
 	}
 }

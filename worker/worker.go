@@ -85,6 +85,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := telemetry.ObserveCasesByStatus(tel.MeterProvider, db.CasesByStatus, 30*time.Second, logger); err != nil {
 		return err
 	}
+	if err := watchCalendar(ctx, cfg, tel.MeterProvider, logger); err != nil {
+		return err
+	}
 
 	// The client's interceptor reaches the worker: workflow and activity
 	// spans continue the trace of the call that started the workflow.

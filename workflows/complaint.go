@@ -92,8 +92,9 @@ type caseWorkflow struct {
 	inFlight   int // signal-driven tasks and deadline events still running; the case waits for them
 	children   map[complaint.Department]*child
 
-	executing bool // the accepted resolution is being carried out
-	answering bool // the customer's answer is being recorded; nothing acts on it before
+	handover  *complaint.Assign // from the staff member who entered the case to its first contact
+	executing bool              // the accepted resolution is being carried out
+	answering bool              // the customer's answer is being recorded; nothing acts on it before
 
 	signalTasks   []signalTask
 	publishedSA   string // the search attribute values last upserted
@@ -122,6 +123,7 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 		w.registered = true
 		return w
 	}
+	w.handover = c.Handover
 	w.CaseState = complaint.CaseState{
 		Intake: c.Intake,
 		Policy: c.Policy,
@@ -208,15 +210,37 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 		complaint.ActivityRegisterCase, in).Get(ctx, &reg); err != nil {
 		return err
 	}
-	w.registered = true
-	if reg.RepeatOf == "" {
-		return nil
+	// First contact: the person who took the complaint owns it; whoever
+	// entered it for them hands it over on record, before any task that
+	// waits for the registration, so the audit trail keeps the case's order.
+	if h := w.handover; h != nil && w.canAssign(*h) == nil {
+		if err := w.assign(ctx, *h); err != nil {
+			return err
+		}
 	}
+	w.registered = true
+	if reg.RepeatOf != "" {
+		return w.recordRepeat(ctx, reg)
+	}
+	return nil
+}
+
+// recordRepeat links a repeat complaint to the earlier case the
+// registration found.
+func (w *caseWorkflow) recordRepeat(ctx workflow.Context, reg complaint.Registration) error {
 	// The same customer complained about this before: link the cases and
-	// handle this one with more urgency.
+	// handle this one with more urgency, its open clocks held to the raised
+	// priority's targets from the moment of receipt.
+	raised := reg.Priority != w.View.Priority && reg.Priority == complaint.Raise(w.View.Priority)
 	w.View.RepeatOf, w.View.Priority = reg.RepeatOf, reg.Priority
-	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true,
-		summary: fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)})
+	summary := fmt.Sprintf("Repeat of %s: priority raised to %s", reg.RepeatOf, reg.Priority)
+	if r := w.Policy.RepeatSLA; raised && r != nil {
+		w.Policy.SLA = w.Policy.SLA.WithTargetsOf(*r)
+		w.Policy.RepeatSLA = nil
+		w.rescheduleClocks(workflow.Now(ctx))
+		summary += ", its deadlines with it"
+	}
+	return w.record(ctx, step{name: "repeat_detected", actor: "system", priority: true, summary: summary})
 }
 
 // newCase is the case as the starter made it, to register it.

@@ -724,3 +724,22 @@ func TestWithdrawalWhileAStartWaitsForACancelledChild(t *testing.T) {
 	require.Equal(t, 1, refused, "the start waited for the cancelled child, then found the case withdrawn")
 	require.Len(t, f.childStarts, 1, "no child started for a withdrawn case")
 }
+
+// A complaint entered by one employee for the colleague who took it starts
+// with the one who entered it and is handed to the first contact on record,
+// right after the registration (DOMAIN §2).
+func TestEnteredForAColleagueIsHandedToTheFirstContact(t *testing.T) {
+	f := setup(t)
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	c := newCase(complaint.DeptAfterSales)
+	c.Intake.ReceivedBy = "agent.wu"
+	c.EnteredBy("agent.li")
+	final := f.run(c)
+	require.Equal(t, "agent.wu", final.Owner)
+	require.Equal(t, []string{"acknowledged", "assigned", "withdrawn"}, f.stepNames())
+	assigned := f.steps[1]
+	require.Equal(t, "agent.wu", assigned.Owner)
+	require.Equal(t, "agent.li", assigned.Actor)
+	require.Contains(t, assigned.Summary, "First contact: agent.wu took the complaint; agent.li entered it")
+	require.Equal(t, "agent.li", final.History[0].Actor, "received by the one who entered it")
+}

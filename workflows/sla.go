@@ -24,11 +24,17 @@ func (w *caseWorkflow) calendar() *complaint.WorkCalendar {
 // startClock starts a deadline at now; working clocks count their budget on
 // the calendar.
 func (w *caseWorkflow) startClock(name string, d complaint.Department, budget time.Duration, working bool, now time.Time) {
-	c := complaint.Deadline{Name: name, Department: d, Round: w.View.Round, StartedAt: now, State: complaint.ClockRunning,
-		Budget: budget, WorkingTime: working}
+	w.startWait(complaint.Deadline{Name: name, Department: d}, budget, working, now)
+}
+
+// startWait starts the clock c names (its name, department, stage,
+// attempt) at now.
+func (w *caseWorkflow) startWait(c complaint.Deadline, budget time.Duration, working bool, now time.Time) {
+	c.Round, c.StartedAt, c.State, c.Budget, c.WorkingTime = w.View.Round, now, complaint.ClockRunning, budget, working
 	w.schedule(&c, now, 0)
 	w.View.Deadlines = append(w.View.Deadlines, c)
 	w.slaEvent(c, "started", now)
+	w.clocksChanged++
 }
 
 // schedule sets the due and warning times of a clock that runs from now with
@@ -123,7 +129,7 @@ func (w *caseWorkflow) resumeClock(now time.Time) {
 // slaEvent queues an event for the next recorded step.
 func (w *caseWorkflow) slaEvent(c complaint.Deadline, event string, at time.Time) {
 	w.pendingSLA = append(w.pendingSLA, complaint.SLAEvent{
-		Clock: c.Name, Department: c.Department, Round: c.Round, Event: event, Level: c.Level, DueAt: c.DueAt, At: at,
+		Clock: c.Name, Department: c.Department, Stage: c.Stage, Attempt: c.Attempt, Round: c.Round, Event: event, Level: c.Level, DueAt: c.DueAt, At: at,
 		Approximate: c.Approximate,
 	})
 }
@@ -228,6 +234,9 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	c := &w.View.Deadlines[ev.index]
 	now := workflow.Now(ctx)
 	sla := w.Policy.SLA
+	if c.Name == complaint.ClockCustomerAnswer && ev.kind != "escalate" {
+		return w.chaseAnswer(ctx, c, ev.kind, now)
+	}
 	switch ev.kind {
 	case "warn":
 		c.Warned = true
@@ -261,6 +270,39 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	return w.record(ctx, s)
 }
 
+// chaseAnswer is the customer-answer clock's own ladder: at its warning
+// point the customer is reminded of the proposal; at its due time the owner
+// is told to act (close as unanswered, or escalate), and after a final
+// period (EscalateEvery) the usual ladder begins. The customer's silence
+// never ends the case by itself.
+func (w *caseWorkflow) chaseAnswer(ctx workflow.Context, c *complaint.Deadline, kind string, now time.Time) error {
+	r := w.lastResolution()
+	if kind == "warn" {
+		c.Warned = true
+		w.slaEvent(*c, "warned", now)
+		s := step{name: "proposal_reminded", actor: "system",
+			summary: fmt.Sprintf("Reminded the customer of resolution %d", r.Attempt)}
+		w.tell(ctx, &s, complaint.MsgProposalReminder, r.Message)
+		return w.record(ctx, s)
+	}
+	c.State, c.BreachedAt = complaint.ClockBreached, &c.DueAt
+	next := now.Add(w.Policy.SLA.EscalateEvery)
+	c.NextEscalationAt = &next
+	w.slaEvent(*c, "breached", now)
+	s := step{name: "proposal_unanswered", actor: "system",
+		summary: fmt.Sprintf("The customer has not answered resolution %d; %s to close it as unanswered or escalate",
+			r.Attempt, w.View.Owner)}
+	w.notifyStaff(&s, "unanswered", w.View.Owner, *c)
+	return w.record(ctx, s)
+}
+
+// answerOverdue is true once the customer let the answer clock pass: the
+// owner may then close the case as unanswered, or escalate.
+func (w *caseWorkflow) answerOverdue() bool {
+	c := w.clock(complaint.ClockCustomerAnswer, "")
+	return w.View.Status == complaint.StatusResolutionProposed && c != nil && c.State == complaint.ClockBreached
+}
+
 // notifyStaff has the step s send a deadline notice of kind (warning,
 // escalation) about clock c to the rung to.
 func (w *caseWorkflow) notifyStaff(s *step, kind, to string, c complaint.Deadline) {
@@ -276,6 +318,9 @@ func (w *caseWorkflow) startIntakeClocks() {
 	w.startClock(complaint.ClockAcknowledge, "", w.Policy.SLA.Acknowledge, false, at)
 	w.startClock(complaint.ClockFirstResponse, "", w.Policy.SLA.FirstResponse, false, at)
 	w.startRoundClocks(at)
+	if w.View.Owner == complaint.DefaultOwner { // the desk must hand it to a person
+		w.startClock(complaint.ClockTakeOwnership, "", w.Policy.SLA.TakeOwnership, false, at)
+	}
 }
 
 // startRoundClocks starts the clocks of an investigation round: each
@@ -298,6 +343,14 @@ func (w *caseWorkflow) budgetOf(c complaint.Deadline) time.Duration {
 		return sla.FirstResponse
 	case complaint.ClockStart:
 		return sla.StartWithin(c.Department)
+	case complaint.ClockTakeOwnership:
+		return sla.TakeOwnership
+	case complaint.ClockCustomerAnswer:
+		return sla.CustomerAnswer
+	case complaint.ClockExecution:
+		return sla.Execution
+	case complaint.ClockDispute:
+		return sla.Dispute[c.Stage]
 	}
 	return sla.Resolution
 }

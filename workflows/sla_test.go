@@ -181,6 +181,7 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 	received := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)
 	f.env.SetStartTime(received)
 	f.at = 0
+	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
@@ -197,7 +198,7 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 		labels[d.Label()] = true
 	}
 	require.Equal(t, map[string]bool{"acknowledge": true, "firstResponse": true, "startInvestigation:after_sales": true,
-		"resolution": true}, labels)
+		"resolution": true, "takeOwnership": true, "customerAnswer#1": true, "execution#1": true}, labels)
 }
 
 func TestApplyPolicyRecomputesOpenClocks(t *testing.T) {
@@ -229,4 +230,36 @@ func TestApplyPolicyRecomputesOpenClocks(t *testing.T) {
 	require.Equal(t, complaint.ClockRunning, fr.State)
 	require.True(t, received.Add(8*time.Hour).Equal(fr.DueAt))
 	require.Contains(t, f.stepNames(), "policy_applied")
+}
+
+// A repeat complaint is raised one priority at registration; its open clocks
+// are recomputed from the moment of receipt with the raised priority's
+// targets (DOMAIN §4, the README's table: high is 2 h to a first response,
+// 12 h to start investigating, 2 working days to a proposal).
+func TestRepeatComplaintGetsTheClocksOfItsRaisedPriority(t *testing.T) {
+	f := setup(t)
+	received := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai) // Monday 10:00 in Shanghai
+	f.env.SetStartTime(received)
+	f.at = 0
+	f.registration = complaint.Registration{RepeatOf: "CMP-20261101-AAAAAA", Priority: complaint.PriorityHigh}
+	f.after(3*time.Hour, func() {}) // past the high first response (2 h), short of the medium one (4 h)
+	later := f.snapshot()
+	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	c := mediumCase(received, complaint.DeptAfterSales)
+	require.Equal(t, complaint.PriorityMedium, c.Priority)
+	f.run(c)
+
+	due := map[string]time.Time{}
+	for _, d := range later.Deadlines {
+		due[d.Label()] = d.DueAt
+	}
+	require.Equal(t, complaint.PriorityHigh, later.Priority)
+	require.True(t, received.Add(2*time.Hour).Equal(due["firstResponse"]), "first response due %s", due["firstResponse"])
+	require.True(t, received.Add(12*time.Hour).Equal(due["startInvestigation:after_sales"]))
+	require.True(t, time.Date(2026, 11, 25, 10, 0, 0, 0, shanghai).Equal(due["resolution"]), "resolution due %s", due["resolution"])
+	breachedAt, breached := eventAt(f.slaEvents(), "firstResponse", "breached", 0)
+	require.True(t, breached, "the raised first response was breached")
+	require.True(t, received.Add(2*time.Hour).Equal(breachedAt), "breached at %s", breachedAt)
+	_, rescheduled := eventAt(f.slaEvents(), "resolution", "rescheduled", 0)
+	require.True(t, rescheduled)
 }

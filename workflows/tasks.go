@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -80,6 +81,9 @@ func (w *caseWorkflow) canAssign(t complaint.Assign) error {
 func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
 	from := w.View.Owner
 	w.View.Owner = t.Owner
+	if t.Owner != complaint.DefaultOwner {
+		w.meetClock(complaint.ClockTakeOwnership, "", workflow.Now(ctx))
+	}
 	return w.record(ctx, step{name: "assigned", actor: complaint.ActorOr(t.Actor, from), owner: true,
 		summary: fmt.Sprintf("Transferred from %s to %s: %s", from, t.Owner, t.Reason)})
 }
@@ -262,6 +266,8 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 	w.View.Status = complaint.StatusResolutionProposed
 	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
 	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
+	w.startWait(complaint.Deadline{Name: complaint.ClockCustomerAnswer, Attempt: r.Attempt}, w.Policy.SLA.CustomerAnswer, true,
+		r.ProposedAt)
 	s := step{name: "resolution_proposed", actor: r.ProposedBy, resolution: &r,
 		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
 	w.tell(ctx, &s, complaint.MsgResolutionProposal, t.Message)
@@ -282,7 +288,14 @@ func (w *caseWorkflow) respond(ctx workflow.Context, t complaint.CustomerRespons
 	// Nothing acts on the answer before it is on record.
 	w.answering = true
 	defer func() { w.answering = false }()
+	w.meetClock(complaint.ClockCustomerAnswer, "", now)
 	name, summary := "resolution_accepted", fmt.Sprintf("The customer accepted resolution %d", r.Attempt)
+	if *t.Accepted { // an agreement: it ends any dispute, and is carried out within its target
+		w.meetClock(complaint.ClockDispute, "", now)
+		w.startWait(complaint.Deadline{Name: complaint.ClockExecution, Attempt: r.Attempt}, w.Policy.SLA.Execution, true, now)
+	} else if len(w.View.Dispute) == 0 { // the next proposal is due within the resolution target again
+		w.startWait(complaint.Deadline{Name: complaint.ClockResolution, Attempt: r.Attempt + 1}, w.Policy.SLA.Resolution, true, now)
+	}
 	switch {
 	case *t.Accepted:
 		w.View.Status = complaint.StatusResolving
@@ -336,7 +349,7 @@ func (w *caseWorkflow) customerReplied(ctx workflow.Context, t complaint.Reason)
 func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
 	rejected := slices.ContainsFunc(w.View.Resolutions, func(r complaint.Resolution) bool {
 		return r.Accepted != nil && !*r.Accepted
-	})
+	}) || w.answerOverdue()
 	switch {
 	case w.View.Status != complaint.StatusInvestigating && w.View.Status != complaint.StatusInDispute &&
 		w.View.Status != complaint.StatusResolutionProposed:
@@ -344,40 +357,115 @@ func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
 	case !rejected:
 		return conflict("a dispute follows a rejected resolution; none was rejected yet")
 	}
-	if n := len(w.View.Dispute); n > 0 {
-		cur := w.View.Dispute[n-1].Stage
-		if slices.Index(complaint.DisputeStages, t.Stage) <= slices.Index(complaint.DisputeStages, cur) {
-			return conflict("the dispute is at %s; it can only move on", cur)
-		}
+	cur := slices.Index(complaint.DisputeStages, w.disputeStage()) // -1 before the first stage
+	next := slices.Index(complaint.DisputeStages, t.Stage)
+	switch {
+	case next <= cur:
+		return conflict("the dispute is at %s; it can only move on", w.disputeStage())
+	case next > cur+1 && t.SkipReason == "":
+		return conflict("the dispute goes one stage at a time: %s comes next; a supervisor may skip with `skipReason`",
+			complaint.DisputeStages[cur+1])
 	}
 	return nil
 }
 
 func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDispute) error {
 	actor := complaint.ActorOr(t.Actor, w.View.Owner)
-	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: workflow.Now(ctx)})
+	now := workflow.Now(ctx)
+	// The stage before is over; this one has its own target. The dispute
+	// path, not the resolution clock, paces the case from here.
+	w.meetClock(complaint.ClockDispute, "", now)
+	w.stopClock(w.clock(complaint.ClockResolution, ""), now)
+	if w.answerOverdue() { // the owner acted on the customer's silence: the stage's clock takes over
+		w.meetClock(complaint.ClockCustomerAnswer, "", now)
+	}
+	w.startWait(complaint.Deadline{Name: complaint.ClockDispute, Stage: t.Stage}, w.Policy.SLA.Dispute[t.Stage], true, now)
+	w.View.Dispute = append(w.View.Dispute, complaint.DisputeStep{Stage: t.Stage, Note: t.Note, By: actor, At: now,
+		SkipReason: t.SkipReason})
 	if w.View.Status != complaint.StatusResolutionProposed {
 		w.View.Status = complaint.StatusInDispute
 	}
-	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: t.Note})
+	summary := t.Note
+	if t.SkipReason != "" {
+		summary += fmt.Sprintf(" (stages skipped: %s)", t.SkipReason)
+	}
+	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: summary})
 }
 
 // --- close / reopen / withdraw
 
 func (w *caseWorkflow) canClose(t complaint.Close) error {
-	switch w.View.Status {
-	case complaint.StatusResolving: // closing waits for the accepted resolution to be carried out
-	case complaint.StatusInvestigating, complaint.StatusInDispute:
-		if !w.allReported() {
-			return conflict("every department must report first (%s)", w.unreported())
-		}
-	default:
-		return conflict("the case cannot close while %s", w.View.Status)
-	}
 	if t.Outcome == complaint.OutcomeWithdrawn {
 		return invalid(fmt.Errorf("outcome: a withdrawal is the customer's `withdraw` task"))
 	}
+	switch w.View.Status {
+	case complaint.StatusResolving, complaint.StatusInvestigating, complaint.StatusInDispute:
+	case complaint.StatusResolutionProposed:
+		if w.answerOverdue() && t.Decision == "" { // closed as unanswered, the summary saying why
+			return nil
+		}
+		return conflict("the case cannot close while resolution_proposed: the customer's answer is awaited until %s",
+			w.clock(complaint.ClockCustomerAnswer, "").DueAt.UTC().Format(time.RFC3339))
+	default:
+		return conflict("the case cannot close while %s", w.View.Status)
+	}
+	return w.closingRule(t)
+}
+
+// closingRule is the rule of DOMAIN §1.6 a closing with t's outcome must
+// follow, or the conflict naming the rule it breaks. An accepted resolution
+// (the case is resolving) is an agreement: closing waits for it to be
+// carried out.
+func (w *caseWorkflow) closingRule(t complaint.Close) error {
+	stage := w.disputeStage()
+	agreed := w.View.Status == complaint.StatusResolving
+	switch {
+	case t.Decision != "" && (w.View.Status != complaint.StatusInDispute ||
+		!slices.Contains(complaint.FinalDisputeStages, stage)):
+		return conflict("closing rule: a decision is recorded only for a case in dispute at arbitration or litigation; the case is %s%s",
+			w.View.Status, atStage(stage))
+	case w.View.Status == complaint.StatusInDispute && t.Decision == "":
+		return conflict("closing rule: a case in dispute closes only with an agreement (a resolution the customer accepts) "+
+			"or the final decision of arbitration or litigation (`decision`); the dispute is at %s", stage)
+	case t.Decision != "":
+		return nil // the decision settles the outcome
+	case (t.Outcome == complaint.OutcomeUpheld || t.Outcome == complaint.OutcomePartiallyUpheld) && !agreed:
+		return conflict("closing rule: an %s case needs a resolution the customer accepted, carried out; none is accepted (%s)",
+			t.Outcome, w.resolutionState())
+	case t.Outcome == complaint.OutcomeRejected && !w.allReported():
+		return conflict("closing rule: a rejected complaint needs every department's findings (%s)", w.unreported())
+	case t.Outcome == complaint.OutcomeRejected && agreed:
+		return conflict("closing rule: the customer accepted resolution %d; the case closes upheld or partially_upheld",
+			w.lastResolution().Attempt)
+	}
 	return nil
+}
+
+// disputeStage is the dispute stage the case has reached, or "".
+func (w *caseWorkflow) disputeStage() complaint.DisputeStage {
+	if n := len(w.View.Dispute); n > 0 {
+		return w.View.Dispute[n-1].Stage
+	}
+	return ""
+}
+
+func atStage(s complaint.DisputeStage) string {
+	if s == "" {
+		return ""
+	}
+	return " at " + string(s)
+}
+
+// resolutionState says where the proposals stand, for a refused closing.
+func (w *caseWorkflow) resolutionState() string {
+	r := w.lastResolution()
+	switch {
+	case r == nil:
+		return "no resolution was proposed"
+	case r.Accepted == nil:
+		return fmt.Sprintf("resolution %d awaits the customer", r.Attempt)
+	}
+	return fmt.Sprintf("the customer rejected resolution %d", r.Attempt)
 }
 
 func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
@@ -390,13 +478,25 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 		}
 	}
 	now := workflow.Now(ctx)
+	unanswered := w.View.Status == complaint.StatusResolutionProposed
 	w.View.Status, w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = complaint.StatusClosed, t.Outcome, t.Summary, &now
+	w.View.Decision = t.Decision
 	w.Phase = phaseFollowUp
 	w.meetClock(complaint.ClockResolution, "", now) // the closing tells the customer the outcome
 	w.meetClock(complaint.ClockFirstResponse, "", now)
+	w.meetClock(complaint.ClockExecution, "", now) // carried out (close waited for it) and closed
+	if t.Decision != "" {
+		w.meetClock(complaint.ClockDispute, "", now)
+	}
 	w.stopAllClocks(now)
-	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true,
-		summary: fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)}
+	summary := fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)
+	if unanswered {
+		summary += fmt.Sprintf(" (resolution %d unanswered)", w.lastResolution().Attempt)
+	}
+	if t.Decision != "" {
+		summary += fmt.Sprintf(" (decision at %s: %s)", w.disputeStage(), t.Decision)
+	}
+	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true, summary: summary}
 	w.tell(ctx, &s, complaint.MsgClosingSummary, t.Summary)
 	return w.record(ctx, s)
 }
@@ -417,7 +517,7 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	}
 	w.View.Round++
 	w.View.Status = complaint.StatusInvestigating
-	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt = "", "", nil
+	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt, w.View.Decision = "", "", nil, ""
 	w.View.Investigation = pendingDepartments(w.View.Departments)
 	w.Phase = phaseInvestigation
 	w.startRoundClocks(workflow.Now(ctx))

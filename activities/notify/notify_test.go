@@ -47,7 +47,7 @@ func TestEveryMessageRendersInBothLanguages(t *testing.T) {
 	r, err := notify.NewRenderer()
 	require.NoError(t, err)
 	kinds := []string{"acknowledgement", "investigation_started", "resolution_proposal", "closing_summary",
-		"survey_invitation", "survey_reminder"}
+		"survey_invitation", "survey_reminder", "proposal_reminder"}
 	for _, lang := range notify.Languages {
 		for _, kind := range kinds {
 			out, err := r.Render(notify.Content{Kind: kind, Language: lang, Reference: "CMP-20261123-ABCDEF",
@@ -239,4 +239,15 @@ func TestRedactKeepsAddressesOutOfErrors(t *testing.T) {
 	require.True(t, notify.IsPermanent(got))
 	require.False(t, notify.IsPermanent(notify.Redact(fmt.Errorf("421 try later"))))
 	require.NoError(t, notify.Redact(nil))
+}
+
+func TestUnansweredProposalNoticeAsksTheOwnerToAct(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	out, err := r.Render(notify.Content{Kind: "staff", Notice: "unanswered", Language: "en", Reference: "CMP-20261123-ABCDEF",
+		Clock: "customerAnswer#1", DueAt: "2026-11-30 10:00", CaseLink: "http://ui.example/case"})
+	require.NoError(t, err)
+	require.Contains(t, out.Subject, "has not answered")
+	require.Contains(t, out.Text, "close the case as unanswered")
+	require.Contains(t, out.HTML, "escalate the dispute")
 }

@@ -27,7 +27,7 @@ type Content struct {
 	SurveyLink  string
 	LinkExpires string
 	Signature   string
-	// Staff notices only: Notice is warning or escalation.
+	// Staff notices only: Notice is warning, escalation or unanswered.
 	Notice   string
 	Clock    string
 	Level    int

@@ -33,6 +33,16 @@ func adminCommands() []*cobra.Command {
 			return store.Migrate(cmd.Context(), cfg.DatabaseURL)
 		}),
 	}
+	calendar := &cobra.Command{
+		Use: "calendar", Short: "The years the working-day calendar covers, and how to add one", Args: cobra.NoArgs,
+		RunE: runs(func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return showCalendar(cmd.OutOrStdout(), cfg.Cases, time.Now())
+		}),
+	}
 	searchAttributes := &cobra.Command{
 		Use: "search-attributes", Short: "Register the case search attributes in the namespace", Args: cobra.NoArgs,
 		RunE: runs(func(cmd *cobra.Command, _ []string) error {
@@ -68,7 +78,7 @@ func adminCommands() []*cobra.Command {
 			return printOut(cmd, map[string]string{"secret": secret}, func(w io.Writer) { row(w, secret) })
 		}),
 	}
-	return []*cobra.Command{migrate, searchAttributes, submit, seedCommand(), apiKeyCommand(), tokenCommand(),
+	return []*cobra.Command{migrate, searchAttributes, calendar, submit, seedCommand(), apiKeyCommand(), tokenCommand(),
 		keysCommand(), webhookSecret}
 }
 
