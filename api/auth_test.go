@@ -137,37 +137,50 @@ const caseRef = "CMP-20261123-4F7K2Q"
 
 // endpoints is one valid request per operation, in scope for the callers
 // below (agent.li owns the case, product staff work on it).
-var endpoints = map[string]struct{ method, path, body string }{
-	"submitComplaint": {"POST", "/v1/complaints", validBody},
-	"getComplaint":    {"GET", "/v1/complaints/" + caseRef, ""},
-	"listComplaints":  {"GET", "/v1/complaints", ""},
-	"reportSummary":   {"GET", "/v1/reports/summary", ""},
-	"eraseCustomer":   {"POST", "/v1/admin/erasures", `{"email":"zhao.lei@example.com"}`},
-	"listDeliveries":  {"GET", "/v1/deliveries?status=failed", ""},
-	"answerSurvey":    {"POST", "/v1/survey-responses", `{"token":"not-a-link","score":4}`},
-	"healthz":         {"GET", "/healthz", ""},
-	"readyz":          {"GET", "/readyz", ""},
+// The role table of the README, written here (not read from the code's
+// permissions): who may call each operation; nil is public.
+var (
+	sys, ag, dep, sup = auth.RoleSystem, auth.RoleAgent, auth.RoleDepartment, auth.RoleSupervisor
+	mgr, dir, op, adm = auth.RoleManager, auth.RoleDirector, auth.RoleOperator, auth.RoleAdmin
+	owners            = []auth.Role{ag, sup, mgr, dir, adm}
+	departmentTasks   = []auth.Role{dep, sup, mgr, dir, adm}
+	reportReaders     = []auth.Role{sup, mgr, dir, op, adm}
+)
 
-	"task-assign":             {"POST", "", `{"owner":"agent.wu","reason":"Shift change"}`},
-	"task-route":              {"POST", "", `{"departments":["product"],"reason":"r"}`},
-	"task-startInvestigation": {"POST", "", `{"department":"product","investigator":"p.lead"}`},
-	"task-submitFindings":     {"POST", "", `{"department":"product","findings":"f","rootCause":"c","evidence":[]}`},
-	"task-proposeResolution":  {"POST", "", `{"actions":["a"],"compensation":{"kind":"none"},"message":"m"}`},
-	"task-customerResponse":   {"POST", "", `{"accepted":true,"channel":"phone"}`},
-	"task-waitingOnCustomer":  {"POST", "", `{"reason":"r"}`},
-	"task-customerReplied":    {"POST", "", `{"reason":"r"}`},
-	"task-escalateDispute":    {"POST", "", `{"stage":"negotiation","note":"n"}`},
-	"task-close":              {"POST", "", `{"outcome":"upheld","summary":"s"}`},
-	"task-reopen":             {"POST", "", `{"reason":"r"}`},
-	"task-withdraw":           {"POST", "", `{"reason":"r"}`},
-	"task-surveyResponse":     {"POST", "", `{"score":5}`},
-	"task-addNote":            {"POST", "", `{"author":"x","text":"t"}`},
-	"task-applyPolicy":        {"POST", "", `{"reason":"r"}`},
+var endpoints = map[string]struct {
+	method, path, body string
+	roles              []auth.Role
+}{
+	"submitComplaint": {"POST", "/v1/complaints", validBody, []auth.Role{sys, ag, sup, mgr, dir, adm}},
+	"getComplaint":    {"GET", "/v1/complaints/" + caseRef, "", []auth.Role{sys, ag, dep, sup, mgr, dir, op, adm}},
+	"listComplaints":  {"GET", "/v1/complaints", "", []auth.Role{ag, dep, sup, mgr, dir, op, adm}},
+	"reportSummary":   {"GET", "/v1/reports/summary", "", reportReaders},
+	"eraseCustomer":   {"POST", "/v1/admin/erasures", `{"email":"zhao.lei@example.com"}`, []auth.Role{adm}},
+	"listDeliveries":  {"GET", "/v1/deliveries?status=failed", "", reportReaders},
+	"answerSurvey":    {"POST", "/v1/survey-responses", `{"token":"not-a-link","score":4}`, nil},
+	"healthz":         {"GET", "/healthz", "", nil},
+	"readyz":          {"GET", "/readyz", "", nil},
 
-	"redeliverDelivery": {"POST", "/v1/deliveries/" + caseRef + "%2F0003-note%2Fwebhook/redeliver", ""},
-	"reportBreakdown":   {"GET", "/v1/reports/breakdown?from=2026-01-01&to=2026-01-31", ""},
-	"reportDimensions":  {"GET", "/v1/reports/dimensions", ""},
-	"reportCases":       {"GET", "/v1/reports/cases?owner=agent.li&format=csv", ""},
+	"task-assign":             {"POST", "", `{"owner":"agent.wu","reason":"Shift change"}`, owners},
+	"task-route":              {"POST", "", `{"departments":["product"],"reason":"r"}`, owners},
+	"task-startInvestigation": {"POST", "", `{"department":"product","investigator":"p.lead"}`, departmentTasks},
+	"task-submitFindings":     {"POST", "", `{"department":"product","findings":"f","rootCause":"c","evidence":[]}`, departmentTasks},
+	"task-proposeResolution":  {"POST", "", `{"actions":["a"],"compensation":{"kind":"none"},"message":"m"}`, owners},
+	"task-customerResponse":   {"POST", "", `{"accepted":true,"channel":"phone"}`, owners},
+	"task-waitingOnCustomer":  {"POST", "", `{"reason":"r"}`, owners},
+	"task-customerReplied":    {"POST", "", `{"reason":"r"}`, owners},
+	"task-escalateDispute":    {"POST", "", `{"stage":"negotiation","note":"n"}`, owners},
+	"task-close":              {"POST", "", `{"outcome":"upheld","summary":"s"}`, owners},
+	"task-reopen":             {"POST", "", `{"reason":"r"}`, owners},
+	"task-withdraw":           {"POST", "", `{"reason":"r"}`, owners},
+	"task-surveyResponse":     {"POST", "", `{"score":5}`, []auth.Role{sup, mgr, dir, adm}},
+	"task-addNote":            {"POST", "", `{"author":"x","text":"t"}`, []auth.Role{ag, dep, sup, mgr, dir, adm}},
+	"task-applyPolicy":        {"POST", "", `{"reason":"r"}`, []auth.Role{adm}},
+
+	"redeliverDelivery": {"POST", "/v1/deliveries/" + caseRef + "%2F0003-note%2Fwebhook/redeliver", "", []auth.Role{op, adm}},
+	"reportBreakdown":   {"GET", "/v1/reports/breakdown?from=2026-01-01&to=2026-01-31", "", reportReaders},
+	"reportDimensions":  {"GET", "/v1/reports/dimensions", "", reportReaders},
+	"reportCases":       {"GET", "/v1/reports/cases?owner=agent.li&format=csv", "", reportReaders},
 }
 
 var callers = map[auth.Role]string{
@@ -196,11 +209,11 @@ func TestRoleByEndpoint(t *testing.T) {
 		if ep.path == "" {
 			ep.path = "/v1/complaints/" + caseRef + "/" + strings.TrimPrefix(op, "task-")
 		}
-		public := permissions[op] == nil
+		public := ep.roles == nil
 		for _, role := range append([]auth.Role{auth.RoleSystem}, auth.StaffRoles...) {
 			t.Run(fmt.Sprintf("%s/%s", op, role), func(t *testing.T) {
 				rec := do(t, h, ep.method, ep.path, ep.body, "Authorization", "Bearer "+callers[role])
-				allowed := public || slices.Contains(permissions[op], role)
+				allowed := public || slices.Contains(ep.roles, role)
 				switch {
 				case allowed && rec.Code >= 400 && (!public || rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden):
 					t.Fatalf("%s may %s but got %d: %s", role, op, rec.Code, rec.Body)

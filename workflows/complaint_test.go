@@ -476,6 +476,14 @@ func TestSurveyIsRemindedThenExpires(t *testing.T) {
 	require.Zero(t, final.Survey.Score)
 	require.Equal(t, complaint.StatusCompleted, final.Status)
 	require.Equal(t, []string{"survey_sent", "survey_reminded", "survey_expired"}, f.stepNames()[len(f.steps)-3:])
+	// DOMAIN §4: the survey two weeks after closing, to the second; the
+	// README's reminder three days and expiry seven days after it.
+	sv := final.Survey
+	require.NotNil(t, final.ClosedAt)
+	require.True(t, sv.SentAt.Equal(final.ClosedAt.Add(14*day)), "sent %s, closed %s", sv.SentAt, final.ClosedAt)
+	require.True(t, sv.RemindedAt.Equal(sv.SentAt.Add(3*day)), "reminded %s, sent %s", sv.RemindedAt, sv.SentAt)
+	expired := f.steps[len(f.steps)-1]
+	require.True(t, expired.At.Equal(sv.SentAt.Add(7*day)), "expired %s, sent %s", expired.At, sv.SentAt)
 }
 
 func TestInvalidTasksAreRejectedAndChangeNothing(t *testing.T) {
