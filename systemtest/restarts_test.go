@@ -118,7 +118,14 @@ func TestPostgresStoppedMidCase(t *testing.T) {
 		t.Fatalf("intake: %d %v", r.status, r.body)
 	}
 	first := r.body["reference"].(string)
-	waitStatus(t, sys.APIURL, first, complaint.StatusAcknowledged)
+	// The worker may still be reconnecting after the Temporal restart of the
+	// test before (its pollers back off while the server is away).
+	EventuallyWithin(t, 2*time.Minute, "the first case acknowledged", func() error {
+		if g := get(t, sys.APIURL, "/v1/complaints/"+first); g.body["status"] != string(complaint.StatusAcknowledged) {
+			return fmt.Errorf("status %v", g.body["status"])
+		}
+		return nil
+	})
 
 	if err := sys.StopPostgres(); err != nil {
 		t.Fatal(err)
