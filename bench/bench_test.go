@@ -37,8 +37,8 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 		t.Errorf("intake: %+v", r.Intake)
 	case r.Cost == nil || r.Cost.ByStep["intake"] == nil || r.Cost.ByStep["surveyResponse"] == nil:
 		t.Errorf("cost: %+v", r.Cost)
-	case r.Cost.Actions > 39:
-		t.Errorf("the happy-path case costs %d actions, 39 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
+	case r.Cost.Actions > 41:
+		t.Errorf("the happy-path case costs %d actions, at most 41 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
 	case r.Deadlines == nil || r.Deadlines.Lateness.Count != 10:
 		t.Errorf("deadlines: %+v", r.Deadlines)
 	case r.Memory == nil || r.Memory.RSSMB <= 0:

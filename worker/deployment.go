@@ -83,9 +83,10 @@ func BuildID(cfg Config) string {
 }
 
 // promote makes the worker's version current as cfg.Promote says, once
-// the server knows the version (it learns it from the worker's polls).
-// It retries until ctx ends: a version that cannot be made current leaves
-// cases waiting, so the log says why.
+// the server knows the version (it learns it from the worker's polls), and
+// keeps checking while the worker runs: a server that lost the setting (a
+// dev server killed before it wrote it) would otherwise route new cases to
+// no worker. Each check is one describe call.
 func promote(ctx context.Context, c client.Client, cfg Config, v worker.WorkerDeploymentVersion, logger *slog.Logger) {
 	if cfg.Promote == PromoteNever {
 		return
@@ -94,20 +95,25 @@ func promote(ctx context.Context, c client.Client, cfg Config, v worker.WorkerDe
 	delay := 100 * time.Millisecond
 	for {
 		done, err := promoteOnce(ctx, h, cfg.Promote, v)
-		if done {
-			return
-		}
 		if err != nil {
 			logger.Debug("worker version not made current yet", "deployment", v.DeploymentName, "buildId", v.BuildID, "error", err)
+		}
+		if done {
+			delay = recheckPromotion
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 5*time.Second)
+		if !done {
+			delay = min(2*delay, 5*time.Second)
+		}
 	}
 }
+
+// recheckPromotion is how often a promoted version checks it still is.
+const recheckPromotion = 15 * time.Second
 
 // promoteOnce tries once; it is done when nothing more is to be done.
 func promoteOnce(ctx context.Context, h client.WorkerDeploymentHandle, policy string, v worker.WorkerDeploymentVersion) (bool, error) {
