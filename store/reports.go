@@ -281,10 +281,11 @@ func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, fro
 		return row.Scan(&f.Opened, &f.Done, &f.Open, &f.Overdue)
 	})
 	// One vote per case: a root cause two departments of one case name
-	// counts once. Root causes are compared trimmed and without case.
+	// counts once. Root causes are compared trimmed and without case, and
+	// shown as the first of their spellings byte by byte.
 	b.Queue(chosen+`,
 		causes AS (
-			SELECT chosen.category, lower(btrim(f.root_cause)) AS cause, min(btrim(f.root_cause)) AS shown,
+			SELECT chosen.category, lower(btrim(f.root_cause)) AS cause, min(btrim(f.root_cause) COLLATE "C") AS shown,
 				count(DISTINCT f.reference) AS cases
 			FROM findings f JOIN chosen USING (reference)
 			GROUP BY 1, 2),
