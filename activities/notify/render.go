@@ -57,11 +57,11 @@ var Languages = []string{"zh", "en"}
 func NewRenderer() (*Renderer, error) {
 	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	for _, lang := range Languages {
-		t, err := texttemplate.New(lang + ".txt.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".txt.tmpl")
+		t, err := texttemplate.New(lang+".txt.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".txt.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s text templates: %w", lang, err)
 		}
-		h, err := htmltemplate.New(lang + ".html.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".html.tmpl")
+		h, err := htmltemplate.New(lang+".html.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".html.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s HTML templates: %w", lang, err)
 		}
