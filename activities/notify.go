@@ -109,6 +109,9 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m comp
 		}
 		c := notify.Content{Kind: "staff", Notice: m.Kind, Reference: m.Reference, Clock: m.Clock, Level: m.Level,
 			DueAt: m.DueAt.In(shanghai).Format("2006-01-02 15:04 MST")}
+		if m.Kind == complaint.StaffNoticeCustomerMessage { // not a deadline: the customer wrote
+			c = notify.Content{Kind: "staff_customer_message", Language: "en", Reference: m.Reference}
+		}
 		if ch.CaseLink != nil {
 			c.CaseLink = ch.CaseLink(m.Reference)
 		}

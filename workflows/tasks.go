@@ -41,6 +41,8 @@ func (w *caseWorkflow) registerTasks(ctx workflow.Context) error {
 		handleTask(ctx, w, complaint.TaskAddNote, "Put a note on the case.", w.canAddNote, w.addNote),
 		handleTask(ctx, w, complaint.TaskApplyPolicy, "Re-apply today's SLA policy to the open clocks (admin).",
 			w.canApplyPolicy, w.applyPolicy),
+		handleTask(ctx, w, complaint.TaskCustomerMessage, "A message from the customer (email reply or status page).",
+			w.canTakeCustomerMessage, w.takeCustomerMessage),
 	)
 }
 
