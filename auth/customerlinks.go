@@ -1,6 +1,9 @@
 package auth
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // CustomerLinks is the configuration of what lets a customer reach their
 // case without an account: the reply address in every message and the
@@ -14,6 +17,9 @@ type CustomerLinks struct {
 	// ReplyDomain is where replies go (reply+token@ReplyDomain): a domain
 	// whose mail reaches our inbound server. Empty: MAIL_FROM's domain.
 	ReplyDomain string `env:"REPLY_DOMAIN"`
+	// MailFrom is the address our messages come from (the worker's
+	// MAIL_FROM), read here for its domain.
+	MailFrom string `env:"MAIL_FROM" envDefault:"complaints@complaintdesk.local"`
 	// Validity is how long a reply address or status link works after the
 	// message that carried it: the reopen window by default, and each
 	// message brings a fresh one.
@@ -26,4 +32,18 @@ func (c CustomerLinks) SecretOr(fallback string) []byte {
 		return []byte(c.Secret)
 	}
 	return []byte(fallback)
+}
+
+// Domain is where reply addresses point: REPLY_DOMAIN, or MAIL_FROM's domain.
+func (c CustomerLinks) Domain() string {
+	if c.ReplyDomain != "" {
+		return c.ReplyDomain
+	}
+	_, domain, _ := strings.Cut(c.MailFrom, "@")
+	return domain
+}
+
+// Replies are the reply addresses these settings make and check.
+func (c CustomerLinks) Replies(fallbackSecret string) ReplyAddresses {
+	return ReplyAddresses{Secret: c.SecretOr(fallbackSecret), Domain: c.Domain()}
 }

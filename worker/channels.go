@@ -53,8 +53,7 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 	// Every customer message carries a reply address and a status link,
 	// signed with the customer link secret (or the survey link's).
 	if secret := cfg.CustomerLinks.SecretOr(cfg.SurveyLinkSecret); len(secret) > 0 {
-		domain := cmp.Or(cfg.CustomerLinks.ReplyDomain, ch.MailDomain)
-		ch.Replies = auth.ReplyAddresses{Secret: secret, Domain: domain}
+		ch.Replies = auth.ReplyAddresses{Secret: secret, Domain: cmp.Or(cfg.CustomerLinks.ReplyDomain, ch.MailDomain)}
 		ch.Status = auth.StatusLinks{Secret: secret, BaseURL: strings.TrimRight(cfg.PublicURL, "/")}
 		ch.LinkValidity = cfg.CustomerLinks.Validity
 	}
