@@ -28,6 +28,8 @@ type Policy struct {
 	// RepeatWindow is how far back an earlier complaint of the same customer
 	// about the same category or order makes this one a repeat.
 	RepeatWindow time.Duration `json:"repeatWindow"`
+	// LongStop is the regulator's long-stop (complaint/longstop.go); nil: none.
+	LongStop *LongStopPolicy `json:"longStop,omitempty"`
 }
 
 // DefaultPolicy holds DOMAIN §4's figures.
