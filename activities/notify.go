@@ -99,6 +99,9 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m c
 			if c.SurveyLink != "" {
 				text += " " + c.SurveyLink
 			}
+			if c.StatusLink != "" { // the status page, the customer's way back without email
+				text += " " + c.StatusLink
+			}
 			return ch.SMS.SendSMS(ctx, notify.SMS{ID: d.ID, To: m.Phone, Text: text})
 		}
 		ch.log().InfoContext(ctx, "message to the customer (logged, no channel configured)", "delivery", d.ID,

@@ -168,10 +168,9 @@ func TestTheCustomerRepliesByEmailAndOnTheStatusPage(t *testing.T) {
 			t.Errorf("the status page does not show %q", want)
 		}
 	}
-	resp, _ := Do(t, formRequest(t, sys.APIURL+"/status/respond", url.Values{"t": {token}, "answer": {"accept"}}))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("accept on the status page: %d", resp.StatusCode)
-	}
+	// The customer presses the button in a real browser.
+	checkUI(t, uiPage{Name: "status-accept", URL: sys.APIURL + "/status?t=" + url.QueryEscape(token),
+		Click: []string{"Accept this proposal"}, Expect: []string{"You accepted the proposal"}, TimeoutMs: 20000})
 	waitStatus(t, sys.APIURL, ref, complaint.StatusResolving)
 	v = get(t, sys.APIURL, "/v1/complaints/"+ref)
 	var by string
@@ -284,14 +283,3 @@ func statusPage(t *testing.T, token string) string {
 	_, body := Do(t, req)
 	return string(body)
 }
-
-func formRequest(t *testing.T, target string, form url.Values) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req
-}
-
