@@ -124,7 +124,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	s.CustomerMail = CustomerMail{Attachments: db, Keys: keys, Receiver: replies}
 	s.StatusLinks = auth.StatusLinks{Secret: cfg.CustomerLinks.SecretOr(cfg.SurveyLinkSecret)}
 	if cfg.Inbound.Addr != "" {
-		mail := &inbound.Server{Receiver: *replies, Replies: cfg.CustomerLinks.Replies(cfg.SurveyLinkSecret), Logger: logger}
+		mail := &inbound.Server{Receiver: *replies, Replies: cfg.CustomerLinks.Replies(cfg.SurveyLinkSecret), Logger: logger,
+			Intake: cases}
 		if !mail.Replies.Enabled() {
 			return errors.New("INBOUND_SMTP_ADDR needs CUSTOMER_LINK_SECRET (or SURVEY_LINK_SECRET) to check reply addresses")
 		}

@@ -28,6 +28,9 @@ type Config struct {
 	Addr string `env:"INBOUND_SMTP_ADDR"`
 	// Hostname is the name the server greets with.
 	Hostname string `env:"INBOUND_SMTP_HOSTNAME" envDefault:"complaintdesk.local"`
+	// IntakeAddress, when set, is an address whose mail from an unknown
+	// thread opens a new case (channel email); empty: such mail is refused.
+	IntakeAddress string `env:"INBOUND_INTAKE_ADDRESS"`
 	Limits
 }
 
@@ -42,6 +45,11 @@ type Server struct {
 	Logger   *slog.Logger
 	// Now is the clock reply addresses expire on; time.Now when nil.
 	Now func() time.Time
+	// Intake, when set with Config.IntakeAddress, opens a case for a mail
+	// to the intake address (intake.go).
+	Intake Submitter
+
+	intakeAddress string
 
 	smtp *smtp.Server
 	ln   net.Listener
@@ -54,6 +62,9 @@ func (s *Server) Start(ctx context.Context, cfg Config) error {
 	}
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.Intake != nil {
+		s.intakeAddress = strings.ToLower(strings.TrimSpace(cfg.IntakeAddress))
 	}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
@@ -92,9 +103,10 @@ type session struct {
 	remote    string
 	from      string
 	reference string
+	intake    bool // the mail is to the intake address: a new case
 }
 
-func (ss *session) Reset()        { ss.from, ss.reference = "", "" }
+func (ss *session) Reset()        { ss.from, ss.reference, ss.intake = "", "", false }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -108,6 +120,16 @@ func refuse(code int, enhanced smtp.EnhancedCode, msg string) error {
 
 // Rcpt takes only a reply address we signed and that has not expired.
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if a := ss.s.intakeAddress; a != "" && strings.EqualFold(strings.TrimSpace(to), a) {
+		if ss.reference != "" {
+			return refuse(452, smtp.EnhancedCode{4, 5, 3}, "one case per message, please")
+		}
+		ss.intake = true
+		return nil
+	}
+	if ss.intake {
+		return refuse(452, smtp.EnhancedCode{4, 5, 3}, "one case per message, please")
+	}
 	ref, err := ss.s.Replies.Parse(to, ss.s.Now())
 	log := ss.s.Logger.With("remote", ss.remote)
 	switch {
@@ -138,7 +160,7 @@ func (ss *session) Data(r io.Reader) error {
 		return err // the size limit: go-smtp answers 552
 	}
 	log := ss.s.Logger.With("remote", ss.remote, "reference", ss.reference)
-	if ss.reference == "" {
+	if ss.reference == "" && !ss.intake {
 		return refuse(554, smtp.EnhancedCode{5, 5, 1}, "no valid recipients")
 	}
 	env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
@@ -167,6 +189,22 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if ss.intake {
+		if in.Reference, err = ss.s.openCase(ctx, env, in); err != nil {
+			if _, bad := complaint.AsValidationErrors(err); bad {
+				log.Warn("inbound mail to the intake address refused", "error", err)
+				return refuse(550, smtp.EnhancedCode{5, 6, 0}, "we cannot open a complaint from this message: "+err.Error())
+			}
+			log.Error("inbound mail to the intake address: no case opened; the sender will retry", "error", err)
+			return refuse(451, smtp.EnhancedCode{4, 3, 0}, "please try again later")
+		}
+		log = log.With("reference", in.Reference)
+		if len(in.Files) == 0 {
+			log.Info("inbound mail opened a case")
+			return nil
+		}
+		in.Text, in.Original = "", "" // the words are the case's description; the files follow
+	}
 	_, err = ss.s.Receiver.Deliver(ctx, in)
 	var rejected *starter.RejectedError
 	switch {

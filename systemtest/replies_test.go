@@ -156,7 +156,7 @@ func TestTheCustomerRepliesByEmailAndOnTheStatusPage(t *testing.T) {
 		"rootCause": "Retry of the payment", "evidence": []string{}}, 200)
 	task(t, sys.APIURL, ref, "proposeResolution", map[string]any{"actions": []string{"Refund the second charge"},
 		"compensation": map[string]any{"kind": "refund", "amount": "299.00", "currency": "CNY"},
-		"message": "We refund the second charge of 299 yuan"}, 200)
+		"message":      "We refund the second charge of 299 yuan"}, 200)
 	u, err := url.Parse(link)
 	if err != nil {
 		t.Fatal(err)
@@ -282,4 +282,51 @@ func statusPage(t *testing.T, token string) string {
 	}
 	_, body := Do(t, req)
 	return string(body)
+}
+
+// A mail to the intake address from no thread of ours opens a case
+// (channel email) when INBOUND_INTAKE_ADDRESS is set; the same mail again
+// finds the same case, and its photo is the case's first message.
+func TestAMailToTheIntakeAddressOpensACase(t *testing.T) {
+	ctx := context.Background()
+	const email = "mingyu.newcase@example.com"
+	mail := replyMail(email, IntakeAddress, "<first-"+email+">", "", "我的洗衣机脱水时噪音很大，已经三天了。", testPhoto(t))
+	mail = bytes.Replace(mail, []byte("Subject: Re: your complaint"), []byte("Subject: =?utf-8?b?"+
+		base64.StdEncoding.EncodeToString([]byte("洗衣机噪音"))+"?="), 1)
+	for range 2 {
+		if err := smtp.SendMail(sys.InboundAddr, nil, email, []string{IntakeAddress}, mail); err != nil {
+			t.Fatalf("send to the intake address: %v", err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var refs []string
+	Eventually(t, "the case opened by mail", func() error {
+		rows, err := conn.Query(ctx, `SELECT reference FROM customer_contacts WHERE email = $1`, email)
+		if err != nil {
+			return err
+		}
+		refs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(refs) == 0 {
+			return fmt.Errorf("no case yet (%v)", err)
+		}
+		return nil
+	})
+	if len(refs) != 1 {
+		t.Fatalf("%d cases for one mail sent twice", len(refs))
+	}
+	var v map[string]any
+	Eventually(t, "the photo on the new case", func() error {
+		v = get(t, sys.APIURL, "/v1/complaints/"+refs[0]).body
+		if msgs, _ := v["messages"].([]any); len(msgs) != 1 {
+			return fmt.Errorf("messages: %v", v["messages"])
+		}
+		return nil
+	})
+	if v["channel"] != "email" || v["subject"] != "洗衣机噪音" {
+		t.Errorf("the case: channel %v, subject %v", v["channel"], v["subject"])
+	}
 }

@@ -77,6 +77,9 @@ type System struct {
 	tracer     trace.TracerProvider
 }
 
+// IntakeAddress is where a mail from no thread of ours opens a case.
+const IntakeAddress = "complaints@complaintdesk.local"
+
 // Options choose what to start beside the servers.
 type Options struct {
 	WithUI bool // serve the Temporal Web UI on a free port
@@ -224,6 +227,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	}
 	s.InboundAddr = fmt.Sprintf("127.0.0.1:%d", inboundPort[0])
 	apiCfg.Inbound.Addr = s.InboundAddr
+	apiCfg.Inbound.IntakeAddress = IntakeAddress
 	s.goRun(func() error { return api.Run(runCtx, apiCfg, s.Logger) })
 	if err := waitHTTP(ctx, s.APIURL+"/readyz"); err != nil {
 		return s, err
