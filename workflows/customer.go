@@ -43,7 +43,7 @@ func (w *caseWorkflow) takeCustomerMessage(ctx workflow.Context, t complaint.Cus
 	if w.View.WaitingOnCustomer != "" { // the customer answered: work resumes, as with customerReplied
 		note.ResumedWait = w.View.WaitingOnCustomer
 		w.View.WaitingOnCustomer = ""
-		w.resumeClock(now)
+		w.resumeClock(complaint.ClockResolution, now)
 	}
 	w.View.Messages = append(w.View.Messages, note)
 	// The audit trail in PostgreSQL gets no words of the customer: the text

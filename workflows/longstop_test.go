@@ -90,6 +90,7 @@ func TestUKQuickResolutionSendsTheSummaryResolution(t *testing.T) {
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("50"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.taskAfter(2*day, accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Refunded"})
 	closed := f.snapshot()
 	f.task(accept, complaint.TaskReopen, complaint.Reason{Reason: "again"}) // ends the follow-up for the test
@@ -111,6 +112,7 @@ func TestUKSlowerResolutionSendsNoSummary(t *testing.T) {
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("50"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.taskAfter(8*day, accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Refunded"})
 	f.task(accept, complaint.TaskReopen, complaint.Reason{Reason: "again"})
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
