@@ -54,7 +54,7 @@ type attachmentList struct {
 // from an embedded struct.
 type attachmentInput struct {
 	Reference string `path:"reference" pattern:"^CMP-[0-9]{8}-[2-9A-HJKMNP-TV-Z]{6}$" doc:"The case reference."`
-	ID string `path:"id" pattern:"^[0-9a-f]{32}$" doc:"The attachment's id, as the case's messages list it."`
+	ID        string `path:"id" pattern:"^[0-9a-f]{32}$" doc:"The attachment's id, as the case's messages list it."`
 }
 
 type attachmentFile struct {
