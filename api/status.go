@@ -37,6 +37,7 @@ func (s *Server) registerCustomerChannels(api huma.API, mux *http.ServeMux) {
 	mux.HandleFunc("GET /status", s.statusPage)
 	mux.HandleFunc("POST /status/reply", s.statusReply)
 	mux.HandleFunc("POST /status/respond", s.statusRespond)
+	mux.HandleFunc("POST /status/confirm", s.statusConfirm)
 }
 
 // statusClaims checks the link; it answers the page itself when it is not
@@ -61,7 +62,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := ""
-	if k := r.URL.Query().Get("done"); k == "sent" || k == "accepted" || k == "rejected" {
+	if k := r.URL.Query().Get("done"); k == "sent" || k == "accepted" || k == "rejected" || k == "solved" || k == "unsolved" {
 		msg = statusText(claims.Language, k)
 	}
 	s.renderCase(r.Context(), w, claims, token, http.StatusOK, msg)
@@ -179,6 +180,63 @@ func (s *Server) statusRespond(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/status?t="+url.QueryEscape(token)+"&done="+answer+"ed", http.StatusSeeOther)
 }
 
+// statusConfirm takes the customer's word on a resolution carried out
+// (confirmResolved), as the customer; one answer per proposal.
+func (s *Server) statusConfirm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		renderStatus(w, http.StatusBadRequest, statusView{Message: statusText("", "invalid")})
+		return
+	}
+	token := r.PostForm.Get("t")
+	claims, ok := s.statusClaims(w, token)
+	if !ok {
+		return
+	}
+	lang, ref := claims.Language, claims.Reference()
+	answer := r.PostForm.Get("solved")
+	if answer != "yes" && answer != "no" {
+		s.renderCase(r.Context(), w, claims, token, http.StatusUnprocessableEntity, statusText(lang, "invalid"))
+		return
+	}
+	solved := answer == "yes"
+	ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
+	defer cancel()
+	v, err := s.Cases.Case(ctx, ref)
+	if err != nil || awaitingConfirmation(v) == nil {
+		s.renderCase(r.Context(), w, claims, token, http.StatusConflict, statusText(lang, "noconfirm"))
+		return
+	}
+	attempt := awaitingConfirmation(v).Attempt
+	t := complaint.ConfirmResolved{Resolved: &solved, Comment: clipText(r.PostForm.Get("comment"), 4000), Actor: "customer"}
+	if _, err := s.Cases.Task(ctx, ref, complaint.TaskConfirmResolved, fmt.Sprintf("status-confirm-%s-%d", ref, attempt), t); err != nil {
+		status, key := statusOf(err)
+		s.renderCase(r.Context(), w, claims, token, status, statusText(lang, key))
+		return
+	}
+	done := "solved"
+	if !solved {
+		done = "unsolved"
+	}
+	http.Redirect(w, r, "/status?t="+url.QueryEscape(token)+"&done="+done, http.StatusSeeOther)
+}
+
+// awaitingConfirmation is the resolution carried out that waits for the
+// customer to say whether it solved the problem, or nil.
+func awaitingConfirmation(v complaint.CaseView) *complaint.Resolution {
+	if v.Status != complaint.StatusResolving || len(v.Resolutions) == 0 {
+		return nil
+	}
+	r := v.Resolutions[len(v.Resolutions)-1]
+	if r.Accepted == nil || !*r.Accepted || r.ExecutedAt == nil {
+		return nil
+	}
+	if c := r.Confirmation; c == nil || c.Resolved != nil || c.TimedOut {
+		return nil
+	}
+	return &r
+}
+
 func statusOf(err error) (int, string) {
 	var se huma.StatusError
 	if errors.As(problem(err), &se) {
@@ -223,6 +281,7 @@ type statusView struct {
 	By                          string
 	Entries                     []statusEntry
 	Proposal                    *complaint.Resolution
+	Confirm                     *complaint.Resolution // carried out, awaiting the customer's word
 	Open                        bool // the case takes messages
 }
 
@@ -269,6 +328,7 @@ func caseStatusView(v complaint.CaseView, lang string, now time.Time) statusView
 		r := v.Resolutions[len(v.Resolutions)-1]
 		out.Proposal = &r
 	}
+	out.Confirm = awaitingConfirmation(v)
 	return out
 }
 
@@ -309,6 +369,8 @@ var statusTexts = map[string]map[string]string{
 		"sent": "您的消息已送达，谢谢。", "accepted": "您已接受方案，我们会尽快执行。", "rejected": "您未接受方案，我们会再与您沟通。",
 		"empty": "请填写消息或附上文件。", "file": "附件类型或大小不符合要求（照片或 PDF，每个不超过 10 MB）。",
 		"toolarge": "内容过大。", "closed": "此投诉已无法再接收消息或答复。", "noproposal": "目前没有待答复的方案。",
+		"confirm": "问题解决了吗？", "yes": "已解决", "no": "仍未解决", "noconfirm": "目前没有待您确认的处理结果。",
+		"solved": "感谢您的确认。", "unsolved": "我们会再次跟进您的问题。",
 		"s.received": "已收到", "s.acknowledged": "已受理", "s.investigating": "调查中", "s.resolution_proposed": "已提出解决方案",
 		"s.in_dispute": "协商中", "s.resolving": "执行中", "s.closed": "已结案", "s.survey_pending": "已结案",
 		"s.completed": "已完成", "s.withdrawn": "已撤回",
@@ -329,6 +391,9 @@ var statusTexts = map[string]map[string]string{
 		"empty": "Please write a message or attach a file.", "file": "A file was refused (photos or PDF, at most 10 MB each).",
 		"toolarge": "That is too large.", "closed": "This complaint takes no more messages or answers.",
 		"noproposal": "No proposal waits for your answer.",
+		"confirm": "Has this solved your problem?", "yes": "Yes, it is solved", "no": "No, it is not",
+		"noconfirm": "Nothing waits for your confirmation.", "solved": "Thank you for confirming.",
+		"unsolved": "We will look at your problem again.",
 		"s.received": "Received", "s.acknowledged": "Acknowledged", "s.investigating": "Being investigated",
 		"s.resolution_proposed": "Resolution proposed", "s.in_dispute": "In discussion", "s.resolving": "Being carried out",
 		"s.closed": "Closed", "s.survey_pending": "Closed", "s.completed": "Completed", "s.withdrawn": "Withdrawn",
@@ -369,8 +434,14 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 <p><button type="submit" name="answer" value="accept" id="accept">{{t $.Lang "accept"}}</button>
 <button type="submit" name="answer" value="reject" id="reject">{{t $.Lang "reject"}}</button></p>
 </form></section>{{end}}
-{{/* confirmResolved (issue 19): when the case waits for the customer to confirm the resolution was
-     carried out, offer the confirmation here, sent as the customer like the answer above. */}}
+{{with .Confirm}}<section id="confirm"><h2>{{t $.Lang "confirm"}}</h2>
+<p>{{.Message}}</p>
+<form method="post" action="/status/confirm">
+<input type="hidden" name="t" value="{{$.Token}}">
+<p><label>{{t $.Lang "comment"}}<br><textarea name="comment" rows="3" cols="50" maxlength="4000"></textarea></label></p>
+<p><button type="submit" name="solved" value="yes" id="solved">{{t $.Lang "yes"}}</button>
+<button type="submit" name="solved" value="no" id="unsolved">{{t $.Lang "no"}}</button></p>
+</form></section>{{end}}
 <section id="messages"><h2>{{t .Lang "messages"}}</h2>
 {{range .Entries}}<article><p><strong>{{.From}}</strong> · {{.At}}</p><p style="white-space: pre-wrap">{{.Text}}</p>
 {{with .Files}}<p>{{t $.Lang "files"}}: {{range $i, $f := .}}{{if $i}}, {{end}}{{$f}}{{end}}</p>{{end}}</article>

@@ -182,6 +182,21 @@ func TestTheCustomerRepliesByEmailAndOnTheStatusPage(t *testing.T) {
 	if by != "customer" {
 		t.Errorf("the acceptance is recorded as by %q, want the customer", by)
 	}
+	// Carried out, the resolution waits for the customer's word: given on the page.
+	Eventually(t, "the confirmation on the status page", func() error {
+		if !strings.Contains(statusPage(t, token), `id="confirm"`) {
+			return fmt.Errorf("no confirmation asked yet")
+		}
+		return nil
+	})
+	checkUI(t, uiPage{Name: "status-confirm", URL: sys.APIURL + "/status?t=" + url.QueryEscape(token),
+		Click: []string{"Yes, it is solved"}, Expect: []string{"Thank you for confirming"}, TimeoutMs: 20000})
+	v = get(t, sys.APIURL, "/v1/complaints/"+ref)
+	res := v.body["resolutions"].([]any)
+	confirmation, _ := res[len(res)-1].(map[string]any)["confirmation"].(map[string]any)
+	if confirmation["resolved"] != true || !strings.Contains(fmt.Sprint(confirmation["by"]), "customer") {
+		t.Errorf("the confirmation: %v", confirmation)
+	}
 
 	// Erasure: the photo and the message go with the customer's data.
 	e := post(t, sys.APIURL, "/v1/admin/erasures", map[string]string{"reference": ref})
