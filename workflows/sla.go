@@ -254,6 +254,9 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	case c.Name == complaint.ClockConfirmation:
 		return w.confirmationEvent(ctx, c, ev.kind, now)
 	}
+	if c.Name == complaint.ClockLongStop && ev.kind == "breach" {
+		return w.longStopReached(ctx, c, now)
+	}
 	switch ev.kind {
 	case "warn":
 		c.Warned = true
@@ -342,6 +345,7 @@ func (w *caseWorkflow) startIntakeClocks() {
 	if w.View.Owner == complaint.DefaultOwner { // the desk must hand it to a person
 		w.startClock(complaint.ClockTakeOwnership, "", w.Policy.SLA.TakeOwnership, false, at)
 	}
+	w.startLongStop() // the regulator's, when the case's policy has one (longstop.go)
 }
 
 // startRoundClocks starts the clocks of an investigation round: each
@@ -378,6 +382,8 @@ func (w *caseWorkflow) budgetOf(c complaint.Deadline) time.Duration {
 		return w.Policy.ConfirmWithin
 	case complaint.ClockFollowUp:
 		return w.Policy.FollowUpWithin
+	case complaint.ClockLongStop:
+		return c.Budget // the regulator's, captured at start: no SLA policy moves it
 	}
 	return sla.Resolution
 }
