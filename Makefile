@@ -118,8 +118,9 @@ soak: tools build
 	SOAK_CASES=$(SOAK_CASES) SOAK_KILLS=$(SOAK_KILLS) go test $(GO_TEST_FLAGS) -run '^TestSoakWithFaults$$' -v ./systemtest/
 
 ## record-histories: record the histories the replay test replays (workflows/testdata/histories/next/):
-## every DOMAIN §7 demo case, the API and signals-only paths, a withdrawal, a case that continues as new
-RECORDED_TESTS := DemoCasesEndToEnd|ThroughTheAPIToTheEnd|BySignalsFromTheCLI|WithdrawnMidInvestigation|ContinueAsNewOnTheRealServer
+## every DOMAIN §7 demo case, the API and signals-only paths, a withdrawal, a case that continues as new,
+## the follow-ups (approval, confirmation, a low score), a clock's own steps (reminder, escalations)
+RECORDED_TESTS := DemoCasesEndToEnd|ThroughTheAPIToTheEnd|BySignalsFromTheCLI|WithdrawnMidInvestigation|ContinueAsNewOnTheRealServer|TheFollowUpsReachPeopleByMail|AnUnansweredProposalIsRemindedEscalated
 record-histories: tools build
 	rm -rf workflows/testdata/histories/next
 	go test $(GO_TEST_FLAGS) -run '^Test.*($(RECORDED_TESTS))' ./systemtest/ -args -record-histories

@@ -129,6 +129,9 @@ func TestTheFollowUpsReachPeopleByMail(t *testing.T) {
 				t.Fatalf("record: approved by %q, confirmed %v, %d findings, %d follow-ups done (%v)",
 					approvedBy, confirmed, findings, followUps, err)
 			}
+			if tc.lang == "en" { // approval, confirmation and follow-up for the replay test
+				record(t, sys, "smartwatch-followups", ref, "product", "technical", "logistics")
+			}
 		})
 	}
 }

@@ -181,7 +181,9 @@ func TestContinueAsNewOnTheRealServer(t *testing.T) {
 func runsOf(t *testing.T, s *System, id string) []string {
 	t.Helper()
 	var runs []string
-	Eventually(t, "the runs of "+id+" in visibility", func() error {
+	// A case ends at the end of its reopen window, up to a minute or two
+	// after its closing under the tests' survey policies.
+	EventuallyWithin(t, 3*time.Minute, "the runs of "+id+" in visibility", func() error {
 		resp, err := s.RawClient.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
 			Namespace: "default", Query: fmt.Sprintf("WorkflowId = %q AND ExecutionStatus != 'Running'", id),
 		})

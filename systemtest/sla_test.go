@@ -115,6 +115,7 @@ func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T
 	}
 	now := time.Now().In(shanghai)
 	base := liveAPI(t, func(c *api.Config) {
+		surveyPolicy(c) // the case ends a minute after closing: its history is recorded for the replay test
 		c.Cases.SLAPolicy = `{"medium": {"customerAnswerWorkingDays": 0.0001}}` // 8.64 s
 		c.Cases.EscalateEvery = 2 * time.Second
 		c.Cases.EscalationLadder = "*=sup.q+mgr.q+dir.q"
@@ -163,4 +164,7 @@ func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T
 	task(t, base, ref, "close", map[string]any{"outcome": "rejected",
 		"summary": "The customer did not answer our proposal; closed after the reminder"}, 200)
 	waitStatus(t, base, ref, complaint.StatusClosed)
+	// The clock's own steps (reminder, notice, escalations) are local
+	// activities: the replay test replays them.
+	record(t, sys, "washer-unanswered-by-clock", ref, depts...)
 }
