@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Deliveries:     db,
 		SurveyLinks:    auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
-		Auth: &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
+		Auth: &Authenticator{Tokens: tokens, OIDC: auth.NewOIDC(cfg.Auth.OIDC, cfg.Auth.MaxLifetime), Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
 			TrustedProxies: proxies},
 		Submitters:   db,
 		Codec:        codec.New(keys),
