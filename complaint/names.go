@@ -15,6 +15,18 @@ const WorkflowName = "ComplaintWorkflow"
 // QueryCase returns the case view (CaseView) of a running or closed case.
 const QueryCase = "case"
 
+// QueryTasks returns, for every task of Tasks in that order, whether the
+// case's state lets it be done now ([]TaskState): whoever asks and whatever
+// the payload, which the caller's role and the task's own checks decide.
+const QueryTasks = "tasks"
+
+// TaskState is whether a task can be done on a case now, and why not.
+type TaskState struct {
+	Name    string `json:"name"`
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason,omitempty" doc:"Why the task cannot be done now."`
+}
+
 // Search attribute keys (INTERFACE.md). They never hold personal data.
 const (
 	SAStatus          = "ComplaintStatus"

@@ -282,6 +282,22 @@ func (s *Starter) Case(ctx context.Context, ref string) (complaint.CaseView, err
 	return v, nil
 }
 
+// Tasks asks the case's workflow which tasks its state lets anyone do now.
+func (s *Starter) Tasks(ctx context.Context, ref string) ([]complaint.TaskState, error) {
+	var out []complaint.TaskState
+	if !complaint.ValidReference(ref) {
+		return out, ErrNotFound
+	}
+	resp, err := s.client.QueryWorkflow(ctx, complaint.WorkflowID(ref), "", complaint.QueryTasks)
+	if err != nil {
+		return out, classify(err)
+	}
+	if err := resp.Get(&out); err != nil {
+		return out, fmt.Errorf("decode tasks of %s: %w", ref, err)
+	}
+	return out, nil
+}
+
 // Task runs a human task on a case as an Update and returns the case after
 // it. A non-empty updateID makes the call idempotent: a retry with the same
 // id returns the first call's outcome instead of running the task again.

@@ -160,6 +160,12 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandlerWithOptions(ctx, complaint.QueryTasks,
+		func() ([]complaint.TaskState, error) { return w.taskStates(), nil },
+		workflow.QueryHandlerOptions{Description: "Which tasks the case's state lets anyone do now, and why not."},
+	); err != nil {
+		return err
+	}
 	if err := w.registerTasks(ctx); err != nil {
 		return err
 	}

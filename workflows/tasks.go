@@ -90,6 +90,15 @@ func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
 
 // --- route
 
+// routeState is the part of routing's rules the payload does not change.
+func (w *caseWorkflow) routeState() error {
+	if w.View.Status != complaint.StatusAcknowledged && w.View.Status != complaint.StatusInvestigating &&
+		w.View.Status != complaint.StatusReceived {
+		return conflict("departments can change only before a resolution is proposed; the case is %s", w.View.Status)
+	}
+	return nil
+}
+
 func (w *caseWorkflow) canRoute(t complaint.Route) error {
 	for _, d := range t.Departments {
 		if !slices.Contains(w.Policy.Departments, d) {
@@ -97,10 +106,10 @@ func (w *caseWorkflow) canRoute(t complaint.Route) error {
 				strings.Join(complaint.Names(w.Policy.Departments), ", ")))
 		}
 	}
+	if err := w.routeState(); err != nil {
+		return err
+	}
 	switch {
-	case w.View.Status != complaint.StatusAcknowledged && w.View.Status != complaint.StatusInvestigating &&
-		w.View.Status != complaint.StatusReceived:
-		return conflict("departments can change only before a resolution is proposed; the case is %s", w.View.Status)
 	case slices.Equal(t.Departments, w.View.Departments):
 		return conflict("the case is already routed to %s", strings.Join(complaint.Names(t.Departments), ", "))
 	}
