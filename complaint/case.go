@@ -28,6 +28,21 @@ type Policy struct {
 	// RepeatWindow is how far back an earlier complaint of the same customer
 	// about the same category or order makes this one a repeat.
 	RepeatWindow time.Duration `json:"repeatWindow"`
+	// CompensationLimits: a proposal above its currency's limit waits for
+	// a supervisor's approval (ApprovalWithin, working time).
+	CompensationLimits CompensationLimits `json:"compensationLimits,omitempty"`
+	ApprovalWithin     time.Duration      `json:"approvalWithin,omitempty"`
+	// ProgressEvery is how much working time of an investigation passes
+	// without a word to the customer before they are told it goes on.
+	ProgressEvery time.Duration `json:"progressEvery,omitempty"`
+	// ConfirmWithin is how long (working time) the customer has to confirm
+	// that a resolution carried out solved the problem; the case then
+	// closes with their silence noted.
+	ConfirmWithin time.Duration `json:"confirmWithin,omitempty"`
+	// FollowUpScore: a satisfaction score at or below it opens a follow-up
+	// for the owner, due within FollowUpWithin (working time); 0 never.
+	FollowUpScore  int           `json:"followUpScore,omitempty"`
+	FollowUpWithin time.Duration `json:"followUpWithin,omitempty"`
 }
 
 // DefaultPolicy holds DOMAIN §4's figures.
@@ -39,6 +54,13 @@ func DefaultPolicy() Policy {
 		SurveyExpiry:   7 * 24 * time.Hour,
 		ReopenWindow:   30 * 24 * time.Hour,
 		RepeatWindow:   90 * 24 * time.Hour,
+
+		CompensationLimits: DefaultCompensationLimits(),
+		ApprovalWithin:     WorkingDays(0.5),
+		ProgressEvery:      WorkingDays(2),
+		ConfirmWithin:      WorkingDays(5),
+		FollowUpScore:      2,
+		FollowUpWithin:     WorkingDays(2),
 	}
 }
 
@@ -114,13 +136,14 @@ func Register(in Intake, reference string, receivedAt time.Time, rules Rules) Ne
 	if c.Owner == "" || IsSystemAgent(c.Owner) {
 		c.Owner = DefaultOwner // a system's own agent is recorded, never our owner
 	}
-	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category)
+	c.Priority = PriorityFor(in.Severity, in.Channel, c.Category, in.Impact)
 	c.Departments = routing.Route(c.Category)
 	c.Policy.SLA = rules.SLA.ForCase(c.Priority, c.Category, c.Departments[0])
 	if raised := Raise(c.Priority); raised != c.Priority {
 		repeat := CaseSLA{}.WithTargetsOf(rules.SLA.ForCase(raised, c.Category, c.Departments[0]))
 		c.Policy.RepeatSLA = &repeat
 	}
+	c.Objective()
 	return c
 }
 
@@ -139,6 +162,7 @@ func (c *NewCase) EnteredBy(staff string) {
 			Reason: fmt.Sprintf("First contact: %s took the complaint; %s entered it", c.Intake.ReceivedBy, staff)}
 		c.Owner = staff
 	}
+	c.Objective()
 }
 
 // ClockState is where one deadline stands.
@@ -261,6 +285,11 @@ type Resolution struct {
 	Comment      string       `json:"comment,omitempty"`
 	AnsweredAt   *time.Time   `json:"answeredAt,omitempty"`
 	ExecutedAt   *time.Time   `json:"executedAt,omitempty"`
+	// Approval is set when the compensation is above the limit: the
+	// proposal reaches the customer once a supervisor approves it.
+	Approval *Approval `json:"approval,omitempty"`
+	// Confirmation is the customer's word once it is carried out.
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
 }
 
 // DisputeStep is one stage of the dispute path the case went through.
@@ -313,6 +342,9 @@ type CaseView struct {
 	Decision          string               `json:"decision,omitempty" doc:"The final decision of arbitration or litigation the case closed on."`
 	ClosedAt          *time.Time           `json:"closedAt,omitempty"`
 	Survey            *Survey              `json:"survey,omitempty"`
+	FollowUp          *FollowUp            `json:"followUp,omitempty" doc:"The owner's follow-up of a low satisfaction score."`
+	Concerns          string               `json:"concerns,omitempty" doc:"The staff member the complaint is about, who takes no part in handling it."`
+	Impact            *Impact              `json:"impact,omitempty"`
 	Deadlines         []Deadline           `json:"deadlines"`
 	EscalationLevel   int                  `json:"escalationLevel"`
 	NextTask          string               `json:"nextTask,omitempty" doc:"The human task the case waits for."`
@@ -328,4 +360,7 @@ type CaseState struct {
 	Steps    int      `json:"steps"`
 	Phase    string   `json:"phase"`
 	Executed bool     `json:"executed"`
+	// ToldAt is when the customer last heard from us: the progress message
+	// is due a while after it.
+	ToldAt time.Time `json:"toldAt,omitzero"`
 }

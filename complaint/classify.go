@@ -41,9 +41,10 @@ func Classify(subject, description string) Category {
 }
 
 // PriorityFor derives the handling priority from severity (how bad), urgency
-// (a channel where the customer is already public) and scope (legal exposure).
-// Each aggravating factor raises the severity by one step, capped at critical.
-func PriorityFor(sev Severity, ch Channel, cat Category) Priority {
+// (a channel where the customer is already public) and scope (a problem
+// reaching many customers or a batch, or legal exposure). Each aggravating
+// factor raises the severity by one step, capped at critical.
+func PriorityFor(sev Severity, ch Channel, cat Category, impact *Impact) Priority {
 	level := slices.Index(Severities, sev)
 	if level < 0 {
 		level = slices.Index(Severities, SeverityMedium)
@@ -51,7 +52,7 @@ func PriorityFor(sev Severity, ch Channel, cat Category) Priority {
 	if ch == ChannelSocial {
 		level++
 	}
-	if cat == CategoryLegal {
+	if cat == CategoryLegal || impact.Wide() {
 		level++
 	}
 	return Priorities[min(level, len(Priorities)-1)]

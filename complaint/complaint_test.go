@@ -155,7 +155,7 @@ func TestPriorityRisesWithUrgencyAndScope(t *testing.T) {
 		{"", ChannelPhone, CategoryBilling, PriorityMedium},
 	}
 	for _, tt := range tests {
-		if got := PriorityFor(tt.sev, tt.ch, tt.cat); got != tt.want {
+		if got := PriorityFor(tt.sev, tt.ch, tt.cat, nil); got != tt.want {
 			t.Errorf("PriorityFor(%s, %s, %s) = %s, want %s", tt.sev, tt.ch, tt.cat, got, tt.want)
 		}
 	}

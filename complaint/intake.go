@@ -30,6 +30,8 @@ type Intake struct {
 	AlreadyTried   string         `json:"alreadyTried,omitempty" maxLength:"2000" doc:"What the customer already tried before complaining."`
 	ReceivedBy     string         `json:"receivedBy,omitempty" maxLength:"128" doc:"The first-contact employee, who owns the case until the customer is satisfied."`
 	OccurredAt     *time.Time     `json:"occurredAt,omitempty" doc:"When the problem happened."`
+	Concerns       string         `json:"concerns,omitempty" maxLength:"128" doc:"The staff member the complaint is about: they can neither own, investigate nor close it."`
+	Impact         *Impact        `json:"impact,omitempty" doc:"How far the problem reaches: many customers or a batch widen its scope and raise the priority."`
 }
 
 // Customer is the person who complained. Every field is personal data: it
@@ -159,6 +161,8 @@ func (in Intake) Validate() error {
 		receivedByMax = 64 + 1 + 128
 	}
 	c.text("receivedBy", in.ReceivedBy, false, receivedByMax)
+	c.text("concerns", in.Concerns, false, 128)
+	in.Impact.validate(&c)
 	return c.err()
 }
 

@@ -120,4 +120,20 @@ type StepNotice struct {
 	// recorded: a proposal or its answer, the survey as it stands.
 	Resolution *Resolution `json:",omitempty"`
 	Survey     *Survey     `json:",omitempty"`
+	// Findings, when set, archive a department's report with the case;
+	// FollowUp the follow-up of a low score as it stands.
+	Findings *Finding  `json:",omitempty"`
+	FollowUp *FollowUp `json:",omitempty"`
+}
+
+// Finding is a department's report on one round of the case, archived for
+// the quality reports (DOMAIN §5 hot spots: root causes per category).
+type Finding struct {
+	Round        int        `json:"round"`
+	Department   Department `json:"department"`
+	Investigator string     `json:"investigator"`
+	Findings     string     `json:"findings"`
+	RootCause    string     `json:"rootCause"`
+	Evidence     []string   `json:"evidence,omitempty"`
+	ReportedAt   time.Time  `json:"reportedAt"`
 }

@@ -30,7 +30,8 @@ const (
 // Tasks lists every human task, in the order of a case's life.
 var Tasks = []string{TaskAssign, TaskRoute, TaskStartInvestigation, TaskSubmitFindings, TaskProposeResolution,
 	TaskCustomerResponse, TaskWaitingOnCustomer, TaskCustomerReplied, TaskEscalateDispute, TaskClose, TaskReopen,
-	TaskWithdraw, TaskSurveyResponse, TaskAddNote, TaskApplyPolicy}
+	TaskWithdraw, TaskSurveyResponse, TaskAddNote, TaskApplyPolicy, TaskApproveCompensation, TaskConfirmResolved,
+	TaskCompleteFollowUp}
 
 // Task is a human task's payload: it knows its own validation rules.
 type Task interface {

@@ -45,6 +45,11 @@ func (w *caseWorkflow) taskStates() []complaint.TaskState {
 		complaint.TaskSurveyResponse: func() error { return w.canAnswerSurvey(complaint.SurveyResponse{}) },
 		complaint.TaskAddNote:        func() error { return w.canAddNote(complaint.AddNote{}) },
 		complaint.TaskApplyPolicy:    func() error { return w.canApplyPolicy(complaint.ApplyPolicy{SLA: &complaint.CaseSLA{}}) },
+		complaint.TaskApproveCompensation: func() error {
+			return w.canApprove(complaint.ApproveCompensation{})
+		},
+		complaint.TaskConfirmResolved:  func() error { return w.canConfirm(complaint.ConfirmResolved{}) },
+		complaint.TaskCompleteFollowUp: func() error { return w.canCompleteFollowUp(complaint.CompleteFollowUp{}) },
 	}
 	out := make([]complaint.TaskState, 0, len(complaint.Tasks))
 	for _, name := range complaint.Tasks {

@@ -33,6 +33,7 @@ func TestUpheldNeedsAnAcceptedResolution(t *testing.T) {
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
 	notRejected := f.task(reject, complaint.TaskClose, closing(complaint.OutcomeRejected))
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, closing(complaint.OutcomeUpheld))
 
 	final := f.run(newCase(complaint.DeptAfterSales))

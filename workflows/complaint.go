@@ -140,6 +140,8 @@ func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
 			Priority:      c.Priority,
 			Departments:   c.Departments,
 			Subject:       c.Intake.Subject,
+			Concerns:      c.Intake.Concerns,
+			Impact:        c.Intake.Impact,
 			ExternalID:    c.Intake.ExternalID,
 			OrderID:       c.Intake.OrderID,
 			ReceivedAt:    c.ReceivedAt,
@@ -313,15 +315,15 @@ func (w *caseWorkflow) readyToExecute() *complaint.Resolution {
 func (w *caseWorkflow) execute(ctx workflow.Context, r *complaint.Resolution) error {
 	w.executing = true
 	defer func() { w.executing = false }()
-	done := *r
 	now := workflow.Now(ctx)
-	done.ExecutedAt = &now
-	if err := w.record(ctx, step{name: "resolution_executed", actor: "system", resolution: &done,
-		summary: fmt.Sprintf("Resolution %d carried out: %s", r.Attempt, compensationText(r.Compensation))}); err != nil {
-		return err
-	}
 	r.ExecutedAt = &now
-	return nil
+	s := step{name: "resolution_executed", actor: "system",
+		summary: fmt.Sprintf("Resolution %d carried out: %s; the customer is asked to confirm the problem is solved",
+			r.Attempt, compensationText(r.Compensation))}
+	w.askConfirmation(ctx, &s, r, now)
+	done := *r
+	s.resolution = &done
+	return w.record(ctx, s)
 }
 
 // --- 7: close, follow up
@@ -380,6 +382,10 @@ func (w *caseWorkflow) followUp(ctx workflow.Context) error {
 	}
 	fired, err := w.waitUntil(ctx, closedAt.Add(w.Policy.ReopenWindow), "End of the reopen window", interrupted)
 	if err != nil || !fired && interrupted() {
+		return err
+	}
+	// A low score's follow-up is done before the case ends.
+	if err := workflow.Await(ctx, func() bool { return !w.View.FollowUp.Open() || interrupted() }); err != nil || interrupted() {
 		return err
 	}
 	w.Phase = phaseDone
@@ -518,6 +524,8 @@ type step struct {
 	staff                *complaint.StaffMessage
 	resolution           *complaint.Resolution
 	survey               *complaint.Survey
+	findings             *complaint.Finding
+	followUp             *complaint.FollowUp
 }
 
 // record adds a step to the case's history and to the audit trail in the
@@ -559,7 +567,8 @@ func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNoti
 	if s.closed {
 		st.Closed = &complaint.Closing{At: *w.View.ClosedAt, Outcome: w.View.Outcome, Summary: w.View.CloseSummary}
 	}
-	n := complaint.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey}
+	n := complaint.StepNotice{Step: st, Customer: s.customer, Staff: s.staff, Resolution: s.resolution, Survey: s.survey,
+		Findings: s.findings, FollowUp: s.followUp}
 	summary := "Record " + s.name
 	if n.Customer != nil {
 		n.Customer.Key = fmt.Sprintf("%04d-%s", w.Steps, n.Customer.Kind)
@@ -587,6 +596,8 @@ func (w *caseWorkflow) tell(ctx workflow.Context, s *step, kind complaint.Messag
 		m.LinkExpires = w.View.Survey.SentAt.Add(w.Policy.SurveyExpiry)
 	}
 	s.customer = &m
+	w.ToldAt = workflow.Now(ctx)
+	w.clocksChanged++ // the progress message is due later now
 }
 
 // publish keeps the search attributes and the UI's current details in step

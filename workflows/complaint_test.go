@@ -155,7 +155,7 @@ func (f *fixture) notice(n complaint.StepNotice) {
 	if n.Survey != nil {
 		f.surveys = append(f.surveys, *n.Survey)
 	}
-	if r := n.Resolution; r != nil && r.ExecutedAt != nil {
+	if r := n.Resolution; r != nil && r.ExecutedAt != nil && n.Step.Name == "resolution_executed" {
 		f.executed = append(f.executed, r.Attempt)
 	}
 	f.steps = append(f.steps, n.Step)
@@ -243,6 +243,9 @@ func (f *fixture) stepNames() []string {
 	return out
 }
 
+// solved is the customer's confirmation that the fix worked.
+var solved = complaint.ConfirmResolved{Resolved: yes(), Comment: "Works now"}
+
 func yes() *bool { v := true; return &v }
 func no() *bool  { v := false; return &v }
 
@@ -280,6 +283,7 @@ func TestHappyPathOneDepartmentToTheSurvey(t *testing.T) {
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	proposed := f.snapshot()
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes(), Comment: "OK"})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Watch replaced"})
 	closed := f.snapshot()
 	f.after(15*day, func() {})
@@ -297,9 +301,10 @@ func TestHappyPathOneDepartmentToTheSurvey(t *testing.T) {
 	require.Equal(t, 5, final.Survey.Score)
 	require.Equal(t, []int{1}, f.executed)
 	require.Equal(t, []string{"acknowledged", "investigation_started", "findings_submitted", "resolution_proposed",
-		"resolution_accepted", "resolution_executed", "closed", "survey_sent", "survey_answered"}, f.stepNames())
+		"resolution_accepted", "resolution_executed", "resolution_confirmed", "closed", "survey_sent", "survey_answered"}, f.stepNames())
 	require.Equal(t, []complaint.MessageKind{complaint.MsgAcknowledgement, complaint.MsgInvestigationStarted,
-		complaint.MsgResolutionProposal, complaint.MsgClosingSummary, complaint.MsgSurveyInvitation}, f.messages)
+		complaint.MsgResolutionProposal, complaint.MsgConfirmationRequest, complaint.MsgClosingSummary,
+		complaint.MsgSurveyInvitation}, f.messages)
 	// The case stays open for reopening 30 days after closing, then ends.
 	require.Equal(t, receivedAt.Add(30*day).Truncate(day), f.env.Now().UTC().Truncate(day))
 	// Audit keys are unique and ordered.
@@ -327,6 +332,7 @@ func TestMultiDepartmentNeedsEveryReportAndAcceptsLateRouting(t *testing.T) {
 	f.investigate(complaint.DeptLogistics)
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Replaced"})
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "x"}) // not accepted: already closed
 	f.results[len(f.results)-1].want = reject
@@ -353,6 +359,7 @@ func TestRejectedProposalLoopsUntilAccepted(t *testing.T) {
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
 	f.task(reject, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()}) // second acceptance
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomePartiallyUpheld, Summary: "Voucher"})
 
 	final := f.run(newCase(complaint.DeptAfterSales))
@@ -376,6 +383,7 @@ func TestDisputePathToMediationThenAgreement(t *testing.T) {
 	inDispute := f.snapshot()
 	f.task(accept, complaint.TaskProposeResolution, proposal("500"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes(), Comment: "Mediated"})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Settled in mediation"})
 
 	final := f.run(newCase(complaint.DeptAfterSales))
@@ -415,6 +423,7 @@ func TestReopenBeforeTheSurveyCancelsItAndInvestigatesAgain(t *testing.T) {
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("0"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Drum replaced"})
 	f.taskAfter(15*day, accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 4})
 
@@ -530,6 +539,7 @@ func TestTheWholeCaseBySignalsAloneIgnoringInvalidOnes(t *testing.T) {
 	f.signal(complaint.TaskProposeResolution, proposal("100"))
 	f.signal(complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
 	f.signal(complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: no()}) // already answered: ignored
+	f.signal(complaint.TaskConfirmResolved, solved)
 	f.signal(complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Repaired"})
 	f.after(15*day, func() { f.env.SignalWorkflow(complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 5}) })
 
@@ -540,7 +550,8 @@ func TestTheWholeCaseBySignalsAloneIgnoringInvalidOnes(t *testing.T) {
 	require.Equal(t, complaint.StatusCompleted, final.Status)
 	require.True(t, *final.Resolutions[0].Accepted)
 	require.Equal(t, []string{"acknowledged", "assigned", "investigation_started", "findings_submitted",
-		"resolution_proposed", "resolution_accepted", "resolution_executed", "closed", "survey_sent", "survey_answered"},
+		"resolution_proposed", "resolution_accepted", "resolution_executed", "resolution_confirmed", "closed", "survey_sent",
+		"survey_answered"},
 		f.stepNames())
 	for _, s := range f.steps {
 		if s.Name == "assigned" {
@@ -622,6 +633,7 @@ func TestContinueAsNewCarriesTheCaseAcrossRuns(t *testing.T) {
 	g := setup(t)
 	g.task(accept, complaint.TaskProposeResolution, proposal("100"))
 	g.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	g.task(accept, complaint.TaskConfirmResolved, solved)
 	g.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Done"})
 	final := g.run(next)
 	require.Equal(t, complaint.StatusCompleted, final.Status)

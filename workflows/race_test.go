@@ -27,18 +27,22 @@ func TestReopenWhileTheSurveyInvitationGoesOut(t *testing.T) {
 	require.Nil(t, reopened.Survey, "no survey is recorded for a case reopened while it was sent")
 }
 
-func TestCloseWaitsForTheResolutionToBeCarriedOut(t *testing.T) {
+// The customer confirms what was done: a confirmation given while the
+// resolution is being carried out waits for it.
+func TestConfirmationWaitsForTheResolutionToBeCarriedOut(t *testing.T) {
 	f := setupSlow(t, map[string]time.Duration{"resolution_executed": time.Hour})
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
-	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Done"})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
+	f.taskAfter(2*time.Hour, accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Done"})
 	f.taskAfter(2*time.Hour, accept, complaint.TaskReopen, complaint.Reason{Reason: "Not done after all"})
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
 	f.run(newCase(complaint.DeptAfterSales))
 	names := f.stepNames()
 	require.Less(t, indexOf(names, "resolution_accepted"), indexOf(names, "resolution_executed"))
-	require.Less(t, indexOf(names, "resolution_executed"), indexOf(names, "closed"))
+	require.Less(t, indexOf(names, "resolution_executed"), indexOf(names, "resolution_confirmed"))
+	require.Less(t, indexOf(names, "resolution_confirmed"), indexOf(names, "closed"))
 	require.Contains(t, names, "reopened")
 }
 

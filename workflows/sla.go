@@ -90,10 +90,12 @@ func (w *caseWorkflow) stopAllClocks(now time.Time) {
 	}
 }
 
-// pauseClock stops the resolution clock's time while the case waits for
-// the customer; resumeClock gives back the time not used.
-func (w *caseWorkflow) pauseClock(now time.Time) {
-	c := w.clock(complaint.ClockResolution, "")
+// pauseClock stops a clock's time while the case waits for the customer
+// (the resolution clock while they are asked for information, the
+// execution clock while they confirm the fix); resumeClock gives back the
+// time not used.
+func (w *caseWorkflow) pauseClock(name string, now time.Time) {
+	c := w.clock(name, "")
 	if c == nil || c.State == complaint.ClockPaused {
 		return
 	}
@@ -107,8 +109,8 @@ func (w *caseWorkflow) pauseClock(now time.Time) {
 	w.clocksChanged++
 }
 
-func (w *caseWorkflow) resumeClock(now time.Time) {
-	c := w.clock(complaint.ClockResolution, "")
+func (w *caseWorkflow) resumeClock(name string, now time.Time) {
+	c := w.clock(name, "")
 	if c == nil || c.State != complaint.ClockPaused {
 		return
 	}
@@ -134,12 +136,15 @@ func (w *caseWorkflow) slaEvent(c complaint.Deadline, event string, at time.Time
 	})
 }
 
-// clockEvent is the next thing a clock does by itself.
+// clockEvent is the next thing a clock does by itself, or the progress
+// message the customer is due (index progressEvent).
 type clockEvent struct {
 	index int
 	at    time.Time
-	kind  string // warn, breach, escalate
+	kind  string // warn, breach, escalate, progress
 }
+
+const progressEvent = -1
 
 func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
 	var next clockEvent
@@ -148,6 +153,9 @@ func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
 		if !found || at.Before(next.at) {
 			next, found = clockEvent{index: i, at: at, kind: kind}, true
 		}
+	}
+	if at, ok := w.progressDue(); ok {
+		consider(progressEvent, at, "progress")
 	}
 	for i, c := range w.View.Deadlines {
 		switch {
@@ -164,6 +172,9 @@ func (w *caseWorkflow) nextClockEvent() (clockEvent, bool) {
 
 // timerSummary names the timer set for ev in the UI.
 func (w *caseWorkflow) timerSummary(ev clockEvent) string {
+	if ev.index == progressEvent {
+		return "Progress message to the customer " + ev.at.UTC().Format(time.RFC3339)
+	}
 	c := w.View.Deadlines[ev.index]
 	return fmt.Sprintf("SLA %s: %s %s", c.Label(), ev.kind, ev.at.UTC().Format(time.RFC3339))
 }
@@ -231,11 +242,17 @@ func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 }
 
 func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
+	if ev.index == progressEvent {
+		return w.tellProgress(ctx)
+	}
 	c := &w.View.Deadlines[ev.index]
 	now := workflow.Now(ctx)
 	sla := w.Policy.SLA
-	if c.Name == complaint.ClockCustomerAnswer && ev.kind != "escalate" {
+	switch {
+	case c.Name == complaint.ClockCustomerAnswer && ev.kind != "escalate":
 		return w.chaseAnswer(ctx, c, ev.kind, now)
+	case c.Name == complaint.ClockConfirmation:
+		return w.confirmationEvent(ctx, c, ev.kind, now)
 	}
 	switch ev.kind {
 	case "warn":
@@ -243,7 +260,11 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 		w.slaEvent(*c, "warned", now)
 		s := step{name: "sla_warning", actor: "system",
 			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))}
-		w.notifyStaff(&s, "warning", w.View.Owner, *c)
+		to := w.View.Owner
+		if c.Name == complaint.ClockApproval { // the decision is the supervisor's
+			to = w.supervisor()
+		}
+		w.notifyStaff(&s, "warning", to, *c)
 		return w.record(ctx, s)
 	case "breach":
 		c.State, c.BreachedAt = complaint.ClockBreached, &c.DueAt
@@ -351,6 +372,12 @@ func (w *caseWorkflow) budgetOf(c complaint.Deadline) time.Duration {
 		return sla.Execution
 	case complaint.ClockDispute:
 		return sla.Dispute[c.Stage]
+	case complaint.ClockApproval:
+		return w.Policy.ApprovalWithin
+	case complaint.ClockConfirmation:
+		return w.Policy.ConfirmWithin
+	case complaint.ClockFollowUp:
+		return w.Policy.FollowUpWithin
 	}
 	return sla.Resolution
 }

@@ -185,6 +185,7 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 	f.investigate(complaint.DeptAfterSales)
 	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
 	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.task(accept, complaint.TaskConfirmResolved, solved)
 	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Fixed"})
 	final := f.run(mediumCase(received, complaint.DeptAfterSales))
 	require.Empty(t, f.staff, "no warning, no escalation")
@@ -198,7 +199,8 @@ func TestClocksStopWhenTheirTaskIsDone(t *testing.T) {
 		labels[d.Label()] = true
 	}
 	require.Equal(t, map[string]bool{"acknowledge": true, "firstResponse": true, "startInvestigation:after_sales": true,
-		"resolution": true, "takeOwnership": true, "customerAnswer#1": true, "execution#1": true}, labels)
+		"resolution": true, "takeOwnership": true, "customerAnswer#1": true, "execution#1": true, "confirmation#1": true},
+		labels)
 }
 
 func TestApplyPolicyRecomputesOpenClocks(t *testing.T) {

@@ -41,6 +41,12 @@ func (w *caseWorkflow) registerTasks(ctx workflow.Context) error {
 		handleTask(ctx, w, complaint.TaskAddNote, "Put a note on the case.", w.canAddNote, w.addNote),
 		handleTask(ctx, w, complaint.TaskApplyPolicy, "Re-apply today's SLA policy to the open clocks (admin).",
 			w.canApplyPolicy, w.applyPolicy),
+		handleTask(ctx, w, complaint.TaskApproveCompensation, "A supervisor approves or refuses a compensation above the limit.",
+			w.canApprove, w.approve),
+		handleTask(ctx, w, complaint.TaskConfirmResolved, "The customer says whether the resolution carried out solved the problem.",
+			w.canConfirm, w.confirm),
+		handleTask(ctx, w, complaint.TaskCompleteFollowUp, "The owner reports the follow-up of a low satisfaction score.",
+			w.canCompleteFollowUp, w.completeFollowUp),
 	)
 }
 
@@ -75,7 +81,7 @@ func (w *caseWorkflow) canAssign(t complaint.Assign) error {
 	case t.Owner == w.View.Owner:
 		return conflict("%s already owns the case", t.Owner)
 	}
-	return nil
+	return w.notConcerned(t.Owner, "own")
 }
 
 func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
@@ -96,7 +102,7 @@ func (w *caseWorkflow) routeState() error {
 		w.View.Status != complaint.StatusReceived {
 		return conflict("departments can change only before a resolution is proposed; the case is %s", w.View.Status)
 	}
-	return nil
+	return w.approvalPending()
 }
 
 func (w *caseWorkflow) canRoute(t complaint.Route) error {
@@ -154,8 +160,12 @@ func (w *caseWorkflow) route(ctx workflow.Context, t complaint.Route) error {
 			return err
 		}
 	}
-	return w.record(ctx, step{name: "routed", actor: complaint.ActorOr(t.Actor, w.View.Owner), departments: true,
-		summary: fmt.Sprintf("Routed from %s to %s: %s", from, strings.Join(complaint.Names(t.Departments), ", "), t.Reason)})
+	s := step{name: "routed", actor: complaint.ActorOr(t.Actor, w.View.Owner), departments: true,
+		summary: fmt.Sprintf("Routed from %s to %s: %s", from, strings.Join(complaint.Names(t.Departments), ", "), t.Reason)}
+	if w.registered { // the customer hears who handles their complaint now
+		w.tell(ctx, &s, complaint.MsgRouted, strings.Join(complaint.Names(t.Departments), ","))
+	}
+	return w.record(ctx, s)
 }
 
 // --- startInvestigation / submitFindings
@@ -181,7 +191,7 @@ func (w *caseWorkflow) canStartInvestigation(t complaint.StartInvestigation) err
 	if p.State != complaint.DeptPending {
 		return conflict("%s is already %s", t.Department, p.State)
 	}
-	return nil
+	return w.notConcerned(t.Investigator, "investigate")
 }
 
 func (w *caseWorkflow) startInvestigation(ctx workflow.Context, t complaint.StartInvestigation) error {
@@ -239,12 +249,17 @@ func (w *caseWorkflow) submitFindings(ctx workflow.Context, t complaint.SubmitFi
 		return err
 	}
 	return w.record(ctx, step{name: "findings_submitted", actor: actor,
-		summary: fmt.Sprintf("%s reported. Root cause: %s", t.Department, t.RootCause)})
+		summary: fmt.Sprintf("%s reported. Root cause: %s", t.Department, t.RootCause),
+		findings: &complaint.Finding{Round: w.View.Round, Department: t.Department, Investigator: p.Investigator,
+			Findings: t.Findings, RootCause: t.RootCause, Evidence: t.Evidence, ReportedAt: now}})
 }
 
 // --- proposeResolution / customerResponse
 
 func (w *caseWorkflow) canPropose(complaint.ProposeResolution) error {
+	if err := w.approvalPending(); err != nil {
+		return err
+	}
 	switch {
 	case w.View.Status == complaint.StatusResolutionProposed:
 		return conflict("resolution %d awaits the customer's answer", w.lastResolution().Attempt)
@@ -271,16 +286,25 @@ func (w *caseWorkflow) propose(ctx workflow.Context, t complaint.ProposeResoluti
 		Attempt: len(w.View.Resolutions) + 1, Actions: t.Actions, Compensation: t.Compensation, Message: t.Message,
 		ProposedBy: complaint.ActorOr(t.Actor, w.View.Owner), ProposedAt: workflow.Now(ctx),
 	}
+	if limit := w.Policy.CompensationLimits.Above(r.Compensation); limit != "" {
+		return w.requestApproval(ctx, r, limit)
+	}
 	w.View.Resolutions = append(w.View.Resolutions, r)
+	return w.record(ctx, w.offer(ctx, &r, r.ProposedBy))
+}
+
+// offer puts the last proposal r before the customer: its step, their
+// clock for an answer, the proposal message.
+func (w *caseWorkflow) offer(ctx workflow.Context, r *complaint.Resolution, actor string) step {
 	w.View.Status = complaint.StatusResolutionProposed
 	w.meetClock(complaint.ClockResolution, "", r.ProposedAt)
 	w.meetClock(complaint.ClockFirstResponse, "", r.ProposedAt)
 	w.startWait(complaint.Deadline{Name: complaint.ClockCustomerAnswer, Attempt: r.Attempt}, w.Policy.SLA.CustomerAnswer, true,
 		r.ProposedAt)
-	s := step{name: "resolution_proposed", actor: r.ProposedBy, resolution: &r,
+	s := step{name: "resolution_proposed", actor: actor, resolution: r,
 		summary: fmt.Sprintf("Resolution %d proposed: %s", r.Attempt, compensationText(r.Compensation))}
-	w.tell(ctx, &s, complaint.MsgResolutionProposal, t.Message)
-	return w.record(ctx, s)
+	w.tell(ctx, &s, complaint.MsgResolutionProposal, r.Message)
+	return s
 }
 
 func (w *caseWorkflow) canRespond(complaint.CustomerResponse) error {
@@ -336,8 +360,10 @@ func (w *caseWorkflow) waitOnCustomer(ctx workflow.Context, t complaint.Reason) 
 	w.View.WaitingOnCustomer = t.Reason
 	now := workflow.Now(ctx)
 	w.meetClock(complaint.ClockFirstResponse, "", now) // the customer has heard from us
-	w.pauseClock(now)
-	return w.record(ctx, step{name: "waiting_on_customer", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
+	w.pauseClock(complaint.ClockResolution, now)
+	s := step{name: "waiting_on_customer", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason}
+	w.tell(ctx, &s, complaint.MsgInformationNeeded, t.Reason) // saying what is needed
+	return w.record(ctx, s)
 }
 
 func (w *caseWorkflow) canResume(complaint.Reason) error {
@@ -349,13 +375,16 @@ func (w *caseWorkflow) canResume(complaint.Reason) error {
 
 func (w *caseWorkflow) customerReplied(ctx workflow.Context, t complaint.Reason) error {
 	w.View.WaitingOnCustomer = ""
-	w.resumeClock(workflow.Now(ctx))
+	w.resumeClock(complaint.ClockResolution, workflow.Now(ctx))
 	return w.record(ctx, step{name: "customer_replied", actor: complaint.ActorOr(t.Actor, w.View.Owner), summary: t.Reason})
 }
 
 // --- escalateDispute
 
 func (w *caseWorkflow) canEscalate(t complaint.EscalateDispute) error {
+	if err := w.approvalPending(); err != nil {
+		return err
+	}
 	rejected := slices.ContainsFunc(w.View.Resolutions, func(r complaint.Resolution) bool {
 		return r.Accepted != nil && !*r.Accepted
 	}) || w.answerOverdue()
@@ -398,7 +427,9 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDisput
 	if t.SkipReason != "" {
 		summary += fmt.Sprintf(" (stages skipped: %s)", t.SkipReason)
 	}
-	return w.record(ctx, step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: summary})
+	s := step{name: "dispute_" + string(t.Stage), actor: actor, dispute: t.Stage, summary: summary}
+	w.tell(ctx, &s, complaint.MsgDisputeStage, string(t.Stage))
+	return w.record(ctx, s)
 }
 
 // --- close / reopen / withdraw
@@ -406,6 +437,12 @@ func (w *caseWorkflow) escalate(ctx workflow.Context, t complaint.EscalateDisput
 func (w *caseWorkflow) canClose(t complaint.Close) error {
 	if t.Outcome == complaint.OutcomeWithdrawn {
 		return invalid(fmt.Errorf("outcome: a withdrawal is the customer's `withdraw` task"))
+	}
+	if err := w.notConcerned(t.Actor, "close"); err != nil {
+		return err
+	}
+	if err := w.approvalPending(); err != nil {
+		return err
 	}
 	switch w.View.Status {
 	case complaint.StatusResolving, complaint.StatusInvestigating, complaint.StatusInDispute:
@@ -446,6 +483,8 @@ func (w *caseWorkflow) closingRule(t complaint.Close) error {
 	case t.Outcome == complaint.OutcomeRejected && agreed:
 		return conflict("closing rule: the customer accepted resolution %d; the case closes upheld or partially_upheld",
 			w.lastResolution().Attempt)
+	case agreed:
+		return w.confirmationRule()
 	}
 	return nil
 }
@@ -471,6 +510,8 @@ func (w *caseWorkflow) resolutionState() string {
 	switch {
 	case r == nil:
 		return "no resolution was proposed"
+	case r.Approval != nil && r.Approval.Approved != nil && !*r.Approval.Approved:
+		return fmt.Sprintf("the compensation of resolution %d was refused", r.Attempt)
 	case r.Accepted == nil:
 		return fmt.Sprintf("resolution %d awaits the customer", r.Attempt)
 	}
@@ -529,12 +570,20 @@ func (w *caseWorkflow) reopen(ctx workflow.Context, t complaint.Reason) error {
 	w.View.Outcome, w.View.CloseSummary, w.View.ClosedAt, w.View.Decision = "", "", nil, ""
 	w.View.Investigation = pendingDepartments(w.View.Departments)
 	w.Phase = phaseInvestigation
-	w.startRoundClocks(workflow.Now(ctx))
+	now := workflow.Now(ctx)
+	w.startRoundClocks(now)
 	s := step{name: "reopened", actor: complaint.ActorOr(t.Actor, "customer"), reopened: true,
 		summary: fmt.Sprintf("Reopened for round %d: %s", w.View.Round, t.Reason)}
 	if cancelSurvey {
 		s = w.withSurvey(s)
 	}
+	if f := w.View.FollowUp; f.Open() { // the new round is the follow-up now
+		f.DoneAt, f.DoneBy, f.Summary = &now, s.actor, "Superseded by reopening the case"
+		w.stopClock(w.followUpClock(), now)
+		s.followUp = &complaint.FollowUp{}
+		*s.followUp = *f
+	}
+	w.tell(ctx, &s, complaint.MsgReopened, "")
 	return w.record(ctx, s)
 }
 
@@ -570,8 +619,14 @@ func (w *caseWorkflow) answerSurvey(ctx workflow.Context, t complaint.SurveyResp
 	sv := w.View.Survey
 	sv.Score, sv.Comment, sv.AnsweredAt = t.Score, t.Comment, &now
 	w.View.Status = complaint.StatusCompleted
-	return w.record(ctx, w.withSurvey(step{name: "survey_answered", actor: "customer",
-		summary: fmt.Sprintf("Satisfaction %d/5", t.Score)}))
+	if err := w.record(ctx, w.withSurvey(step{name: "survey_answered", actor: "customer",
+		summary: fmt.Sprintf("Satisfaction %d/5", t.Score)})); err != nil {
+		return err
+	}
+	if t.Score <= w.Policy.FollowUpScore && !w.View.FollowUp.Open() { // an unhappy customer is followed up
+		return w.openFollowUp(ctx, t.Score)
+	}
+	return nil
 }
 
 func (w *caseWorkflow) canAddNote(complaint.AddNote) error { return nil }

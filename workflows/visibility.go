@@ -10,6 +10,12 @@ import (
 // nextTask names the human task the case waits for, and who does it.
 func nextTask(w *caseWorkflow) string {
 	v := w.View
+	if w.awaitingApproval() != nil {
+		return fmt.Sprintf("`%s` by %s", complaint.TaskApproveCompensation, w.supervisor())
+	}
+	if v.FollowUp.Open() {
+		return fmt.Sprintf("`%s` by %s", complaint.TaskCompleteFollowUp, v.FollowUp.Owner)
+	}
 	switch v.Status {
 	case complaint.StatusReceived:
 		return "acknowledge the customer (automatic)"
@@ -35,6 +41,9 @@ func nextTask(w *caseWorkflow) string {
 	case complaint.StatusResolving:
 		if w.acceptedNotExecuted() != nil {
 			return "carry out the accepted resolution (automatic)"
+		}
+		if w.confirmable() != nil {
+			return fmt.Sprintf("`%s` from the customer", complaint.TaskConfirmResolved)
 		}
 		return fmt.Sprintf("`%s` by %s", complaint.TaskClose, v.Owner)
 	case complaint.StatusClosed:
