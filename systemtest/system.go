@@ -304,6 +304,7 @@ func (s *System) APIConfig() api.Config {
 	cfg.TracerProvider = s.tracer
 	cfg.SurveyLinkSecret = s.Secrets.SurveyLinkSecret
 	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
+	cfg.Desk.PublicURL = s.APIURL
 	if s.IDP != nil {
 		cfg.Auth.OIDC.Issuer, cfg.Auth.OIDC.ClientSecret = s.IDP.Issuer(), s.DeskSecret
 	}
