@@ -27,8 +27,8 @@ type Config struct {
 	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`
 	Auth             auth.Config
 	// Desk is the staff desk under /desk (served when OIDC_ISSUER is set).
-	Desk desk.Config
-	Codec            codec.Config
+	Desk  desk.Config
+	Codec codec.Config
 	// RateLimit is each caller's sustained requests per second, RateBurst
 	// the requests it may make at once.
 	RateLimit float64 `env:"RATE_LIMIT" envDefault:"50"`
