@@ -154,9 +154,18 @@ func actCheck(id auth.Identity, v complaint.CaseView, task string, body any) err
 	}
 	switch id.Role {
 	case agent:
-		if v.Owner != id.Subject {
-			return forbidden("agents act on the cases they own; %s is owned by %s", v.Reference, v.Owner)
+		if v.Owner == id.Subject {
+			return nil
 		}
+		// A case the desk owns (its intake named no first-contact employee)
+		// awaits a person: an agent takes it, for themselves.
+		if task == complaint.TaskAssign && v.Owner == complaint.DefaultOwner {
+			if a, ok := body.(*complaint.Assign); ok && a.Owner != id.Subject {
+				return forbidden("an agent takes a case the desk owns for themselves, not for %s", a.Owner)
+			}
+			return nil
+		}
+		return forbidden("agents act on the cases they own; %s is owned by %s", v.Reference, v.Owner)
 	case department:
 		var d complaint.Department
 		switch t := body.(type) {

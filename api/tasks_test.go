@@ -104,3 +104,29 @@ func TestTasksTheCallerMayDoNow(t *testing.T) {
 		t.Errorf("operator: %d %v", code, tasks)
 	}
 }
+
+// deskOwned is a case the desk owns: its intake named no first-contact
+// employee.
+type deskOwned struct{ fakeCases }
+
+func (*deskOwned) Case(ctx context.Context, ref string) (complaint.CaseView, error) {
+	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged, Owner: complaint.DefaultOwner}, nil
+}
+
+// An agent takes a case the desk owns, for themselves only; the case's
+// other tasks stay its owner's.
+func TestAnAgentTakesACaseTheDeskOwns(t *testing.T) {
+	h := securedServer(&deskOwned{}, &fakeSubmitters{})
+	li := mint("agent.li", auth.RoleAgent)
+	_, tasks, _ := listTasks(t, h, li)
+	if !tasks["assign"].Allowed || tasks["proposeResolution"].Allowed {
+		t.Errorf("assign %+v, proposeResolution %+v", tasks["assign"], tasks["proposeResolution"])
+	}
+	path := "/v1/complaints/" + caseRef + "/assign"
+	if rec := do(t, h, "POST", path, `{"owner":"agent.li","reason":"Taking it"}`, "Authorization", "Bearer "+li); rec.Code != http.StatusOK {
+		t.Errorf("taking it: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, "POST", path, `{"owner":"agent.wu","reason":"For a colleague"}`, "Authorization", "Bearer "+li); rec.Code != http.StatusForbidden {
+		t.Errorf("giving it to someone else: %d %s", rec.Code, rec.Body)
+	}
+}

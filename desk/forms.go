@@ -177,7 +177,9 @@ func payloadOf(s *schema, form map[string][]string, prefix string) map[string]an
 				out[name] = append([]string{}, items...)
 			}
 		default:
-			if v != "" {
+			// A required field left empty is sent empty: the API then names
+			// it, and the error stands beside it.
+			if v != "" || slices.Contains(s.Required, name) {
 				out[name] = v
 			}
 		}

@@ -276,6 +276,12 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 		var s schema
 		_ = json.Unmarshal(t.Schema, &s)
 		tf := taskForm{Name: t.Name, Allowed: t.Allowed, Reason: t.Reason, Fields: fieldsOf(&s, "", choices)}
+		// The person is who takes a case or investigates, unless they say otherwise.
+		for i, f := range tf.Fields {
+			if f.Name == "owner" || f.Name == "investigator" {
+				tf.Fields[i].Value = ss.who.Subject
+			}
+		}
 		if t.Name == failed && refusal != nil {
 			errs := map[string]string{}
 			for _, e := range refusal.Errors {
