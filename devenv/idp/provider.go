@@ -145,7 +145,7 @@ label,input,button{display:block;width:100%;margin:.3rem 0}input,button{padding:
 
 func renderLogin(w http.ResponseWriter, id, user, errMsg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'")
 	_ = loginPage.Execute(w, struct{ ID, Username, Error string }{id, user, errMsg})
 }
 
