@@ -90,7 +90,9 @@ func TestStaffDeskInTheBrowser(t *testing.T) {
 	waitStatus(t, sys.APIURL, ref, complaint.StatusAcknowledged)
 
 	// A case whose first response was due two seconds after intake.
-	late := liveAPI(t, func(c *api.Config) { c.Cases.SLAPolicy = `{"low": {"firstResponse": "2s"}, "medium": {"firstResponse": "2s"}, "high": {"firstResponse": "2s"}, "critical": {"firstResponse": "2s"}}` })
+	late := liveAPI(t, func(c *api.Config) {
+		c.Cases.SLAPolicy = `{"low": {"firstResponse": "2s"}, "medium": {"firstResponse": "2s"}, "high": {"firstResponse": "2s"}, "critical": {"firstResponse": "2s"}}`
+	})
 	lb := demoCase(t, "demo-washing-machine-noise")
 	lb["externalId"] = "systemtest-deskui-late"
 	lb["customer"] = map[string]any{"name": "Late Desk", "phone": "+86 139 0000 0042"}
