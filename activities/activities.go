@@ -59,6 +59,16 @@ func (a *Activities) RecordStep(ctx context.Context, n complaint.StepNotice) err
 			return err
 		}
 	}
+	if n.Findings != nil {
+		if err := a.Store.SaveFinding(ctx, ref, *n.Findings); err != nil {
+			return err
+		}
+	}
+	if n.FollowUp != nil {
+		if err := a.Store.SaveFollowUp(ctx, ref, *n.FollowUp); err != nil {
+			return err
+		}
+	}
 	if err := a.Store.RecordStep(ctx, n.Step); err != nil {
 		return fmt.Errorf("record %s of %s: %w", n.Step.Key, ref, err)
 	}

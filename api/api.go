@@ -145,6 +145,12 @@ func (s *Server) Handler() http.Handler {
 	registerTask[complaint.Reason](api, s, complaint.TaskWithdraw, "The customer withdraws the complaint")
 	registerTask[complaint.SurveyResponse](api, s, complaint.TaskSurveyResponse, "The customer answers the satisfaction survey")
 	registerTask[complaint.AddNote](api, s, complaint.TaskAddNote, "Put a note on the case")
+	registerTask[complaint.ApproveCompensation](api, s, complaint.TaskApproveCompensation,
+		"A supervisor approves or refuses a compensation above the limit")
+	registerTask[complaint.ConfirmResolved](api, s, complaint.TaskConfirmResolved,
+		"The customer says whether the resolution carried out solved the problem")
+	registerTask[complaint.CompleteFollowUp](api, s, complaint.TaskCompleteFollowUp,
+		"The owner reports the follow-up of a low satisfaction score")
 	huma.Register(api, huma.Operation{
 		OperationID: "task-" + complaint.TaskApplyPolicy, Method: http.MethodPost,
 		Path: "/v1/complaints/{reference}/" + complaint.TaskApplyPolicy, Tags: []string{"tasks"},

@@ -60,6 +60,12 @@ var permissions = map[string][]auth.Role{
 	"task-" + complaint.TaskSurveyResponse: {supervisor, manager, director, admin},
 	"task-" + complaint.TaskAddNote:        {agent, department, supervisor, manager, director, admin},
 	"task-" + complaint.TaskApplyPolicy:    {admin},
+	// A compensation above the limit: supervisors and above, never the
+	// proposer (the workflow checks that).
+	"task-" + complaint.TaskApproveCompensation: {supervisor, manager, director, admin},
+	// The owner records the customer's word on their behalf, like an answer.
+	"task-" + complaint.TaskConfirmResolved:  {agent, supervisor, manager, director, admin},
+	"task-" + complaint.TaskCompleteFollowUp: {agent, supervisor, manager, director, admin},
 
 	// A failed webhook sent again: the operators who watch deliveries.
 	"redeliverDelivery": {operator, admin},
@@ -243,5 +249,11 @@ func setActor(body any, id auth.Identity) {
 		t.Actor = actor
 	case *complaint.AddNote:
 		t.Author = actor
+	case *complaint.ApproveCompensation:
+		t.Actor = actor
+	case *complaint.ConfirmResolved:
+		t.Actor = fmt.Sprintf("%s for the customer", actor)
+	case *complaint.CompleteFollowUp:
+		t.Actor = actor
 	}
 }

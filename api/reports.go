@@ -117,6 +117,13 @@ func summaryCSV(s store.Summary) []byte {
 		add("compensation.cases", c.Currency, num(c.Cases))
 		add("compensation.amount", c.Currency, c.Amount)
 	}
+	add("followUps.opened", "", num(s.FollowUps.Opened))
+	add("followUps.done", "", num(s.FollowUps.Done))
+	add("followUps.open", "", num(s.FollowUps.Open))
+	add("followUps.overdue", "", num(s.FollowUps.Overdue))
+	for _, r := range s.RootCauses {
+		add("rootCauses."+r.Category, r.RootCause, num(r.Cases))
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"measure", "key", "value"}) // a bytes.Buffer does not fail

@@ -299,6 +299,7 @@ func driveHappyPath(ctx context.Context, c client.Client, dc converter.DataConve
 		{"submitFindings", map[string]any{"department": "technical", "findings": "f", "rootCause": "r", "evidence": []string{}}},
 		{"proposeResolution", map[string]any{"actions": []string{"Replace"}, "compensation": map[string]any{"kind": "replacement"}, "message": "m"}},
 		{"customerResponse", map[string]any{"accepted": true}},
+		{"confirmResolved", map[string]any{"resolved": true}},
 		{"close", map[string]any{"outcome": "upheld", "summary": "Replaced"}},
 	}
 	for _, s := range steps {

@@ -22,6 +22,14 @@ type CaseConfig struct {
 	ReopenWindow   time.Duration `env:"REOPEN_WINDOW" envDefault:"720h"`
 	RepeatWindow   time.Duration `env:"REPEAT_WINDOW" envDefault:"2160h"`
 
+	// The seeds' follow-ups; "working days" count on CALENDAR.
+	CompensationLimits  string  `env:"COMPENSATION_APPROVAL_LIMITS" envDefault:"CNY=500,USD=100,EUR=100,GBP=100,HKD=500"`
+	ApprovalWorkingDays float64 `env:"APPROVAL_WORKING_DAYS" envDefault:"0.5"`
+	ProgressWorkingDays float64 `env:"PROGRESS_WORKING_DAYS" envDefault:"2"`
+	ConfirmWorkingDays  float64 `env:"CONFIRM_WORKING_DAYS" envDefault:"5"`
+	FollowUpScore       int     `env:"FOLLOW_UP_SCORE" envDefault:"2"`
+	FollowUpWorkingDays float64 `env:"FOLLOW_UP_WORKING_DAYS" envDefault:"2"`
+
 	SLAPolicy        string        `env:"SLA_POLICY" envDefault:""`
 	SLAWarnAt        float64       `env:"SLA_WARN_AT" envDefault:"0.75"`
 	EscalateEvery    time.Duration `env:"ESCALATE_EVERY" envDefault:"4h"`
@@ -39,7 +47,10 @@ type CaseConfig struct {
 func (c CaseConfig) Build() (complaint.Rules, error) {
 	r := complaint.Rules{Policy: complaint.Policy{
 		SurveyDelay: c.SurveyDelay, SurveyReminder: c.SurveyReminder, SurveyExpiry: c.SurveyExpiry, ReopenWindow: c.ReopenWindow,
-		RepeatWindow: c.RepeatWindow,
+		RepeatWindow:   c.RepeatWindow,
+		ApprovalWithin: complaint.WorkingDays(c.ApprovalWorkingDays), ProgressEvery: complaint.WorkingDays(c.ProgressWorkingDays),
+		ConfirmWithin: complaint.WorkingDays(c.ConfirmWorkingDays), FollowUpScore: c.FollowUpScore,
+		FollowUpWithin: complaint.WorkingDays(c.FollowUpWorkingDays),
 	}}
 	for _, d := range c.Departments {
 		r.Policy.Departments = append(r.Policy.Departments, complaint.Department(d))
@@ -52,8 +63,17 @@ func (c CaseConfig) Build() (complaint.Rules, error) {
 		return r, fmt.Errorf("SURVEY_DELAY and SURVEY_REMINDER must be positive, SURVEY_EXPIRY after SURVEY_REMINDER")
 	case p.ReopenWindow < p.SurveyDelay+p.SurveyExpiry:
 		return r, fmt.Errorf("REOPEN_WINDOW must last until the survey expires (SURVEY_DELAY + SURVEY_EXPIRY)")
+	case p.ApprovalWithin <= 0 || p.ConfirmWithin <= 0 || p.FollowUpWithin <= 0:
+		return r, fmt.Errorf("APPROVAL_WORKING_DAYS, CONFIRM_WORKING_DAYS and FOLLOW_UP_WORKING_DAYS must be positive")
+	case p.ProgressEvery < 0:
+		return r, fmt.Errorf("PROGRESS_WORKING_DAYS must not be negative (0: no progress messages)")
+	case p.FollowUpScore < 0 || p.FollowUpScore > 5:
+		return r, fmt.Errorf("FOLLOW_UP_SCORE must be from 0 (never) to 5")
 	}
 	var err error
+	if r.Policy.CompensationLimits, err = complaint.ParseCompensationLimits(c.CompensationLimits, nil); err != nil {
+		return r, fmt.Errorf("COMPENSATION_APPROVAL_LIMITS: %w", err)
+	}
 	if r.Routing, err = complaint.ParseRouting(c.Routing, complaint.DefaultRouting, p.Departments); err != nil {
 		return r, fmt.Errorf("ROUTING: %w", err)
 	}

@@ -62,7 +62,27 @@ type Summary struct {
 	ByStatus     []Share             `json:"byStatus"`
 	Trend        Trend               `json:"trend"`
 	Compensation []CompensationTotal `json:"compensation" doc:"Compensation carried out, per currency."`
+	FollowUps    FollowUps           `json:"followUps" doc:"Follow-ups of low satisfaction scores, of the cases of the period."`
+	RootCauses   []RootCause         `json:"rootCauses" doc:"Hot spots: per category, the root causes the departments' findings name most often (up to 5 each)."`
 }
+
+// FollowUps counts the follow-ups of low satisfaction scores.
+type FollowUps struct {
+	Opened  int64 `json:"opened"`
+	Done    int64 `json:"done"`
+	Open    int64 `json:"open"`
+	Overdue int64 `json:"overdue" doc:"Open and past their due time."`
+}
+
+// RootCause is one hot spot: a root cause and how many cases it was found in.
+type RootCause struct {
+	Category  string `json:"category"`
+	RootCause string `json:"rootCause"`
+	Cases     int64  `json:"cases"`
+}
+
+// topRootCauses is how many root causes a category lists.
+const topRootCauses = 5
 
 // Satisfaction is what the surveys answered say.
 type Satisfaction struct {
@@ -223,6 +243,7 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 				})
 				return err
 			})
+			s.queueFollowUps(b, &out, cat, dept, from, to)
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return err
 			}
@@ -240,6 +261,48 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 	}
 	out.Trend = buildTrend(days, f, from, to)
 	return out, nil
+}
+
+// queueFollowUps adds the follow-ups and the hot spots of the cases
+// received in the period to the batch. They read the cases' rows, as the
+// case list does, not the rollup: follow-ups and findings are a few per
+// hundred cases.
+func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, from, to time.Time) {
+	const chosen = `
+		WITH chosen AS (
+			SELECT reference, category FROM cases
+			WHERE (received_at AT TIME ZONE (SELECT time_zone FROM report_settings))::date BETWEEN $3 AND $4
+				AND ($1 = '*' OR category = $1) AND ($2 = '*' OR departments @> ARRAY[$2]))`
+	b.Queue(chosen+`
+		SELECT count(*), count(f.done_at), count(*) FILTER (WHERE f.done_at IS NULL),
+			count(*) FILTER (WHERE f.done_at IS NULL AND f.due_at < now())
+		FROM follow_ups f JOIN chosen USING (reference)`, cat, dept, from, to).QueryRow(func(row pgx.Row) error {
+		f := &out.FollowUps
+		return row.Scan(&f.Opened, &f.Done, &f.Open, &f.Overdue)
+	})
+	// One vote per case: a root cause two departments of one case name
+	// counts once. Root causes are compared trimmed and without case, and
+	// shown as the first of their spellings byte by byte.
+	b.Queue(chosen+`,
+		causes AS (
+			SELECT chosen.category, lower(btrim(f.root_cause)) AS cause, min(btrim(f.root_cause) COLLATE "C") AS shown,
+				count(DISTINCT f.reference) AS cases
+			FROM findings f JOIN chosen USING (reference)
+			GROUP BY 1, 2),
+		ranked AS (
+			SELECT category, shown, cases,
+				row_number() OVER (PARTITION BY category ORDER BY cases DESC, cause) AS rank
+			FROM causes)
+		SELECT category, shown, cases FROM ranked WHERE rank <= $5 ORDER BY category, rank`,
+		cat, dept, from, to, topRootCauses).Query(func(rs pgx.Rows) error {
+		var r RootCause
+		out.RootCauses = []RootCause{}
+		_, err := pgx.ForEachRow(rs, []any{&r.Category, &r.RootCause, &r.Cases}, func() error {
+			out.RootCauses = append(out.RootCauses, r)
+			return nil
+		})
+		return err
+	})
 }
 
 // reportPeriod reads the period's days; open ends reach as far as the data.

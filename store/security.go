@@ -276,6 +276,10 @@ var erasures = []struct{ what, sql string }{
 		close_summary = NULL WHERE reference = $1`},
 	// The survey's comment is the customer's own words; its score stays.
 	{"survey comments", `UPDATE surveys SET comment = NULL WHERE reference = $1`},
+	// Findings and follow-ups may quote the customer; root causes stay for
+	// the reports' hot spots.
+	{"findings", `UPDATE findings SET findings = '` + ErasedName + `', evidence = '{}' WHERE reference = $1`},
+	{"follow-up summaries", `UPDATE follow_ups SET summary = NULL WHERE reference = $1 AND summary IS NOT NULL`},
 	// Proposals quote the case; their amounts stay for the reports.
 	{"proposal messages", `UPDATE resolutions SET message = '` + ErasedName + `' WHERE reference = $1`},
 	// Every step's summary: notes, findings, reasons, answers.

@@ -282,20 +282,79 @@ func (s *Store) SaveResolution(ctx context.Context, reference string, r complain
 	if r.Compensation.Amount != "" {
 		amount = r.Compensation.Amount
 	}
+	var (
+		limit, approvedBy       sql.NullString
+		approved, confirmed     *bool
+		approvedAt, confirmedAt *time.Time
+		timedOut                bool
+	)
+	if a := r.Approval; a != nil {
+		limit, approved, approvedBy, approvedAt = nullable(a.Limit), a.Approved, nullable(a.By), a.At
+	}
+	if c := r.Confirmation; c != nil {
+		confirmed, confirmedAt, timedOut = c.Resolved, c.At, c.TimedOut
+	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO resolutions (reference, attempt, actions, compensation_kind, amount, currency, message,
-			proposed_by, proposed_at, accepted, answered_at, executed_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+			proposed_by, proposed_at, accepted, answered_at, executed_at,
+			approval_limit, approved, approved_by, approved_at, confirmed, confirmed_at, confirmation_timed_out)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
 		ON CONFLICT (reference, attempt) DO UPDATE SET
 			accepted = COALESCE(EXCLUDED.accepted, resolutions.accepted),
 			answered_at = COALESCE(EXCLUDED.answered_at, resolutions.answered_at),
-			executed_at = COALESCE(EXCLUDED.executed_at, resolutions.executed_at)`,
+			executed_at = COALESCE(EXCLUDED.executed_at, resolutions.executed_at),
+			approved = COALESCE(EXCLUDED.approved, resolutions.approved),
+			approved_by = COALESCE(EXCLUDED.approved_by, resolutions.approved_by),
+			approved_at = COALESCE(EXCLUDED.approved_at, resolutions.approved_at),
+			confirmed = COALESCE(EXCLUDED.confirmed, resolutions.confirmed),
+			confirmed_at = COALESCE(EXCLUDED.confirmed_at, resolutions.confirmed_at),
+			confirmation_timed_out = EXCLUDED.confirmation_timed_out OR resolutions.confirmation_timed_out`,
 		reference, r.Attempt, r.Actions, r.Compensation.Kind, amount, nullable(r.Compensation.Currency), r.Message,
-		r.ProposedBy, r.ProposedAt, r.Accepted, r.AnsweredAt, r.ExecutedAt)
+		r.ProposedBy, r.ProposedAt, r.Accepted, r.AnsweredAt, r.ExecutedAt,
+		limit, approved, approvedBy, approvedAt, confirmed, confirmedAt, timedOut)
 	if err != nil {
 		return fmt.Errorf("save resolution %d: %w", r.Attempt, err)
 	}
 	return nil
+}
+
+// SaveFinding archives a department's report for a round of the case;
+// the same report saved again changes nothing.
+func (s *Store) SaveFinding(ctx context.Context, reference string, f complaint.Finding) error {
+	evidence := f.Evidence
+	if evidence == nil {
+		evidence = []string{}
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO findings (reference, round, department, investigator, findings, root_cause, evidence, reported_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+		ON CONFLICT (reference, round, department) DO NOTHING`,
+		reference, f.Round, string(f.Department), f.Investigator, f.Findings, f.RootCause, evidence, f.ReportedAt)
+	if err != nil {
+		return fmt.Errorf("save findings of %s: %w", f.Department, err)
+	}
+	return nil
+}
+
+// SaveFollowUp writes the follow-up of a low score as it stands, and keeps
+// the case's follow_up_due (the staff's follow-up queue) with it.
+func (s *Store) SaveFollowUp(ctx context.Context, reference string, f complaint.FollowUp) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO follow_ups (reference, round, score, owner, opened_at, due_at, done_at, done_by, summary)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+			ON CONFLICT (reference, round) DO UPDATE SET
+				done_at = COALESCE(EXCLUDED.done_at, follow_ups.done_at),
+				done_by = COALESCE(EXCLUDED.done_by, follow_ups.done_by),
+				summary = COALESCE(EXCLUDED.summary, follow_ups.summary)`,
+			reference, f.Round, f.Score, f.Owner, f.OpenedAt, f.DueAt, f.DoneAt, nullable(f.DoneBy), nullable(f.Summary)); err != nil {
+			return fmt.Errorf("save follow-up of %s: %w", reference, err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE cases SET follow_up_due = (
+				SELECT min(due_at) FROM follow_ups WHERE reference = $1 AND done_at IS NULL)
+			WHERE reference = $1`, reference)
+		return err
+	})
 }
 
 // SaveSurvey writes a survey as it stands, keyed by its round.

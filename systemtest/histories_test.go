@@ -125,6 +125,7 @@ func walkToClosing(t *testing.T, base, ref string) []string {
 		"compensation": map[string]any{"kind": "voucher", "amount": "100", "currency": "CNY"},
 		"message":      "We are sorry; here is what we will do."}, http.StatusOK)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, http.StatusOK)
+	task(t, base, ref, "confirmResolved", map[string]any{"resolved": true}, http.StatusOK)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Resolved as agreed"}, http.StatusOK)
 	return depts
 }

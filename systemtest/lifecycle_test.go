@@ -79,6 +79,7 @@ func TestSmartwatchCaseThroughTheAPIToTheEnd(t *testing.T) {
 	task(t, base, ref, "proposeResolution", proposal, 200)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 200)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 409)
+	task(t, base, ref, "confirmResolved", map[string]any{"resolved": true, "comment": "The new watch works"}, 200)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced, 200 CNY voucher"}, 200)
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
 	answerSurvey(t, base, ref, 5, "Fast in the end")
@@ -147,6 +148,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	step("proposeResolution", `{"actions":["Replace the machine"],"compensation":{"kind":"replacement"},"message":"New machine"}`,
 		complaint.StatusResolutionProposed)
 	step("customerResponse", `{"accepted":true}`, complaint.StatusResolving)
+	step("confirmResolved", `{"resolved":true}`, complaint.StatusResolving)
 	step("close", `{"outcome":"upheld","summary":"Machine replaced after mediation"}`, complaint.StatusClosed)
 	step("reopen", `{"reason":"The new machine leaks"}`, complaint.StatusInvestigating)
 	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
@@ -165,6 +167,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	step("proposeResolution", `{"actions":["Fix the hose"],"compensation":{"kind":"repair"},"message":"We fix the hose"}`,
 		complaint.StatusResolutionProposed)
 	step("customerResponse", `{"accepted":true}`, complaint.StatusResolving)
+	step("confirmResolved", `{"resolved":true}`, complaint.StatusResolving)
 	step("close", `{"outcome":"upheld","summary":"Hose fixed"}`, complaint.StatusClosed)
 	final := waitEnded(t, ref) // the survey expires unanswered, then the reopen window ends
 	if final.Round != 2 || final.Status != complaint.StatusCompleted || !final.Survey.Expired || len(final.Dispute) != 2 {

@@ -49,18 +49,20 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 		"compensation": map[string]any{"kind": "voucher", "amount": "50", "currency": "CNY"},
 		"message":      "We replace the watch and add a 50 CNY voucher."}, 200)
 	task(t, base, ref, "customerResponse", map[string]any{"accepted": true}, 200)
+	task(t, base, ref, "confirmResolved", map[string]any{"resolved": true}, 200)
 	task(t, base, ref, "close", map[string]any{"outcome": "upheld", "summary": "Watch replaced"}, 200)
 
 	var mails []mailbox.Message
 	Eventually(t, "the survey reminder", func() error {
 		mails = sys.Mailbox.Messages(mailbox.To(email))
-		if len(mails) < 6 {
+		if len(mails) < 8 {
 			return fmt.Errorf("%d messages so far", len(mails))
 		}
 		return nil
 	})
-	wantSubjects := []string{"We have received", "We are investigating", "Our proposal", "Your complaint has been resolved",
-		"How did we handle", "Reminder: how did we handle"}
+	wantSubjects := []string{"We have received", "Your complaint has been passed", "We are investigating", "Our proposal",
+		"Is the problem solved?",
+		"Your complaint has been resolved", "How did we handle", "Reminder: how did we handle"}
 	ids := map[string]bool{}
 	for i, m := range mails {
 		if i >= len(wantSubjects) || !strings.HasPrefix(m.Subject, wantSubjects[i]) || !strings.Contains(m.Subject, ref) {
@@ -74,13 +76,13 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 			t.Fatalf("message %d lacks its HTML part or the greeting: %q", i, m.Text)
 		}
 	}
-	if !strings.Contains(mails[2].Text, "50 CNY voucher") {
-		t.Fatalf("the proposal does not carry the proposal: %q", mails[2].Text)
+	if !strings.Contains(mails[3].Text, "50 CNY voucher") {
+		t.Fatalf("the proposal does not carry the proposal: %q", mails[3].Text)
 	}
 
-	link := surveyLink.FindString(mails[4].Text)
+	link := surveyLink.FindString(mails[6].Text)
 	if link == "" {
-		t.Fatalf("no survey link in %q", mails[4].Text)
+		t.Fatalf("no survey link in %q", mails[6].Text)
 	}
 	u, err := url.Parse(link)
 	if err != nil {
@@ -107,8 +109,8 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 	if survey["score"] != 4.0 || survey["comment"] != "Quick replacement" {
 		t.Fatalf("survey on the case: %+v", survey)
 	}
-	if n := len(sys.Mailbox.Messages(mailbox.To(email))); n != 6 {
-		t.Fatalf("%d messages to the customer, want 6", n)
+	if n := len(sys.Mailbox.Messages(mailbox.To(email))); n != 8 {
+		t.Fatalf("%d messages to the customer, want 8", n)
 	}
 
 	// The shop heard of every step of the audit trail, once each, signed.
@@ -135,7 +137,7 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 			t.Fatalf("delivery %s is %s: %s", d.ID, d.Status, d.LastError)
 		}
 	}
-	if want := 6 + len(events); len(deliveries) != want {
+	if want := 8 + len(events); len(deliveries) != want {
 		t.Fatalf("%d deliveries recorded, want %d", len(deliveries), want)
 	}
 }

@@ -118,7 +118,8 @@ func writeKnownCases(t *testing.T, year int) {
 	defer conn.Close(ctx)
 	prefix := fmt.Sprintf("CMP-%d%%", year)
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		for _, table := range []string{"sla_events", "surveys", "resolutions", "case_events", "customer_contacts", "cases"} {
+		for _, table := range []string{"sla_events", "surveys", "resolutions", "case_events", "customer_contacts", "findings",
+			"follow_ups", "cases"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE reference LIKE $1", prefix); err != nil {
 				return err
 			}

@@ -107,6 +107,7 @@ func driveCase(t *testing.T, base string, i int, seed uint64, path string) strin
 				step("proposeResolution", proposal("200"))
 		}
 		ok = ok && step("customerResponse", map[string]any{"accepted": true}) &&
+			step("confirmResolved", map[string]any{"resolved": true}) &&
 			step("close", map[string]any{"outcome": "upheld", "summary": "Repaired"})
 	}
 	if !ok {

@@ -67,6 +67,12 @@ func waitsOnPeopleProperty(t *testing.T, seed uint64) {
 			task{complaint.TaskReopen, complaint.Reason{Reason: "Back again"}},
 			task{complaint.TaskWaitingOnCustomer, complaint.Reason{Reason: "Photos"}},
 			task{complaint.TaskCustomerReplied, complaint.Reason{Reason: "Photos in"}},
+			// The follow-ups: a proposal above the approval limit, its
+			// decision, the customer's word on the fix.
+			task{complaint.TaskProposeResolution, proposal("800")},
+			task{complaint.TaskApproveCompensation, complaint.ApproveCompensation{Approved: []*bool{yes(), no()}[rnd.IntN(2)],
+				Note: "Decided", Actor: "cs.supervisor"}},
+			task{complaint.TaskConfirmResolved, complaint.ConfirmResolved{Resolved: []*bool{yes(), yes(), no()}[rnd.IntN(3)]}},
 		)
 		return out
 	}

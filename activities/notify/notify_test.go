@@ -47,7 +47,8 @@ func TestEveryMessageRendersInBothLanguages(t *testing.T) {
 	r, err := notify.NewRenderer()
 	require.NoError(t, err)
 	kinds := []string{"acknowledgement", "investigation_started", "resolution_proposal", "closing_summary",
-		"survey_invitation", "survey_reminder", "proposal_reminder"}
+		"survey_invitation", "survey_reminder", "proposal_reminder", "routed", "progress_update", "information_needed",
+		"dispute_stage", "reopened", "confirmation_request"}
 	for _, lang := range notify.Languages {
 		for _, kind := range kinds {
 			out, err := r.Render(notify.Content{Kind: kind, Language: lang, Reference: "CMP-20261123-ABCDEF",
@@ -250,4 +251,40 @@ func TestUnansweredProposalNoticeAsksTheOwnerToAct(t *testing.T) {
 	require.Contains(t, out.Subject, "has not answered")
 	require.Contains(t, out.Text, "close the case as unanswered")
 	require.Contains(t, out.HTML, "escalate the dispute")
+}
+
+// The progress messages name departments and dispute stages in the
+// customer's language, and say what information is needed.
+func TestProgressMessagesSpeakTheCustomersLanguage(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	render := func(kind, lang, text string) notify.Rendered {
+		out, err := r.Render(notify.Content{Kind: kind, Language: lang, Reference: "CMP-20261123-ABCDEF", Name: "Li", Text: text})
+		require.NoError(t, err)
+		return out
+	}
+	require.Contains(t, render("routed", "zh", "after_sales,logistics").Text, "售后服务部、物流部")
+	require.Contains(t, render("routed", "en", "after_sales,logistics").Text, "after-sales service, logistics")
+	require.Contains(t, render("dispute_stage", "zh", "mediation").Subject, "调解")
+	require.Contains(t, render("dispute_stage", "en", "mediation").Subject, "mediation")
+	require.Contains(t, render("information_needed", "en", "A photo of the serial plate").Text, "A photo of the serial plate")
+	require.Contains(t, render("progress_update", "zh", "").Subject, "仍在处理中")
+	require.Contains(t, render("confirmation_request", "en", "Replace the drum").Subject, "Is the problem solved?")
+}
+
+// The follow-ups' staff notices say what to do and by when.
+func TestFollowUpNoticesTellStaffWhatToDo(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	for notice, want := range map[string]string{
+		"approval_requested": "approveCompensation", "approval_decided": "decided", "problem_persists": "did not solve",
+		"follow_up": "completeFollowUp", "follow_up_opened": "its owner follows up",
+	} {
+		out, err := r.Render(notify.Content{Kind: "staff", Notice: notice, Reference: "CMP-20261123-ABCDEF",
+			DueAt: "2026-11-30 10:00", CaseLink: "http://desk.example/case"})
+		require.NoError(t, err, notice)
+		require.Contains(t, out.Text, want, notice)
+		require.Contains(t, out.HTML, "CMP-20261123-ABCDEF", notice)
+		require.NotContains(t, out.Subject, "Deadline missed", notice)
+	}
 }

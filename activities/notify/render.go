@@ -57,11 +57,11 @@ var Languages = []string{"zh", "en"}
 func NewRenderer() (*Renderer, error) {
 	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	for _, lang := range Languages {
-		t, err := texttemplate.ParseFS(templates, "templates/"+lang+".txt.tmpl")
+		t, err := texttemplate.New(lang+".txt.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".txt.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s text templates: %w", lang, err)
 		}
-		h, err := htmltemplate.ParseFS(templates, "templates/"+lang+".html.tmpl")
+		h, err := htmltemplate.New(lang+".html.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".html.tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s HTML templates: %w", lang, err)
 		}
@@ -112,4 +112,45 @@ func execText(t *texttemplate.Template, name string, c Content) (string, error) 
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return strings.TrimSpace(b.String()), nil
+}
+
+// labels name departments and dispute stages in the customer's language;
+// a key without a label (a department configured later) shows as it is.
+var labels = map[string]map[string]string{
+	"zh": {
+		"customer_service": "客户服务部", "after_sales": "售后服务部", "technical": "技术部", "product": "产品部",
+		"logistics": "物流部", "billing": "财务部", "legal": "法务部",
+		"negotiation": "协商", "mediation": "调解", "arbitration": "仲裁", "litigation": "诉讼",
+	},
+	"en": {
+		"customer_service": "customer service", "after_sales": "after-sales service", "technical": "the technical team",
+		"product": "the product team", "logistics": "logistics", "billing": "billing", "legal": "the legal team",
+		"negotiation": "negotiation", "mediation": "mediation", "arbitration": "arbitration", "litigation": "litigation",
+	},
+}
+
+func labelFuncs(lang string) map[string]any {
+	label := func(key string) string {
+		if l, ok := labels[lang][key]; ok {
+			return l
+		}
+		return strings.ReplaceAll(key, "_", " ")
+	}
+	sep := ", "
+	if lang == "zh" {
+		sep = "、"
+	}
+	return map[string]any{
+		"stage": label,
+		// teams names the departments of a comma-separated list.
+		"teams": func(keys string) string {
+			var out []string
+			for k := range strings.SplitSeq(keys, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					out = append(out, label(k))
+				}
+			}
+			return strings.Join(out, sep)
+		},
+	}
 }

@@ -4,7 +4,8 @@
 
 const CLOCKS = {
   acknowledge: 'Acknowledge', firstResponse: 'First response', startInvestigation: 'Start investigating',
-  resolution: 'Resolution proposed',
+  resolution: 'Resolution proposed', compensationApproval: 'Compensation approved', confirmation: 'Fix confirmed',
+  followUp: 'Low score followed up',
 };
 const COLORS = ['#2f6fde', '#f08c00', '#2b8a3e', '#c2255c', '#7048e8', '#0c8599', '#e8590c', '#5c940d', '#868e96',
   '#a61e4d'];
@@ -90,6 +91,8 @@ function renderKPIs(s) {
     kpi(percent(s.escalated.rate), 'escalated', `${count(s.escalated.count)} cases`),
     kpi(percent(s.slaBreached.rate), 'SLA breached', `${count(s.slaBreached.count)} cases`),
     kpi(given[0] || '–', 'compensation given', given.slice(1).join(', ')),
+    kpi(count(s.followUps.opened), 'low scores followed up',
+      `${count(s.followUps.open)} open, ${count(s.followUps.overdue)} overdue`),
   );
 }
 
@@ -109,6 +112,8 @@ function renderTables(s) {
     table('By status', ['status', 'cases', 'share'], shares(s.byStatus)),
     table('SLA clocks', ['clock', 'met', 'breached', 'compliance'],
       s.sla.map((c) => [CLOCKS[c.clock] || c.clock, c.met, c.breached, percent(c.compliance)])),
+    table('Hot spots: root causes', ['category', 'root cause', 'cases'],
+      s.rootCauses.map((r) => [label(r.category), r.rootCause, r.cases])),
   );
 }
 

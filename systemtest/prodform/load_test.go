@@ -52,6 +52,7 @@ func TestProductionFormUnderLoadLosesAWorkerAndAReplica(t *testing.T) {
 				{"proposeResolution", map[string]any{"actions": []string{"Repair"}, "message": "We repair it",
 					"compensation": map[string]any{"kind": "repair"}}},
 				{"customerResponse", map[string]any{"accepted": true}},
+				{"confirmResolved", map[string]any{"resolved": true}},
 				{"close", map[string]any{"outcome": "upheld", "summary": "Repaired"}},
 			}
 			for _, s := range steps {

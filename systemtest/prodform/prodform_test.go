@@ -109,6 +109,7 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	task("proposeResolution", map[string]any{"actions": []string{"Replace the watch"},
 		"compensation": map[string]any{"kind": "voucher", "amount": "200", "currency": "CNY"}, "message": "Sorry"})
 	task("customerResponse", map[string]any{"accepted": true})
+	task("confirmResolved", map[string]any{"resolved": true})
 	task("close", map[string]any{"outcome": "upheld", "summary": "Watch replaced, 200 CNY voucher"})
 	waitStatus(t, base, ref, complaint.StatusSurveyPending)
 	task("surveyResponse", map[string]any{"score": 5})

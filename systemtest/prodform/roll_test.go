@@ -85,6 +85,7 @@ func TestWorkersRollToTheNextVersionWithCasesOpen(t *testing.T) {
 			"actions": []string{"Refund the shipping"}, "compensation": map[string]any{"kind": "refund", "amount": "30", "currency": "CNY"},
 			"message": "We refund the shipping."}, http.StatusOK)
 		call(t, http.MethodPost, base+"/v1/complaints/"+ref+"/customerResponse", map[string]any{"accepted": true}, http.StatusOK)
+		call(t, http.MethodPost, base+"/v1/complaints/"+ref+"/confirmResolved", map[string]any{"resolved": true}, http.StatusOK)
 		call(t, http.MethodPost, base+"/v1/complaints/"+ref+"/close",
 			map[string]any{"outcome": "upheld", "summary": "Shipping refunded"}, http.StatusOK)
 		waitStatus(t, base, ref, complaint.StatusSurveyPending)
