@@ -166,8 +166,6 @@ func TestDeskFlow(t *testing.T) {
 	if r.StatusCode != http.StatusOK || !strings.Contains(page, `data-status="resolution_proposed"`) {
 		t.Errorf("proposing: %s\n%.3000s", r.Status, page)
 	}
-	// TODO(approval): once proposals above the limit wait for a supervisor
-	// (approveCompensation), propose above it here and have dev.supervisor approve.
 
 	// A form without the session's CSRF token is refused.
 	if r, _ := agent.post("/desk/cases/"+ref+"/tasks/addNote", url.Values{"csrf": {"forged"}, "text": {"x"}}); r.StatusCode != http.StatusForbidden {

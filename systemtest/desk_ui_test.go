@@ -74,8 +74,10 @@ func signInSteps(t *testing.T, actor, user, path string) []step {
 // The staff desk in a real browser (README "The staff desk"): an agent
 // signs in through the provider, takes a case the desk owns; the
 // logistics investigator starts and reports, which the agent's open page
-// shows by itself; the agent proposes a resolution; a technical
-// investigator gets no case page; a supervisor finds a case whose clock
+// shows by itself; the agent proposes a resolution above the approval
+// limit, which a supervisor approves; a technical
+// investigator gets no case page; the proposal above the approval limit
+// waits until a supervisor approves it; the supervisor finds a case whose clock
 // passed in the breached queue; signing out ends the session.
 func TestStaffDeskInTheBrowser(t *testing.T) {
 	body := demoCase(t, "demo-damaged-parcel-promotion")
@@ -134,21 +136,31 @@ func TestStaffDeskInTheBrowser(t *testing.T) {
 		step{"actor": "agent", "click": "#task-proposeResolution summary"},
 		step{"actor": "agent", "fill": in("proposeResolution", "actions"), "value": "Send a new set of cups\nCheck the hub's packing"},
 		step{"actor": "agent", "select": in("proposeResolution", "compensation.kind"), "value": "voucher"},
-		step{"actor": "agent", "fill": in("proposeResolution", "compensation.amount"), "value": "50"},
+		step{"actor": "agent", "fill": in("proposeResolution", "compensation.amount"), "value": "800"},
 		step{"actor": "agent", "fill": in("proposeResolution", "compensation.currency"), "value": "CNY"},
 		step{"actor": "agent", "fill": in("proposeResolution", "message"), "value": "We are sorry for the broken cups."},
 		step{"actor": "agent", "click": `form[data-task="proposeResolution"] button[type=submit]`},
+		// 800 CNY is above the default limit (COMPENSATION_APPROVAL_LIMITS
+		// CNY=500): the proposal waits for a supervisor.
+		step{"actor": "agent", "expect": `.proposal .approval[data-approval="pending"]`},
+		step{"actor": "agent", "expect": `#status[data-status="investigating"]`},
+	)
+	steps = append(steps, signInSteps(t, "supervisor", "dev.supervisor", caseURL)...)
+	steps = append(steps,
+		step{"actor": "supervisor", "click": "#task-approveCompensation summary"},
+		step{"actor": "supervisor", "select": in("approveCompensation", "approved"), "value": "true"},
+		step{"actor": "supervisor", "fill": in("approveCompensation", "note"), "value": "Promotion parcels: agreed"},
+		step{"actor": "supervisor", "click": `form[data-task="approveCompensation"] button[type=submit]`},
+		step{"actor": "supervisor", "expect": `.proposal .approval[data-approval="approved"]`},
+		step{"actor": "supervisor", "expect": `#status[data-status="resolution_proposed"]`},
+		// The agent's open page follows.
 		step{"actor": "agent", "expect": `#status[data-status="resolution_proposed"]`},
-		// APPROVAL: once approveCompensation is on main, propose above the
-		// currency's limit here, expect the proposal to wait, and have
-		// dev.supervisor approve it through its form.
 	)
 	steps = append(steps, signInSteps(t, "technical", "dev.technical", "/desk/")...)
 	steps = append(steps,
 		step{"actor": "technical", "goto": sys.APIURL + caseURL},
 		step{"actor": "technical", "expect": "#notfound"},
 	)
-	steps = append(steps, signInSteps(t, "supervisor", "dev.supervisor", "/desk/")...)
 	steps = append(steps,
 		step{"actor": "supervisor", "goto": sys.APIURL + "/desk/?queue=breached"},
 		step{"actor": "supervisor", "expect": `tr[data-reference="` + breached + `"] .countdown.overdue`},
