@@ -59,7 +59,7 @@ var messages = map[string]map[string]string{
 		"prop.by": "Proposed by", "prop.answer": "Answer", "prop.accepted": "accepted", "prop.rejected": "rejected",
 		"prop.pending": "no answer yet", "prop.approval": "Approval",
 		"prop.awaiting": "awaits a supervisor's approval: above the limit",
-		"task.submit": "Submit", "task.done": "Done:", "required": "required",
+		"task.submit":   "Submit", "task.done": "Done:", "required": "required",
 		"notfound": "There is no such case, or it is not yours to see.", "back": "Back to the queues",
 		"signedout": "You are signed out.", "sign-in.expired": "This sign-in has expired; start again.",
 		"sign-in.unavailable": "The sign-in service does not answer; try again shortly.",
