@@ -102,6 +102,9 @@ func (d *Desk) Handler() http.Handler {
 	mux.HandleFunc("GET /desk/cases/{reference}/version", d.withSession(d.caseVersion))
 	mux.HandleFunc("POST /desk/cases/{reference}/tasks/{task}", d.withSession(d.runTask))
 	mux.HandleFunc("POST /desk/preferences", d.withSession(d.preferences))
+	// The reports page reads its figures here with the desk's session
+	// instead of a token in its address.
+	mux.HandleFunc("GET /desk/api/v1/reports/", d.withSession(d.reportsProxy))
 	mux.HandleFunc("/desk/", func(w http.ResponseWriter, r *http.Request) {
 		d.notFound(w, r, nil)
 	})
@@ -140,7 +143,7 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 			ss, _ = d.sessions.get(c.Value, d.now())
 		}
 		if ss == nil {
-			if r.Method != http.MethodGet || strings.HasSuffix(r.URL.Path, "/version") {
+			if r.Method != http.MethodGet || strings.HasSuffix(r.URL.Path, "/version") || strings.HasPrefix(r.URL.Path, "/desk/api/") {
 				http.Error(w, "signed out", http.StatusUnauthorized)
 				return
 			}
@@ -189,8 +192,8 @@ func (d *Desk) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/desk/") || strings.HasPrefix(next, "//") {
-		next = "/desk/"
+	if !strings.HasPrefix(next, "/desk/") && next != "/reports" && !strings.HasPrefix(next, "/reports?") {
+		next = "/desk/" // only our own pages: never an address elsewhere
 	}
 	state, nonce, verifier := randomID(), randomID(), oauth2.GenerateVerifier()
 	d.sessions.begin(state, pending{verifier: verifier, nonce: nonce, next: next, created: d.now()})
@@ -321,9 +324,31 @@ func (d *Desk) preferences(w http.ResponseWriter, r *http.Request, ss *session) 
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
+// reportsProxy passes a read of the reports to the API as the signed-in
+// person: their role decides, as with a token.
+func (d *Desk) reportsProxy(w http.ResponseWriter, r *http.Request, ss *session) {
+	path := strings.TrimPrefix(r.URL.Path, "/desk/api")
+	if r.URL.RawQuery != "" {
+		path += "?" + r.URL.RawQuery
+	}
+	res, err := d.call(r, ss, http.MethodGet, path, nil)
+	if err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After"} {
+		if v := res.header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	w.WriteHeader(res.status)
+	_, _ = w.Write(res.body)
+}
+
 // apiResponse is what the API answered the desk.
 type apiResponse struct {
 	status int
+	header http.Header
 	body   []byte
 }
 
@@ -352,7 +377,7 @@ func (d *Desk) call(r *http.Request, ss *session, method, path string, body any)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	return apiResponse{status: rec.status, body: rec.buf.Bytes()}, nil
+	return apiResponse{status: rec.status, header: rec.header, body: rec.buf.Bytes()}, nil
 }
 
 // recorder keeps an in-process answer of the API.

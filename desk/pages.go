@@ -131,6 +131,7 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	f := store.QueueFilter{Queue: queue, Person: ss.who.Subject, Departments: ss.who.Departments,
 		Scoped: ss.who.Role == auth.RoleDepartment, Q: q.Get("q"), Category: q.Get("category"),
 		Priority: q.Get("priority"), Status: q.Get("status"), Owner: q.Get("owner"), Dept: q.Get("department"),
+		Channel: q.Get("channel"), Breached: q.Get("breached") == "true", From: q.Get("from"), To: q.Get("to"),
 		ByDeadline: q.Get("sort") == "deadline", Now: d.now(), Limit: 100}
 	items, err := d.queues.QueueCases(r.Context(), f)
 	if err != nil {

@@ -45,6 +45,9 @@ type QueueFilter struct {
 	Status   string
 	Owner    string
 	Dept     string
+	Channel  string
+	Breached bool   // only cases with a clock breached
+	From, To string // received on these days (YYYY-MM-DD, inclusive) in the reports' time zone, as the reports count
 	// ByDeadline orders by the next deadline (soonest first) instead of newest first.
 	ByDeadline bool
 	Now        time.Time
@@ -112,6 +115,19 @@ func (f QueueFilter) where(arg func(any) string) []string {
 	}
 	if f.Dept != "" {
 		where = append(where, "c.departments @> ARRAY["+arg(f.Dept)+"]::text[]")
+	}
+	if f.Channel != "" {
+		where = append(where, "c.channel = "+arg(f.Channel))
+	}
+	if f.Breached {
+		where = append(where, "c.sla_breached")
+	}
+	// Days are the reports' days, so a figure's drill-down lists its cases.
+	if _, err := time.Parse(time.DateOnly, f.From); err == nil {
+		where = append(where, "c.received_at >= ("+arg(f.From)+"::date)::timestamp AT TIME ZONE (SELECT time_zone FROM report_settings)")
+	}
+	if _, err := time.Parse(time.DateOnly, f.To); err == nil {
+		where = append(where, "c.received_at < ("+arg(f.To)+"::date + 1)::timestamp AT TIME ZONE (SELECT time_zone FROM report_settings)")
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		p := arg("%" + escapeLike(q) + "%")

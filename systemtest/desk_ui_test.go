@@ -164,6 +164,13 @@ func TestStaffDeskInTheBrowser(t *testing.T) {
 	steps = append(steps,
 		step{"actor": "supervisor", "goto": sys.APIURL + "/desk/?queue=breached"},
 		step{"actor": "supervisor", "expect": `tr[data-reference="` + breached + `"] .countdown.overdue`},
+		// The reports read with the desk's sign-in, no token in the address;
+		// a figure opens the desk's list of its cases.
+		step{"actor": "supervisor", "goto": sys.APIURL + "/reports?category=logistics"},
+		step{"actor": "supervisor", "expect": `body[data-state="ready"]`},
+		step{"actor": "supervisor", "click": `#tables a.drill[href*="department=logistics"]`},
+		step{"actor": "supervisor", "expectURL": "/desk/?"},
+		step{"actor": "supervisor", "expect": row},
 		step{"actor": "agent", "click": "#sign-out"},
 		step{"actor": "agent", "expect": "#signed-out"},
 		step{"actor": "agent", "goto": sys.APIURL + "/desk/"},
