@@ -40,7 +40,7 @@ var messages = map[string]map[string]string{
 		"desk": "Complaint desk", "signout": "Sign out", "signin": "Sign in", "language": "Language",
 		"zone": "Time zone", "save": "Save",
 		"queue.mine": "My cases", "queue.department": "My departments", "queue.desk": "Awaiting a person",
-		"queue.due": "Due soon", "queue.breached": "Breached", "queue.waiting": "Waiting on the customer",
+		"queue.due": "Due soon", "queue.breached": "Breached", "queue.waiting": "Waiting on the customer", "queue.followups": "Follow-ups",
 		"queue.search": "Search",
 		"filter.q":     "Reference, order or subject", "filter.category": "Category", "filter.priority": "Priority",
 		"filter.status": "Status", "filter.owner": "Owner", "filter.department": "Department", "filter.apply": "Filter",
@@ -71,7 +71,7 @@ var messages = map[string]map[string]string{
 	"zh": {
 		"desk": "投诉处理台", "signout": "退出登录", "signin": "登录", "language": "语言", "zone": "时区", "save": "保存",
 		"queue.mine": "我的投诉", "queue.department": "本部门", "queue.desk": "待分配", "queue.due": "即将到期",
-		"queue.breached": "已超时", "queue.waiting": "等待客户", "queue.search": "搜索",
+		"queue.breached": "已超时", "queue.waiting": "等待客户", "queue.followups": "回访跟进", "queue.search": "搜索",
 		"filter.q": "编号、订单或主题", "filter.category": "类别", "filter.priority": "优先级", "filter.status": "状态",
 		"filter.owner": "负责人", "filter.department": "部门", "filter.apply": "筛选", "filter.bydeadline": "按截止时间",
 		"any":           "全部",

@@ -21,11 +21,13 @@ const (
 	QueueDueSoon    Queue = "due"        // open cases whose next deadline is within DueSoonWithin
 	QueueBreached   Queue = "breached"   // open cases whose next deadline has passed, or a clock was breached
 	QueueWaiting    Queue = "waiting"    // open cases waiting on the customer
+	QueueFollowUps  Queue = "followups"  // cases with a follow-up of a low score open (cases.follow_up_due)
 	QueueSearch     Queue = "search"     // every case, by reference, order id or subject
 )
 
 // Queues are the desk's queues in the order it shows them.
-var Queues = []Queue{QueueMine, QueueDepartment, QueueDesk, QueueDueSoon, QueueBreached, QueueWaiting, QueueSearch}
+var Queues = []Queue{QueueMine, QueueDepartment, QueueDesk, QueueDueSoon, QueueBreached, QueueWaiting, QueueFollowUps,
+	QueueSearch}
 
 // DueSoonWithin is how near a next deadline puts a case in the due-soon queue.
 const DueSoonWithin = 24 * time.Hour
@@ -95,6 +97,8 @@ func queueCondition(q Queue, f QueueFilter, arg func(any) string) (string, error
 		return openCase + " AND (d.next_deadline < " + arg(f.Now) + " OR c.sla_breached)", nil
 	case QueueWaiting:
 		return openCase + " AND w.waiting", nil
+	case QueueFollowUps:
+		return "c.follow_up_due IS NOT NULL", nil
 	case QueueSearch:
 		return "true", nil
 	}
@@ -160,7 +164,10 @@ func (s *Store) QueueCases(ctx context.Context, f QueueFilter) ([]QueueItem, err
 	}
 	where := append([]string{cond}, f.where(arg)...)
 	order := "c.received_at DESC, c.reference"
-	if f.ByDeadline || f.Queue == QueueDueSoon || f.Queue == QueueBreached {
+	switch {
+	case f.Queue == QueueFollowUps:
+		order = "c.follow_up_due ASC, c.reference"
+	case f.ByDeadline || f.Queue == QueueDueSoon || f.Queue == QueueBreached:
 		order = "d.next_deadline ASC NULLS LAST, c.received_at DESC, c.reference"
 	}
 	q := `SELECT c.reference, c.status, c.category, c.priority, c.channel, c.owner, c.departments, c.subject,
