@@ -43,6 +43,12 @@ type Config struct {
 	PollInterval time.Duration `env:"DESK_POLL_INTERVAL" envDefault:"5s"`
 }
 
+// Store is what the desk keeps and reads in the database; *store.Store is one.
+type Store interface {
+	QueueReader
+	SessionStore
+}
+
 // QueueReader reads the work queues; *store.Store is one.
 type QueueReader interface {
 	QueueCases(ctx context.Context, f store.QueueFilter) ([]store.QueueItem, error)
@@ -64,7 +70,7 @@ type Desk struct {
 
 // New makes the desk: provider is the organisation's OpenID provider, api
 // the API's handler it acts through, zone the default time zone.
-func New(cfg Config, provider *auth.OIDC, api http.Handler, queues QueueReader, zone *time.Location, log *slog.Logger) *Desk {
+func New(cfg Config, provider *auth.OIDC, api http.Handler, db Store, zone *time.Location, log *slog.Logger) *Desk {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -81,9 +87,9 @@ func New(cfg Config, provider *auth.OIDC, api http.Handler, queues QueueReader, 
 		log = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Desk{cfg: cfg, oidc: provider, api: api, queues: queues, zone: zone, log: log,
-		sessions: newSessions(cfg.IdleTimeout, cfg.MaxSession), secure: strings.HasPrefix(cfg.PublicURL, "https://"),
-		now: time.Now}
+	return &Desk{cfg: cfg, oidc: provider, api: api, queues: db, zone: zone, log: log,
+		sessions: &sessions{store: db, idle: cfg.IdleTimeout, max: cfg.MaxSession},
+		secure:   strings.HasPrefix(cfg.PublicURL, "https://"), now: time.Now}
 }
 
 //go:embed assets
@@ -140,7 +146,7 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var ss *session
 		if c, err := r.Cookie(d.sessionCookie()); err == nil {
-			ss, _ = d.sessions.get(c.Value, d.now())
+			ss, _ = d.sessions.get(r.Context(), c.Value, d.now())
 		}
 		if ss == nil {
 			if r.Method != http.MethodGet || strings.HasSuffix(r.URL.Path, "/version") || strings.HasPrefix(r.URL.Path, "/desk/api/") {
@@ -196,7 +202,11 @@ func (d *Desk) signIn(w http.ResponseWriter, r *http.Request) {
 		next = "/desk/" // only our own pages: never an address elsewhere
 	}
 	state, nonce, verifier := randomID(), randomID(), oauth2.GenerateVerifier()
-	d.sessions.begin(state, pending{verifier: verifier, nonce: nonce, next: next, created: d.now()})
+	if err := d.sessions.begin(r.Context(), state, pending{Verifier: verifier, Nonce: nonce, Next: next}, d.now()); err != nil {
+		d.log.WarnContext(r.Context(), "desk sign-in: cannot keep the sign-in", "error", err)
+		d.errorPage(w, r, http.StatusServiceUnavailable, "sign-in.unavailable")
+		return
+	}
 	// The state is also bound to this browser: a callback in another browser
 	// (a link sent to someone) does not sign that one in.
 	d.setCookie(w, d.stateCookie(), state, 600)
@@ -218,7 +228,7 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.setCookie(w, d.stateCookie(), "", -1)
-	p, ok := d.sessions.finish(q.Get("state"), d.now())
+	p, ok := d.sessions.finish(r.Context(), q.Get("state"), d.now())
 	if !ok {
 		d.errorPage(w, r, http.StatusBadRequest, "sign-in.expired")
 		return
@@ -235,7 +245,7 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(p.verifier))
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(p.Verifier))
 	if err != nil {
 		d.log.WarnContext(ctx, "desk sign-in: code exchange failed", "error", err)
 		d.errorPage(w, r, http.StatusBadGateway, "sign-in.failed")
@@ -243,7 +253,7 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	idt, err := provider.Verifier(&oidc.Config{ClientID: conf.ClientID}).Verify(ctx, rawID)
-	if err != nil || idt.Nonce != p.nonce {
+	if err != nil || idt.Nonce != p.Nonce {
 		d.log.WarnContext(ctx, "desk sign-in: ID token refused", "error", err)
 		d.errorPage(w, r, http.StatusBadGateway, "sign-in.failed")
 		return
@@ -260,24 +270,31 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.now()
-	ss := &session{id: randomID(), csrf: randomID(), who: who, token: tok, idToken: rawID, started: now, lastSeen: now,
-		zone: d.zone}
-	ss.name, _ = claims["name"].(string)
-	if ss.name == "" {
-		ss.name = who.Subject
+	// The session keeps the access token (the desk acts with it), not the
+	// refresh token: a session ends with its token, or sooner.
+	kept := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
+	ss := &session{ID: randomID(), CSRF: randomID(), Who: who, Token: kept, IDToken: rawID, Started: now, LastSeen: now,
+		ZoneName: d.zone.String()}
+	ss.Name, _ = claims["name"].(string)
+	if ss.Name == "" {
+		ss.Name = who.Subject
 	}
-	ss.lang = langOf(claimString(claims, "locale"))
-	if ss.lang == "" {
-		ss.lang = langOf(preferredLang(r))
+	ss.Lang = langOf(claimString(claims, "locale"))
+	if ss.Lang == "" {
+		ss.Lang = langOf(preferredLang(r))
 	}
 	if z := claimString(claims, "zoneinfo"); z != "" {
-		if loc, err := time.LoadLocation(z); err == nil {
-			ss.zone = loc
+		if _, err := time.LoadLocation(z); err == nil {
+			ss.ZoneName = z
 		}
 	}
-	d.sessions.add(ss)
-	d.setCookie(w, d.sessionCookie(), ss.id, 0)
-	http.Redirect(w, r, p.next, http.StatusSeeOther)
+	if err := d.sessions.save(ctx, ss); err != nil {
+		d.log.WarnContext(ctx, "desk sign-in: cannot keep the session", "error", err)
+		d.errorPage(w, r, http.StatusServiceUnavailable, "sign-in.unavailable")
+		return
+	}
+	d.setCookie(w, d.sessionCookie(), ss.ID, 0)
+	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 }
 
 func claimString(claims map[string]any, name string) string {
@@ -288,7 +305,9 @@ func claimString(claims map[string]any, name string) string {
 // signOut ends the desk's session, then the provider's (RP-initiated
 // logout) when it offers an end-session endpoint.
 func (d *Desk) signOut(w http.ResponseWriter, r *http.Request, ss *session) {
-	d.sessions.end(ss.id)
+	if err := d.sessions.end(r.Context(), ss.ID); err != nil {
+		d.log.WarnContext(r.Context(), "desk sign-out: the session stays until it times out", "error", err)
+	}
 	d.setCookie(w, d.sessionCookie(), "", -1)
 	target := "/desk/signed-out"
 	if _, p, err := d.oauth(r.Context()); err == nil {
@@ -296,7 +315,7 @@ func (d *Desk) signOut(w http.ResponseWriter, r *http.Request, ss *session) {
 			EndSession string `json:"end_session_endpoint"`
 		}
 		if p.Claims(&meta) == nil && meta.EndSession != "" {
-			v := url.Values{"id_token_hint": {ss.idToken}, "post_logout_redirect_uri": {d.cfg.PublicURL + "/desk/signed-out"},
+			v := url.Values{"id_token_hint": {ss.IDToken}, "post_logout_redirect_uri": {d.cfg.PublicURL + "/desk/signed-out"},
 				"client_id": {d.oidc.Config().ClientID}}
 			target = meta.EndSession + "?" + v.Encode()
 		}
@@ -310,12 +329,15 @@ func (d *Desk) signedOut(w http.ResponseWriter, r *http.Request) {
 
 func (d *Desk) preferences(w http.ResponseWriter, r *http.Request, ss *session) {
 	if l := langOf(r.PostForm.Get("lang")); l != "" {
-		ss.lang = l
+		ss.Lang = l
 	}
 	if z := r.PostForm.Get("zone"); z != "" {
-		if loc, err := time.LoadLocation(z); err == nil {
-			ss.zone = loc
+		if _, err := time.LoadLocation(z); err == nil {
+			ss.ZoneName = z
 		}
+	}
+	if err := d.sessions.save(r.Context(), ss); err != nil {
+		d.log.WarnContext(r.Context(), "desk preferences not kept", "error", err)
 	}
 	back := r.PostForm.Get("back")
 	if !strings.HasPrefix(back, "/desk/") || strings.HasPrefix(back, "//") {
@@ -367,7 +389,7 @@ func (d *Desk) call(r *http.Request, ss *session, method, path string, body any)
 		return apiResponse{}, err
 	}
 	req.RemoteAddr = r.RemoteAddr // the API's limits count this browser's address
-	req.Header.Set("Authorization", "Bearer "+ss.token.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+ss.Token.AccessToken)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

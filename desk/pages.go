@@ -68,7 +68,7 @@ func init() {
 
 func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, name string, p page, ss *session) {
 	if ss != nil {
-		p.Lang, p.CSRF, p.User, p.Role, p.Zone = ss.lang, ss.csrf, ss.name, string(ss.who.Role), ss.zone.String()
+		p.Lang, p.CSRF, p.User, p.Role, p.Zone = ss.Lang, ss.CSRF, ss.Name, string(ss.Who.Role), ss.ZoneName
 	}
 	if p.Lang == "" {
 		p.Lang = langOf(preferredLang(r))
@@ -126,10 +126,10 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	q := r.URL.Query()
 	queue := store.Queue(q.Get("queue"))
 	if !slices.Contains(store.Queues, queue) {
-		queue = defaultQueue(ss.who)
+		queue = defaultQueue(ss.Who)
 	}
-	f := store.QueueFilter{Queue: queue, Person: ss.who.Subject, Departments: ss.who.Departments,
-		Scoped: ss.who.Role == auth.RoleDepartment, Q: q.Get("q"), Category: q.Get("category"),
+	f := store.QueueFilter{Queue: queue, Person: ss.Who.Subject, Departments: ss.Who.Departments,
+		Scoped: ss.Who.Role == auth.RoleDepartment, Q: q.Get("q"), Category: q.Get("category"),
 		Priority: q.Get("priority"), Status: q.Get("status"), Owner: q.Get("owner"), Dept: q.Get("department"),
 		Channel: q.Get("channel"), Breached: q.Get("breached") == "true", From: q.Get("from"), To: q.Get("to"),
 		ByDeadline: q.Get("sort") == "deadline", Now: d.now(), Limit: 100}
@@ -155,7 +155,7 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 		p.Queues = append(p.Queues, queueTab{Name: name, Count: counts[name], Current: name == queue, Href: "/desk/?" + v.Encode()})
 	}
 	c := queueContent{Queue: queue, Filter: f, Statuses: complaint.Statuses, Cats: complaint.Categories,
-		Prios: complaint.Priorities, Depts: ss.who.Departments, Sort: q.Get("sort")}
+		Prios: complaint.Priorities, Depts: ss.Who.Departments, Sort: q.Get("sort")}
 	for _, it := range items {
 		row := queueRow{QueueItem: it, Received: it.ReceivedAt.In(ss.zone).Format("2006-01-02 15:04")}
 		if it.NextDeadline != nil {
@@ -272,7 +272,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 		c.Clocks = append(c.Clocks, clockRow{Deadline: dl, Due: dl.DueAt.In(ss.zone).Format("2006-01-02 15:04"),
 			DueISO: dl.DueAt.UTC().Format(time.RFC3339), Running: dl.State == "running"})
 	}
-	choices := map[string][]string{"department": departmentChoices(ss.who, v)}
+	choices := map[string][]string{"department": departmentChoices(ss.Who, v)}
 	for _, t := range tasks {
 		var s schema
 		_ = json.Unmarshal(t.Schema, &s)
@@ -280,7 +280,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 		// The person is who takes a case or investigates, unless they say otherwise.
 		for i, f := range tf.Fields {
 			if f.Name == "owner" || f.Name == "investigator" {
-				tf.Fields[i].Value = ss.who.Subject
+				tf.Fields[i].Value = ss.Who.Subject
 			}
 		}
 		if t.Name == failed && refusal != nil {

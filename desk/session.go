@@ -1,11 +1,12 @@
 package desk
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -13,38 +14,50 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 )
 
-// session is one signed-in person's desk. Sessions live in this process's
-// memory: signing out ends one at once, a restart ends them all (people
-// sign in again, through the provider's own session if it keeps one).
+// SessionStore keeps the desk's sessions and sign-ins in progress where
+// every API replica finds them; *store.Store is one (PostgreSQL). Keys are
+// the cookie's and the state's values, which it stores hashed.
+type SessionStore interface {
+	SaveDeskSession(ctx context.Context, id, subject string, data []byte, started, lastSeen, expires time.Time) error
+	DeskSession(ctx context.Context, id string, now time.Time) ([]byte, error)
+	DeleteDeskSession(ctx context.Context, id string) error
+	BeginDeskSignIn(ctx context.Context, state string, data []byte, expires time.Time) error
+	FinishDeskSignIn(ctx context.Context, state string, now time.Time) ([]byte, error)
+}
+
+// session is one signed-in person's desk.
 type session struct {
-	id       string
-	csrf     string
-	who      auth.Identity
-	name     string
-	token    *oauth2.Token
-	idToken  string
-	lang     string
-	zone     *time.Location
-	started  time.Time
-	lastSeen time.Time
+	ID       string        `json:"-"`
+	CSRF     string        `json:"csrf"`
+	Who      auth.Identity `json:"who"`
+	Name     string        `json:"name"`
+	Token    *oauth2.Token `json:"token"`
+	IDToken  string        `json:"idToken"`
+	Lang     string        `json:"lang"`
+	ZoneName string        `json:"zone"`
+	Started  time.Time     `json:"started"`
+	LastSeen time.Time     `json:"lastSeen"`
+
+	zone *time.Location
 }
 
 // pending is a sign-in under way: what the callback must find again.
 type pending struct {
-	verifier, nonce, next string
-	created               time.Time
+	Verifier string `json:"verifier"`
+	Nonce    string `json:"nonce"`
+	Next     string `json:"next"`
 }
+
+// signInWithin is how long a person has at the provider's login page.
+const signInWithin = 10 * time.Minute
+
+// touchEvery bounds the writes that keep a session alive to one a minute.
+const touchEvery = time.Minute
 
 type sessions struct {
-	mu      sync.Mutex
-	byID    map[string]*session
-	pending map[string]pending // by state
-	idle    time.Duration
-	max     time.Duration
-}
-
-func newSessions(idle, max time.Duration) *sessions {
-	return &sessions{byID: map[string]*session{}, pending: map[string]pending{}, idle: idle, max: max}
+	store SessionStore
+	idle  time.Duration
+	max   time.Duration
 }
 
 func randomID() string {
@@ -53,60 +66,63 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// get returns the live session of id and marks it seen; an idle, too old
-// or expired-token session is ended.
-func (s *sessions) get(id string, now time.Time) (*session, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.byID[id]
-	if !ok {
+// expires is when ss ends unless used again: idle, too old, or its access
+// token expired.
+func (s *sessions) expires(ss *session) time.Time {
+	end := ss.LastSeen.Add(s.idle)
+	if limit := ss.Started.Add(s.max); limit.Before(end) {
+		end = limit
+	}
+	if ss.Token != nil && !ss.Token.Expiry.IsZero() && ss.Token.Expiry.Before(end) {
+		end = ss.Token.Expiry
+	}
+	return end
+}
+
+func (s *sessions) save(ctx context.Context, ss *session) error {
+	data, err := json.Marshal(ss)
+	if err != nil {
+		return err
+	}
+	return s.store.SaveDeskSession(ctx, ss.ID, ss.Who.Subject, data, ss.Started, ss.LastSeen, s.expires(ss))
+}
+
+// get returns the live session of id, kept alive.
+func (s *sessions) get(ctx context.Context, id string, now time.Time) (*session, bool) {
+	data, err := s.store.DeskSession(ctx, id, now)
+	if err != nil {
 		return nil, false
 	}
-	if now.Sub(ss.lastSeen) > s.idle || now.Sub(ss.started) > s.max ||
-		!ss.token.Expiry.IsZero() && now.After(ss.token.Expiry) {
-		delete(s.byID, id)
+	ss := &session{}
+	if json.Unmarshal(data, ss) != nil {
 		return nil, false
 	}
-	ss.lastSeen = now
+	ss.ID = id
+	if ss.zone, err = time.LoadLocation(ss.ZoneName); err != nil {
+		ss.zone = time.UTC
+	}
+	if now.Sub(ss.LastSeen) > touchEvery {
+		ss.LastSeen = now
+		_ = s.save(ctx, ss) // a failed touch costs an earlier idle timeout at worst
+	}
 	return ss, true
 }
 
-func (s *sessions) add(ss *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.byID[ss.id] = ss
-	// Forget what has timed out, so memory follows the people signed in.
-	for id, o := range s.byID {
-		if ss.lastSeen.Sub(o.lastSeen) > s.idle || ss.lastSeen.Sub(o.started) > s.max {
-			delete(s.byID, id)
-		}
-	}
-	for st, p := range s.pending {
-		if ss.lastSeen.Sub(p.created) > 10*time.Minute {
-			delete(s.pending, st)
-		}
-	}
-}
+func (s *sessions) end(ctx context.Context, id string) error { return s.store.DeleteDeskSession(ctx, id) }
 
-func (s *sessions) end(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, id)
-}
-
-func (s *sessions) begin(state string, p pending) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pending[state] = p
+func (s *sessions) begin(ctx context.Context, state string, p pending, now time.Time) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.store.BeginDeskSignIn(ctx, state, data, now.Add(signInWithin))
 }
 
 // finish takes the sign-in of state, once.
-func (s *sessions) finish(state string, now time.Time) (pending, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.pending[state]
-	delete(s.pending, state)
-	if !ok || now.Sub(p.created) > 10*time.Minute {
+func (s *sessions) finish(ctx context.Context, state string, now time.Time) (pending, bool) {
+	var p pending
+	data, err := s.store.FinishDeskSignIn(ctx, state, now)
+	if err != nil || json.Unmarshal(data, &p) != nil {
 		return pending{}, false
 	}
 	return p, true
@@ -114,7 +130,7 @@ func (s *sessions) finish(state string, now time.Time) (pending, bool) {
 
 // validCSRF compares a form's token with the session's in constant time.
 func (ss *session) validCSRF(token string) bool {
-	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(ss.csrf)) == 1
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(ss.CSRF)) == 1
 }
 
 // cookie names: the __Host- prefix makes the browser refuse a cookie not
