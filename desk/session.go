@@ -108,7 +108,9 @@ func (s *sessions) get(ctx context.Context, id string, now time.Time) (*session,
 	return ss, true
 }
 
-func (s *sessions) end(ctx context.Context, id string) error { return s.store.DeleteDeskSession(ctx, id) }
+func (s *sessions) end(ctx context.Context, id string) error {
+	return s.store.DeleteDeskSession(ctx, id)
+}
 
 func (s *sessions) begin(ctx context.Context, state string, p pending, now time.Time) error {
 	data, err := json.Marshal(p)
