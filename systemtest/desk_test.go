@@ -178,3 +178,85 @@ func TestDeskFlow(t *testing.T) {
 		t.Errorf("after signing out the desk still opens: %s", r.Request.URL)
 	}
 }
+
+// The desk's queues on the real read model: a case waiting on the
+// customer is in the waiting queue (and leaves it when the customer
+// replies), a fresh case's first response puts it among the due soon,
+// department staff see only their departments' cases, the search finds a
+// case by its order id, and the counts agree with the lists.
+func TestDeskQueues(t *testing.T) {
+	body := demoCase(t, "demo-smartwatch-doa")
+	body["externalId"] = "systemtest-desk-queues"
+	body["orderId"] = "SO-DESK-QUEUES-1"
+	body["receivedBy"] = "agent.queues"
+	body["customer"] = map[string]any{"name": "Queue Test", "email": "queue.test@example.com"}
+	r := post(t, sys.APIURL, "/v1/complaints", body)
+	ref, _ := r.body["reference"].(string)
+	if ref == "" {
+		t.Fatalf("intake: %d %v", r.status, r.body)
+	}
+	waitStatus(t, sys.APIURL, ref, complaint.StatusAcknowledged)
+	v := get(t, sys.APIURL, "/v1/complaints/"+ref).body
+	depts, _ := v["departments"].([]any)
+	if len(depts) == 0 {
+		t.Fatalf("the case is routed nowhere: %v", v)
+	}
+	routed := fmt.Sprint(depts[0])
+
+	has := func(f store.QueueFilter) bool {
+		t.Helper()
+		items, err := sys.Store.QueueCases(t.Context(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts, err := sys.Store.QueueCounts(t.Context(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[f.Queue] < len(items) {
+			t.Errorf("queue %s: %d listed, counted %d", f.Queue, len(items), counts[f.Queue])
+		}
+		for _, it := range items {
+			if it.Reference == ref {
+				return true
+			}
+		}
+		return false
+	}
+	Eventually(t, "the record has the case", func() error {
+		if !has(store.QueueFilter{Queue: store.QueueMine, Person: "agent.queues"}) {
+			return fmt.Errorf("not among agent.queues's cases")
+		}
+		return nil
+	})
+	if !has(store.QueueFilter{Queue: store.QueueDueSoon, Q: ref}) {
+		t.Error("a fresh case (first response due within hours) is not due soon")
+	}
+	if has(store.QueueFilter{Queue: store.QueueBreached, Q: ref}) {
+		t.Error("a fresh case is breached")
+	}
+	if !has(store.QueueFilter{Queue: store.QueueSearch, Q: "SO-DESK-QUEUES-1"}) {
+		t.Error("the search does not find the case by its order id")
+	}
+	if !has(store.QueueFilter{Queue: store.QueueDepartment, Departments: []string{routed}}) {
+		t.Errorf("%s staff do not see the case routed to them", routed)
+	}
+	if has(store.QueueFilter{Queue: store.QueueSearch, Q: ref, Scoped: true, Departments: []string{"legal-nowhere"}}) {
+		t.Error("staff of another department see the case")
+	}
+
+	task(t, sys.APIURL, ref, complaint.TaskWaitingOnCustomer, map[string]any{"reason": "A photo of the watch"}, 200)
+	Eventually(t, "the case waits on the customer", func() error {
+		if !has(store.QueueFilter{Queue: store.QueueWaiting, Q: ref}) {
+			return fmt.Errorf("not in the waiting queue")
+		}
+		return nil
+	})
+	task(t, sys.APIURL, ref, complaint.TaskCustomerReplied, map[string]any{"reason": "Photo received"}, 200)
+	Eventually(t, "the case no longer waits", func() error {
+		if has(store.QueueFilter{Queue: store.QueueWaiting, Q: ref}) {
+			return fmt.Errorf("still in the waiting queue")
+		}
+		return nil
+	})
+}
