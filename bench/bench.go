@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/codec"
@@ -30,7 +30,10 @@ import (
 type Config struct {
 	Requests    int // intake: calls of each kind
 	Concurrency int
-	Deadlines   int // cases whose deadlines fall in the same second
+	// Deadlines are the sizes of the deadline bursts (the growth curve):
+	// for each, that many cases whose deadlines fall in the same second,
+	// beside as many bare timers.
+	Deadlines []int
 	// DeadlineLead is how far ahead of their start that second lies; 0:
 	// time enough for the cases to start (at least a minute).
 	DeadlineLead time.Duration
@@ -56,8 +59,8 @@ type Results struct {
 	Server    string          `json:"server"`
 	Intake    *IntakeResult   `json:"intake,omitempty"`
 	Cost      *CostResult     `json:"cost,omitempty"`
-	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
-	Memory    *MemoryResult   `json:"memory,omitempty"`
+	Deadlines []DeadlineResult `json:"deadlines,omitempty"`
+	Memory    *MemoryResult    `json:"memory,omitempty"`
 	Reports   *ReportsResult  `json:"reports,omitempty"`
 	// Production holds the same measures on the production form.
 	Production *FormResult `json:"production,omitempty"`
@@ -68,7 +71,22 @@ type FormResult struct {
 	Server    string          `json:"server"`
 	Intake    *IntakeResult   `json:"intake,omitempty"`
 	Cost      *CostResult     `json:"cost,omitempty"`
-	Deadlines *DeadlineResult `json:"deadlines,omitempty"`
+	Deadlines []DeadlineResult `json:"deadlines,omitempty"`
+}
+
+// ParseSizes reads "1000,5000,10000"; "0" is none.
+func ParseSizes(s string) ([]int, error) {
+	out := []int{}
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: want sizes such as 1000,5000,10000", s)
+		}
+		if n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // staffToken is an admin's token on the bench's system: the API requires one.
@@ -133,18 +151,12 @@ func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c cl
 	if cfg.Requests == 0 {
 		return nil, nil
 	}
-	noop := worker.New(c, noopQueue, worker.Options{})
-	noop.RegisterWorkflow(NoopWorkflow)
-	if err := noop.Start(); err != nil {
-		return nil, err
-	}
-	defer noop.Stop()
 	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "%sintake: %d bare workflow starts, then %d complaints, %d at a time ...\n",
-		label, cfg.Requests, cfg.Requests, cfg.Concurrency)
+	fmt.Fprintf(out, "%sintake: %d bare workflow starts without a worker, %d with one, then %d complaints, %d at a time ...\n",
+		label, cfg.Requests, cfg.Requests, cfg.Requests, cfg.Concurrency)
 	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run)
 	if err != nil {
 		return nil, err
@@ -159,7 +171,8 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 	fmt.Fprintln(out, "starting the production form: Temporal server on PostgreSQL, 2 workers, 2 APIs behind nginx ...")
 	// 16 shards, as make prod.
 	form, err := prodform.Start(ctx, prodform.Options{HistoryShards: 16, AppEnv: []string{"LOG_LEVEL=error",
-		"SURVEY_DELAY=2s", "SURVEY_REMINDER=2s", "SURVEY_EXPIRY=4s", "REOPEN_WINDOW=8s"}})
+		"SURVEY_DELAY=" + quickSurveyDelay.String(), "SURVEY_REMINDER=" + quickSurveyReminder.String(),
+		"SURVEY_EXPIRY=" + quickSurveyExpiry.String(), "REOPEN_WINDOW=" + (quickSurveyDelay + quickSurveyExpiry).String()}})
 	if err != nil {
 		return err
 	}
@@ -169,6 +182,11 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		}
 	}()
 	staffToken, surveyToken = form.AdminToken, form.StaffToken
+	stopAnchors, err := startAnchorWorker(form.Client)
+	if err != nil {
+		return err
+	}
+	defer stopAnchors()
 	r := &FormResult{Server: fmt.Sprintf("Temporal server %s on PostgreSQL 15 (%d history shards), 2 workers, 2 APIs behind nginx",
 		form.ServerVersion, form.Server.HistoryShards)}
 	res.Production = r
@@ -182,14 +200,14 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		return err
 	}
 	r.Cost = &c
-	if cfg.Deadlines > 0 {
-		fmt.Fprintf(out, "production form, deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
+	for _, n := range cfg.Deadlines {
+		fmt.Fprintf(out, "production form, deadlines: %d bare timers, then %d cases, due in the same second ...\n", n, n)
 		d, err := measureDeadlines(ctx, servers{client: form.Client, keys: form.Keys, dsn: form.AppDB.DSN()},
-			cfg.Deadlines, cfg.DeadlineLead)
+			n, cfg.DeadlineLead, run+"-prod")
 		if err != nil {
 			return err
 		}
-		r.Deadlines = &d
+		r.Deadlines = append(r.Deadlines, d)
 	}
 	return nil
 }
@@ -203,6 +221,11 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	}
 	defer sys.Stop()
 	staffToken, surveyToken = sys.AdminToken, sys.StaffToken
+	stopAnchors, err := startAnchorWorker(sys.Client)
+	if err != nil {
+		return err
+	}
+	defer stopAnchors()
 	if res.Intake, err = intakeOn(ctx, cfg, out, "", sys.Client, sys.APIURL, sys.Postgres.DSN(), run); err != nil {
 		return err
 	}
@@ -219,13 +242,13 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	}
 	res.Cost = &c
 
-	if cfg.Deadlines > 0 {
-		fmt.Fprintf(out, "deadlines: %d cases due in the same second ...\n", cfg.Deadlines)
-		d, err := measureDeadlines(ctx, devServers(sys), cfg.Deadlines, cfg.DeadlineLead)
+	for _, n := range cfg.Deadlines {
+		fmt.Fprintf(out, "deadlines: %d bare timers, then %d cases, due in the same second ...\n", n, n)
+		d, err := measureDeadlines(ctx, devServers(sys), n, cfg.DeadlineLead, run)
 		if err != nil {
 			return err
 		}
-		res.Deadlines = &d
+		res.Deadlines = append(res.Deadlines, d)
 	}
 	if cfg.MemoryCases > 0 {
 		fmt.Fprintf(out, "memory: %d open cases on one worker process ...\n", cfg.MemoryCases)
@@ -238,6 +261,15 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 	return nil
 }
 
+// The happy path's survey comes two seconds after closing and waits a
+// minute for its answer: the bench answers at once, and a busy machine
+// cannot let it expire between two polls.
+const (
+	quickSurveyDelay    = 2 * time.Second
+	quickSurveyReminder = 30 * time.Second
+	quickSurveyExpiry   = time.Minute
+)
+
 // quickAPI serves an API whose cases reach their survey and the end of
 // their reopen window in seconds.
 func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), error) {
@@ -247,8 +279,8 @@ func quickAPI(ctx context.Context, sys *systemtest.System) (string, func(), erro
 	}
 	cfg := sys.APIConfig()
 	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.Cases.SurveyDelay, cfg.Cases.SurveyReminder = 2*time.Second, 2*time.Second
-	cfg.Cases.SurveyExpiry, cfg.Cases.ReopenWindow = 4*time.Second, 8*time.Second
+	cfg.Cases.SurveyDelay, cfg.Cases.SurveyReminder = quickSurveyDelay, quickSurveyReminder
+	cfg.Cases.SurveyExpiry, cfg.Cases.ReopenWindow = quickSurveyExpiry, quickSurveyDelay+quickSurveyExpiry
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- api.Run(actx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
@@ -317,13 +349,15 @@ func driveHappyPath(ctx context.Context, c client.Client, dc converter.DataConve
 			return CostResult{}, err
 		}
 	}
-	if err := waitFor(ctx, base, ref, complaint.StatusSurveyPending); err != nil {
+	// Waits on what stays on the record once it happened (the survey
+	// sent), not on a status that may come and go between two polls.
+	if err := waitUntil(ctx, base, ref, "the survey sent", func(v complaint.CaseView) bool { return v.Survey != nil }); err != nil {
 		return CostResult{}, err
 	}
 	if err := call(ctx, base, "/v1/complaints/"+ref+"/surveyResponse", map[string]any{"score": 5}, nil); err != nil {
 		return CostResult{}, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, quickSurveyExpiry+3*time.Minute)
 	defer cancel()
 	if err := c.GetWorkflow(wctx, complaint.WorkflowID(ref), "").Get(wctx, nil); err != nil {
 		return CostResult{}, err
@@ -423,10 +457,7 @@ func printTable(out io.Writer, r Results) {
 	}
 	fmt.Fprintf(out, "\n%s · %s · %s\n", r.When.Format(time.RFC3339), r.Machine, r.Server)
 	if i := r.Intake; i != nil {
-		fmt.Fprintf(out, "\nIntake (%d calls each, %d concurrent)   per second    p50 ms    p99 ms\n", i.Requests, i.Concurrency)
-		fmt.Fprintf(out, "  raw StartWorkflowExecution         %10.1f  %8.1f  %8.1f\n", i.RawPerSecond, i.RawLatency.P50ms, i.RawLatency.P99ms)
-		fmt.Fprintf(out, "  POST /v1/complaints                %10.1f  %8.1f  %8.1f\n", i.APIPerSecond, i.APILatency.P50ms, i.APILatency.P99ms)
-		fmt.Fprintf(out, "  ours vs raw: throughput %.0f %%, p99 ×%.2f, errors %d\n", i.ThroughputPct, i.P99Ratio, i.Errors)
+		printIntake(out, i)
 	}
 	if c := r.Cost; c != nil {
 		fmt.Fprintf(out, "\nCost of one happy-path case: %d billable actions, %d history events\n", c.Actions, c.Events)
@@ -444,10 +475,8 @@ func printTable(out io.Writer, r Results) {
 			fmt.Fprintf(out, "    %-52s %7d %6d  %s\n", k, sc.Actions, sc.Events, strings.Join(kinds, ", "))
 		}
 	}
-	if d := r.Deadlines; d != nil {
-		fmt.Fprintf(out, "\nDeadlines: %d cases due at the same second; lateness from due time to recorded breach\n", d.Cases)
-		fmt.Fprintf(out, "  p50 %.0f ms   p99 %.0f ms   max %.0f ms   (recorded %d of %d)\n",
-			d.Lateness.P50ms, d.Lateness.P99ms, d.Lateness.MaxMs, d.Lateness.Count, d.Cases)
+	if len(r.Deadlines) > 0 {
+		printDeadlines(out, "", r.Deadlines)
 	}
 	if m := r.Memory; m != nil {
 		fmt.Fprintf(out, "\nMemory: worker RSS %.0f MB with %d open cases waiting on their timers (%.0f MB before)\n",
@@ -465,22 +494,23 @@ func printTable(out io.Writer, r Results) {
 func printForms(out io.Writer, r Results) {
 	p := r.Production
 	fmt.Fprintf(out, "\nProduction form: %s\n", p.Server)
-	names := []string{"raw starts /s", "raw starts p50 / p99 ms", "POST /v1/complaints /s",
-		"POST /v1/complaints p50 / p99 ms", "ours vs raw: throughput %", "intake errors",
+	names := []string{"raw starts, no worker /s", "raw starts + worker (floor) /s", "floor p50 / p99 ms",
+		"POST /v1/complaints /s", "POST /v1/complaints p50 / p99 ms", "ours vs floor: throughput %, p99 ×", "intake errors",
 		"billable actions of a happy-path case", "history events of that case",
-		"deadline lateness p50 / p99 / max ms"}
-	column := func(i *IntakeResult, c *CostResult, d *DeadlineResult) []string {
-		col := []string{"-", "-", "-", "-", "-", "-", "-", "-", "-"}
+		"first burst: breach p99 ms (× floor)"}
+	column := func(i *IntakeResult, c *CostResult, d []DeadlineResult) []string {
+		col := []string{"-", "-", "-", "-", "-", "-", "-", "-", "-", "-"}
 		if i != nil {
-			col[0], col[1] = fmt.Sprintf("%.1f", i.RawPerSecond), fmt.Sprintf("%.0f / %.0f", i.RawLatency.P50ms, i.RawLatency.P99ms)
-			col[2], col[3] = fmt.Sprintf("%.1f", i.APIPerSecond), fmt.Sprintf("%.0f / %.0f", i.APILatency.P50ms, i.APILatency.P99ms)
-			col[4], col[5] = fmt.Sprintf("%.0f", i.ThroughputPct), fmt.Sprint(i.Errors)
+			col[0], col[1] = fmt.Sprintf("%.1f", i.RawPerSecond), fmt.Sprintf("%.1f", i.FloorPerSecond)
+			col[2] = fmt.Sprintf("%.0f / %.0f", i.FloorLatency.P50ms, i.FloorLatency.P99ms)
+			col[3], col[4] = fmt.Sprintf("%.1f", i.APIPerSecond), fmt.Sprintf("%.0f / %.0f", i.APILatency.P50ms, i.APILatency.P99ms)
+			col[5], col[6] = fmt.Sprintf("%.0f %%, ×%.2f", i.ThroughputPctOfFloor, i.P99RatioToFloor), fmt.Sprint(i.Errors)
 		}
 		if c != nil {
-			col[6], col[7] = fmt.Sprint(c.Actions), fmt.Sprint(c.Events)
+			col[7], col[8] = fmt.Sprint(c.Actions), fmt.Sprint(c.Events)
 		}
-		if d != nil {
-			col[8] = fmt.Sprintf("%.0f / %.0f / %.0f", d.Lateness.P50ms, d.Lateness.P99ms, d.Lateness.MaxMs)
+		if len(d) > 0 {
+			col[9] = fmt.Sprintf("%.0f (×%.2f)", d[0].Breach.P99ms, d[0].P99Ratio)
 		}
 		return col
 	}
@@ -491,5 +521,36 @@ func printForms(out io.Writer, r Results) {
 	fmt.Fprintf(out, "  %-40s %20s %20s\n", "", "dev server", "production form")
 	for k, name := range names {
 		fmt.Fprintf(out, "  %-40s %20s %20s\n", name, dev[k], prod[k])
+	}
+	if len(p.Deadlines) > 0 {
+		printDeadlines(out, "production form, ", p.Deadlines)
+	}
+}
+
+func printIntake(out io.Writer, i *IntakeResult) {
+	fmt.Fprintf(out, "\nIntake (%d calls each, %d concurrent)           per second    p50 ms    p99 ms\n", i.Requests, i.Concurrency)
+	fmt.Fprintf(out, "  raw StartWorkflowExecution, no worker      %10.1f  %8.1f  %8.1f\n", i.RawPerSecond, i.RawLatency.P50ms, i.RawLatency.P99ms)
+	fmt.Fprintf(out, "  raw start, a worker completing it (floor)  %10.1f  %8.1f  %8.1f\n", i.FloorPerSecond, i.FloorLatency.P50ms, i.FloorLatency.P99ms)
+	fmt.Fprintf(out, "  POST /v1/complaints                        %10.1f  %8.1f  %8.1f\n", i.APIPerSecond, i.APILatency.P50ms, i.APILatency.P99ms)
+	fmt.Fprintf(out, "  ours vs floor: throughput %.0f %%, p99 ×%.2f; vs starts alone: %.0f %%, p99 ×%.2f; errors %d\n",
+		i.ThroughputPctOfFloor, i.P99RatioToFloor, i.ThroughputPct, i.P99Ratio, i.Errors)
+}
+
+// printDeadlines prints the growth curve: each burst's timer floor beside
+// our breaches and notices.
+func printDeadlines(out io.Writer, label string, ds []DeadlineResult) {
+	fmt.Fprintf(out, "\n%sdeadline bursts: lateness from the due time, ms (p50 / p99 / max)\n", label)
+	fmt.Fprintf(out, "  %7s  %-22s %-22s %-13s %-22s %s\n", "due at", "bare timer (floor)", "our breach recorded",
+		"× floor", "escalation notice sent", "quiet before")
+	lat := func(l Latencies) string {
+		return fmt.Sprintf("%.0f / %.0f / %.0f", l.P50ms, l.P99ms, l.MaxMs)
+	}
+	for _, d := range ds {
+		counted := ""
+		if d.Breach.Count < d.Cases || d.Floor.Count < d.Cases || d.Notice.Count < d.Cases {
+			counted = fmt.Sprintf("  (counted %d floor, %d breaches, %d notices)", d.Floor.Count, d.Breach.Count, d.Notice.Count)
+		}
+		fmt.Fprintf(out, "  %7d  %-22s %-22s %-13s %-22s %s%s\n", d.Cases, lat(d.Floor), lat(d.Breach),
+			fmt.Sprintf("%.2f / %.2f", d.P50Ratio, d.P99Ratio), lat(d.Notice), d.QuietFor, counted)
 	}
 }

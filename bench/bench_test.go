@@ -19,7 +19,7 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var printed bytes.Buffer
-	cfg := Config{Form: "dev", Out: out, Requests: 20, Concurrency: 4, Deadlines: 10, DeadlineLead: 20 * time.Second,
+	cfg := Config{Form: "dev", Out: out, Requests: 20, Concurrency: 4, Deadlines: []int{10}, DeadlineLead: 30 * time.Second,
 		MemoryCases: 20, ReportCases: 2000, ReportRuns: 2, ReportSeed: 7}
 	if _, err := Run(context.Background(), cfg, &printed); err != nil {
 		t.Fatalf("%v\n%s", err, printed.String())
@@ -37,9 +37,12 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 		t.Errorf("intake: %+v", r.Intake)
 	case r.Cost == nil || r.Cost.ByStep["intake"] == nil || r.Cost.ByStep["surveyResponse"] == nil:
 		t.Errorf("cost: %+v", r.Cost)
-	case r.Cost.Actions > 41:
-		t.Errorf("the happy-path case costs %d actions, at most 41 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
-	case r.Deadlines == nil || r.Deadlines.Lateness.Count != 10:
+	case r.Cost.Actions > 45:
+		t.Errorf("the happy-path case costs %d actions, at most 45 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
+	case r.Intake == nil || r.Intake.FloorLatency.Count != 20 || r.Intake.FloorPerSecond <= 0:
+		t.Errorf("intake floor: %+v", r.Intake)
+	case len(r.Deadlines) != 1 || r.Deadlines[0].Floor.Count != 10 || r.Deadlines[0].Breach.Count != 10 ||
+		r.Deadlines[0].Notice.Count != 10 || r.Deadlines[0].P99Ratio <= 0:
 		t.Errorf("deadlines: %+v", r.Deadlines)
 	case r.Memory == nil || r.Memory.RSSMB <= 0:
 		t.Errorf("memory: %+v", r.Memory)

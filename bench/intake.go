@@ -19,17 +19,24 @@ func NoopWorkflow(workflow.Context) error { return nil }
 
 const noopQueue = "bench-noop"
 
-// IntakeResult compares starting a bare workflow with submitting a complaint.
+// IntakeResult compares starting a bare workflow with submitting a
+// complaint: starts alone (no worker runs them), the floor (a worker
+// completing each, as ours runs each case on the same CPUs), and ours.
 type IntakeResult struct {
-	Requests      int       `json:"requests"`
-	Concurrency   int       `json:"concurrency"`
-	RawPerSecond  float64   `json:"rawPerSecond"`
-	RawLatency    Latencies `json:"rawLatency"`
-	APIPerSecond  float64   `json:"apiPerSecond"`
-	APILatency    Latencies `json:"apiLatency"`
-	ThroughputPct float64   `json:"throughputPctOfRaw"`
-	P99Ratio      float64   `json:"p99RatioToRaw"`
-	Errors        int       `json:"errors"`
+	Requests       int       `json:"requests"`
+	Concurrency    int       `json:"concurrency"`
+	RawPerSecond   float64   `json:"rawPerSecond"`
+	RawLatency     Latencies `json:"rawLatency"`
+	FloorPerSecond float64   `json:"floorPerSecond"`
+	FloorLatency   Latencies `json:"floorLatency"`
+	APIPerSecond   float64   `json:"apiPerSecond"`
+	APILatency     Latencies `json:"apiLatency"`
+	ThroughputPct  float64   `json:"throughputPctOfRaw"`
+	P99Ratio       float64   `json:"p99RatioToRaw"`
+	// Against the floor: the like-for-like anchor.
+	ThroughputPctOfFloor float64 `json:"throughputPctOfFloor"`
+	P99RatioToFloor      float64 `json:"p99RatioToFloor"`
+	Errors               int     `json:"errors"`
 }
 
 // load runs n calls of do over c workers and returns their latencies.
@@ -66,11 +73,18 @@ func load(n, c int, do func(i int) error) ([]time.Duration, time.Duration, int) 
 	return lat, time.Since(start), errors
 }
 
-// measureIntake starts n bare workflows, then submits n complaints through
-// the API, at the same concurrency on the same server.
+// measureIntake starts n bare workflows no worker runs, then n that the
+// anchors' worker completes, then submits n complaints through the API, at
+// the same concurrency on the same server.
 func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string) (IntakeResult, error) {
 	res := IntakeResult{Requests: n, Concurrency: conc}
 	raw, rawWall, rawErr := load(n, conc, func(i int) error {
+		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-unpolled-%s-%d", run, i), TaskQueue: unpolledQueue, WorkflowRunTimeout: time.Minute,
+		}, NoopWorkflow)
+		return err
+	})
+	floor, floorWall, floorErr := load(n, conc, func(i int) error {
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: fmt.Sprintf("bench-noop-%s-%d", run, i), TaskQueue: noopQueue,
 		}, NoopWorkflow)
@@ -103,12 +117,15 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 		}
 		return nil
 	})
-	res.RawLatency, res.APILatency = summarise(raw), summarise(api)
+	res.RawLatency, res.FloorLatency, res.APILatency = summarise(raw), summarise(floor), summarise(api)
 	res.RawPerSecond = float64(len(raw)) / rawWall.Seconds()
+	res.FloorPerSecond = float64(len(floor)) / floorWall.Seconds()
 	res.APIPerSecond = float64(len(api)) / apiWall.Seconds()
 	res.ThroughputPct = 100 * res.APIPerSecond / res.RawPerSecond
 	res.P99Ratio = res.APILatency.P99ms / res.RawLatency.P99ms
-	res.Errors = rawErr + apiErr
+	res.ThroughputPctOfFloor = 100 * res.APIPerSecond / res.FloorPerSecond
+	res.P99RatioToFloor = res.APILatency.P99ms / res.FloorLatency.P99ms
+	res.Errors = rawErr + floorErr + apiErr
 	return res, nil
 }
 

@@ -38,10 +38,16 @@ func TestNamesAreTheOnesInterfaceMDPromises(t *testing.T) {
 	// by its update/signal name.
 	for _, task := range []string{"assign", "route", "startInvestigation", "submitFindings", "proposeResolution",
 		"customerResponse", "waitingOnCustomer", "customerReplied", "escalateDispute", "close", "reopen", "withdraw",
-		"surveyResponse", "addNote"} {
+		"surveyResponse", "addNote", "approveCompensation", "confirmResolved"} {
 		if !slices.Contains(Tasks, task) {
 			t.Errorf("task %q of INTERFACE.md is not among the case's tasks %v", task, Tasks)
 		}
+	}
+	// Intake's objectivity and impact fields, as INTERFACE.md names them.
+	in, err := DecodeTask[Intake]([]byte(`{"channel":"web","customer":{"name":"A","email":"a@example.com"},"subject":"s",
+		"description":"d","concerns":"waiter.zhang","impact":{"affectedCustomers":40,"batch":"B-7"}}`))
+	if err != nil || in.Concerns != "waiter.zhang" || in.Impact == nil || in.Impact.AffectedCustomers != 40 || in.Impact.Batch != "B-7" {
+		t.Errorf("intake's concerns and impact as INTERFACE.md names them: %+v, %v", in, err)
 	}
 	if TaskQueue != "complaints" || WorkflowID("CMP-20261122-4F7K2Q") != "complaint-CMP-20261122-4F7K2Q" ||
 		DepartmentWorkflowID("CMP-20261122-4F7K2Q", "legal") != "complaint-CMP-20261122-4F7K2Q/dept-legal" {

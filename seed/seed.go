@@ -104,7 +104,7 @@ func Write(ctx context.Context, dsn string, n int, rnd *rand.Rand, progress func
 	// What autovacuum would do next, at once: statistics for the planner,
 	// and the visibility map and hint bits, so that the first reads after
 	// a bulk load neither write nor compete with a vacuum.
-	_, err = pool.Exec(ctx, `VACUUM (ANALYZE) cases, customer_contacts, case_events, resolutions, surveys,
+	_, err = pool.Exec(ctx, `VACUUM (ANALYZE) cases, customer_contacts, case_events, resolutions, surveys, findings, follow_ups,
 		sla_events, report_case, report_rollup, report_hist`)
 	return err
 }
@@ -113,6 +113,7 @@ func Write(ctx context.Context, dsn string, n int, rnd *rand.Rand, progress func
 type seedRows struct {
 	refs                                                   []string
 	cases, contacts, events, resolutions, surveys, slaRows [][]any
+	findings, followUps                                    [][]any
 }
 
 func writeRows(ctx context.Context, pool *pgxpool.Pool, r *seedRows) error {
@@ -129,7 +130,7 @@ func writeRows(ctx context.Context, pool *pgxpool.Pool, r *seedRows) error {
 			{"cases", []string{"reference", "workflow_id", "channel", "category", "classified", "severity", "priority",
 				"status", "owner", "departments", "subject", "order_id", "product", "desired_outcome", "received_by",
 				"received_at", "acknowledged_at", "closed_at", "outcome", "escalation_level", "sla_breached",
-				"updated_at", "dispute_stage", "round", "close_summary", "last_step", "repeat_of", "repeat"}, r.cases},
+				"updated_at", "dispute_stage", "round", "close_summary", "last_step", "repeat_of", "repeat", "follow_up_due"}, r.cases},
 			{"customer_contacts", []string{"reference", "customer_id", "name", "email", "phone", "language",
 				"description", "already_tried"}, r.contacts},
 			{"case_events", []string{"reference", "event_key", "occurred_at", "recorded_at", "actor", "step", "summary"}, r.events},
@@ -139,6 +140,10 @@ func writeRows(ctx context.Context, pool *pgxpool.Pool, r *seedRows) error {
 				"expired", "cancelled"}, r.surveys},
 			{"sla_events", []string{"reference", "event_key", "clock", "department", "round", "event", "level",
 				"due_at", "occurred_at", "approximate"}, r.slaRows},
+			{"findings", []string{"reference", "round", "department", "investigator", "findings", "root_cause",
+				"reported_at"}, r.findings},
+			{"follow_ups", []string{"reference", "round", "score", "owner", "opened_at", "due_at", "done_at", "done_by",
+				"summary"}, r.followUps},
 		} {
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
 				return fmt.Errorf("copy %s: %w", t.table, err)
@@ -258,6 +263,45 @@ type seedResolution struct {
 	answeredAt, executedAt  *time.Time
 }
 
+// seedFinding is one department's report and the root cause it names.
+type seedFinding struct {
+	dept, cause string
+	at          time.Time
+}
+
+// seedFollowUp is the owner's follow-up of a low score.
+type seedFollowUp struct {
+	opened, due time.Time
+	done        *time.Time
+}
+
+// seedRootCauses are the root causes departments name, per category, most
+// frequent first: the reports' hot spots have something to rank.
+var seedRootCauses = map[complaint.Category][]string{
+	complaint.CategoryProductQuality:  {"Supplier QA gap", "Firmware defect", "Assembly fault", "Design flaw"},
+	complaint.CategoryLogistics:       {"Carrier handling", "Warehouse mis-pick", "Peak-season backlog"},
+	complaint.CategoryAfterSales:      {"Spare parts shortage", "Technician scheduling", "Warranty terms unclear"},
+	complaint.CategoryServiceAttitude: {"Staff training gap", "Understaffed shift"},
+	complaint.CategoryBilling:         {"Promotion price not applied", "Double charge at checkout"},
+	complaint.CategoryInformation:     {"Unanswered email queue", "Wrong information on the website"},
+	complaint.CategoryProcess:         {"Manual hand-off between teams", "Slow approval chain"},
+	complaint.CategoryLegal:           {"Consent not recorded", "Terms not disclosed"},
+	complaint.CategoryOther:           {"Unclear expectations"},
+}
+
+// rootCause picks a root cause of the category, the first ones more often.
+func (g *seeder) rootCause(cat complaint.Category) string {
+	causes := seedRootCauses[cat]
+	if len(causes) == 0 {
+		return "Unclear expectations"
+	}
+	i := 0
+	for i < len(causes)-1 && g.chance(0.45) {
+		i++
+	}
+	return causes[i]
+}
+
 type seedSurvey struct {
 	sentAt                 time.Time
 	remindedAt, answeredAt *time.Time
@@ -288,6 +332,8 @@ type seedCase struct {
 	sla                                []complaint.SLAEvent
 	resolutions                        []seedResolution
 	survey                             *seedSurvey
+	findings                           []seedFinding
+	followUp                           *seedFollowUp
 	updated                            time.Time
 }
 
@@ -522,8 +568,16 @@ func (g *seeder) lifecycle(c *seedCase) {
 			status = complaint.StatusInvestigating
 		}
 	}
+	cause := g.rootCause(c.category)
 	for i, d := range c.departments {
 		event(findings[i], d+".lead", "findings_submitted", d+" reported its findings")
+		if happened(findings[i]) {
+			named := cause
+			if i > 0 && g.chance(0.3) { // another department sees another cause
+				named = g.rootCause(c.category)
+			}
+			c.findings = append(c.findings, seedFinding{dept: d, cause: named, at: findings[i]})
+		}
 	}
 
 	end := time.Time{} // when the handling ended
@@ -695,6 +749,14 @@ func (g *seeder) followUp(c *seedCase, closed time.Time, status *complaint.Statu
 			sv.answeredAt = &answered
 			*status = complaint.StatusCompleted
 			event(answered, "customer", "survey_answered", fmt.Sprintf("Satisfaction %d of 5", sv.score))
+			if sv.score <= complaint.DefaultPolicy().FollowUpScore { // an unhappy customer is followed up
+				f := &seedFollowUp{opened: answered, due: addWorkingDays(answered, 2, g.loc)}
+				if done := answered.Add(g.lognormal(20*time.Hour, 0.9)); g.chance(0.85) && !done.After(g.now) {
+					f.done = &done
+					event(done, c.owner, "follow_up_done", "Called the customer back")
+				}
+				c.followUp = f
+			}
 		}
 		return
 	}
@@ -744,15 +806,18 @@ func timeOrNil(t *time.Time) any {
 func (c *seedCase) appendTo(r *seedRows) {
 	r.refs = append(r.refs, c.ref)
 	slices.SortStableFunc(c.events, func(a, b seedEvent) int { return a.at.Compare(b.at) })
-	var outcome any
+	var outcome, followUpDue any
 	if c.outcome != "" {
 		outcome = c.outcome
+	}
+	if f := c.followUp; f != nil && f.done == nil {
+		followUpDue = f.due
 	}
 	r.cases = append(r.cases, []any{c.ref, complaint.WorkflowID(c.ref), string(c.channel), string(c.category), false,
 		string(c.severity), string(c.priority), string(c.status), c.owner, c.departments, c.subject, c.orderID,
 		c.product, c.desired, orNil(c.receivedBy), c.received, timeOrNil(c.ackAt), timeOrNil(c.closedAt), outcome,
 		int32(c.escalation), c.breached, c.updated, orNil(c.dispute), int32(1), orNil(c.closeSummary),
-		int32(len(c.events)), orNil(c.repeatOf), c.repeatOf != ""})
+		int32(len(c.events)), orNil(c.repeatOf), c.repeatOf != "", followUpDue})
 	cu := c.customer
 	r.contacts = append(r.contacts, []any{c.ref, c.customerID, cu.name, cu.email, cu.phone, cu.language,
 		c.description, nil})
@@ -771,6 +836,17 @@ func (c *seedCase) appendTo(r *seedRows) {
 		r.resolutions = append(r.resolutions, []any{c.ref, int32(i + 1), res.actions, res.kind, amount,
 			orNil(res.currency), res.message, c.owner, res.proposedAt, accepted, timeOrNil(res.answeredAt),
 			timeOrNil(res.executedAt)})
+	}
+	for _, f := range c.findings {
+		r.findings = append(r.findings, []any{c.ref, int32(1), f.dept, f.dept + ".lead", "Investigated", f.cause, f.at})
+	}
+	if f := c.followUp; f != nil {
+		var by, summary any
+		if f.done != nil {
+			by, summary = c.owner, "Called the customer back"
+		}
+		r.followUps = append(r.followUps, []any{c.ref, int32(1), int32(c.survey.score), c.owner, f.opened, f.due,
+			timeOrNil(f.done), by, summary})
 	}
 	if sv := c.survey; sv != nil {
 		var score any

@@ -264,19 +264,23 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 }
 
 // queueFollowUps adds the follow-ups and the hot spots of the cases
-// received in the period to the batch. They read the cases' rows, as the
-// case list does, not the rollup: follow-ups and findings are a few per
-// hundred cases.
+// received in the period to the batch. They read the follow-ups and the
+// findings, not the rollup: a few per hundred cases.
 func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, from, to time.Time) {
+	// Driven from the small tables, each row's case looked up by its key
+	// and kept when received in the period (days in the reports' zone).
 	const chosen = `
-		WITH chosen AS (
-			SELECT reference, category FROM cases
-			WHERE (received_at AT TIME ZONE (SELECT time_zone FROM report_settings))::date BETWEEN $3 AND $4
-				AND ($1 = '*' OR category = $1) AND ($2 = '*' OR departments @> ARRAY[$2]))`
+		WITH zone AS (SELECT time_zone AS tz FROM report_settings),
+		period AS (SELECT ($3::date::timestamp AT TIME ZONE zone.tz) AS lo,
+			(($4::date + 1)::timestamp AT TIME ZONE zone.tz) AS hi FROM zone)`
+	const inPeriod = `
+		JOIN cases c ON c.reference = x.reference, period
+		WHERE c.received_at >= period.lo AND c.received_at < period.hi
+			AND ($1 = '*' OR c.category = $1) AND ($2 = '*' OR c.departments @> ARRAY[$2])`
 	b.Queue(chosen+`
-		SELECT count(*), count(f.done_at), count(*) FILTER (WHERE f.done_at IS NULL),
-			count(*) FILTER (WHERE f.done_at IS NULL AND f.due_at < now())
-		FROM follow_ups f JOIN chosen USING (reference)`, cat, dept, from, to).QueryRow(func(row pgx.Row) error {
+		SELECT count(*), count(x.done_at), count(*) FILTER (WHERE x.done_at IS NULL),
+			count(*) FILTER (WHERE x.done_at IS NULL AND x.due_at < now())
+		FROM follow_ups x`+inPeriod, cat, dept, from, to).QueryRow(func(row pgx.Row) error {
 		f := &out.FollowUps
 		return row.Scan(&f.Opened, &f.Done, &f.Open, &f.Overdue)
 	})
@@ -285,9 +289,9 @@ func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, fro
 	// shown as the first of their spellings byte by byte.
 	b.Queue(chosen+`,
 		causes AS (
-			SELECT chosen.category, lower(btrim(f.root_cause)) AS cause, min(btrim(f.root_cause) COLLATE "C") AS shown,
-				count(DISTINCT f.reference) AS cases
-			FROM findings f JOIN chosen USING (reference)
+			SELECT c.category, lower(btrim(x.root_cause)) AS cause, min(btrim(x.root_cause) COLLATE "C") AS shown,
+				count(DISTINCT x.reference) AS cases
+			FROM findings x`+inPeriod+`
 			GROUP BY 1, 2),
 		ranked AS (
 			SELECT category, shown, cases,

@@ -20,7 +20,14 @@ func main() {
 	var cfg bench.Config
 	flag.IntVar(&cfg.Requests, "requests", 1000, "intake: calls of each kind (0 skips)")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "intake: calls in flight")
-	flag.IntVar(&cfg.Deadlines, "deadlines", 1000, "cases whose deadlines fall in the same second (0 skips)")
+	flag.Func("deadlines", "the deadline bursts' sizes, the growth curve: for each, as many bare timers and then as many "+
+		"cases due in the same second (default 1000,5000,10000; 0 skips)", func(s string) error {
+		sizes, err := bench.ParseSizes(s)
+		cfg.Deadlines = sizes
+		return err
+	})
+	flag.DurationVar(&cfg.DeadlineLead, "deadline-lead", 0, "how far ahead of their start a burst's deadlines fall "+
+		"(0: 150 ms per case, at least a minute: time to start them all and let them rest)")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
 	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
 		"prod (the production form of `make prod`: intake, cost and deadlines; needs `make prod-tools`), both (side by side), "+
@@ -31,6 +38,9 @@ func main() {
 	flag.StringVar(&cfg.ReportDSN, "report-dsn", "", "reports: time the queries on this database as it is (no private server, no seeding)")
 	flag.StringVar(&cfg.Out, "out", "bench-results.json", "where to write the figures as JSON")
 	flag.Parse()
+	if cfg.Deadlines == nil {
+		cfg.Deadlines = []int{1000, 5000, 10000}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if _, err := bench.Run(ctx, cfg, os.Stdout); err != nil {

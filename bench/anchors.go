@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaintdesk/complaintdesk/complaint"
+)
+
+// The raw anchors: what Temporal alone pays, on the same server and with a
+// worker of the same settings (the SDK's defaults, as ours), in the same run.
+
+// TimerFloorWorkflow is the floor under a deadline: one timer due at `due`;
+// on waking it does the least a breach must do to be seen (one
+// search-attribute upsert) and stays open, like a case, until it is ended.
+// Its query `lateness` is how late the task that woke it ran (workflow.Now,
+// the same clock a case's breach is recorded by); -1 before it woke.
+func TimerFloorWorkflow(ctx workflow.Context, due time.Time) error {
+	lateness := time.Duration(-1)
+	if err := workflow.SetQueryHandler(ctx, latenessQuery, func() (time.Duration, error) { return lateness, nil }); err != nil {
+		return err
+	}
+	if d := due.Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	lateness = workflow.Now(ctx).Sub(due)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyBool(complaint.SASlaBreached).ValueSet(true)); err != nil {
+		return err
+	}
+	workflow.GetSignalChannel(ctx, "stop").Receive(ctx, nil)
+	return nil
+}
+
+const latenessQuery = "lateness"
+
+// measureTimerFloor starts n timer workflows due at the same second, dueIn
+// from now, on the bench's own worker, and reads how late each woke. It
+// also says how long before the due time the last one had started
+// (negative: the start-up ran into the burst; raise the lead).
+func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.Duration, run string) (Latencies, time.Duration, error) {
+	due := time.Now().UTC().Truncate(time.Second).Add(dueIn)
+	ids := make([]string, n)
+	_, _, failed := load(n, 16, func(i int) error {
+		ids[i] = fmt.Sprintf("bench-timer-%s-%d", run, i)
+		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: noopQueue}, TimerFloorWorkflow, due)
+		return err
+	})
+	if failed > 0 {
+		return Latencies{}, 0, fmt.Errorf("%d of %d timer workflows did not start", failed, n)
+	}
+	defer endAll(context.WithoutCancel(ctx), c, ids)
+	// Each answers a query once its first task ran (its timer set): the
+	// floor is quiet from then on.
+	if _, _, failed := load(n, 16, func(i int) error {
+		_, err := c.QueryWorkflow(ctx, ids[i], "", latenessQuery)
+		return err
+	}); failed > 0 {
+		return Latencies{}, 0, fmt.Errorf("%d of %d timer workflows did not answer after their start", failed, n)
+	}
+	quiet := time.Until(due)
+	// Every one woke once n of them show the breach in visibility.
+	query := fmt.Sprintf("WorkflowType = 'TimerFloorWorkflow' AND %s = true AND ExecutionStatus = 'Running'", complaint.SASlaBreached)
+	if err := waitCount(ctx, c, query, n, due.Add(30*time.Minute)); err != nil {
+		return Latencies{}, quiet, err
+	}
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		errs []error
+	)
+	load(n, 16, func(i int) error {
+		var d time.Duration
+		v, err := c.QueryWorkflow(ctx, ids[i], "", latenessQuery)
+		if err == nil {
+			err = v.Get(&d)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case d >= 0:
+			lat = append(lat, d)
+		}
+		return err
+	})
+	if len(errs) > 0 {
+		return summarise(lat), quiet, fmt.Errorf("%d timer workflows did not answer: %v", len(errs), errs[0])
+	}
+	return summarise(lat), quiet, nil
+}
+
+// waitCount waits until visibility counts want workflows for query.
+func waitCount(ctx context.Context, c client.Client, query string, want int, until time.Time) error {
+	var got int64
+	for time.Now().Before(until) {
+		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			return err
+		}
+		if got = resp.GetCount(); got >= int64(want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return fmt.Errorf("%d of %d workflows counted for %s", got, want, query)
+}
+
+// endAll terminates the anchors' workflows once measured.
+func endAll(ctx context.Context, c client.Client, ids []string) {
+	load(len(ids), 16, func(i int) error {
+		return c.TerminateWorkflow(ctx, ids[i], "", "measured")
+	})
+}
+
+// unpolledQueue has no worker: starts there measure the frontend alone.
+const unpolledQueue = "bench-unpolled"
+
+
+// startAnchorWorker runs the anchors' workflows on their own queue with
+// the SDK's default worker options, which are our worker's too.
+func startAnchorWorker(c client.Client) (func(), error) {
+	w := worker.New(c, noopQueue, worker.Options{})
+	w.RegisterWorkflow(NoopWorkflow)
+	w.RegisterWorkflow(TimerFloorWorkflow)
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	return w.Stop, nil
+}
