@@ -188,13 +188,22 @@ type taskForm struct {
 }
 
 type caseContent struct {
-	Case    complaint.CaseView
-	Version string
-	Tasks   []taskForm
-	Clocks  []clockRow
-	Done    string
-	Poll    int
-	Zone    *time.Location
+	Case complaint.CaseView
+	// Messages are the case's emails, SMS and webhooks with their delivery
+	// state, for the roles that may read deliveries (supervisors up,
+	// operators); nil for the others.
+	Messages []messageRow
+	Version  string
+	Tasks    []taskForm
+	Clocks   []clockRow
+	Done     string
+	Poll     int
+	Zone     *time.Location
+}
+
+type messageRow struct {
+	store.Delivery
+	Created string
 }
 
 type clockRow struct {
@@ -299,6 +308,15 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 			tf.Open = true
 		}
 		c.Tasks = append(c.Tasks, tf)
+	}
+	if res, err := d.call(r, ss, http.MethodGet, "/v1/deliveries?reference="+url.QueryEscape(ref), nil); err == nil &&
+		res.status == http.StatusOK {
+		var page store.DeliveryPage
+		if json.Unmarshal(res.body, &page) == nil {
+			for _, m := range page.Deliveries {
+				c.Messages = append(c.Messages, messageRow{Delivery: m, Created: m.CreatedAt.In(ss.zone).Format("2006-01-02 15:04")})
+			}
+		}
 	}
 	status := http.StatusOK
 	if refusal != nil {

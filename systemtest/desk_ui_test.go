@@ -153,6 +153,8 @@ func TestStaffDeskInTheBrowser(t *testing.T) {
 		step{"actor": "supervisor", "click": `form[data-task="approveCompensation"] button[type=submit]`},
 		step{"actor": "supervisor", "expect": `.proposal .approval[data-approval="approved"]`},
 		step{"actor": "supervisor", "expect": `#status[data-status="resolution_proposed"]`},
+		// Supervisors see the messages sent to the customer and their delivery.
+		step{"actor": "supervisor", "expect": `table.messages tr[data-delivery="sent"]`},
 		// The agent's open page follows.
 		step{"actor": "agent", "expect": `#status[data-status="resolution_proposed"]`},
 	)
