@@ -156,6 +156,17 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/desk/sign-in?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		if err := d.renew(r.Context(), ss); err != nil {
+			d.log.InfoContext(r.Context(), "desk session: the access token cannot be renewed", "error", err)
+			_ = d.sessions.end(r.Context(), ss.ID)
+			d.setCookie(w, d.sessionCookie(), "", -1)
+			if r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/desk/api/") {
+				http.Error(w, "signed out", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/desk/sign-in?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
 		if r.Method == http.MethodPost {
 			if err := r.ParseForm(); err != nil || !ss.validCSRF(r.PostForm.Get("csrf")) || !d.sameOrigin(r) {
 				http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
@@ -164,6 +175,32 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 		}
 		h(w, r, ss)
 	}
+}
+
+// renew refreshes the session's access token shortly before it expires,
+// with the refresh token the provider gave (Keycloak's access tokens last
+// minutes, a working day is hours).
+func (d *Desk) renew(ctx context.Context, ss *session) error {
+	t := ss.Token
+	if t == nil || t.RefreshToken == "" || t.Expiry.IsZero() || d.now().Add(30*time.Second).Before(t.Expiry) {
+		return nil
+	}
+	conf, _, err := d.oauth(ctx)
+	if err != nil {
+		return err
+	}
+	expired := *t
+	expired.Expiry = d.now().Add(-time.Second) // make the source refresh now
+	fresh, err := conf.TokenSource(ctx, &expired).Token()
+	if err != nil {
+		return err
+	}
+	ss.Token = &oauth2.Token{AccessToken: fresh.AccessToken, TokenType: fresh.TokenType, RefreshToken: fresh.RefreshToken,
+		Expiry: fresh.Expiry}
+	if ss.Token.RefreshToken == "" {
+		ss.Token.RefreshToken = t.RefreshToken // providers that do not rotate it
+	}
+	return d.sessions.save(ctx, ss)
 }
 
 // sameOrigin checks the Origin header when the browser sends one.
@@ -270,9 +307,11 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.now()
-	// The session keeps the access token (the desk acts with it), not the
-	// refresh token: a session ends with its token, or sooner.
-	kept := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
+	// The session keeps the access token the desk acts with, and the
+	// refresh token that renews it when the provider gives one; without
+	// one a session ends with its access token, or sooner.
+	kept := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken,
+		Expiry: tok.Expiry}
 	ss := &session{ID: randomID(), CSRF: randomID(), Who: who, Token: kept, IDToken: rawID, Started: now, LastSeen: now,
 		ZoneName: d.zone.String()}
 	ss.Name, _ = claims["name"].(string)

@@ -67,13 +67,13 @@ func randomID() string {
 }
 
 // expires is when ss ends unless used again: idle, too old, or its access
-// token expired.
+// token expired when the provider gave no refresh token to renew it with.
 func (s *sessions) expires(ss *session) time.Time {
 	end := ss.LastSeen.Add(s.idle)
 	if limit := ss.Started.Add(s.max); limit.Before(end) {
 		end = limit
 	}
-	if ss.Token != nil && !ss.Token.Expiry.IsZero() && ss.Token.Expiry.Before(end) {
+	if ss.Token != nil && ss.Token.RefreshToken == "" && !ss.Token.Expiry.IsZero() && ss.Token.Expiry.Before(end) {
 		end = ss.Token.Expiry
 	}
 	return end

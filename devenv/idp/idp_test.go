@@ -45,7 +45,7 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 	}
 	conf := oauth2.Config{ClientID: "complaint-desk", ClientSecret: "desk-secret", Endpoint: provider.Endpoint(),
 		RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
-	api := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "complaint-desk"}, time.Hour)
+	api := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "complaint-desk"}, auth.DefaultMaxLifetime)
 
 	signIn := func(user, password string) (*oauth2.Token, error) {
 		verifier := oauth2.GenerateVerifier()
@@ -85,6 +85,11 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 		t.Fatalf("access token: %+v, %v", id, err)
 	}
 
+	// A token valid for longer than the API's cap is refused (the
+	// provider's tokens last 10 h).
+	if _, err := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "complaint-desk"}, time.Hour).Verify(ctx, tok.AccessToken); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("a 10-hour token under a 1-hour cap: %v", err)
+	}
 	// Wrong password: no code.
 	if _, err := signIn("wang.wei", "nope"); err == nil {
 		t.Error("a wrong password signed in")
@@ -116,7 +121,7 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 		t.Errorf("the token of the previous key: %v", err)
 	}
 	// Another audience is refused.
-	other := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, Audiences: []string{"another-app"}}, time.Hour)
+	other := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, Audiences: []string{"another-app"}}, auth.DefaultMaxLifetime)
 	if _, err := other.Verify(ctx, tok2.AccessToken); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("another audience: %v", err)
 	}

@@ -30,7 +30,8 @@ type Provider struct {
 
 // Options tune the provider; zero values are the defaults.
 type Options struct {
-	// AccessTokenLifetime is how long an access token is valid; 1 h.
+	// AccessTokenLifetime is how long an access token is valid; 10 h, a
+	// working day at the desk (the provider issues no refresh tokens).
 	AccessTokenLifetime time.Duration
 	Logger              *slog.Logger
 }
@@ -60,7 +61,7 @@ func Start(ln net.Listener, issuer string, dir Directory, opts Options) (*Provid
 // New builds the provider's handler for issuer without serving it.
 func New(issuer string, dir Directory, opts Options) (*Provider, error) {
 	if opts.AccessTokenLifetime <= 0 {
-		opts.AccessTokenLifetime = time.Hour
+		opts.AccessTokenLifetime = 10 * time.Hour
 	}
 	st, err := newStorage(dir, opts.AccessTokenLifetime)
 	if err != nil {
