@@ -114,16 +114,30 @@ func (d *Desk) Handler() http.Handler {
 	mux.HandleFunc("/desk/", func(w http.ResponseWriter, r *http.Request) {
 		d.notFound(w, r, nil)
 	})
-	return headers(mux)
+	return headers(mux, d.providerOrigin())
+}
+
+// providerOrigin is the provider's scheme and host: the sign-out form's
+// redirect goes on there, the only place besides the desk a form may lead.
+func (d *Desk) providerOrigin() string {
+	if d.oidc == nil {
+		return ""
+	}
+	u, err := url.Parse(d.oidc.Config().Issuer)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // headers: a strict Content-Security-Policy (our script and style only,
 // forms only to ourselves, no framing), no caching of people's pages.
-func headers(next http.Handler) http.Handler {
+func headers(next http.Handler, provider string) http.Handler {
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+		"form-action 'self' " + provider + "; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
-			"connect-src 'self'; form-action 'self' "+formTargets+"; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
@@ -133,9 +147,6 @@ func headers(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// formTargets lets the sign-out form's redirect go on to the provider.
-const formTargets = "http: https:"
 
 type sessionHandler func(http.ResponseWriter, *http.Request, *session)
 
