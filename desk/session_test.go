@@ -45,7 +45,9 @@ func (m *memorySessions) DeleteDeskSession(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memorySessions) BeginDeskSignIn(context.Context, string, []byte, time.Time) error { return nil }
+func (m *memorySessions) BeginDeskSignIn(context.Context, string, []byte, time.Time) error {
+	return nil
+}
 func (m *memorySessions) FinishDeskSignIn(context.Context, string, time.Time) ([]byte, error) {
 	return nil, context.Canceled
 }
@@ -122,7 +124,9 @@ func TestSessionsRenewTheAccessToken(t *testing.T) {
 // deskStore gives the queue reads nothing: the test needs the sessions only.
 type deskStore struct{ *memorySessions }
 
-func (deskStore) QueueCases(context.Context, store.QueueFilter) ([]store.QueueItem, error) { return nil, nil }
+func (deskStore) QueueCases(context.Context, store.QueueFilter) ([]store.QueueItem, error) {
+	return nil, nil
+}
 func (deskStore) QueueCounts(context.Context, store.QueueFilter) (map[store.Queue]int, error) {
 	return nil, nil
 }
