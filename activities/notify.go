@@ -28,6 +28,12 @@ type Channels struct {
 	SMS        notify.SMSSender
 	Webhooks   *notify.Webhooks
 	Survey     auth.SurveyLinks
+	// Replies makes the signed reply address of every customer email, and
+	// Status the status page's link in every customer message; each is
+	// good for LinkValidity after the message.
+	Replies      auth.ReplyAddresses
+	Status       auth.StatusLinks
+	LinkValidity time.Duration
 	// StaffAddress maps a rung of the escalation ladder to an email address;
 	// "" means the notice is logged only.
 	StaffAddress func(rung string) string
@@ -62,6 +68,7 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m c
 	return a.deliver(ctx, d, ch.MaxAttempts, func(ctx context.Context) error {
 		c := notify.Content{Kind: string(m.Kind), Language: m.Language, Reference: m.Reference, Name: m.Name,
 			Text: m.Text, Signature: ch.Signature[m.Language]}
+		var err error
 		if (m.Kind == complaint.MsgSurveyInvitation || m.Kind == complaint.MsgSurveyReminder) && ch.Survey.Enabled() && !m.LinkExpires.IsZero() {
 			link, err := ch.Survey.Link(m.Reference, m.Round, m.Language, activityNow(ctx), m.LinkExpires)
 			if err != nil {
@@ -69,17 +76,31 @@ func (a *Activities) deliverToCustomer(ctx context.Context, eventKey string, m c
 			}
 			c.SurveyLink, c.LinkExpires = link, m.LinkExpires.In(shanghai).Format("2006-01-02 15:04 MST")
 		}
+		linkExpires := activityNow(ctx).Add(ch.LinkValidity)
+		if ch.Status.Enabled() && ch.LinkValidity > 0 {
+			if c.StatusLink, err = ch.Status.Link(m.Reference, m.Language, activityNow(ctx), linkExpires); err != nil {
+				return err
+			}
+		}
 		r, err := ch.Renderer.Render(c)
 		if err != nil {
 			return notify.Permanent(err)
 		}
 		switch channel {
 		case "email":
-			return ch.Mail.Send(ctx, notify.Email{MessageID: a.messageID(d.ID), To: m.Email, ToName: m.Name, Rendered: r})
+			e := notify.Email{MessageID: a.messageID(d.ID), To: m.Email, ToName: m.Name, Rendered: r,
+				Thread: ThreadID(m.Reference, ch.MailDomain)}
+			if ch.Replies.Enabled() && ch.LinkValidity > 0 {
+				e.ReplyTo = ch.Replies.Address(m.Reference, linkExpires)
+			}
+			return ch.Mail.Send(ctx, e)
 		case "sms":
 			text := r.Subject
 			if c.SurveyLink != "" {
 				text += " " + c.SurveyLink
+			}
+			if c.StatusLink != "" { // the status page, the customer's way back without email
+				text += " " + c.StatusLink
 			}
 			return ch.SMS.SendSMS(ctx, notify.SMS{ID: d.ID, To: m.Phone, Text: text})
 		}
@@ -109,6 +130,9 @@ func (a *Activities) deliverToStaff(ctx context.Context, eventKey string, m comp
 		}
 		c := notify.Content{Kind: "staff", Notice: m.Kind, Reference: m.Reference, Clock: m.Clock, Level: m.Level,
 			DueAt: m.DueAt.In(shanghai).Format("2006-01-02 15:04 MST")}
+		if m.Kind == complaint.StaffNoticeCustomerMessage { // not a deadline: the customer wrote
+			c = notify.Content{Kind: "staff_customer_message", Language: "en", Reference: m.Reference}
+		}
 		if ch.CaseLink != nil {
 			c.CaseLink = ch.CaseLink(m.Reference)
 		}
@@ -180,6 +204,10 @@ func (a *Activities) deliver(ctx context.Context, d store.Delivery, maxAttempts 
 	}
 	return fmt.Errorf("%s %s: %w", d.Channel, d.ID, sendErr)
 }
+
+// ThreadID is the id every message of a case refers to (In-Reply-To,
+// References): the case's thread in the customer's mail client.
+func ThreadID(reference, domain string) string { return "case." + reference + "@" + domain }
 
 // messageID is the Message-ID of a delivery: the same for every attempt.
 func (a *Activities) messageID(deliveryID string) string {

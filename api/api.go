@@ -85,6 +85,10 @@ type Server struct {
 	// figure; Departments are the configured ones, for the reports page.
 	Breakdowns  BreakdownReader
 	Departments []string
+	// CustomerMail serves the customer's files and status page.
+	CustomerMail CustomerMail
+	// StatusLinks checks the status page's links.
+	StatusLinks auth.StatusLinks
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -176,6 +180,7 @@ func (s *Server) Handler() http.Handler {
 	s.registerErasure(api)
 	s.registerCodec(mux)
 	s.registerDocs(mux)
+	s.registerCustomerChannels(api, mux) // attachments, the status page (status.go)
 	for _, path := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{path.Get, path.Post, path.Put, path.Patch, path.Delete} {
 			if op != nil {

@@ -154,6 +154,8 @@ func public(r *http.Request) bool {
 		return true
 	case p == "/survey", p == "/v1/survey-responses":
 		return true
+	case p == "/status", strings.HasPrefix(p, "/status/"): // the status link's token is the credential
+		return true
 	case strings.HasPrefix(p, "/openapi"), strings.HasPrefix(p, "/schemas/"), strings.HasPrefix(p, "/reports/assets/"),
 		strings.HasPrefix(p, "/docs/assets/"):
 		return true

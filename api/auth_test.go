@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -99,8 +100,17 @@ func (fakeEraser) Erase(context.Context, store.Subject, string) (ErasureResult, 
 
 func securedServer(cases Cases, subs SubmitterStore) http.Handler {
 	return (&Server{Cases: cases, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
-		Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Breakdowns: tableRecords{}, Submitters: subs, Eraser: fakeEraser{}}).Handler()
+		Records: tableRecords{}, Deliveries: tableRecords{}, Redeliveries: sentAgain{}, Breakdowns: tableRecords{}, Submitters: subs, Eraser: fakeEraser{},
+		CustomerMail: CustomerMail{Attachments: tableRecords{}, Keys: tableRecords{}}}).Handler()
 }
+
+func (tableRecords) Attachment(_ context.Context, ref, id string) (store.Attachment, error) {
+	return store.Attachment{ID: id, Reference: ref, Filename: "label.jpg", ContentType: "image/jpeg", Size: 3}, nil
+}
+
+func (tableRecords) Attachments(context.Context, string) ([]store.Attachment, error) { return nil, nil }
+
+func (tableRecords) OpenFor(string, string, codec.Sealed) ([]byte, error) { return []byte("jpg"), nil }
 
 func (tableRecords) DeliveryPage(context.Context, store.DeliveryFilter) (store.DeliveryPage, error) {
 	return store.DeliveryPage{}, nil
@@ -185,6 +195,9 @@ var endpoints = map[string]struct {
 	"reportBreakdown":   {"GET", "/v1/reports/breakdown?from=2026-01-01&to=2026-01-31", "", reportReaders},
 	"reportDimensions":  {"GET", "/v1/reports/dimensions", "", reportReaders},
 	"reportCases":       {"GET", "/v1/reports/cases?owner=agent.li&format=csv", "", reportReaders},
+	"listAttachments":   {"GET", "/v1/complaints/" + caseRef + "/attachments", "", []auth.Role{ag, dep, sup, mgr, dir, adm}},
+	"getAttachment": {"GET", "/v1/complaints/" + caseRef + "/attachments/0123456789abcdef0123456789abcdef", "",
+		[]auth.Role{ag, dep, sup, mgr, dir, adm}},
 }
 
 var callers = map[auth.Role]string{

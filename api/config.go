@@ -9,6 +9,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/desk"
+	"github.com/complaintdesk/complaintdesk/inbound"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/telemetry"
 )
@@ -55,4 +56,12 @@ type Config struct {
 	// TracerProvider, when set, takes the spans instead of the OTLP settings
 	// (tests record them in memory). Not read from the environment.
 	TracerProvider trace.TracerProvider `env:"-"`
+
+	// Inbound is the SMTP server that takes the customers' email replies
+	// (INBOUND_SMTP_ADDR; none when empty) and the limits of what a
+	// customer may send, by mail or through the status page.
+	Inbound inbound.Config
+	// CustomerLinks check the reply addresses and status links the worker
+	// signs.
+	CustomerLinks auth.CustomerLinks
 }

@@ -74,6 +74,11 @@ var permissions = map[string][]auth.Role{
 	"reportBreakdown":  {supervisor, manager, director, operator, admin},
 	"reportDimensions": {supervisor, manager, director, operator, admin},
 	"reportCases":      {supervisor, manager, director, operator, admin},
+
+	// The customer's files: the people who handle the customer (canAct's
+	// limits for agents and departments), not systems or operators.
+	"listAttachments": {agent, department, supervisor, manager, director, admin},
+	"getAttachment":   {agent, department, supervisor, manager, director, admin},
 }
 
 // codecRoles may read decoded payloads through the codec server: the

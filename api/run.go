@@ -20,6 +20,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/desk"
+	"github.com/complaintdesk/complaintdesk/inbound"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -114,6 +115,24 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Metrics:      tel.Metrics,
 		Logger:       logger,
 		Eraser:       CustomerEraser{Store: db, Cases: cases, Keys: keys, Mailbox: mailboxOf(cfg.DevMailboxURL)},
+	}
+	// The customer's own channels: the status page, their files and, when
+	// configured, the inbound mail server. The mail server runs in the
+	// API's process because it needs exactly what the API has (the
+	// starter, the database, the case keys, the link secret) and nothing
+	// else: one process fewer to deploy and supervise.
+	replies := &inbound.Receiver{Cases: cases, Store: db, Keys: keys, Limits: cfg.Inbound.Limits}
+	s.CustomerMail = CustomerMail{Attachments: db, Keys: keys, Receiver: replies}
+	s.StatusLinks = auth.StatusLinks{Secret: cfg.CustomerLinks.SecretOr(cfg.SurveyLinkSecret)}
+	if cfg.Inbound.Addr != "" {
+		mail := &inbound.Server{Receiver: *replies, Replies: cfg.CustomerLinks.Replies(cfg.SurveyLinkSecret), Logger: logger,
+			Intake: cases}
+		if !mail.Replies.Enabled() {
+			return errors.New("INBOUND_SMTP_ADDR needs CUSTOMER_LINK_SECRET (or SURVEY_LINK_SECRET) to check reply addresses")
+		}
+		if err := mail.Start(ctx, cfg.Inbound); err != nil {
+			return err
+		}
 	}
 	if cov, err := complaint.CoverageOf(cfg.Cases.Calendar, cfg.Cases.CalendarZone); err == nil {
 		s.CalendarNotice = func(now time.Time) string { return cov.Warning(now, cfg.Cases.CalendarWarnDays) }

@@ -36,6 +36,8 @@ func TestForbiddenArrows(t *testing.T) {
 		{"./complaint", []string{module + "/"}, "the domain imports nothing of ours"},
 		{"./visibility", []string{module + "/workflows", module + "/store"}, "pure: what the UI shows of a case"},
 		{"./api", []string{module + "/activities", module + "/workflows"}, "HTTP only, through the starter"},
+		{"./inbound", []string{module + "/activities", module + "/workflows", module + "/api"},
+			"the customer's mail reaches a case through the starter, like the API"},
 	} {
 		self := module + strings.TrimPrefix(c.from, ".")
 		for _, dep := range list(t, "-deps", c.from) {

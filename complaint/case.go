@@ -43,6 +43,8 @@ type Policy struct {
 	// for the owner, due within FollowUpWithin (working time); 0 never.
 	FollowUpScore  int           `json:"followUpScore,omitempty"`
 	FollowUpWithin time.Duration `json:"followUpWithin,omitempty"`
+	// LongStop is the regulator's long-stop (complaint/longstop.go); nil: none.
+	LongStop *LongStopPolicy `json:"longStop,omitempty"`
 }
 
 // DefaultPolicy holds DOMAIN §4's figures.
@@ -350,6 +352,7 @@ type CaseView struct {
 	NextTask          string               `json:"nextTask,omitempty" doc:"The human task the case waits for."`
 	History           []Event              `json:"history"`
 	Archived          bool                 `json:"archived,omitempty" doc:"Read from the case record: Temporal no longer holds the case (past its retention). Deadlines, department progress and proposals are not kept there."`
+	Messages          []CustomerNote       `json:"messages,omitempty" doc:"The customer's own messages (email replies, the status page), oldest first."`
 }
 
 // CaseState is everything a case workflow carries across continue-as-new.

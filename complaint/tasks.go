@@ -31,7 +31,9 @@ const (
 var Tasks = []string{TaskAssign, TaskRoute, TaskStartInvestigation, TaskSubmitFindings, TaskProposeResolution,
 	TaskCustomerResponse, TaskWaitingOnCustomer, TaskCustomerReplied, TaskEscalateDispute, TaskClose, TaskReopen,
 	TaskWithdraw, TaskSurveyResponse, TaskAddNote, TaskApplyPolicy, TaskApproveCompensation, TaskConfirmResolved,
-	TaskCompleteFollowUp}
+	TaskCompleteFollowUp,
+	TaskCustomerMessage, // the customer's own message (complaint/customer.go)
+}
 
 // Task is a human task's payload: it knows its own validation rules.
 type Task interface {

@@ -41,6 +41,9 @@ type CaseConfig struct {
 	// CalendarWarnDays is from how many days before the calendar's holiday
 	// table ends operators are told (/readyz, the worker's log).
 	CalendarWarnDays int `env:"CALENDAR_WARN_DAYS" envDefault:"60"`
+	// Jurisdiction is the regulator whose long-stop new cases are held to
+	// (complaint/longstop.go): cn, uk or none.
+	Jurisdiction string `env:"JURISDICTION" envDefault:"none"`
 }
 
 // Build checks the configuration and turns it into the rules of new cases.
@@ -73,6 +76,9 @@ func (c CaseConfig) Build() (complaint.Rules, error) {
 	var err error
 	if r.Policy.CompensationLimits, err = complaint.ParseCompensationLimits(c.CompensationLimits, nil); err != nil {
 		return r, fmt.Errorf("COMPENSATION_APPROVAL_LIMITS: %w", err)
+	}
+	if r.Policy.LongStop, err = complaint.LongStopFor(complaint.Jurisdiction(c.Jurisdiction)); err != nil {
+		return r, fmt.Errorf("JURISDICTION: %w", err)
 	}
 	if r.Routing, err = complaint.ParseRouting(c.Routing, complaint.DefaultRouting, p.Departments); err != nil {
 		return r, fmt.Errorf("ROUTING: %w", err)

@@ -291,6 +291,8 @@ var erasures = []struct{ what, sql string }{
 	// A key's hash is of the caller's own id, which may be guessable (an
 	// order number); nothing needs it once the case is erased.
 	{"intake keys", `DELETE FROM intake_keys WHERE reference = $1`},
+	// The customer's files: sealed with the keys destroyed below, and gone.
+	{"attachments", `DELETE FROM customer_attachments WHERE reference = $1`},
 }
 
 // ErasedName stands in for the customer's name once erased.

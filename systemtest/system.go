@@ -73,6 +73,8 @@ type System struct {
 	IDP        *idp.Provider
 	Staff      idp.Directory
 	DeskSecret string
+	// InboundAddr is the API's inbound SMTP server: customers' replies.
+	InboundAddr string
 
 	postgres   *devenv.Process
 	temporal   *devenv.Process
@@ -82,6 +84,9 @@ type System struct {
 	stopWorker func() error
 	tracer     trace.TracerProvider
 }
+
+// IntakeAddress is where a mail from no thread of ours opens a case.
+const IntakeAddress = "complaints@complaintdesk.local"
 
 // Options choose what to start beside the servers.
 type Options struct {
@@ -226,6 +231,14 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	}
 	apiCfg := s.APIConfig()
 	apiCfg.Addr = strings.TrimPrefix(s.APIURL, "http://")
+	// The main API takes the customers' email replies too (INBOUND_SMTP_ADDR).
+	inboundPort, err := devenv.FreePorts(1)
+	if err != nil {
+		return s, err
+	}
+	s.InboundAddr = fmt.Sprintf("127.0.0.1:%d", inboundPort[0])
+	apiCfg.Inbound.Addr = s.InboundAddr
+	apiCfg.Inbound.IntakeAddress = IntakeAddress
 	s.goRun(func() error { return api.Run(runCtx, apiCfg, s.Logger) })
 	if err := waitHTTP(ctx, s.APIURL+"/readyz"); err != nil {
 		return s, err

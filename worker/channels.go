@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,13 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		}
 	} else {
 		logger.Warn("SMTP_HOST is not set: email to customers and staff is logged, not sent")
+	}
+	// Every customer message carries a reply address and a status link,
+	// signed with the customer link secret (or the survey link's).
+	if secret := cfg.CustomerLinks.SecretOr(cfg.SurveyLinkSecret); len(secret) > 0 {
+		ch.Replies = auth.ReplyAddresses{Secret: secret, Domain: cmp.Or(cfg.CustomerLinks.ReplyDomain, ch.MailDomain)}
+		ch.Status = auth.StatusLinks{Secret: secret, BaseURL: strings.TrimRight(cfg.PublicURL, "/")}
+		ch.LinkValidity = cfg.CustomerLinks.Validity
 	}
 	if cfg.StaffMailDomain != "" {
 		ch.StaffAddress = func(rung string) string { return rung + "@" + cfg.StaffMailDomain }

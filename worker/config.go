@@ -3,6 +3,7 @@ package worker
 import (
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -88,4 +89,8 @@ type Config struct {
 	// TracerProvider, when set, takes the spans instead of the OTLP settings
 	// (tests record them in memory). Not read from the environment.
 	TracerProvider trace.TracerProvider `env:"-"`
+
+	// CustomerLinks sign the reply address and status link of every
+	// message to a customer.
+	CustomerLinks auth.CustomerLinks
 }

@@ -526,6 +526,10 @@ type step struct {
 	survey               *complaint.Survey
 	findings             *complaint.Finding
 	followUp             *complaint.FollowUp
+	// byClock marks a step a clock takes by itself (a warning, a breach, a
+	// reminder): recorded as a local activity, in the workflow task the
+	// timer woke, so a burst of deadlines costs the server one task each.
+	byClock bool
 }
 
 // record adds a step to the case's history and to the audit trail in the
@@ -536,6 +540,9 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	n, summary, err := w.addStep(ctx, s)
 	if err != nil {
 		return err
+	}
+	if s.byClock {
+		return workflow.ExecuteLocalActivity(withLocalActivity(ctx, summary), complaint.ActivityRecordStep, n).Get(ctx, nil)
 	}
 	return workflow.ExecuteActivity(withActivity(ctx, summary), complaint.ActivityRecordStep, n).Get(ctx, nil)
 }
@@ -616,6 +623,21 @@ func (w *caseWorkflow) publish(ctx workflow.Context) error {
 
 func withActivity(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// withLocalActivity runs a clock's step in the worker that holds the case:
+// the same retries as an activity; one that outlasts the workflow task
+// keeps it alive, as the SDK does for local activities.
+func withLocalActivity(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             summary,
 		RetryPolicy: &temporal.RetryPolicy{

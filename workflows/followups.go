@@ -184,7 +184,7 @@ func (w *caseWorkflow) confirmationEvent(ctx workflow.Context, c *complaint.Dead
 	if kind == "warn" {
 		c.Warned = true
 		w.slaEvent(*c, "warned", now)
-		s := step{name: "confirmation_reminded", actor: "system",
+		s := step{name: "confirmation_reminded", actor: "system", byClock: true,
 			summary: fmt.Sprintf("Reminded the customer to confirm resolution %d", r.Attempt)}
 		w.tell(ctx, &s, complaint.MsgConfirmationRequest, r.Message)
 		return w.record(ctx, s)
@@ -288,7 +288,7 @@ func (w *caseWorkflow) progressDue() (time.Time, bool) {
 
 // tellProgress tells the customer the investigation goes on.
 func (w *caseWorkflow) tellProgress(ctx workflow.Context) error {
-	s := step{name: "progress_update", actor: "system", summary: "Told the customer the investigation goes on"}
+	s := step{name: "progress_update", actor: "system", byClock: true, summary: "Told the customer the investigation goes on"}
 	w.tell(ctx, &s, complaint.MsgProgressUpdate, "")
 	return w.record(ctx, s)
 }

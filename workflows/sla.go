@@ -254,11 +254,14 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 	case c.Name == complaint.ClockConfirmation:
 		return w.confirmationEvent(ctx, c, ev.kind, now)
 	}
+	if c.Name == complaint.ClockLongStop && ev.kind == "breach" {
+		return w.longStopReached(ctx, c, now)
+	}
 	switch ev.kind {
 	case "warn":
 		c.Warned = true
 		w.slaEvent(*c, "warned", now)
-		s := step{name: "sla_warning", actor: "system",
+		s := step{name: "sla_warning", actor: "system", byClock: true,
 			summary: fmt.Sprintf("%s is due %s", c.Label(), c.DueAt.UTC().Format(time.RFC3339))}
 		to := w.View.Owner
 		if c.Name == complaint.ClockApproval { // the decision is the supervisor's
@@ -284,7 +287,7 @@ func (w *caseWorkflow) fireClock(ctx workflow.Context, ev clockEvent) error {
 		dept = w.View.Departments[0]
 	}
 	to := sla.Rung(dept, c.Level)
-	s := step{name: "sla_escalated", actor: "system",
+	s := step{name: "sla_escalated", actor: "system", byClock: true,
 		summary: fmt.Sprintf("%s missed (due %s); escalated to level %d, %s", c.Label(),
 			c.DueAt.UTC().Format(time.RFC3339), c.Level, to)}
 	w.notifyStaff(&s, "escalation", to, *c)
@@ -301,7 +304,7 @@ func (w *caseWorkflow) chaseAnswer(ctx workflow.Context, c *complaint.Deadline, 
 	if kind == "warn" {
 		c.Warned = true
 		w.slaEvent(*c, "warned", now)
-		s := step{name: "proposal_reminded", actor: "system",
+		s := step{name: "proposal_reminded", actor: "system", byClock: true,
 			summary: fmt.Sprintf("Reminded the customer of resolution %d", r.Attempt)}
 		w.tell(ctx, &s, complaint.MsgProposalReminder, r.Message)
 		return w.record(ctx, s)
@@ -310,7 +313,7 @@ func (w *caseWorkflow) chaseAnswer(ctx workflow.Context, c *complaint.Deadline, 
 	next := now.Add(w.Policy.SLA.EscalateEvery)
 	c.NextEscalationAt = &next
 	w.slaEvent(*c, "breached", now)
-	s := step{name: "proposal_unanswered", actor: "system",
+	s := step{name: "proposal_unanswered", actor: "system", byClock: true,
 		summary: fmt.Sprintf("The customer has not answered resolution %d; %s to close it as unanswered or escalate",
 			r.Attempt, w.View.Owner)}
 	w.notifyStaff(&s, "unanswered", w.View.Owner, *c)
@@ -342,6 +345,7 @@ func (w *caseWorkflow) startIntakeClocks() {
 	if w.View.Owner == complaint.DefaultOwner { // the desk must hand it to a person
 		w.startClock(complaint.ClockTakeOwnership, "", w.Policy.SLA.TakeOwnership, false, at)
 	}
+	w.startLongStop() // the regulator's, when the case's policy has one (longstop.go)
 }
 
 // startRoundClocks starts the clocks of an investigation round: each
@@ -378,6 +382,8 @@ func (w *caseWorkflow) budgetOf(c complaint.Deadline) time.Duration {
 		return w.Policy.ConfirmWithin
 	case complaint.ClockFollowUp:
 		return w.Policy.FollowUpWithin
+	case complaint.ClockLongStop:
+		return c.Budget // the regulator's, captured at start: no SLA policy moves it
 	}
 	return sla.Resolution
 }

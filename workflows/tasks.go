@@ -47,6 +47,8 @@ func (w *caseWorkflow) registerTasks(ctx workflow.Context) error {
 			w.canConfirm, w.confirm),
 		handleTask(ctx, w, complaint.TaskCompleteFollowUp, "The owner reports the follow-up of a low satisfaction score.",
 			w.canCompleteFollowUp, w.completeFollowUp),
+		handleTask(ctx, w, complaint.TaskCustomerMessage, "A message from the customer (email reply or status page).",
+			w.canTakeCustomerMessage, w.takeCustomerMessage),
 	)
 }
 
@@ -538,6 +540,7 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	if t.Decision != "" {
 		w.meetClock(complaint.ClockDispute, "", now)
 	}
+	w.meetLongStop(now) // the final response is the closing
 	w.stopAllClocks(now)
 	summary := fmt.Sprintf("Closed, %s: %s", t.Outcome, t.Summary)
 	if unanswered {
@@ -548,7 +551,10 @@ func (w *caseWorkflow) close(ctx workflow.Context, t complaint.Close) error {
 	}
 	s := step{name: "closed", actor: complaint.ActorOr(t.Actor, w.View.Owner), closed: true, summary: summary}
 	w.tell(ctx, &s, complaint.MsgClosingSummary, t.Summary)
-	return w.record(ctx, s)
+	if err := w.record(ctx, s); err != nil {
+		return err
+	}
+	return w.summaryResolution(ctx) // the regulator's, after a quick resolution (longstop.go)
 }
 
 func (w *caseWorkflow) canReopen(complaint.Reason) error {

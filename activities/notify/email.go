@@ -30,6 +30,12 @@ type Email struct {
 	MessageID string
 	To        string
 	ToName    string
+	// ReplyTo, when set, is where the customer's reply goes: the case's
+	// signed reply address. Thread, when set, is the case's thread id,
+	// given as In-Reply-To and References so that mail clients keep the
+	// case's messages (and the customer's replies) in one thread.
+	ReplyTo string
+	Thread  string
 	Rendered
 }
 
@@ -74,6 +80,15 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 		return Permanent(fmt.Errorf("recipient address: %w", err))
 	}
 	msg.SetMessageIDWithValue(e.MessageID)
+	if e.ReplyTo != "" {
+		if err := msg.ReplyTo(e.ReplyTo); err != nil {
+			return Permanent(fmt.Errorf("reply address: %w", err))
+		}
+	}
+	if e.Thread != "" {
+		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+e.Thread+">")
+		msg.SetGenHeader(mail.HeaderReferences, "<"+e.Thread+">")
+	}
 	msg.SetDate()
 	msg.Subject(e.Subject)
 	msg.SetBodyString(mail.TypeTextPlain, e.Text)

@@ -34,6 +34,9 @@ type Content struct {
 	DueAt    string
 	CaseLink string
 	Subject  string // set by Render for the HTML title
+	// StatusLink, when set, is the customer's status page: every message
+	// to the customer ends with it.
+	StatusLink string
 }
 
 // Rendered is a message ready for any channel: SMS takes the text alone.
@@ -100,7 +103,31 @@ func (r *Renderer) Render(c Content) (Rendered, error) {
 		return out, fmt.Errorf("render %s HTML: %w", c.Kind, err)
 	}
 	out.HTML = b.String()
+	if c.StatusLink != "" && c.Kind != "staff" {
+		out = withStatusLink(out, lang, c.StatusLink)
+	}
 	return out, nil
+}
+
+// statusLinkLine introduces the status page's link, per language.
+var statusLinkLine = map[string]string{
+	"zh": "查看处理进度、回复或上传照片：",
+	"en": "Follow your case, reply or send photos:",
+}
+
+// withStatusLink ends a customer message with the status page's link; one
+// place for every template, so that no message goes out without it.
+func withStatusLink(r Rendered, lang, link string) Rendered {
+	line := statusLinkLine[lang]
+	r.Text += "\n\n" + line + "\n" + link
+	esc := htmltemplate.HTMLEscapeString(link)
+	p := `<p>` + htmltemplate.HTMLEscapeString(line) + ` <a href="` + esc + `">` + esc + `</a></p>`
+	if i := strings.LastIndex(r.HTML, "</body>"); i >= 0 {
+		r.HTML = r.HTML[:i] + p + r.HTML[i:]
+	} else {
+		r.HTML += p
+	}
+	return r
 }
 
 func execText(t *texttemplate.Template, name string, c Content) (string, error) {

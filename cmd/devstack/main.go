@@ -47,6 +47,9 @@ type config struct {
 	// IDPAddr is the development OpenID provider's address: the desk signs
 	// staff in there, the API accepts its access tokens.
 	IDPAddr string `env:"DEV_IDP_ADDR" envDefault:"127.0.0.1:8099"`
+	// InboundAddr is the API's inbound SMTP server: the customers' replies
+	// (to reply+token@complaintdesk.local) are sent there.
+	InboundAddr string `env:"INBOUND_SMTP_ADDR" envDefault:"127.0.0.1:2525"`
 	// LogFormat of the worker and the API: text on a terminal, JSON
 	// otherwise, unless set.
 	LogFormat string `env:"LOG_FORMAT"`
@@ -159,6 +162,7 @@ func run() error {
 		"WORKER_HTTP_ADDR="+cfg.WorkerAddr, "API_ADDR="+cfg.APIAddr, "LOG_FORMAT="+logFormat(cfg.LogFormat),
 		"SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "SMTP_TLS=none", "STAFF_MAIL_DOMAIN=staff.complaintdesk.local",
 		"PUBLIC_URL=http://"+cfg.APIAddr, "DEV_MAILBOX_URL=http://"+mb.HTTPAddr(),
+		"INBOUND_SMTP_ADDR="+cfg.InboundAddr,
 		// A rebuilt worker is the version meant to run: it takes over the
 		// open cases at their next task.
 		"WORKER_PROMOTE=always",
@@ -200,6 +204,7 @@ The complaint system is up.
   Temporal     %s, namespace %s
   PostgreSQL   %s
   Mailbox      SMTP %s; what it received: http://%s/messages and %s
+  Replies      SMTP %s (the customers' replies to reply+...@ addresses; status page: the link in each email)
   Logs         %s
 
 Credentials (also in %s; both kinds go as Authorization: Bearer ...):
@@ -213,7 +218,7 @@ as one of (users, roles and passwords in %s):
 %s
 A process that dies is started again; press Ctrl-C to stop everything.
 `, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.TemporalNamespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
-		filepath.Join(dir, "mail"), logs,
+		filepath.Join(dir, "mail"), cfg.InboundAddr, logs,
 		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
 		filepath.Join(dir, "secrets.env"), cfg.APIAddr, issuer, filepath.Join(dir, "idp.json"), users)
 

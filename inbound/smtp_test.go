@@ -1,0 +1,132 @@
+package inbound
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/smtp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+// fakeCases records the messages that reach cases.
+type fakeCases struct {
+	mu   sync.Mutex
+	got  []complaint.CustomerMessage
+	refs []string
+}
+
+func (f *fakeCases) Task(_ context.Context, ref, task, _ string, payload any) (complaint.CaseView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refs = append(f.refs, ref)
+	f.got = append(f.got, payload.(complaint.CustomerMessage))
+	return complaint.CaseView{Reference: ref}, nil
+}
+
+type fakeFiles struct{ saved []store.Attachment }
+
+func (f *fakeFiles) SaveAttachment(_ context.Context, a store.Attachment) error {
+	f.saved = append(f.saved, a)
+	return nil
+}
+
+type plainSealer struct{}
+
+func (plainSealer) SealFor(ref, _ string, plain []byte) (codec.Sealed, error) {
+	return codec.Sealed{KeyID: codec.KeyID(codec.CaseScope(ref), 1), Data: plain}, nil
+}
+
+func startServer(t *testing.T) (*Server, *fakeCases, *logBuffer) {
+	t.Helper()
+	cases := &fakeCases{}
+	logs := &logBuffer{}
+	limits := DefaultLimits()
+	limits.MaxMessageBytes = 64 << 10
+	s := &Server{Receiver: Receiver{Cases: cases, Store: &fakeFiles{}, Keys: plainSealer{}, Limits: limits},
+		Replies: auth.ReplyAddresses{Secret: bytes.Repeat([]byte("k"), 32), Domain: "reply.example.com"},
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)), Now: func() time.Time { return now }}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	require.NoError(t, s.Start(ctx, Config{Addr: "127.0.0.1:0", Hostname: "test", Limits: limits}))
+	return s, cases, logs
+}
+
+var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func mailTo(to, headers, body string) []byte {
+	return []byte("From: <li@example.com>\r\nTo: <" + to + ">\r\nSubject: Re: complaint\r\nMessage-ID: <m1@example.com>\r\n" +
+		headers + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
+}
+
+func TestAutomaticMailIsDroppedWithALogLine(t *testing.T) {
+	s, cases, logs := startServer(t)
+	to := s.Replies.Address("CMP-20261123-4F7K2Q", now.Add(time.Hour))
+	for name, headers := range map[string]string{
+		"auto-reply": "Auto-Submitted: auto-replied\r\n",
+		"bulk":       "Precedence: bulk\r\n",
+		"responder":  "X-Autoreply: yes\r\n",
+	} {
+		require.NoError(t, smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, mailTo(to, headers, "Out of office")), name)
+	}
+	// A bounce: the null return path.
+	require.NoError(t, smtp.SendMail(s.Addr(), nil, "", []string{to}, mailTo(to, "", "Undeliverable")))
+	dsn := "From: <mailer-daemon@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <d@x>\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n"
+	require.NoError(t, smtp.SendMail(s.Addr(), nil, "postmaster@example.com", []string{to}, []byte(dsn)))
+	require.Empty(t, cases.got, "nothing automatic reaches a case")
+	require.Equal(t, 5, strings.Count(logs.String(), "inbound mail dropped: automatic"))
+
+	require.NoError(t, smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, mailTo(to, "Auto-Submitted: no\r\n", "Thanks, here it is")))
+	require.Len(t, cases.got, 1, "Auto-Submitted: no is a person")
+	require.Equal(t, "CMP-20261123-4F7K2Q", cases.refs[0])
+	require.Equal(t, "Thanks, here it is", cases.got[0].Text)
+	require.Equal(t, "<m1@example.com>", cases.got[0].MessageID)
+}
+
+func TestBadAddressesAndOversizeMailAreRefused(t *testing.T) {
+	s, cases, logs := startServer(t)
+	expired := s.Replies.Address("CMP-20261123-4F7K2Q", now.Add(-time.Minute))
+	err := smtp.SendMail(s.Addr(), nil, "li@example.com", []string{expired}, mailTo(expired, "", "late"))
+	require.ErrorContains(t, err, "550")
+	require.Contains(t, logs.String(), "the reply address has expired")
+	err = smtp.SendMail(s.Addr(), nil, "li@example.com", []string{"someone@reply.example.com"}, mailTo("x", "", "hi"))
+	require.ErrorContains(t, err, "550")
+
+	to := s.Replies.Address("CMP-20261123-4F7K2Q", now.Add(time.Hour))
+	big := strings.Repeat(strings.Repeat("0123456789", 7)+"\r\n", 1200) // 86 KB, over the 64 KB limit
+	err = smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, mailTo(to, "", big))
+	require.ErrorContains(t, err, "552")
+	exe := "From: <li@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <e@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/x-msdownload\r\n" +
+		"Content-Disposition: attachment; filename=\"photo.exe\"\r\n\r\nMZ\x90\x00\r\n--b--\r\n"
+	err = smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(exe))
+	require.ErrorContains(t, err, "554")
+	require.Empty(t, cases.got)
+}
