@@ -29,6 +29,8 @@ import (
 type Cases interface {
 	Submit(ctx context.Context, sub starter.Submission) (starter.Result, error)
 	Case(ctx context.Context, ref string) (complaint.CaseView, error)
+	// Tasks is the case's own word on which tasks its state allows now.
+	Tasks(ctx context.Context, ref string) ([]complaint.TaskState, error)
 	Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error)
 	ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error)
 	Ready(ctx context.Context) error
@@ -171,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 		Summary: "Readiness: Temporal and the database answer", Tags: []string{"health"},
 	}, s.ready)
 
+	readTaskSchemas := s.registerTasks(api)
 	s.registerReads(api, mux)
 	s.registerBreakdown(api)
 	s.registerMessages(api, mux)
@@ -188,6 +191,7 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 	describeDocument(api)
+	readTaskSchemas()
 
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", onlyFor(metricsRoles, "read the metrics", s.Metrics))

@@ -41,6 +41,18 @@ func (f *fakeCases) Case(ctx context.Context, ref string) (complaint.CaseView, e
 	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
 }
 
+// Tasks allows every task.
+func (f *fakeCases) Tasks(ctx context.Context, ref string) ([]complaint.TaskState, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := make([]complaint.TaskState, len(complaint.Tasks))
+	for i, t := range complaint.Tasks {
+		out[i] = complaint.TaskState{Name: t, Allowed: true}
+	}
+	return out, nil
+}
+
 func (f *fakeCases) Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error) {
 	f.tasks.Add(1)
 	if f.err != nil {

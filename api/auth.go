@@ -34,7 +34,10 @@ type KeyLookup interface {
 // server's UI can be given.
 type Authenticator struct {
 	Tokens *auth.Verifier
-	Keys   KeyLookup
+	// OIDC, when set, checks the access tokens of the organisation's OpenID
+	// provider (those whose issuer is its own).
+	OIDC *auth.OIDC
+	Keys KeyLookup
 	// Rate and Burst bound each caller's requests (per API key, per staff
 	// member); zero Rate means no limit.
 	Rate  rate.Limit
@@ -87,6 +90,9 @@ func (a *Authenticator) identify(r *http.Request) (auth.Identity, error) {
 			return auth.Identity{}, err
 		}
 		return auth.Identity{Subject: "key:" + k.ID, Role: auth.RoleSystem, System: k.System, KeyID: k.ID}, nil
+	}
+	if a.OIDC != nil && a.OIDC.IssuedHere(token) {
+		return a.OIDC.Verify(r.Context(), token) // a provider away is a 503, not a 401
 	}
 	if a.Tokens == nil {
 		return auth.Identity{}, auth.ErrUnauthenticated

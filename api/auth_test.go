@@ -164,6 +164,7 @@ var endpoints = map[string]struct {
 	"submitComplaint": {"POST", "/v1/complaints", validBody, []auth.Role{sys, ag, sup, mgr, dir, adm}},
 	"getComplaint":    {"GET", "/v1/complaints/" + caseRef, "", []auth.Role{sys, ag, dep, sup, mgr, dir, op, adm}},
 	"listComplaints":  {"GET", "/v1/complaints", "", []auth.Role{ag, dep, sup, mgr, dir, op, adm}},
+	"listTasks":       {"GET", "/v1/complaints/" + caseRef + "/tasks", "", []auth.Role{ag, dep, sup, mgr, dir, op, adm}},
 	"reportSummary":   {"GET", "/v1/reports/summary", "", reportReaders},
 	"eraseCustomer":   {"POST", "/v1/admin/erasures", `{"email":"zhao.lei@example.com"}`, []auth.Role{adm}},
 	"listDeliveries":  {"GET", "/v1/deliveries?status=failed", "", reportReaders},

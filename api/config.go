@@ -8,6 +8,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
+	"github.com/complaintdesk/complaintdesk/desk"
 	"github.com/complaintdesk/complaintdesk/inbound"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/telemetry"
@@ -26,7 +27,9 @@ type Config struct {
 	// same secret; empty: survey links are refused.
 	SurveyLinkSecret string `env:"SURVEY_LINK_SECRET"`
 	Auth             auth.Config
-	Codec            codec.Config
+	// Desk is the staff desk under /desk (served when OIDC_ISSUER is set).
+	Desk  desk.Config
+	Codec codec.Config
 	// RateLimit is each caller's sustained requests per second, RateBurst
 	// the requests it may make at once.
 	RateLimit float64 `env:"RATE_LIMIT" envDefault:"50"`

@@ -72,7 +72,7 @@ func problemStatuses(op *huma.Operation) []int {
 	if strings.Contains(op.Path, "{") || id == "answerSurvey" {
 		statuses = append(statuses, http.StatusNotFound)
 	}
-	if id == "submitComplaint" || id == "answerSurvey" || id == "redeliverDelivery" || strings.HasPrefix(id, "task-") {
+	if id == "submitComplaint" || id == "answerSurvey" || id == "redeliverDelivery" || id == "listTasks" || strings.HasPrefix(id, "task-") {
 		statuses = append(statuses, http.StatusConflict)
 	}
 	if id == "answerSurvey" {

@@ -32,13 +32,15 @@ var (
 var permissions = map[string][]auth.Role{
 	"submitComplaint": {system, agent, supervisor, manager, director, admin},
 	"getComplaint":    {system, agent, department, supervisor, manager, director, operator, admin},
-	"listComplaints":  {agent, department, supervisor, manager, director, operator, admin},
-	"reportSummary":   {supervisor, manager, director, operator, admin},
-	"eraseCustomer":   {admin},
-	"listDeliveries":  {supervisor, manager, director, operator, admin},
-	"healthz":         nil, // public: handled before authentication
-	"readyz":          nil,
-	"answerSurvey":    nil, // public: the survey link's signed token is the credential
+	// The tasks a caller may do on a case now: whoever may read cases.
+	"listTasks":      {agent, department, supervisor, manager, director, operator, admin},
+	"listComplaints": {agent, department, supervisor, manager, director, operator, admin},
+	"reportSummary":  {supervisor, manager, director, operator, admin},
+	"eraseCustomer":  {admin},
+	"listDeliveries": {supervisor, manager, director, operator, admin},
+	"healthz":        nil, // public: handled before authentication
+	"readyz":         nil,
+	"answerSurvey":   nil, // public: the survey link's signed token is the credential
 
 	"task-" + complaint.TaskAssign:             {agent, supervisor, manager, director, admin},
 	"task-" + complaint.TaskRoute:              {agent, supervisor, manager, director, admin},
@@ -123,9 +125,7 @@ func (s *Server) canRead(ctx context.Context, id auth.Identity, v complaint.Case
 			return storeProblem(err)
 		}
 	case department:
-		if !slices.ContainsFunc(v.Departments, func(d complaint.Department) bool { return id.InDepartment(string(d)) }) {
-			return forbidden("the case is not routed to your departments")
-		}
+		return routedTo(id, v)
 	}
 	return nil
 }
@@ -135,30 +135,48 @@ var errNotYours = huma.Error404NotFound("no case has this reference")
 
 // canAct checks the case-dependent part of a task: an agent acts on cases
 // they own; department staff report for their own departments, and note
-// cases routed to them.
+// cases routed to them. The case is read only when the check needs it.
 func (s *Server) canAct(ctx context.Context, id auth.Identity, ref, task string, body any) error {
+	var v complaint.CaseView
+	_, departmental := body.(*complaint.StartInvestigation)
+	if _, ok := body.(*complaint.SubmitFindings); ok {
+		departmental = true
+	}
+	if task == complaint.TaskSurveyResponse || id.Role == agent || id.Role == department && !departmental {
+		var err error
+		if v, err = s.Cases.Case(ctx, ref); err != nil {
+			return problem(err)
+		}
+	}
+	return actCheck(id, v, task, body)
+}
+
+// actCheck is the case-dependent part of a task on the case v, for the
+// payload body (nil: any payload, as the tasks list asks).
+func actCheck(id auth.Identity, v complaint.CaseView, task string, body any) error {
 	if t, ok := body.(*complaint.EscalateDispute); ok && t.SkipReason != "" && (id.Role == agent || id.Role == department) {
 		return forbidden("skipping a dispute stage is for supervisors and above")
 	}
 	if task == complaint.TaskSurveyResponse {
-		v, err := s.Cases.Case(ctx, ref)
-		if err != nil {
-			return problem(err)
-		}
 		if handled(v, id.Subject) {
-			return forbidden("%s handled %s: the satisfaction answer comes from the customer, or from a supervisor who did not", id.Subject, ref)
+			return forbidden("%s handled %s: the satisfaction answer comes from the customer, or from a supervisor who did not", id.Subject, v.Reference)
 		}
 		return nil
 	}
 	switch id.Role {
 	case agent:
-		v, err := s.Cases.Case(ctx, ref)
-		if err != nil {
-			return problem(err)
+		if v.Owner == id.Subject {
+			return nil
 		}
-		if v.Owner != id.Subject {
-			return forbidden("agents act on the cases they own; %s is owned by %s", ref, v.Owner)
+		// A case the desk owns (its intake named no first-contact employee)
+		// awaits a person: an agent takes it, for themselves.
+		if task == complaint.TaskAssign && v.Owner == complaint.DefaultOwner {
+			if a, ok := body.(*complaint.Assign); ok && a.Owner != id.Subject {
+				return forbidden("an agent takes a case the desk owns for themselves, not for %s", a.Owner)
+			}
+			return nil
 		}
+		return forbidden("agents act on the cases they own; %s is owned by %s", v.Reference, v.Owner)
 	case department:
 		var d complaint.Department
 		switch t := body.(type) {
@@ -167,15 +185,20 @@ func (s *Server) canAct(ctx context.Context, id auth.Identity, ref, task string,
 		case *complaint.SubmitFindings:
 			d = t.Department
 		default:
-			v, err := s.Cases.Case(ctx, ref)
-			if err != nil {
-				return problem(err)
-			}
-			return s.canRead(ctx, id, v)
+			return routedTo(id, v)
 		}
 		if !id.InDepartment(string(d)) {
 			return forbidden("you work for %v, not %s", id.Departments, d)
 		}
+	}
+	return nil
+}
+
+// routedTo checks that a department member's departments include one the
+// case is routed to.
+func routedTo(id auth.Identity, v complaint.CaseView) error {
+	if !slices.ContainsFunc(v.Departments, func(d complaint.Department) bool { return id.InDepartment(string(d)) }) {
+		return forbidden("the case is not routed to your departments")
 	}
 	return nil
 }

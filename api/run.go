@@ -19,6 +19,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/desk"
 	"github.com/complaintdesk/complaintdesk/inbound"
 	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -106,7 +107,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Deliveries:     db,
 		SurveyLinks:    auth.SurveyLinks{Secret: []byte(cfg.SurveyLinkSecret)},
 		RequestTimeout: cfg.RequestTimeout,
-		Auth: &Authenticator{Tokens: tokens, Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
+		Auth: &Authenticator{Tokens: tokens, OIDC: auth.NewOIDC(cfg.Auth.OIDC, cfg.Auth.MaxLifetime), Keys: db, Rate: rate.Limit(cfg.RateLimit), Burst: cfg.RateBurst,
 			TrustedProxies: proxies},
 		Submitters:   db,
 		Codec:        codec.New(keys),
@@ -140,8 +141,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	handler := s.Handler()
+	if s.Auth.OIDC != nil {
+		// The staff desk acts through the API's own handler, as the person
+		// signed in: the API's roles hold for it as for any client.
+		d := desk.New(cfg.Desk, s.Auth.OIDC, handler, db, loc, logger)
+		root := http.NewServeMux()
+		root.Handle("/desk/", d.Handler())
+		root.Handle("/", handler)
+		handler = root
+	}
 	srv := &http.Server{
-		Handler:           Instrument(s.Handler(), tel),
+		Handler:           Instrument(handler, tel),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,

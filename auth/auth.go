@@ -218,6 +218,9 @@ type Config struct {
 	Audience  string `env:"AUTH_TOKEN_AUDIENCE" envDefault:"complaints-api"`
 	// MaxLifetime is the longest a staff token may be valid for.
 	MaxLifetime time.Duration `env:"AUTH_TOKEN_MAX_LIFETIME" envDefault:"12h"`
+	// OIDC is the organisation's OpenID provider (its access tokens, the
+	// desk's sign-in).
+	OIDC OIDCConfig
 }
 
 // Tokens is the configuration as a TokenConfig.

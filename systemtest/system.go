@@ -32,6 +32,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/idp"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/worker"
@@ -65,6 +66,13 @@ type System struct {
 	// StaffToken is a supervisor's (dev.supervisor) who handles no case in
 	// the tests: the survey answers are entered with it.
 	StaffToken string
+	// IDP is the development OpenID provider the desk signs staff in at
+	// and whose access tokens the API accepts; Staff are its users
+	// (idp.DevUsers: dev.agent, dev.logistics, ...), DeskSecret the desk's
+	// client secret there.
+	IDP        *idp.Provider
+	Staff      idp.Directory
+	DeskSecret string
 	// InboundAddr is the API's inbound SMTP server: customers' replies.
 	InboundAddr string
 
@@ -183,6 +191,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	s.AdminToken, s.OperatorToken, s.APIKey = creds.AdminToken, creds.CodecToken, creds.APIKey
 	s.StaffToken = creds.StaffToken
 	s.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports[5])
+	if err := s.startIDP(); err != nil {
+		return s, err
+	}
 
 	s.Temporal = devenv.Temporal{
 		Binary: cli, IP: "127.0.0.1", Port: ports[1], HTTPPort: ports[2], Namespace: "default",
@@ -233,6 +244,25 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// startIDP serves the development OpenID provider in process, on a port
+// of the kernel's choosing, with the development users.
+func (s *System) startIDP() error {
+	users, err := idp.DevUsers()
+	if err != nil {
+		return err
+	}
+	s.DeskSecret = "desk-" + s.Secrets.TokenSecret[:16]
+	s.Staff = idp.Directory{Users: users, Clients: []idp.Client{{ID: idp.DeskClientID, Secret: s.DeskSecret,
+		RedirectURIs:           []string{s.APIURL + "/desk/auth/callback"},
+		PostLogoutRedirectURIs: []string{s.APIURL + "/desk/signed-out"}}}}
+	ln, issuer, err := idp.Listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.IDP, err = idp.Start(ln, issuer, s.Staff, idp.Options{Logger: s.Logger})
+	return err
 }
 
 // StartPostgres starts the database, on the same folder and port after a
@@ -287,6 +317,10 @@ func (s *System) APIConfig() api.Config {
 	cfg.TracerProvider = s.tracer
 	cfg.SurveyLinkSecret = s.Secrets.SurveyLinkSecret
 	cfg.Auth.Secret, cfg.Codec.MasterKeys = s.Secrets.TokenSecret, s.Secrets.MasterKeys
+	cfg.Desk.PublicURL = s.APIURL
+	if s.IDP != nil {
+		cfg.Auth.OIDC.Issuer, cfg.Auth.OIDC.ClientSecret = s.IDP.Issuer(), s.DeskSecret
+	}
 	cfg.RateLimit = 0 // a hundred concurrent submissions are a test, not an attack
 	if s.Mailbox != nil {
 		cfg.DevMailboxURL = "http://" + s.Mailbox.HTTPAddr()
@@ -408,6 +442,9 @@ func (s *System) Stop() {
 	}
 	if s.Upstream != nil {
 		s.Upstream.Close()
+	}
+	if s.IDP != nil {
+		_ = s.IDP.Close()
 	}
 	if err := s.StopTemporal(); err != nil {
 		s.Logger.Error("stop Temporal", "error", err)

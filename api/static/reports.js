@@ -69,16 +69,29 @@ function fillForm(query) {
   document.getElementById('csv').href = `/v1/reports/summary?${csv}`;
 }
 
-function kpi(value, text, note) {
-  return element('div', { class: 'kpi' }, element('div', { class: 'value' }, value),
+function kpi(value, text, note, href) {
+  const shown = href ? element('a', { href, class: 'drill' }, value) : value;
+  return element('div', { class: 'kpi' }, element('div', { class: 'value' }, shown),
     element('div', { class: 'label' }, text), element('div', { class: 'note' }, note || ''));
+}
+
+// deskList is the staff desk's list of the cases behind a figure: the
+// page's filters and the figure's own.
+function deskList(extra) {
+  const page = filters();
+  const q = new URLSearchParams({ queue: 'search' });
+  for (const name of ['from', 'to', 'category', 'department']) {
+    if (page.get(name)) q.set(name, page.get(name));
+  }
+  for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
+  return `/desk/?${q}`;
 }
 
 function renderKPIs(s) {
   const sat = s.satisfaction;
   const given = s.compensation.map((c) => `${money(c.amount)} ${c.currency}`);
   document.getElementById('kpis').replaceChildren(
-    kpi(count(s.cases), 'cases received'),
+    kpi(count(s.cases), 'cases received', '', deskList()),
     kpi(sat.average === null ? '–' : `${sat.average.toFixed(2)} / 5`, 'satisfaction', `${count(sat.responses)} answers`),
     kpi(percent(s.resolution.rate), 'resolution rate',
       `${count(s.resolution.count)} of ${count(s.resolution.of)} closed`),
@@ -89,27 +102,36 @@ function renderKPIs(s) {
       `90 % within ${duration(s.acknowledgement.p90Seconds)}`),
     kpi(duration(s.handling.medianSeconds), 'handling time, median', `90 % within ${duration(s.handling.p90Seconds)}`),
     kpi(percent(s.escalated.rate), 'escalated', `${count(s.escalated.count)} cases`),
-    kpi(percent(s.slaBreached.rate), 'SLA breached', `${count(s.slaBreached.count)} cases`),
+    kpi(percent(s.slaBreached.rate), 'SLA breached', `${count(s.slaBreached.count)} cases`, deskList({ breached: 'true' })),
     kpi(given[0] || '–', 'compensation given', given.slice(1).join(', ')),
     kpi(count(s.followUps.opened), 'low scores followed up',
       `${count(s.followUps.open)} open, ${count(s.followUps.overdue)} overdue`),
   );
 }
 
-function table(caption, head, rows) {
+// table lays rows out; a row's link (links[i]) opens the desk's list of its cases.
+function table(caption, head, rows, links) {
   return element('table', {}, element('caption', {}, caption),
     element('thead', {}, element('tr', {}, ...head.map((h) => element('th', {}, h)))),
-    element('tbody', {}, ...rows.map((r) => element('tr', {},
-      ...r.map((c, i) => element('td', i ? { class: 'num' } : {}, typeof c === 'number' ? count(c) : String(c)))))));
+    element('tbody', {}, ...rows.map((r, row) => element('tr', {},
+      ...r.map((c, i) => {
+        const text = typeof c === 'number' ? count(c) : String(c);
+        const cell = i === 0 && links && links[row] ? element('a', { href: links[row], class: 'drill' }, text) : text;
+        return element('td', i ? { class: 'num' } : {}, cell);
+      })))));
 }
 
 function renderTables(s) {
   const shares = (list) => list.map((x) => [label(x.key), x.count, percent(x.share)]);
   document.getElementById('tables').replaceChildren(
-    table('By category', ['category', 'cases', 'share'], shares(s.byCategory)),
-    table('By channel', ['channel', 'cases', 'share'], shares(s.byChannel)),
-    table('By department', ['department', 'cases', 'share'], shares(s.byDepartment)),
-    table('By status', ['status', 'cases', 'share'], shares(s.byStatus)),
+    table('By category', ['category', 'cases', 'share'], shares(s.byCategory),
+      s.byCategory.map((x) => deskList({ category: x.key }))),
+    table('By channel', ['channel', 'cases', 'share'], shares(s.byChannel),
+      s.byChannel.map((x) => deskList({ channel: x.key }))),
+    table('By department', ['department', 'cases', 'share'], shares(s.byDepartment),
+      s.byDepartment.map((x) => deskList({ department: x.key }))),
+    table('By status', ['status', 'cases', 'share'], shares(s.byStatus),
+      s.byStatus.map((x) => deskList({ status: x.key }))),
     table('SLA clocks', ['clock', 'met', 'breached', 'compliance'],
       s.sla.map((c) => [CLOCKS[c.clock] || c.clock, c.met, c.breached, percent(c.compliance)])),
     table('Hot spots: root causes', ['category', 'root cause', 'cases'],
@@ -126,7 +148,11 @@ function renderCharts(s) {
       labels: s.byCategory.map((x) => label(x.key)),
       datasets: [{ label: 'cases', data: s.byCategory.map((x) => x.count), backgroundColor: COLORS }],
     },
-    options: { ...common, plugins: { legend: { position: 'right' } } },
+    options: { ...common, plugins: { legend: { position: 'right' } },
+      // A slice opens the desk's list of its cases.
+      onClick: (_, elements) => {
+        if (elements.length) location.href = deskList({ category: s.byCategory[elements[0].index].key });
+      } },
   });
   charts.trend = new Chart(document.getElementById('chart-trend'), {
     type: 'line',
@@ -171,9 +197,10 @@ function describe(s) {
   return `${parts.join(' ')} (days in ${s.timeZone}; percentiles ${s.percentiles})`;
 }
 
-// The staff token the figures are read with: given once in the address's
-// fragment (#token=...), which never reaches a server log, then kept for the
-// browser tab's session.
+// A staff token, when one is given once in the address's fragment
+// (#token=...), which never reaches a server log, then kept for the browser
+// tab's session. Without one the figures are read with the staff desk's
+// sign-in (its session cookie), through /desk/api.
 function staffToken() {
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get('token')) {
@@ -188,7 +215,7 @@ function staffToken() {
 function downloadWithToken(link, token, name) {
   link.addEventListener('click', async (ev) => {
     ev.preventDefault();
-    const resp = await fetch(link.getAttribute('href'), { headers: { Authorization: `Bearer ${token}` } });
+    const resp = await apiFetch(token, link.getAttribute('href'));
     if (!resp.ok) return;
     const save = document.createElement('a');
     save.href = URL.createObjectURL(await resp.blob());
@@ -209,17 +236,9 @@ async function main() {
   csvWithToken(token);
   const status = document.getElementById('status');
   try {
-    if (!token) throw new Error('Open this page with #token=<your staff token> at the end of its address.');
     await fillDimensions(token, query);
     breakdown(token, query); // its own section; the charts do not wait for it
-    const resp = await fetch(`/v1/reports/summary?${query}`, {
-      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
-    });
-    const body = await resp.json();
-    if (!resp.ok) {
-      const details = (body.errors || []).map((e) => `${e.location}: ${e.message}`).join('; ');
-      throw new Error(`${body.title || resp.status}: ${body.detail || ''} ${details}`);
-    }
+    const body = await getJSON(token, `/v1/reports/summary?${query}`);
     renderKPIs(body);
     renderTables(body);
     window.reportCharts = renderCharts(body);
@@ -240,8 +259,20 @@ async function fillDimensions(token, query) {
   setOptions(form.elements.department, body.departments, query.get('department'));
 }
 
+// apiFetch reads path of the API with the token, or else through the
+// desk's session; without a session the browser goes to sign in and back.
+async function apiFetch(token, path) {
+  if (token) return fetch(path, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  const resp = await fetch(`/desk/api${path}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (resp.status === 401) {
+    location.href = `/desk/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`;
+    throw new Error('signing in');
+  }
+  return resp;
+}
+
 async function getJSON(token, path) {
-  const resp = await fetch(path, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  const resp = await apiFetch(token, path);
   const body = await resp.json();
   if (!resp.ok) {
     const details = (body.errors || []).map((e) => `${e.location}: ${e.message}`).join('; ');

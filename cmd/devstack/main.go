@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/idp"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
 )
@@ -42,6 +44,9 @@ type config struct {
 	WorkerAddr   string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
 	SMTPAddr     string `env:"MAILBOX_SMTP_ADDR" envDefault:"127.0.0.1:1025"`
 	MailboxHTTP  string `env:"MAILBOX_HTTP_ADDR" envDefault:"127.0.0.1:8025"`
+	// IDPAddr is the development OpenID provider's address: the desk signs
+	// staff in there, the API accepts its access tokens.
+	IDPAddr string `env:"DEV_IDP_ADDR" envDefault:"127.0.0.1:8099"`
 	// InboundAddr is the API's inbound SMTP server: the customers' replies
 	// (to reply+token@complaintdesk.local) are sent there.
 	InboundAddr string `env:"INBOUND_SMTP_ADDR" envDefault:"127.0.0.1:2525"`
@@ -140,6 +145,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The development OpenID provider, in process: the desk and the API
+	// know only its issuer URL, as they know the organisation's provider in
+	// production. Its users are in DEV_DIR/idp.json (made once).
+	step("OpenID provider", "http://"+cfg.IDPAddr)
+	users, issuer, deskSecret, closeIDP, err := startIDP(filepath.Join(dir, "idp.json"), cfg.IDPAddr, "http://"+cfg.APIAddr,
+		slog.New(slog.NewTextHandler(logFile(logs, "idp"), nil)))
+	if err != nil {
+		return err
+	}
+	defer closeIDP()
 	conn := cfg.Config
 	conn.TemporalAddress, conn.DatabaseURL = tp.Address(), pg.DSN()
 	appEnv := append(os.Environ(), conn.Env()...)
@@ -154,6 +169,7 @@ func run() error {
 		"CASE_LINK_BASE="+tp.UIURL()+"/namespaces/"+cfg.TemporalNamespace+"/workflows/",
 		fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", tp.UIURL(), cfg.UIPort))
 	appEnv = append(appEnv, secrets.Env()...)
+	appEnv = append(appEnv, "OIDC_ISSUER="+issuer, "OIDC_CLIENT_ID="+idp.DeskClientID, "OIDC_CLIENT_SECRET="+deskSecret)
 	for _, app := range []struct{ name, health string }{
 		{"worker", "http://" + cfg.WorkerAddr + "/healthz"},
 		{"api", "http://" + cfg.APIAddr + "/readyz"},
@@ -196,11 +212,15 @@ Credentials (also in %s; both kinds go as Authorization: Bearer ...):
   STAFF_TOKEN=%s    (supervisor dev.supervisor)
   ADMIN_TOKEN=%s    (admin dev.admin)
 More: bin/complaintctl token -sub NAME -role ROLE, with AUTH_TOKEN_SECRET from %s.
+
+Staff desk  http://%s/desk — sign in at the development OpenID provider %s
+as one of (users, roles and passwords in %s):
+%s
 A process that dies is started again; press Ctrl-C to stop everything.
 `, cfg.APIAddr, tp.UIURL(), tp.Address(), cfg.TemporalNamespace, pg.DSN(), mb.SMTPAddr(), mb.HTTPAddr(),
 		filepath.Join(dir, "mail"), cfg.InboundAddr, logs,
 		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
-		filepath.Join(dir, "secrets.env"))
+		filepath.Join(dir, "secrets.env"), cfg.APIAddr, issuer, filepath.Join(dir, "idp.json"), users)
 
 	<-ctx.Done()
 	fmt.Println("\nshutting down")
@@ -269,6 +289,32 @@ func (c *codecToken) renew(ctx context.Context, secrets devenv.Secrets, ttl time
 			fmt.Print(launcherLine("cannot restart the dev server with the renewed token: " + err.Error()))
 		}
 	}
+}
+
+// startIDP serves the development OpenID provider on addr with the users
+// of the directory at path (written with development users when absent),
+// the desk at deskURL as its client. It returns the users as lines to
+// print, the issuer, the desk's client secret and how to stop it.
+func startIDP(path, addr, deskURL string, logger *slog.Logger) (string, string, string, func(), error) {
+	directory, err := idp.LoadOrCreate(path, deskURL)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	ln, issuer, err := idp.Listen(addr)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	p, err := idp.Start(ln, issuer, directory, idp.Options{Logger: logger})
+	if err != nil {
+		_ = ln.Close()
+		return "", "", "", nil, err
+	}
+	var users strings.Builder
+	for _, u := range directory.Users {
+		fmt.Fprintf(&users, "  %-15s %-18s %-12s %s\n", u.Username, u.Password, strings.Join(u.Roles, ","), strings.Join(u.Departments, ","))
+	}
+	desk, _ := directory.Client(idp.DeskClientID)
+	return users.String(), issuer, desk.Secret, func() { _ = p.Close() }, nil
 }
 
 func step(what, where string) { fmt.Print(launcherLine(fmt.Sprintf("starting %-20s %s", what, where))) }

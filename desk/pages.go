@@ -1,0 +1,386 @@
+package desk
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// page is what every template gets.
+type page struct {
+	Lang    string
+	Zone    string
+	CSRF    string
+	User    string
+	Role    string
+	Path    string
+	Queues  []queueTab
+	Content any
+}
+
+type queueTab struct {
+	Name    store.Queue
+	Count   int
+	Current bool
+	Href    string
+}
+
+// fieldContext is what the field template gets: the language, the field,
+// the form's id (ids stay unique across the page's forms).
+type fieldContext struct {
+	L  string
+	F  field
+	ID string
+}
+
+var templates = map[string]*template.Template{}
+
+func init() {
+	for _, name := range []string{"queue", "case", "signedout", "error"} {
+		templates[name] = template.Must(template.New("layout.html").Funcs(template.FuncMap{
+			"t":        func(lang, key string) string { return translate(lang, key) },
+			"lower":    strings.ToLower,
+			"join":     strings.Join,
+			"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+			"str":      func(v any) string { s, _ := json.Marshal(v); return strings.Trim(string(s), `"`) },
+			"deref":    func(b *bool) bool { return b != nil && *b },
+			"contains": func(vs []string, v string) bool { return slices.Contains(vs, v) },
+			"dict": func(l string, f field, id ...string) fieldContext {
+				return fieldContext{L: l, F: f, ID: strings.Join(id, "")}
+			},
+		}).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+	}
+}
+
+func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, name string, p page, ss *session) {
+	if ss != nil {
+		p.Lang, p.CSRF, p.User, p.Role, p.Zone = ss.Lang, ss.CSRF, ss.Name, string(ss.Who.Role), ss.ZoneName
+	}
+	if p.Lang == "" {
+		p.Lang = langOf(preferredLang(r))
+	}
+	p.Path = r.URL.RequestURI()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := templates[name].Execute(w, p); err != nil {
+		d.log.ErrorContext(r.Context(), "desk page", "page", name, "error", err)
+	}
+}
+
+func (d *Desk) errorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
+	d.render(w, r, status, "error", page{Content: key}, nil)
+}
+
+func (d *Desk) notFound(w http.ResponseWriter, r *http.Request, ss *session) {
+	d.render(w, r, http.StatusNotFound, "error", page{Content: "notfound"}, ss)
+}
+
+// --- queues
+
+type queueContent struct {
+	Queue    store.Queue
+	Filter   store.QueueFilter
+	Items    []queueRow
+	Statuses []complaint.Status
+	Cats     []complaint.Category
+	Prios    []complaint.Priority
+	Depts    []string
+	Sort     string
+}
+
+type queueRow struct {
+	store.QueueItem
+	Received string
+	Next     string
+	NextISO  string
+	Overdue  bool
+}
+
+// defaultQueue is where a person starts: department staff at their
+// departments' cases, agents at their own, supervisors up at the desk's.
+func defaultQueue(id auth.Identity) store.Queue {
+	switch id.Role {
+	case auth.RoleDepartment:
+		return store.QueueDepartment
+	case auth.RoleAgent:
+		return store.QueueMine
+	}
+	return store.QueueDesk
+}
+
+func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := r.URL.Query()
+	queue := store.Queue(q.Get("queue"))
+	if !slices.Contains(store.Queues, queue) {
+		queue = defaultQueue(ss.Who)
+	}
+	f := store.QueueFilter{Queue: queue, Person: ss.Who.Subject, Departments: ss.Who.Departments,
+		Scoped: ss.Who.Role == auth.RoleDepartment, Q: q.Get("q"), Category: q.Get("category"),
+		Priority: q.Get("priority"), Status: q.Get("status"), Owner: q.Get("owner"), Dept: q.Get("department"),
+		Channel: q.Get("channel"), Breached: q.Get("breached") == "true", From: q.Get("from"), To: q.Get("to"),
+		ByDeadline: q.Get("sort") == "deadline", Now: d.now(), Limit: 100}
+	items, err := d.queues.QueueCases(r.Context(), f)
+	if err != nil {
+		d.log.WarnContext(r.Context(), "desk queue", "error", err)
+		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		return
+	}
+	counts, err := d.queues.QueueCounts(r.Context(), f)
+	if err != nil {
+		d.log.WarnContext(r.Context(), "desk queue counts", "error", err)
+	}
+	p := page{}
+	for _, name := range store.Queues {
+		v := url.Values{}
+		for k, vs := range q {
+			if k != "queue" {
+				v[k] = vs
+			}
+		}
+		v.Set("queue", string(name))
+		p.Queues = append(p.Queues, queueTab{Name: name, Count: counts[name], Current: name == queue, Href: "/desk/?" + v.Encode()})
+	}
+	c := queueContent{Queue: queue, Filter: f, Statuses: complaint.Statuses, Cats: complaint.Categories,
+		Prios: complaint.Priorities, Depts: ss.Who.Departments, Sort: q.Get("sort")}
+	for _, it := range items {
+		row := queueRow{QueueItem: it, Received: it.ReceivedAt.In(ss.zone).Format("2006-01-02 15:04")}
+		if it.NextDeadline != nil {
+			row.Next = it.NextDeadline.In(ss.zone).Format("2006-01-02 15:04")
+			row.NextISO = it.NextDeadline.UTC().Format(time.RFC3339)
+			row.Overdue = it.NextDeadline.Before(d.now())
+		}
+		c.Items = append(c.Items, row)
+	}
+	p.Content = c
+	d.render(w, r, http.StatusOK, "queue", p, ss)
+}
+
+// --- the case
+
+type taskOption struct {
+	Name    string          `json:"name"`
+	Allowed bool            `json:"allowed"`
+	Reason  string          `json:"reason"`
+	Schema  json.RawMessage `json:"schema"`
+}
+
+type taskForm struct {
+	Name    string
+	Allowed bool
+	Reason  string
+	Fields  []field
+	Error   string // a 409 or an error no field takes
+	Open    bool
+}
+
+type caseContent struct {
+	Case complaint.CaseView
+	// Messages are the case's emails, SMS and webhooks with their delivery
+	// state, for the roles that may read deliveries (supervisors up,
+	// operators); nil for the others.
+	Messages []messageRow
+	Version  string
+	Tasks    []taskForm
+	Clocks   []clockRow
+	Done     string
+	Poll     int
+	Zone     *time.Location
+}
+
+type messageRow struct {
+	store.Delivery
+	Created string
+}
+
+type clockRow struct {
+	complaint.Deadline
+	Due     string
+	DueISO  string
+	Running bool
+}
+
+// loadCase reads the case and its tasks through the API; found is false
+// for a case the person may not see (the API's 403 and 404 alike: the
+// desk does not say whether a case it will not show exists).
+func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (v complaint.CaseView, raw []byte, tasks []taskOption, found bool, err error) {
+	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref), nil)
+	if err != nil {
+		return v, nil, nil, false, err
+	}
+	switch {
+	case res.status == http.StatusNotFound || res.status == http.StatusForbidden || res.status == http.StatusUnprocessableEntity:
+		return v, nil, nil, false, nil
+	case res.status != http.StatusOK:
+		return v, nil, nil, false, errStatus(res)
+	}
+	if err := json.Unmarshal(res.body, &v); err != nil {
+		return v, nil, nil, false, err
+	}
+	tr, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref)+"/tasks", nil)
+	if err != nil {
+		return v, nil, nil, false, err
+	}
+	if tr.status == http.StatusOK {
+		var body struct {
+			Tasks []taskOption `json:"tasks"`
+		}
+		if err := json.Unmarshal(tr.body, &body); err != nil {
+			return v, nil, nil, false, err
+		}
+		tasks = body.Tasks
+	}
+	return v, res.body, tasks, true, nil
+}
+
+type statusError struct{ p problem }
+
+func (e statusError) Error() string { return e.p.String() }
+
+func errStatus(res apiResponse) error { return statusError{problemOf(res)} }
+
+func versionOf(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
+}
+
+func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	d.showCase(w, r, ss, "", nil, nil)
+}
+
+// showCase renders the case; failed, form and errs re-fill a task form the
+// API refused.
+func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, failed string, form url.Values, refusal *problem) {
+	ref := r.PathValue("reference")
+	v, raw, tasks, found, err := d.loadCase(r, ss, ref)
+	if err != nil {
+		d.log.WarnContext(r.Context(), "desk case", "reference", ref, "error", err)
+		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		return
+	}
+	if !found {
+		d.notFound(w, r, ss)
+		return
+	}
+	c := caseContent{Case: v, Version: versionOf(raw), Done: r.URL.Query().Get("done"), Poll: int(d.cfg.PollInterval / time.Millisecond),
+		Zone: ss.zone}
+	for _, dl := range v.Deadlines {
+		c.Clocks = append(c.Clocks, clockRow{Deadline: dl, Due: dl.DueAt.In(ss.zone).Format("2006-01-02 15:04"),
+			DueISO: dl.DueAt.UTC().Format(time.RFC3339), Running: dl.State == "running"})
+	}
+	choices := map[string][]string{"department": departmentChoices(ss.Who, v)}
+	for _, t := range tasks {
+		var s schema
+		_ = json.Unmarshal(t.Schema, &s)
+		tf := taskForm{Name: t.Name, Allowed: t.Allowed, Reason: t.Reason, Fields: fieldsOf(&s, "", choices)}
+		// The person is who takes a case or investigates, unless they say otherwise.
+		for i, f := range tf.Fields {
+			if f.Name == "owner" || f.Name == "investigator" {
+				tf.Fields[i].Value = ss.Who.Subject
+			}
+		}
+		if t.Name == failed && refusal != nil {
+			errs := map[string]string{}
+			for _, e := range refusal.Errors {
+				errs[strings.TrimPrefix(e.Location, "body.")] = e.Message
+			}
+			fill(tf.Fields, form, errs)
+			var rest []string
+			for _, m := range errs {
+				rest = append(rest, m)
+			}
+			if len(refusal.Errors) == 0 || len(rest) > 0 {
+				tf.Error = strings.TrimSpace(refusal.String() + " " + strings.Join(rest, "; "))
+			}
+			tf.Open = true
+		}
+		c.Tasks = append(c.Tasks, tf)
+	}
+	if res, err := d.call(r, ss, http.MethodGet, "/v1/deliveries?reference="+url.QueryEscape(ref), nil); err == nil &&
+		res.status == http.StatusOK {
+		var page store.DeliveryPage
+		if json.Unmarshal(res.body, &page) == nil {
+			for _, m := range page.Deliveries {
+				c.Messages = append(c.Messages, messageRow{Delivery: m, Created: m.CreatedAt.In(ss.zone).Format("2006-01-02 15:04")})
+			}
+		}
+	}
+	status := http.StatusOK
+	if refusal != nil {
+		status = refusal.Status
+	}
+	d.render(w, r, status, "case", page{Content: c}, ss)
+}
+
+// departmentChoices are the departments a department field may name: the
+// case's, and for department staff only their own among them.
+func departmentChoices(id auth.Identity, v complaint.CaseView) []string {
+	var out []string
+	for _, dep := range v.Departments {
+		if id.Role != auth.RoleDepartment || id.InDepartment(string(dep)) {
+			out = append(out, string(dep))
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// caseVersion answers the page's poll: the case's version, to compare with
+// the one the page shows.
+func (d *Desk) caseVersion(w http.ResponseWriter, r *http.Request, ss *session) {
+	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(r.PathValue("reference")), nil)
+	if err != nil || res.status != http.StatusOK {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"version": versionOf(res.body)})
+}
+
+// runTask posts a task form to the API; refused, the page comes back with
+// the errors beside the fields.
+func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
+	ref, task := r.PathValue("reference"), r.PathValue("task")
+	if !slices.Contains(complaint.Tasks, task) {
+		d.notFound(w, r, ss)
+		return
+	}
+	_, _, tasks, found, err := d.loadCase(r, ss, ref)
+	if err != nil || !found {
+		d.notFound(w, r, ss)
+		return
+	}
+	var s schema
+	for _, t := range tasks {
+		if t.Name == task {
+			_ = json.Unmarshal(t.Schema, &s)
+		}
+	}
+	payload := payloadOf(&s, r.PostForm, "")
+	res, err := d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
+	if err != nil {
+		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		return
+	}
+	if res.status == http.StatusOK {
+		http.Redirect(w, r, "/desk/cases/"+url.PathEscape(ref)+"?done="+url.QueryEscape(task), http.StatusSeeOther)
+		return
+	}
+	p := problemOf(res)
+	d.showCase(w, r, ss, task, r.PostForm, &p)
+}
