@@ -273,13 +273,14 @@ func TestImagesAreOfficialWithVersionsEnvDefaults(t *testing.T) {
 }
 
 // Every published port is on the host's loopback: Temporal's gRPC (which
-// signals cases past the API's roles), the UI, the mail catcher (every email)
-// and the API with its /metrics. The worker's port (health and /metrics) is
+// signals cases past the API's roles), the UI, the mail catcher (every email),
+// the API with its /metrics and its inbound SMTP server (published where the
+// MX reaches it by INBOUND_SMTP_PUBLISH). The worker's port (health and /metrics) is
 // not published at all.
 func TestPublishedPorts(t *testing.T) {
 	p := loadCompose(t, nil)
 	want := map[string][]string{
-		"api":         {"127.0.0.1:8080:8080"},
+		"api":         {"127.0.0.1:8080:8080", "127.0.0.1:2525:2525"},
 		"temporal":    {"127.0.0.1:7233:7233"},
 		"temporal-ui": {"127.0.0.1:8233:8080"},
 		"mailpit":     {"127.0.0.1:8025:8025"},
@@ -566,9 +567,9 @@ func TestAppAddressesPointAtTheStack(t *testing.T) {
 
 	// The API listens on the port it publishes and is probed on; the worker
 	// is probed where it serves /healthz.
-	probes := map[string]struct{ listenVar, path string }{
-		"api":    {"API_ADDR", "/readyz"},
-		"worker": {"WORKER_HTTP_ADDR", "/healthz"},
+	probes := map[string]struct{ listenVar, path, alsoVar string }{
+		"api":    {"API_ADDR", "/readyz", "INBOUND_SMTP_ADDR"},
+		"worker": {"WORKER_HTTP_ADDR", "/healthz", ""},
 	}
 	for name, probe := range probes {
 		s := service(t, p, name)
@@ -583,9 +584,15 @@ func TestAppAddressesPointAtTheStack(t *testing.T) {
 		if want := "http://127.0.0.1:" + port + probe.path; !strings.Contains(test, want) {
 			t.Errorf("%s healthcheck %q does not probe %s", name, test, want)
 		}
+		also := ""
+		if probe.alsoVar != "" {
+			if _, also, err = net.SplitHostPort(environment(t, s)[probe.alsoVar]); err != nil {
+				t.Fatalf("%s: %s: %v", name, probe.alsoVar, err)
+			}
+		}
 		for _, published := range s.Ports {
-			if itoa(published.Target) != port {
-				t.Errorf("%s publishes container port %d but listens on %s", name, published.Target, port)
+			if target := itoa(published.Target); target != port && target != also {
+				t.Errorf("%s publishes container port %d but listens on %s (and %q)", name, published.Target, port, also)
 			}
 		}
 	}
