@@ -142,83 +142,89 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/status?t="+url.QueryEscape(token)+"&done=sent", http.StatusSeeOther)
 }
 
-// statusRespond answers the proposal on the page as the customer. The
-// update id names the proposal, so a double click answers once.
-func (s *Server) statusRespond(w http.ResponseWriter, r *http.Request) {
+// statusChoice is one of the page's buttons pressed: the link's claims
+// and whether the customer chose yes (field's yes value) or no.
+type statusChoice struct {
+	claims     auth.StatusClaims
+	token      string
+	lang, ref  string
+	yes        bool
+	comment    string
+	ctx        context.Context
+	cancelTime context.CancelFunc
+}
+
+// readChoice reads a button's form: the signed link, then field, which
+// must be yes or no; it has answered the customer when it returns false.
+func (s *Server) readChoice(w http.ResponseWriter, r *http.Request, field, yes, no string) (statusChoice, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		renderStatus(w, http.StatusBadRequest, statusView{Message: statusText("", "invalid")})
+		return statusChoice{}, false
+	}
+	c := statusChoice{token: r.PostForm.Get("t")}
+	var ok bool
+	if c.claims, ok = s.statusClaims(w, c.token); !ok {
+		return c, false
+	}
+	c.lang, c.ref = c.claims.Language, c.claims.Reference()
+	answer := r.PostForm.Get(field)
+	if answer != yes && answer != no {
+		s.renderCase(r.Context(), w, c.claims, c.token, http.StatusUnprocessableEntity, statusText(c.lang, "invalid"))
+		return c, false
+	}
+	c.yes, c.comment = answer == yes, clipText(r.PostForm.Get("comment"), 4000)
+	c.ctx, c.cancelTime = context.WithTimeout(r.Context(), s.RequestTimeout)
+	return c, true
+}
+
+// sendChoice sends the task the button stands for, as the customer, under an
+// update id naming the proposal so that a double click answers once, and
+// shows the page again with done.
+func (s *Server) sendChoice(w http.ResponseWriter, r *http.Request, c statusChoice, task, updateID string, payload any, done string) {
+	if _, err := s.Cases.Task(c.ctx, c.ref, task, updateID, payload); err != nil {
+		status, key := statusOf(err)
+		s.renderCase(r.Context(), w, c.claims, c.token, status, statusText(c.lang, key))
 		return
 	}
-	token := r.PostForm.Get("t")
-	claims, ok := s.statusClaims(w, token)
+	http.Redirect(w, r, "/status?t="+url.QueryEscape(c.token)+"&done="+done, http.StatusSeeOther)
+}
+
+// statusRespond answers the proposal on the page as the customer.
+func (s *Server) statusRespond(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.readChoice(w, r, "answer", "accept", "reject")
 	if !ok {
 		return
 	}
-	lang, ref := claims.Language, claims.Reference()
-	answer := r.PostForm.Get("answer")
-	if answer != "accept" && answer != "reject" {
-		s.renderCase(r.Context(), w, claims, token, http.StatusUnprocessableEntity, statusText(lang, "invalid"))
-		return
-	}
-	accepted := answer == "accept"
-	ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
-	defer cancel()
-	v, err := s.Cases.Case(ctx, ref)
+	defer c.cancelTime()
+	v, err := s.Cases.Case(c.ctx, c.ref)
 	if err != nil || v.Status != complaint.StatusResolutionProposed || len(v.Resolutions) == 0 {
-		s.renderCase(r.Context(), w, claims, token, http.StatusConflict, statusText(lang, "noproposal"))
+		s.renderCase(r.Context(), w, c.claims, c.token, http.StatusConflict, statusText(c.lang, "noproposal"))
 		return
 	}
 	attempt := v.Resolutions[len(v.Resolutions)-1].Attempt
-	resp := complaint.CustomerResponse{Accepted: &accepted, Comment: clipText(r.PostForm.Get("comment"), 4000),
-		Channel: complaint.ChannelWeb, Actor: "customer"}
-	if _, err := s.Cases.Task(ctx, ref, complaint.TaskCustomerResponse, fmt.Sprintf("status-answer-%s-%d", ref, attempt), resp); err != nil {
-		status, key := statusOf(err)
-		s.renderCase(r.Context(), w, claims, token, status, statusText(lang, key))
-		return
-	}
-	http.Redirect(w, r, "/status?t="+url.QueryEscape(token)+"&done="+answer+"ed", http.StatusSeeOther)
+	resp := complaint.CustomerResponse{Accepted: &c.yes, Comment: c.comment, Channel: complaint.ChannelWeb, Actor: "customer"}
+	done := map[bool]string{true: "accepted", false: "rejected"}[c.yes]
+	s.sendChoice(w, r, c, complaint.TaskCustomerResponse, fmt.Sprintf("status-answer-%s-%d", c.ref, attempt), resp, done)
 }
 
 // statusConfirm takes the customer's word on a resolution carried out
 // (confirmResolved), as the customer; one answer per proposal.
 func (s *Server) statusConfirm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		renderStatus(w, http.StatusBadRequest, statusView{Message: statusText("", "invalid")})
-		return
-	}
-	token := r.PostForm.Get("t")
-	claims, ok := s.statusClaims(w, token)
+	c, ok := s.readChoice(w, r, "solved", "yes", "no")
 	if !ok {
 		return
 	}
-	lang, ref := claims.Language, claims.Reference()
-	answer := r.PostForm.Get("solved")
-	if answer != "yes" && answer != "no" {
-		s.renderCase(r.Context(), w, claims, token, http.StatusUnprocessableEntity, statusText(lang, "invalid"))
-		return
-	}
-	solved := answer == "yes"
-	ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
-	defer cancel()
-	v, err := s.Cases.Case(ctx, ref)
+	defer c.cancelTime()
+	v, err := s.Cases.Case(c.ctx, c.ref)
 	if err != nil || awaitingConfirmation(v) == nil {
-		s.renderCase(r.Context(), w, claims, token, http.StatusConflict, statusText(lang, "noconfirm"))
+		s.renderCase(r.Context(), w, c.claims, c.token, http.StatusConflict, statusText(c.lang, "noconfirm"))
 		return
 	}
 	attempt := awaitingConfirmation(v).Attempt
-	t := complaint.ConfirmResolved{Resolved: &solved, Comment: clipText(r.PostForm.Get("comment"), 4000), Actor: "customer"}
-	if _, err := s.Cases.Task(ctx, ref, complaint.TaskConfirmResolved, fmt.Sprintf("status-confirm-%s-%d", ref, attempt), t); err != nil {
-		status, key := statusOf(err)
-		s.renderCase(r.Context(), w, claims, token, status, statusText(lang, key))
-		return
-	}
-	done := "solved"
-	if !solved {
-		done = "unsolved"
-	}
-	http.Redirect(w, r, "/status?t="+url.QueryEscape(token)+"&done="+done, http.StatusSeeOther)
+	t := complaint.ConfirmResolved{Resolved: &c.yes, Comment: c.comment, Actor: "customer"}
+	done := map[bool]string{true: "solved", false: "unsolved"}[c.yes]
+	s.sendChoice(w, r, c, complaint.TaskConfirmResolved, fmt.Sprintf("status-confirm-%s-%d", c.ref, attempt), t, done)
 }
 
 // awaitingConfirmation is the resolution carried out that waits for the

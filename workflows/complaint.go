@@ -621,15 +621,15 @@ func (w *caseWorkflow) publish(ctx workflow.Context) error {
 	return workflow.UpsertTypedSearchAttributes(ctx, visibility.SearchAttributes(w.View)...)
 }
 
+// stepRetries retry a step's activity until it succeeds: a message that
+// cannot go out is given up by the activity itself (after its attempts)
+// and listed for an operator; the case always goes on.
+var stepRetries = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+
 func withActivity(ctx workflow.Context, summary string) workflow.Context {
+	retries := stepRetries
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
+		StartToCloseTimeout: 30 * time.Second, Summary: summary, RetryPolicy: &retries,
 	})
 }
 
@@ -637,14 +637,9 @@ func withActivity(ctx workflow.Context, summary string) workflow.Context {
 // the same retries as an activity; one that outlasts the workflow task
 // keeps it alive, as the SDK does for local activities.
 func withLocalActivity(ctx workflow.Context, summary string) workflow.Context {
+	retries := stepRetries
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
+		StartToCloseTimeout: 30 * time.Second, Summary: summary, RetryPolicy: &retries,
 	})
 }
 

@@ -177,10 +177,15 @@ func (f *fixture) task(want outcome, name string, payload any) *taskResult {
 }
 
 func (f *fixture) taskAfter(gap time.Duration, want outcome, name string, payload any) *taskResult {
-	r := &taskResult{label: fmt.Sprintf("%s at +%s", name, f.at+max(gap, time.Minute)), want: want}
+	return f.taskWithID(gap, want, name, "", payload)
+}
+
+// taskWithID schedules an update with the given update id ("": a new one).
+func (f *fixture) taskWithID(gap time.Duration, want outcome, name, updateID string, payload any) *taskResult {
+	r := &taskResult{label: fmt.Sprintf("%s %s at +%s", name, updateID, f.at+max(gap, time.Minute)), want: want}
 	f.results = append(f.results, r)
 	f.after(gap, func() {
-		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		f.env.UpdateWorkflow(name, updateID, &testsuite.TestUpdateCallback{
 			OnAccept: func() { r.accepted = true },
 			OnReject: func(err error) { r.rejected, r.done = err, true },
 			OnComplete: func(v any, err error) {

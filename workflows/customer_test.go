@@ -1,12 +1,10 @@
 package workflows
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
@@ -19,21 +17,7 @@ import (
 
 // messageWithID schedules customerMessage as an update with the given id.
 func (f *fixture) messageWithID(updateID string, m complaint.CustomerMessage) *taskResult {
-	r := &taskResult{label: fmt.Sprintf("customerMessage %s at +%s", updateID, f.at+time.Minute), want: accept}
-	f.results = append(f.results, r)
-	f.after(0, func() {
-		f.env.UpdateWorkflow(complaint.TaskCustomerMessage, updateID, &testsuite.TestUpdateCallback{
-			OnAccept: func() { r.accepted = true },
-			OnReject: func(err error) { r.rejected, r.done = err, true },
-			OnComplete: func(v any, err error) {
-				r.err, r.done = err, true
-				if cv, ok := v.(complaint.CaseView); ok {
-					r.view = cv
-				}
-			},
-		}, m)
-	})
-	return r
+	return f.taskWithID(0, accept, complaint.TaskCustomerMessage, updateID, m)
 }
 
 func reply(id, text string) complaint.CustomerMessage {

@@ -27,6 +27,23 @@ func (f *fixture) messagesOf(kind complaint.MessageKind) []complaint.Message {
 	return out
 }
 
+// acceptOneProposal has agent.li take the desk's case, after-sales
+// investigate, and the customer accept a proposal of 100 CNY.
+func (f *fixture) acceptOneProposal() {
+	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
+	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+}
+
+// closeFixed takes the case through one accepted proposal, confirmed, to
+// its closing as upheld.
+func (f *fixture) closeFixed() {
+	f.acceptOneProposal()
+	f.task(accept, complaint.TaskConfirmResolved, solved)
+	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Fixed"})
+}
+
 func (f *fixture) stepAt(name string) time.Time {
 	f.t.Helper()
 	for _, s := range f.steps {
@@ -105,10 +122,7 @@ func TestTheCustomerHearsOfEveryMove(t *testing.T) {
 // proposal due within the resolution target; "yes" lets it close.
 func TestTheCustomerConfirmsTheFix(t *testing.T) {
 	f := waitsFixture(t)
-	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
-	f.investigate(complaint.DeptAfterSales)
-	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
-	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.acceptOneProposal()
 	early := f.task(reject, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Fixed"})
 	f.task(accept, complaint.TaskConfirmResolved, complaint.ConfirmResolved{Resolved: no(), Comment: "Still noisy"})
 	persists := f.snapshot()
@@ -136,10 +150,7 @@ func TestTheCustomerConfirmsTheFix(t *testing.T) {
 // with their silence noted.
 func TestAnUnconfirmedFixClosesTheCaseWhenItsTimeRunsOut(t *testing.T) {
 	f := waitsFixture(t)
-	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
-	f.investigate(complaint.DeptAfterSales)
-	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
-	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.acceptOneProposal()
 	f.after(8*day, func() {})
 	closed := f.snapshot()
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "x"}) // refused: closed; the window runs out
@@ -165,12 +176,7 @@ func TestAnUnconfirmedFixClosesTheCaseWhenItsTimeRunsOut(t *testing.T) {
 // clock, the supervisor is told, and the case stays open until it is done.
 func TestALowScoreIsFollowedUp(t *testing.T) {
 	f := waitsFixture(t)
-	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
-	f.investigate(complaint.DeptAfterSales)
-	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
-	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
-	f.task(accept, complaint.TaskConfirmResolved, solved)
-	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Fixed"})
+	f.closeFixed()
 	f.taskAfter(15*day, accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 2, Comment: "Took too long"})
 	opened := f.snapshot()
 	f.taskAfter(20*day, reject, complaint.TaskCompleteFollowUp, complaint.CompleteFollowUp{Summary: "x", Actor: "cs.manager"}).want = accept
@@ -195,12 +201,7 @@ func TestALowScoreIsFollowedUp(t *testing.T) {
 // A good score opens nothing.
 func TestAGoodScoreOpensNoFollowUp(t *testing.T) {
 	f := waitsFixture(t)
-	f.task(accept, complaint.TaskAssign, complaint.Assign{Owner: "agent.li", Reason: "Takes the desk's case"})
-	f.investigate(complaint.DeptAfterSales)
-	f.task(accept, complaint.TaskProposeResolution, proposal("100"))
-	f.task(accept, complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
-	f.task(accept, complaint.TaskConfirmResolved, solved)
-	f.task(accept, complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Fixed"})
+	f.closeFixed()
 	f.taskAfter(15*day, accept, complaint.TaskSurveyResponse, complaint.SurveyResponse{Score: 3})
 	f.task(reject, complaint.TaskCompleteFollowUp, complaint.CompleteFollowUp{Summary: "x"})
 	final := f.run(mediumCase(monday, complaint.DeptAfterSales))
