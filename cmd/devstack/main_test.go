@@ -39,7 +39,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	ports, err := devenv.FreePorts(8)
+	ports, err := devenv.FreePorts(9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 	cmd.Env = append(os.Environ(), "DEV_DIR="+dir, "POSTGRES_PORT="+strconv.Itoa(ports[0]),
 		"TEMPORAL_PORT="+strconv.Itoa(ports[1]), "TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
 		"API_ADDR="+addr(3), "WORKER_HTTP_ADDR="+addr(4), "MAILBOX_SMTP_ADDR="+addr(5), "MAILBOX_HTTP_ADDR="+addr(6),
-		"DEV_IDP_ADDR="+addr(7),
+		"DEV_IDP_ADDR="+addr(7), "INBOUND_SMTP_ADDR="+addr(8),
 		"LOG_LEVEL=warn")
 	var out systemtest.LogBuffer // read while devstack writes it
 	cmd.Stdout, cmd.Stderr = &out, &out
