@@ -12,12 +12,14 @@ import (
 )
 
 // quickPolicy makes the two weeks to the survey and the thirty days of the
-// reopen window pass in seconds on the real server.
+// reopen window pass in seconds on the real server. The survey waits 15 s
+// for its answer: a test that answers it must see it pending first, which a
+// busy machine's polls could miss in a shorter window.
 func quickPolicy(c *api.Config) {
 	c.Cases.SurveyDelay = 2 * time.Second
-	c.Cases.SurveyReminder = 2 * time.Second
-	c.Cases.SurveyExpiry = 4 * time.Second
-	c.Cases.ReopenWindow = 8 * time.Second
+	c.Cases.SurveyReminder = 5 * time.Second
+	c.Cases.SurveyExpiry = 15 * time.Second
+	c.Cases.ReopenWindow = c.Cases.SurveyDelay + c.Cases.SurveyExpiry
 }
 
 // liveAPI serves a second API on this system with its own configuration.
@@ -49,7 +51,7 @@ func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
 
 func waitEnded(t *testing.T, ref string) complaint.CaseView {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var v complaint.CaseView
 	if err := sys.Client.GetWorkflow(ctx, complaint.WorkflowID(ref), "").Get(ctx, &v); err != nil {
