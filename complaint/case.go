@@ -100,8 +100,9 @@ type Rules struct {
 }
 
 // DefaultRules are the rules when configuration changes nothing: DOMAIN §4's
-// figures on mainland China's calendar, its holidays from last year on.
-func DefaultRules() Rules { return DefaultRulesFrom(time.Now().Year() - 1) }
+// figures on mainland China's calendar, every year its table holds (no
+// clock decides which).
+func DefaultRules() Rules { return DefaultRulesFrom(0) }
 
 // DefaultRulesFrom are DefaultRules with the calendar's holidays from the
 // year from on: a test pins it, so that its days keep their holidays

@@ -41,6 +41,9 @@ type CaseConfig struct {
 	// CalendarWarnDays is from how many days before the calendar's holiday
 	// table ends operators are told (/readyz, the worker's log).
 	CalendarWarnDays int `env:"CALENDAR_WARN_DAYS" envDefault:"60"`
+	// CalendarFromYear leaves the holiday table's earlier years out of the
+	// policy each case captures (0: every year the table holds).
+	CalendarFromYear int `env:"CALENDAR_FROM_YEAR" envDefault:"0"`
 	// Jurisdiction is the regulator whose long-stop new cases are held to
 	// (complaint/longstop.go): cn, uk or none.
 	Jurisdiction string `env:"JURISDICTION" envDefault:"none"`
@@ -171,7 +174,7 @@ func (c CaseConfig) sla(depts []complaint.Department) (complaint.SLAConfig, erro
 	}
 	var err error
 	s.Calendar, err = complaint.LoadCalendar(c.Calendar, c.CalendarZone,
-		complaint.DaySet{Holidays: c.ExtraHolidays, Workdays: c.ExtraWorkdays}, time.Now().Year()-1)
+		complaint.DaySet{Holidays: c.ExtraHolidays, Workdays: c.ExtraWorkdays}, c.CalendarFromYear)
 	if err != nil {
 		return s, fmt.Errorf("CALENDAR: %w", err)
 	}
