@@ -103,10 +103,16 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	if err != nil {
 		return err
 	}
-	err = client.SendWithSMTPClient(conn, msg)
-	// Once the server has taken the message, a failed QUIT changes nothing:
-	// reporting it would send the message again.
-	if cerr := client.CloseWithSMTPClient(conn); cerr != nil && err != nil {
+	if err = client.SendWithSMTPClient(conn, msg); err == nil {
+		// The server has taken the message: the caller records that at
+		// once, and QUIT goes on in the background. Waiting for it would
+		// widen the one gap no sender can close (dying between the server's
+		// "accepted" and our record of it, after which the message is sent
+		// again); a failed QUIT changes nothing.
+		go client.CloseWithSMTPClient(conn) //nolint:errcheck // see above
+		return nil
+	}
+	if cerr := client.CloseWithSMTPClient(conn); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
 	var sendErr *mail.SendError
