@@ -5,15 +5,18 @@
 package connection
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/caarlos0/env/v11"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
@@ -28,6 +31,20 @@ type Config struct {
 	TaskQueue   string `env:"TASK_QUEUE"`
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://complaints:complaints@127.0.0.1:55432/complaints?sslmode=disable"`
 	TLS         TLS
+	Token       Token
+}
+
+// Token is how a process signs in to a Temporal frontend that checks JWTs
+// (its authorizer and default claim mapper): the OAuth 2.0 client
+// credentials grant at the organisation's provider, whose access token
+// (with a "permissions" claim such as "default:write") goes with every
+// call and is fetched again before it expires. Off unless ClientID is set.
+type Token struct {
+	// URL is the provider's token endpoint.
+	URL          string   `env:"TEMPORAL_TOKEN_URL"`
+	ClientID     string   `env:"TEMPORAL_CLIENT_ID"`
+	ClientSecret string   `env:"TEMPORAL_CLIENT_SECRET"`
+	Scopes       []string `env:"TEMPORAL_TOKEN_SCOPES" envSeparator:","`
 }
 
 // TLS to the Temporal frontend: off unless Enabled or a file is named.
@@ -71,6 +88,26 @@ func (c Config) ClientOptions(logger log.Logger) (client.Options, error) {
 		return opts, err
 	}
 	opts.ConnectionOptions.TLS = cfg
+	if c.Token.ClientID == "" {
+		return opts, nil
+	}
+	if c.Token.URL == "" || c.Token.ClientSecret == "" {
+		return opts, errors.New("TEMPORAL_CLIENT_ID needs TEMPORAL_TOKEN_URL and TEMPORAL_CLIENT_SECRET")
+	}
+	// The token source keeps the token until shortly before it expires.
+	tokens := (&clientcredentials.Config{ClientID: c.Token.ClientID, ClientSecret: c.Token.ClientSecret,
+		TokenURL: c.Token.URL, Scopes: c.Token.Scopes}).TokenSource(context.Background())
+	opts.Credentials = client.NewAPIKeyDynamicCredentials(func(context.Context) (string, error) {
+		t, err := tokens.Token()
+		if err != nil {
+			return "", fmt.Errorf("token for Temporal (TEMPORAL_TOKEN_URL): %w", err)
+		}
+		return t.AccessToken, nil
+	})
+	// The SDK turns TLS on with a token unless told otherwise: a frontend
+	// without TLS (on loopback, or behind the cluster's own network) is
+	// what TEMPORAL_TLS left unset says.
+	opts.ConnectionOptions.TLSDisabled = cfg == nil
 	return opts, nil
 }
 
@@ -113,7 +150,9 @@ func (c Config) Env() []string {
 		out = append(out, "TEMPORAL_TLS=true")
 	}
 	for k, v := range map[string]string{"TEMPORAL_TLS_CA": c.TLS.CAFile, "TEMPORAL_TLS_CERT": c.TLS.CertFile,
-		"TEMPORAL_TLS_KEY": c.TLS.KeyFile, "TEMPORAL_TLS_SERVER_NAME": c.TLS.ServerName} {
+		"TEMPORAL_TLS_KEY": c.TLS.KeyFile, "TEMPORAL_TLS_SERVER_NAME": c.TLS.ServerName,
+		"TEMPORAL_TOKEN_URL": c.Token.URL, "TEMPORAL_CLIENT_ID": c.Token.ClientID,
+		"TEMPORAL_CLIENT_SECRET": c.Token.ClientSecret, "TEMPORAL_TOKEN_SCOPES": strings.Join(c.Token.Scopes, ",")} {
 		if v != "" {
 			out = append(out, k+"="+v)
 		}

@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,9 @@ func TestDefaultsAreTheDevelopmentServersAndTheDomainsQueue(t *testing.T) {
 
 func TestSettingsRoundTripThroughAChildsEnvironment(t *testing.T) {
 	in := Config{TemporalAddress: "10.0.0.1:7233", TemporalNamespace: "prod", TaskQueue: "q2",
-		DatabaseURL: "postgres://a@b/c", TLS: TLS{Enabled: true, ServerName: "temporal.internal"}}
+		DatabaseURL: "postgres://a@b/c", TLS: TLS{Enabled: true, ServerName: "temporal.internal"},
+		Token: Token{URL: "https://login.example.com/oauth/token", ClientID: "complaintdesk-app", ClientSecret: "s3cret",
+			Scopes: []string{"temporal", "openid"}}}
 	env := map[string]string{}
 	for _, kv := range in.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -39,12 +42,30 @@ func TestSettingsRoundTripThroughAChildsEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != in {
+	if !reflect.DeepEqual(out, in) {
 		t.Errorf("got %+v, want %+v", out, in)
 	}
 	opts, err := out.ClientOptions(nil)
 	if err != nil || opts.ConnectionOptions.TLS == nil || opts.ConnectionOptions.TLS.ServerName != "temporal.internal" {
 		t.Errorf("TLS: %+v %v", opts.ConnectionOptions.TLS, err)
+	}
+	if opts.Credentials == nil || opts.ConnectionOptions.TLSDisabled {
+		t.Errorf("a token over TLS: credentials %v, TLS disabled %v", opts.Credentials, opts.ConnectionOptions.TLSDisabled)
+	}
+}
+
+// A client id without where to get its token, or without its secret, is a
+// configuration error at start, not a refused call later; a token to a
+// frontend without TLS leaves TLS off (the SDK would turn it on).
+func TestATokenNeedsItsEndpointAndSecret(t *testing.T) {
+	for _, tok := range []Token{{ClientID: "app", ClientSecret: "s"}, {ClientID: "app", URL: "http://idp/token"}} {
+		if _, err := (Config{Token: tok}).ClientOptions(nil); err == nil || !strings.Contains(err.Error(), "TEMPORAL_TOKEN_URL") {
+			t.Errorf("%+v: %v", tok, err)
+		}
+	}
+	opts, err := (Config{Token: Token{ClientID: "app", ClientSecret: "s", URL: "http://idp/token"}}).ClientOptions(nil)
+	if err != nil || opts.Credentials == nil || !opts.ConnectionOptions.TLSDisabled {
+		t.Errorf("plain frontend: %v, credentials %v, TLS disabled %v", err, opts.Credentials, opts.ConnectionOptions.TLSDisabled)
 	}
 }
 

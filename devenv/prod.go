@@ -18,6 +18,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/connection"
+	"github.com/complaintdesk/complaintdesk/devenv/idp"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -72,6 +73,7 @@ type ProdPorts struct {
 	AppDB, TemporalDB int
 	Server            ServerPorts
 	UI                int
+	IDP               int   // the OpenID provider standing in for the organisation's
 	API               int   // nginx, in front of the replicas
 	APIReplicas       []int // one per API process
 	Workers           []int // each worker's /healthz and /metrics
@@ -80,7 +82,7 @@ type ProdPorts struct {
 // DefaultProdPorts are the usual ports (those of `make dev` where both have
 // the service), so the commands of the README work against either form.
 var DefaultProdPorts = ProdPorts{
-	AppDB: 55432, TemporalDB: 55433, Server: DefaultServerPorts, UI: 8233,
+	AppDB: 55432, TemporalDB: 55433, Server: DefaultServerPorts, UI: 8233, IDP: 8099,
 	API: 8080, APIReplicas: []int{8081, 8082}, Workers: []int{9091, 9092},
 }
 
@@ -91,13 +93,13 @@ func FreeProdPorts(workers, apis int) (ProdPorts, error) {
 	if err != nil {
 		return ProdPorts{}, err
 	}
-	p, err := FreePorts(4 + workers + apis)
+	p, err := FreePorts(5 + workers + apis)
 	if err != nil {
 		return ProdPorts{}, err
 	}
 	return ProdPorts{
-		AppDB: p[0], TemporalDB: p[1], Server: server, UI: p[2], API: p[3],
-		APIReplicas: p[4 : 4+apis], Workers: p[4+apis:],
+		AppDB: p[0], TemporalDB: p[1], Server: server, UI: p[2], API: p[3], IDP: p[4],
+		APIReplicas: p[5 : 5+apis], Workers: p[5+apis:],
 	}, nil
 }
 
@@ -117,8 +119,11 @@ type ProdOptions struct {
 	// replicas (LOG_LEVEL, SURVEY_DELAY, ...).
 	AppEnv []string
 	// UICodecEndpoint, when set, is the codec server the Web UI decodes
-	// the cases' payloads with.
+	// the cases' payloads with; the UI sends it its user's token.
 	UICodecEndpoint string
+	// Staff are the people of the form's OpenID provider, which stands in
+	// for the organisation's: idp.DevUsers when empty.
+	Staff []idp.User
 	// Log gives the writer of each process's output; nil discards it.
 	Log func(name string) io.Writer
 	// Progress, when set, gets a line as each process starts and stops,
@@ -136,6 +141,11 @@ type Prod struct {
 	Server     TemporalServer
 	UI         WebUI
 	Balancer   Balancer
+	// IDP is the OpenID provider the desk, the API, the Temporal UI and
+	// Temporal's frontend trust; Staff its people and clients.
+	IDP    *idp.Provider
+	Staff  idp.Directory
+	signIn prodSignIn
 
 	opts   ProdOptions
 	sup    *Supervisor
@@ -186,6 +196,12 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		return p, err
 	}
 
+	o.step("OpenID provider", fmt.Sprintf("http://127.0.0.1:%d", o.Ports.IDP))
+	signIn, err := p.startIDP(ctx)
+	if err != nil {
+		return p, err
+	}
+
 	p.TemporalDB = Postgres{Name: "temporal-db", Dir: filepath.Join(dir, "temporal-db"), Port: o.Ports.TemporalDB, User: "temporal",
 		Password: "temporal", Ephemeral: o.Ephemeral, Log: o.Log("temporal-db")}
 	o.step("Temporal PostgreSQL", fmt.Sprintf("127.0.0.1:%d", o.Ports.TemporalDB))
@@ -198,6 +214,7 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 		DynamicConfig: o.DynamicConfig, Dir: filepath.Join(dir, "temporal"), IP: "127.0.0.1",
 		Ports: o.Ports.Server, DB: p.TemporalDB, HistoryShards: o.HistoryShards,
 		Namespace: o.Namespace, Retention: 30 * 24 * time.Hour, Log: o.Log("temporal-server"),
+		JWKS: signIn.jwks, Admin: signIn.admin,
 	}
 	o.step("Temporal server", p.Server.Address())
 	if err := p.run(ctx, "temporal-server", func(ctx context.Context) (*Process, error) { return p.Server.Start(ctx) }); err != nil {
@@ -206,19 +223,20 @@ func StartProd(ctx context.Context, o ProdOptions) (p *Prod, err error) {
 
 	p.UI = WebUI{Binary: o.Tools.UI, Dir: filepath.Join(dir, "temporal"), IP: "127.0.0.1", Port: o.Ports.UI,
 		TemporalAddress: p.Server.Address(), Namespace: o.Namespace, CodecEndpoint: o.UICodecEndpoint,
-		Log: o.Log("temporal-ui")}
+		SignIn: &signIn.ui, Log: o.Log("temporal-ui")}
 	o.step("Temporal Web UI", p.UI.URL())
 	if err := p.run(ctx, "temporal-ui", func(ctx context.Context) (*Process, error) { return p.UI.Start(ctx) }); err != nil {
 		return p, err
 	}
 
 	conn := connection.Config{TemporalAddress: p.Server.Address(), TemporalNamespace: o.Namespace,
-		TaskQueue: cmp.Or(o.TaskQueue, complaint.TaskQueue), DatabaseURL: p.AppDB.DSN()}
+		TaskQueue: cmp.Or(o.TaskQueue, complaint.TaskQueue), DatabaseURL: p.AppDB.DSN(), Token: signIn.app}
 	// The workers built here are the version meant to run: each makes its
 	// build current as it starts (a roll-out sets WORKER_PROMOTE=never on
 	// the new version's workers and promotes it with the CLI).
 	common := append(os.Environ(), conn.Env()...)
 	common = append(common, "WORKER_PROMOTE=always")
+	common = append(common, signIn.appEnv...)
 	common = append(common, o.AppEnv...)
 	p.common = common
 	// Workers first: a case accepted before any worker polls would only wait.
@@ -334,8 +352,15 @@ func (p *Prod) WaitRunning(ctx context.Context, name string, old *Process) (*Pro
 func (p *Prod) Restarts(name string) int { return p.sup.Restarts(name) }
 
 // Stop stops every process, last started first (each before what it
-// depends on), each given time to finish its work in hand.
-func (p *Prod) Stop() error { return p.sup.Stop(20 * time.Second) }
+// depends on), each given time to finish its work in hand; the OpenID
+// provider last.
+func (p *Prod) Stop() error {
+	err := p.sup.Stop(20 * time.Second)
+	if p.IDP != nil {
+		err = errors.Join(err, p.IDP.Close())
+	}
+	return err
+}
 
 func (o ProdOptions) step(what, where string) {
 	o.Progress(fmt.Sprintf("starting %-20s %s", what, where))

@@ -35,6 +35,9 @@ type ServerPorts struct {
 	Matching, MatchingMembership               int
 	Worker, WorkerMembership                   int
 	Metrics                                    int // Prometheus, /metrics
+	// The internal frontend serves the server's own workers when the
+	// public one checks tokens (TemporalServer.JWKS).
+	InternalFrontend, InternalFrontendMembership int
 }
 
 // DefaultServerPorts are the ports of Temporal's own development-postgres12
@@ -44,7 +47,7 @@ var DefaultServerPorts = ServerPorts{
 	History: 7234, HistoryMembership: 6934,
 	Matching: 7235, MatchingMembership: 6935,
 	Worker: 7239, WorkerMembership: 6939,
-	Metrics: 8000,
+	Metrics: 8000, InternalFrontend: 7236, InternalFrontendMembership: 6936,
 }
 
 // FreeServerPorts picks every port of a server among the free ones below
@@ -54,7 +57,7 @@ var DefaultServerPorts = ServerPorts{
 func FreeServerPorts() (ServerPorts, error) {
 	var p []int
 	seen := map[int]bool{}
-	for tries := 0; len(p) < 10; tries++ {
+	for tries := 0; len(p) < 12; tries++ {
 		if tries == 1000 {
 			return ServerPorts{}, errors.New("no free ports below 32768")
 		}
@@ -77,7 +80,7 @@ func FreeServerPorts() (ServerPorts, error) {
 		History: p[3], HistoryMembership: p[4],
 		Matching: p[5], MatchingMembership: p[6],
 		Worker: p[7], WorkerMembership: p[8],
-		Metrics: p[9],
+		Metrics: p[9], InternalFrontend: p[10], InternalFrontendMembership: p[11],
 	}, nil
 }
 
@@ -100,7 +103,21 @@ type TemporalServer struct {
 	HistoryShards int
 	Namespace     string
 	Retention     time.Duration
-	Log           io.Writer
+	// JWKS, when set, turns authorization on: the default JWT claim mapper
+	// checks every call's bearer token against the keys published there
+	// (the OpenID provider's jwks_uri, fetched again every minute, so a
+	// rotated key is picked up), and the default authorizer lets a call
+	// through only with the permission it needs ("default:write" to start
+	// or signal, "default:admin" ...). The server's own workers then go
+	// through the internal frontend, which trusts its callers: it listens
+	// on IP like the other internal services, which production protects
+	// with internode mutual TLS.
+	JWKS string
+	// Admin is the installer's credential when authorization is on (a
+	// token with "temporal-system:admin"): Start registers the namespace
+	// and the search attributes with it.
+	Admin client.Credentials
+	Log   io.Writer
 }
 
 // Databases of Temporal's persistence and visibility stores.
@@ -205,6 +222,16 @@ persistence:
         maxConnLifetime: 1h
 
 global:
+{{- if .JWKS}}
+  authorization:
+    authorizer: default
+    claimMapper: default
+    permissionsClaimName: permissions
+    jwtKeyProvider:
+      keySourceURIs:
+        - {{printf "%q" .JWKS}}
+      refreshInterval: 1m
+{{- end}}
   membership:
     maxJoinDuration: 30s
     broadcastAddress: {{printf "%q" .IP}}
@@ -221,6 +248,13 @@ services:
       membershipPort: {{.Ports.FrontendMembership}}
       httpPort: {{.Ports.FrontendHTTP}}
       bindOnIP: {{printf "%q" .IP}}
+{{- if .JWKS}}
+  internal-frontend:
+    rpc:
+      grpcPort: {{.Ports.InternalFrontend}}
+      membershipPort: {{.Ports.InternalFrontendMembership}}
+      bindOnIP: {{printf "%q" .IP}}
+{{- end}}
   history:
     rpc:
       grpcPort: {{.Ports.History}}
@@ -282,7 +316,13 @@ func (t TemporalServer) Start(ctx context.Context) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", t.ConfigFile(), err)
 	}
-	proc, err := start("temporal-server", exec.Command(t.Binary, "--config-file", t.ConfigFile(), "--allow-no-auth", "start"), t.Log)
+	args := []string{"--config-file", t.ConfigFile(), "--allow-no-auth", "start"}
+	if t.JWKS != "" { // the internal frontend is not among the services started by default
+		for _, svc := range []string{"frontend", "internal-frontend", "history", "matching", "worker"} {
+			args = append(args, "--service", svc)
+		}
+	}
+	proc, err := start("temporal-server", exec.Command(t.Binary, args...), t.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +334,8 @@ func (t TemporalServer) Start(ctx context.Context) (*Process, error) {
 }
 
 func (t TemporalServer) setUp(ctx context.Context, proc *Process) error {
-	c, err := client.NewLazyClient(client.Options{HostPort: t.Address(), Namespace: t.Namespace, Logger: quietLogger{}})
+	c, err := client.NewLazyClient(client.Options{HostPort: t.Address(), Namespace: t.Namespace, Logger: quietLogger{},
+		Credentials: t.Admin, ConnectionOptions: client.ConnectionOptions{TLSDisabled: true}})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,16 @@ type WebUI struct {
 	// CodecEndpoint, when set, is the codec server that decodes the
 	// payloads the UI shows (the API's /codec, with its credential).
 	CodecEndpoint string
-	Log           io.Writer
+	// SignIn, when set, makes the UI sign its users in at an OpenID
+	// provider; their access token then goes with every call to the
+	// Temporal frontend (whose authorizer decides) and to the codec server.
+	SignIn *UISignIn
+	Log    io.Writer
+}
+
+// UISignIn is the UI's client at the OpenID provider.
+type UISignIn struct {
+	Issuer, ClientID, ClientSecret string
 }
 
 // URL is where the UI answers.
@@ -46,13 +55,32 @@ cors:
   allowOrigins:
     - "http://{{.IP}}:{{.Port}}"
     - "http://localhost:{{.Port}}"
+{{- with .SignIn}}
+auth:
+  enabled: true
+  maxSessionDuration: 10h
+  providers:
+    - label: "Sign in"
+      type: oidc
+      providerUrl: {{printf "%q" .Issuer}}
+      issuerUrl: {{printf "%q" .Issuer}}
+      clientId: {{printf "%q" .ClientID}}
+      clientSecret: {{printf "%q" .ClientSecret}}
+      callbackUrl: {{printf "%q" $.CallbackURL}}
+      scopes: [openid, profile, email]
+{{- else}}
 auth:
   enabled: false
+{{- end}}
 {{- if .CodecEndpoint}}
 codec:
   endpoint: {{printf "%q" .CodecEndpoint}}
+  passAccessToken: {{if .SignIn}}true{{else}}false{{end}}
 {{- end}}
 `))
+
+// CallbackURL is where the provider sends the UI's users back.
+func (u WebUI) CallbackURL() string { return u.URL() + "/auth/sso/callback" }
 
 // Start writes the configuration, runs the UI server and waits for its
 // /healthz.

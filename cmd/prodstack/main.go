@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/idp"
 )
 
 type config struct {
@@ -35,6 +37,7 @@ type config struct {
 	TemporalPort  int    `env:"TEMPORAL_PORT" envDefault:"7233"`
 	UIPort        int    `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
 	APIPort       int    `env:"API_PORT" envDefault:"8080"`
+	IDPPort       int    `env:"IDP_PORT" envDefault:"8099"`
 	Shards        int    `env:"TEMPORAL_HISTORY_SHARDS" envDefault:"16"`
 }
 
@@ -83,22 +86,23 @@ func run() error {
 		}
 	}()
 	// The installation's secrets (made on first start) go to every worker
-	// and replica; the UI decodes through the API's codec server with an
-	// operator's token.
+	// and replica. The staff of the form's OpenID provider (made on first
+	// start too) sign in to the desk and the Temporal UI, whose users'
+	// tokens reach Temporal's frontend and the API's codec server.
 	secrets, err := devenv.LoadSecrets(filepath.Join(dir, "secrets.env"))
 	if err != nil {
 		return err
 	}
-	uiToken, err := auth.MintHS256(devenv.DevTokenConfig(secrets.TokenSecret), "temporal-ui", auth.RoleOperator, nil,
-		7*24*time.Hour)
+	apiURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
+	staff, err := idp.LoadOrCreate(filepath.Join(dir, "idp.json"), apiURL)
 	if err != nil {
 		return err
 	}
-	apiURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
+	ports.IDP = cfg.IDPPort
 	prod, err := devenv.StartProd(startCtx, devenv.ProdOptions{
 		Dir: dir, Tools: tools, AppBinDir: cfg.BinDir, DynamicConfig: dynamic, Ports: ports,
 		HistoryShards: cfg.Shards, Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue,
-		UICodecEndpoint: apiURL + "/codec/k/" + uiToken,
+		UICodecEndpoint: apiURL + "/codec", Staff: staff.Users,
 		AppEnv: append(secrets.Env(), "PUBLIC_URL="+apiURL,
 			fmt.Sprintf("CODEC_CORS_ORIGINS=http://127.0.0.1:%d,http://localhost:%d", cfg.UIPort, cfg.UIPort)),
 		Log: func(name string) io.Writer {
@@ -129,6 +133,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The operator's token for the Temporal CLI, as the UI would get it.
+	operatorToken := filepath.Join(dir, "temporal-operator.token")
+	token, err := prod.AccessToken(ctx, "dev.operator")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(operatorToken, []byte(token), 0o600); err != nil {
+		return err
+	}
+	var people strings.Builder
+	for _, u := range staff.Users {
+		fmt.Fprintf(&people, "  %-15s %-18s %-12s %s\n", u.Username, u.Password, strings.Join(u.Roles, ","), strings.Join(u.Departments, ","))
+	}
 	startDone()
 
 	fmt.Printf(`
@@ -144,10 +161,17 @@ Credentials (also in %s; both kinds go as Authorization: Bearer ...):
   API_KEY=%s
   STAFF_TOKEN=%s
   ADMIN_TOKEN=%s
+
+Staff desk %s/desk and the Temporal UI sign in at the OpenID provider %s
+(users, roles and passwords in %s); the Temporal UI and CLI admit operators
+and admins only. The CLI with dev.operator's token:
+  temporal --address %s --api-key "$(cat %s)" --tls=false workflow list
+%s
 A process that dies is started again; press Ctrl-C to stop everything.
 `, prod.APIURL(), ports.APIReplicas, prod.UI.URL(), prod.Server.Address(), cfg.TemporalNamespace, cfg.Shards,
 		ports.TemporalDB, prod.AppDB.DSN(), ports.Workers, logs,
-		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken)
+		filepath.Join(dir, "credentials.env"), creds.APIKey, creds.StaffToken, creds.AdminToken,
+		prod.APIURL(), prod.IDP.Issuer(), filepath.Join(dir, "idp.json"), prod.Server.Address(), operatorToken, people.String())
 
 	<-ctx.Done()
 	fmt.Println("\nshutting down")

@@ -33,6 +33,10 @@ type User struct {
 	// as "zoneinfo".
 	Locale   string `json:"locale,omitempty"`
 	ZoneInfo string `json:"zoneinfo,omitempty"`
+	// Permissions are sent in the "permissions" claim, which the Temporal
+	// server's default JWT claim mapper reads ("<namespace>:<role>",
+	// "temporal-system:admin"): only operators and admins have any.
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // Client is an application that signs its users in here.
@@ -43,6 +47,11 @@ type Client struct {
 	Secret                 string   `json:"secret,omitempty"`
 	RedirectURIs           []string `json:"redirectUris"`
 	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris,omitempty"`
+	// Service marks a client that signs in as itself with the client
+	// credentials grant (a worker or the API towards Temporal's frontend)
+	// instead of sending people here; its token carries Permissions.
+	Service     bool     `json:"service,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // Directory is what the provider knows: its users and its clients.
@@ -87,8 +96,14 @@ func (d Directory) Write(path string) error {
 	return os.WriteFile(path, append(data, '\n'), 0o600)
 }
 
-// DeskClientID is the staff desk's client at the development provider.
-const DeskClientID = "complaint-desk"
+// The clients of the development provider: the staff desk, the Temporal
+// Web UI, and the workers and API replicas towards Temporal's frontend (the
+// last two in the production form, whose Temporal server checks tokens).
+const (
+	DeskClientID       = "complaint-desk"
+	TemporalUIClientID = "temporal-ui"
+	ServiceClientID    = "complaintdesk-app"
+)
 
 // DevUsers are the development staff: one of each role, an investigator in
 // two departments each, a second agent. Passwords are random per
@@ -105,6 +120,9 @@ func DevUsers() ([]User, error) {
 		{Username: "dev.admin", Name: "Admin", Roles: []string{"admin"}, Locale: "en"},
 	}
 	for i := range users {
+		users[i].Permissions = TemporalPermissions(users[i].Roles, "default")
+	}
+	for i := range users {
 		p, err := randomString(12)
 		if err != nil {
 			return nil, err
@@ -113,6 +131,24 @@ func DevUsers() ([]User, error) {
 		users[i].Email = users[i].Username + "@staff.complaintdesk.local"
 	}
 	return users, nil
+}
+
+// TemporalPermissions are what the staff roles may do on the Temporal
+// server (its UI and CLI) in namespace: an operator administers the
+// namespace (signals, resets, terminations), an admin the whole cluster;
+// everyone else acts through the desk and the API, where the roles hold.
+// An organisation's provider maps its groups the same way.
+func TemporalPermissions(roles []string, namespace string) []string {
+	var p []string
+	for _, r := range roles {
+		switch r {
+		case "operator":
+			p = append(p, namespace+":admin")
+		case "admin":
+			p = append(p, "temporal-system:admin")
+		}
+	}
+	return p
 }
 
 // LoadOrCreate reads the directory at path; when there is none it writes
@@ -127,6 +163,11 @@ func LoadOrCreate(path, deskURL string) (Directory, error) {
 		}
 	} else if err != nil {
 		return d, err
+	}
+	for i, u := range d.Users {
+		if len(u.Permissions) == 0 { // a directory written before permissions
+			d.Users[i].Permissions = TemporalPermissions(u.Roles, "default")
+		}
 	}
 	desk := Client{ID: DeskClientID}
 	for _, c := range d.Clients {

@@ -283,14 +283,46 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, in *oidc.Introspe
 }
 
 // GetPrivateClaimsFromScopes puts the staff claims into the JWT access
-// token, which the API checks on its own.
+// token, which the API checks on its own; a service client's token (its
+// subject is the client) carries the client's permissions.
 func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, userID, _ string, _ []string) (map[string]any, error) {
+	if c, ok := s.dir.Client(userID); ok && c.Service {
+		return map[string]any{"permissions": c.Permissions}, nil
+	}
 	u, ok := s.dir.User(userID)
 	if !ok {
 		return nil, errors.New("user not found")
 	}
 	return staffClaims(u), nil
 }
+
+// ClientCredentials checks a service client's secret (the client
+// credentials grant); people's clients cannot use the grant.
+func (s *storage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if err := s.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		return nil, err
+	}
+	c, _ := s.dir.Client(id)
+	if !c.Service {
+		return nil, fmt.Errorf("client %q does not sign in as itself", id)
+	}
+	return client{c}, nil
+}
+
+func (s *storage) ClientCredentialsTokenRequest(_ context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	return serviceRequest{id: id, scopes: scopes}, nil
+}
+
+// serviceRequest is a service client's token request: the client is the
+// subject and the audience.
+type serviceRequest struct {
+	id     string
+	scopes []string
+}
+
+func (r serviceRequest) GetSubject() string    { return r.id }
+func (r serviceRequest) GetAudience() []string { return []string{r.id} }
+func (r serviceRequest) GetScopes() []string   { return r.scopes }
 
 func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
 	return nil, errors.New("JWT profile grants are not supported")
@@ -333,6 +365,9 @@ func staffClaims(u User) map[string]any {
 	if len(u.Departments) > 0 {
 		c["departments"] = u.Departments
 	}
+	if len(u.Permissions) > 0 {
+		c["permissions"] = u.Permissions
+	}
 	return c
 }
 
@@ -357,7 +392,12 @@ func (c client) AuthMethod() oidc.AuthMethod {
 func (c client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
-func (c client) GrantTypes() []oidc.GrantType        { return []oidc.GrantType{oidc.GrantTypeCode} }
+func (c client) GrantTypes() []oidc.GrantType {
+	if c.c.Service {
+		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
+	}
+	return []oidc.GrantType{oidc.GrantTypeCode}
+}
 func (c client) LoginURL(id string) string           { return loginPath + "?authRequestID=" + id }
 func (c client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
 func (c client) IDTokenLifetime() time.Duration      { return time.Hour }

@@ -140,8 +140,10 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 		return f, err
 	}
 	f.AdminToken, f.APIKey, f.StaffToken = creds.AdminToken, creds.APIKey, creds.StaffToken
+	// The test acts on the cluster as its installer: the frontend checks tokens.
 	if f.Client, err = client.DialContext(ctx, codec.ClientOptions(client.Options{
-		HostPort: f.Server.Address(), Namespace: "default", Logger: quiet{},
+		HostPort: f.Server.Address(), Namespace: "default", Logger: quiet{}, Credentials: f.Installer(),
+		ConnectionOptions: client.ConnectionOptions{TLSDisabled: true},
 	}, f.Keys)); err != nil {
 		return f, err
 	}

@@ -3,21 +3,28 @@ package prodform
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/devenv/idp"
 	"github.com/complaintdesk/complaintdesk/systemtest"
 )
 
@@ -150,10 +157,121 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 		}
 		return nil
 	})
-	ui := call(t, http.MethodGet, form.UI.URL()+"/api/v1/namespaces/default/workflows?query="+url.QueryEscape(query), nil, http.StatusOK)
-	if execs, _ := ui["executions"].([]any); len(execs) != 1 {
-		t.Fatalf("the Web UI lists %v for %s", ui["executions"], query)
+
+	// The Temporal UI signs its users in at the provider and passes their
+	// token on. Temporal's frontend (the default claim mapper and
+	// authorizer) lets operators and admins in and refuses other staff,
+	// through the UI and directly (as the CLI and the SDK reach it); the
+	// codec server decodes for the UI's user.
+	operator, operatorCookies := uiSignIn(t, form, "dev.operator")
+	agent, agentCookies := uiSignIn(t, form, "dev.agent")
+	listed := form.UI.URL() + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query)
+	if status, body := bearer(t, http.MethodGet, listed, operator, nil, operatorCookies...); status != http.StatusOK ||
+		!strings.Contains(string(body), complaint.WorkflowID(ref)) {
+		t.Errorf("the Web UI lists for an operator: %d %s", status, body)
 	}
+	if status, body := bearer(t, http.MethodGet, listed, agent, nil, agentCookies...); status != http.StatusForbidden {
+		t.Errorf("the Web UI lists for an agent: %d %s, want 403", status, body)
+	}
+	for token, allowed := range map[string]bool{operator: true, agent: false} {
+		c, err := client.DialContext(ctx, client.Options{HostPort: form.Server.Address(), Namespace: "default",
+			Credentials: client.NewAPIKeyStaticCredentials(token), ConnectionOptions: client.ConnectionOptions{TLSDisabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
+		c.Close()
+		var denied *serviceerror.PermissionDenied
+		switch {
+		case allowed && (err != nil || len(resp.Executions) != 1):
+			t.Errorf("the frontend lists for an operator: %v", err)
+		case !allowed && !errors.As(err, &denied):
+			t.Errorf("the frontend lists for an agent: %v, want permission denied", err)
+		}
+	}
+	for token, want := range map[string]int{operator: http.StatusOK, agent: http.StatusForbidden} {
+		if status, body := bearer(t, http.MethodPost, form.APIURL()+"/codec/decode", token, []byte(`{"payloads":[]}`)); status != want {
+			t.Errorf("the codec server for the UI's user: %d %s, want %d", status, body, want)
+		}
+	}
+}
+
+// uiSignIn signs username in to the Temporal UI as a browser does — the
+// UI sends it to the provider's login page and takes it back — and returns
+// the access token the UI keeps for them (its user cookies) with the
+// cookies a browser sends the UI.
+func uiSignIn(t *testing.T, form *Form, username string) (string, []*http.Cookie) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(form.UI.URL() + "/auth/sso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	toProvider, err := resp.Location()
+	if err != nil || !strings.HasPrefix(toProvider.String(), form.IDP.Issuer()) {
+		t.Fatalf("the UI's sign-in goes to %v (%v), not the provider %s", toProvider, err, form.IDP.Issuer())
+	}
+	u, _ := form.Staff.User(username)
+	back, err := idp.SignIn(t.Context(), hc, toProvider.String(), u.Username, u.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err = hc.Get(back.String()); err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the UI's callback: %s", resp.Status)
+	}
+	var parts []string
+	for i := 0; ; i++ {
+		c := cookieNamed(jar.Cookies(back), "user"+strconv.Itoa(i))
+		if c == nil {
+			break
+		}
+		parts = append(parts, c.Value)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(parts, ""))
+	var user struct{ AccessToken string }
+	if err == nil {
+		err = json.Unmarshal(raw, &user)
+	}
+	if err != nil || user.AccessToken == "" {
+		t.Fatalf("the UI keeps no token for %s: %v", username, err)
+	}
+	return user.AccessToken, jar.Cookies(back)
+}
+
+func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// bearer calls addr with token as the bearer (and cookies) and returns the
+// status and body.
+func bearer(t *testing.T, method, addr, token string, body []byte, cookies ...*http.Cookie) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, addr, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, data := systemtest.Do(t, req)
+	return resp.StatusCode, data
 }
 
 func waitStatus(t *testing.T, base, ref string, status complaint.Status) {

@@ -53,8 +53,13 @@ func TestWorkersRollToTheNextVersionWithCasesOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CLI as an operator uses it: with their token from the provider.
+	operator, err := form.AccessToken(ctx, "dev.operator")
+	if err != nil {
+		t.Fatal(err)
+	}
 	temporal := func(args ...string) error {
-		args = append(args, "--address", form.Server.Address(), "--namespace", "default")
+		args = append(args, "--address", form.Server.Address(), "--namespace", "default", "--api-key", operator, "--tls=false")
 		out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("temporal %v: %v: %s", args, err, out)
