@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/devenv/idp"
@@ -124,5 +126,71 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 	other := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, Audiences: []string{"another-app"}}, auth.DefaultMaxLifetime)
 	if _, err := other.Verify(ctx, tok2.AccessToken); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("another audience: %v", err)
+	}
+}
+
+// A service client (a worker, the API) signs in as itself with the client
+// credentials grant and its token carries the permissions Temporal's claim
+// mapper reads; a people's client cannot use the grant, nor a wrong secret.
+// Of the staff, only operators and admins hold Temporal permissions.
+func TestServiceClientsAndTemporalPermissions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ln, issuer, err := idp.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := idp.Directory{Clients: []idp.Client{
+		{ID: "complaint-desk", Secret: "desk-secret", RedirectURIs: []string{"http://127.0.0.1:1/cb"}},
+		{ID: "complaintdesk-app", Secret: "app-secret", Service: true, Permissions: []string{"default:write"}},
+	}}
+	p, err := idp.Start(ln, issuer, dir, idp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := func(id, secret string) (*oauth2.Token, error) {
+		return (&clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: provider.Endpoint().TokenURL}).Token(ctx)
+	}
+	tok, err := grant("complaintdesk-app", "app-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified, err := provider.Verifier(&oidc.Config{ClientID: "complaintdesk-app"}).Verify(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatalf("the service token is not a JWT the provider's keys verify: %v", err)
+	}
+	var claims struct {
+		Sub         string   `json:"sub"`
+		Permissions []string `json:"permissions"`
+	}
+	if err := verified.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Sub != "complaintdesk-app" || !slices.Equal(claims.Permissions, []string{"default:write"}) {
+		t.Errorf("service token: %+v", claims)
+	}
+	if _, err := grant("complaint-desk", "desk-secret"); err == nil {
+		t.Error("the desk's client signed in as itself")
+	}
+	if _, err := grant("complaintdesk-app", "wrong"); err == nil {
+		t.Error("a wrong secret was taken")
+	}
+
+	for _, c := range []struct {
+		roles []string
+		want  []string
+	}{
+		{[]string{"operator"}, []string{"prod:admin"}},
+		{[]string{"admin"}, []string{"temporal-system:admin"}},
+		{[]string{"agent", "supervisor", "manager", "director", "department"}, nil},
+	} {
+		if got := idp.TemporalPermissions(c.roles, "prod"); !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.roles, got, c.want)
+		}
 	}
 }
