@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,7 +133,12 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 		Scoped: ss.Who.Role == auth.RoleDepartment, Q: q.Get("q"), Category: q.Get("category"),
 		Priority: q.Get("priority"), Status: q.Get("status"), Owner: q.Get("owner"), Dept: q.Get("department"),
 		Channel: q.Get("channel"), Breached: q.Get("breached") == "true", From: q.Get("from"), To: q.Get("to"),
-		ByDeadline: q.Get("sort") == "deadline", Now: d.now(), Limit: 100}
+		ByDeadline: q.Get("sort") == "deadline", Now: d.now(), Limit: 100,
+		Escalated: q.Get("escalated") == "true", Repeat: q.Get("repeat") == "true", Resolved: q.Get("resolved") == "true",
+		Clock: q.Get("clock"), RootCause: q.Get("rootCause")}
+	if n, err := strconv.Atoi(q.Get("score")); err == nil && n >= 1 && n <= 5 {
+		f.Score = n
+	}
 	items, err := d.queues.QueueCases(r.Context(), f)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk queue", "error", err)

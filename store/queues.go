@@ -50,6 +50,15 @@ type QueueFilter struct {
 	Channel  string
 	Breached bool   // only cases with a clock breached
 	From, To string // received on these days (YYYY-MM-DD, inclusive) in the reports' time zone, as the reports count
+	// The reports' other figures, each a set of the cases behind it:
+	// escalated at least once, a repeat complaint, closed upheld or
+	// partially upheld, a survey answered with Score (1–5), the SLA clock
+	// Clock breached (in any round), a finding naming RootCause (compared
+	// trimmed and case-insensitively, as the hot spots count).
+	Escalated, Repeat, Resolved bool
+	Score                       int
+	Clock                       string
+	RootCause                   string
 	// ByDeadline orders by the next deadline (soonest first) instead of newest first.
 	ByDeadline bool
 	Now        time.Time
@@ -132,6 +141,29 @@ func (f QueueFilter) where(arg func(any) string) []string {
 	}
 	if _, err := time.Parse(time.DateOnly, f.To); err == nil {
 		where = append(where, "c.received_at < ("+arg(f.To)+"::date + 1)::timestamp AT TIME ZONE (SELECT time_zone FROM report_settings)")
+	}
+	// report_case holds each case's facts as the reports count them.
+	var facts []string
+	for _, flag := range []struct {
+		on     bool
+		column string
+	}{{f.Escalated, "rc.escalated"}, {f.Repeat, "rc.repeat"}, {f.Resolved, "rc.resolved"}} {
+		if flag.on {
+			facts = append(facts, flag.column)
+		}
+	}
+	if f.Score >= 1 && f.Score <= 5 {
+		facts = append(facts, arg(f.Score)+"::integer = ANY(rc.scores)")
+	}
+	if f.Clock != "" { // decided more often than met: breached at least once
+		c := arg(f.Clock)
+		facts = append(facts, fmt.Sprintf("cardinality(array_positions(rc.clocks_decided, %s::text)) > cardinality(array_positions(rc.clocks_met, %s::text))", c, c))
+	}
+	if len(facts) > 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM report_case rc WHERE rc.reference = c.reference AND "+strings.Join(facts, " AND ")+")")
+	}
+	if rc := strings.TrimSpace(f.RootCause); rc != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM findings fi WHERE fi.reference = c.reference AND lower(btrim(fi.root_cause)) = lower("+arg(rc)+"))")
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		p := arg("%" + escapeLike(q) + "%")

@@ -846,6 +846,11 @@ func TestReportsPageDrawsTheCharts(t *testing.T) {
 				[]float64{100, 71.4, 66.7, 80}),
 			chartHolds(t, "satisfaction", []string{"1 ★", "2 ★", "3 ★", "4 ★", "5 ★"}, []int{1, 0, 0, 1, 1}),
 			everyChartDrawn,
+			// Drill-downs: a trend point opens its period's cases (within the
+			// page's days), a figure or row the cases behind it.
+			`js:periodList('2001-02-01', 'month', true) === '/desk/?queue=search&from=2001-02-01&to=2001-02-28&breached=true'`,
+			`js:periodList('2001-12-31', 'week', false) === '/desk/?queue=search&from=2001-12-31&to=2001-12-31'`,
+			`js:['clock=resolution', 'escalated=true', 'repeat=true', 'resolved=true', 'queue=followups', 'category=logistics'].every((f) => [...document.querySelectorAll('a.drill')].some((a) => a.getAttribute('href').includes(f)))`,
 		}},
 		uiPage{Name: "reports-legal", URL: sys.APIURL + "/reports?from=2001-01-01&to=2001-12-31&category=legal#token=" + sys.OperatorToken, Expect: []string{
 			"2 cases received from 2001-01-01 to 2001-12-31 in legal",

@@ -87,6 +87,23 @@ function deskList(extra) {
   return `/desk/?${q}`;
 }
 
+// periodList is the desk's list of the cases received in a trend's
+// period (its first day, YYYY-MM-DD, and the interval), within the page's
+// own days; breached narrows it to the cases with a clock breached.
+function periodList(first, interval, breached) {
+  const end = new Date(`${first}T00:00:00Z`);
+  if (interval === 'week') end.setUTCDate(end.getUTCDate() + 7);
+  else if (interval === 'month') end.setUTCMonth(end.getUTCMonth() + 1);
+  else end.setUTCDate(end.getUTCDate() + 1);
+  end.setUTCDate(end.getUTCDate() - 1);
+  const page = filters();
+  let from = first;
+  let to = end.toISOString().slice(0, 10);
+  if (page.get('from') && page.get('from') > from) from = page.get('from');
+  if (page.get('to') && page.get('to') < to) to = page.get('to');
+  return deskList(breached ? { from, to, breached: 'true' } : { from, to });
+}
+
 function renderKPIs(s) {
   const sat = s.satisfaction;
   const given = s.compensation.map((c) => `${money(c.amount)} ${c.currency}`);
@@ -94,18 +111,18 @@ function renderKPIs(s) {
     kpi(count(s.cases), 'cases received', '', deskList()),
     kpi(sat.average === null ? '–' : `${sat.average.toFixed(2)} / 5`, 'satisfaction', `${count(sat.responses)} answers`),
     kpi(percent(s.resolution.rate), 'resolution rate',
-      `${count(s.resolution.count)} of ${count(s.resolution.of)} closed`),
-    kpi(percent(s.repeat.rate), 'repeat complaints', `${count(s.repeat.count)} cases`),
+      `${count(s.resolution.count)} of ${count(s.resolution.of)} closed`, deskList({ resolved: 'true' })),
+    kpi(percent(s.repeat.rate), 'repeat complaints', `${count(s.repeat.count)} cases`, deskList({ repeat: 'true' })),
     kpi(duration(s.firstResponse.medianSeconds), 'first response, median',
       `90 % within ${duration(s.firstResponse.p90Seconds)}`),
     kpi(duration(s.acknowledgement.medianSeconds), 'acknowledgement, median',
       `90 % within ${duration(s.acknowledgement.p90Seconds)}`),
     kpi(duration(s.handling.medianSeconds), 'handling time, median', `90 % within ${duration(s.handling.p90Seconds)}`),
-    kpi(percent(s.escalated.rate), 'escalated', `${count(s.escalated.count)} cases`),
+    kpi(percent(s.escalated.rate), 'escalated', `${count(s.escalated.count)} cases`, deskList({ escalated: 'true' })),
     kpi(percent(s.slaBreached.rate), 'SLA breached', `${count(s.slaBreached.count)} cases`, deskList({ breached: 'true' })),
     kpi(given[0] || '–', 'compensation given', given.slice(1).join(', ')),
     kpi(count(s.followUps.opened), 'low scores followed up',
-      `${count(s.followUps.open)} open, ${count(s.followUps.overdue)} overdue`),
+      `${count(s.followUps.open)} open, ${count(s.followUps.overdue)} overdue`, deskList({ queue: 'followups' })),
   );
 }
 
@@ -133,9 +150,11 @@ function renderTables(s) {
     table('By status', ['status', 'cases', 'share'], shares(s.byStatus),
       s.byStatus.map((x) => deskList({ status: x.key }))),
     table('SLA clocks', ['clock', 'met', 'breached', 'compliance'],
-      s.sla.map((c) => [CLOCKS[c.clock] || c.clock, c.met, c.breached, percent(c.compliance)])),
+      s.sla.map((c) => [CLOCKS[c.clock] || c.clock, c.met, c.breached, percent(c.compliance)]),
+      s.sla.map((c) => deskList({ clock: c.clock }))),
     table('Hot spots: root causes', ['category', 'root cause', 'cases'],
-      s.rootCauses.map((r) => [label(r.category), r.rootCause, r.cases])),
+      s.rootCauses.map((r) => [label(r.category), r.rootCause, r.cases]),
+      s.rootCauses.map((r) => deskList({ category: r.category, rootCause: r.rootCause }))),
   );
 }
 
@@ -166,7 +185,14 @@ function renderCharts(s) {
       ],
     },
     options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
-      plugins: { title: { display: true, text: `per ${s.trend.interval}` } } },
+      plugins: { title: { display: true, text: `per ${s.trend.interval}` } },
+      // A point opens the desk's list of that period's cases (its breached ones
+      // for the breached line).
+      onClick: (_, elements) => {
+        if (!elements.length) return;
+        const { index, datasetIndex } = elements[0];
+        location.href = periodList(s.trend.points[index].period, s.trend.interval, datasetIndex === 1);
+      } },
   });
   charts.sla = new Chart(document.getElementById('chart-sla'), {
     type: 'bar',
@@ -175,7 +201,11 @@ function renderCharts(s) {
       datasets: [{ label: 'met in time (%)', backgroundColor: COLORS[2],
         data: s.sla.map((c) => (c.compliance === null ? 0 : Math.round(c.compliance * 1000) / 10)) }],
     },
-    options: { ...common, scales: { y: { beginAtZero: true, max: 100 } } },
+    options: { ...common, scales: { y: { beginAtZero: true, max: 100 } },
+      // A bar opens the desk's list of the cases whose clock was breached.
+      onClick: (_, elements) => {
+        if (elements.length) location.href = deskList({ clock: s.sla[elements[0].index].clock });
+      } },
   });
   charts.satisfaction = new Chart(document.getElementById('chart-satisfaction'), {
     type: 'bar',
@@ -184,7 +214,11 @@ function renderCharts(s) {
       datasets: [{ label: 'answers', backgroundColor: COLORS[1],
         data: s.satisfaction.distribution.map((d) => d.count) }],
     },
-    options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      // A bar opens the desk's list of the cases answered with that score.
+      onClick: (_, elements) => {
+        if (elements.length) location.href = deskList({ score: String(s.satisfaction.distribution[elements[0].index].score) });
+      } },
   });
   return charts;
 }
