@@ -23,10 +23,6 @@ import (
 func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ln, issuer, err := idp.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const redirect = "http://127.0.0.1:1/desk/auth/callback" // never called: the test reads the code from the redirect
 	dir := idp.Directory{
 		Users: []idp.User{
@@ -35,16 +31,8 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 		},
 		Clients: []idp.Client{{ID: "complaint-desk", Secret: "desk-secret", RedirectURIs: []string{redirect}}},
 	}
-	p, err := idp.Start(ln, issuer, dir, idp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-
-	provider, err := oidc.NewProvider(ctx, issuer)
-	if err != nil {
-		t.Fatalf("discovery: %v", err)
-	}
+	p, provider := serve(ctx, t, dir)
+	issuer := p.Issuer()
 	conf := oauth2.Config{ClientID: "complaint-desk", ClientSecret: "desk-secret", Endpoint: provider.Endpoint(),
 		RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
 	api := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "complaint-desk"}, auth.DefaultMaxLifetime)
@@ -136,23 +124,11 @@ func TestCodeFlowWithPKCEAndKeyRotation(t *testing.T) {
 func TestServiceClientsAndTemporalPermissions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ln, issuer, err := idp.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := idp.Directory{Clients: []idp.Client{
 		{ID: "complaint-desk", Secret: "desk-secret", RedirectURIs: []string{"http://127.0.0.1:1/cb"}},
 		{ID: "complaintdesk-app", Secret: "app-secret", Service: true, Permissions: []string{"default:write"}},
 	}}
-	p, err := idp.Start(ln, issuer, dir, idp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	provider, err := oidc.NewProvider(ctx, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, provider := serve(ctx, t, dir)
 	grant := func(id, secret string) (*oauth2.Token, error) {
 		return (&clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: provider.Endpoint().TokenURL}).Token(ctx)
 	}
@@ -193,4 +169,24 @@ func TestServiceClientsAndTemporalPermissions(t *testing.T) {
 			t.Errorf("%v: %v, want %v", c.roles, got, c.want)
 		}
 	}
+}
+
+// serve starts a provider with dir on a free port, closed when the test
+// ends, and reads its discovery document.
+func serve(ctx context.Context, t *testing.T, dir idp.Directory) (*idp.Provider, *oidc.Provider) {
+	t.Helper()
+	ln, issuer, err := idp.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := idp.Start(ln, issuer, dir, idp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	return p, provider
 }
