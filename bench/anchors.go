@@ -138,7 +138,6 @@ func endAll(ctx context.Context, c client.Client, ids []string) {
 // unpolledQueue has no worker: starts there measure the frontend alone.
 const unpolledQueue = "bench-unpolled"
 
-
 // startAnchorWorker runs the anchors' workflows on their own queue with
 // the SDK's default worker options, which are our worker's too.
 func startAnchorWorker(c client.Client) (func(), error) {

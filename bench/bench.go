@@ -22,6 +22,8 @@ import (
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
+	"github.com/complaintdesk/complaintdesk/starter"
+	"github.com/complaintdesk/complaintdesk/store"
 	"github.com/complaintdesk/complaintdesk/systemtest"
 	"github.com/complaintdesk/complaintdesk/systemtest/prodform"
 )
@@ -54,23 +56,23 @@ type Config struct {
 
 // Results is everything one run measured, with the machine it ran on.
 type Results struct {
-	When      time.Time       `json:"when"`
-	Machine   string          `json:"machine"`
-	Server    string          `json:"server"`
-	Intake    *IntakeResult   `json:"intake,omitempty"`
-	Cost      *CostResult     `json:"cost,omitempty"`
+	When      time.Time        `json:"when"`
+	Machine   string           `json:"machine"`
+	Server    string           `json:"server"`
+	Intake    *IntakeResult    `json:"intake,omitempty"`
+	Cost      *CostResult      `json:"cost,omitempty"`
 	Deadlines []DeadlineResult `json:"deadlines,omitempty"`
 	Memory    *MemoryResult    `json:"memory,omitempty"`
-	Reports   *ReportsResult  `json:"reports,omitempty"`
+	Reports   *ReportsResult   `json:"reports,omitempty"`
 	// Production holds the same measures on the production form.
 	Production *FormResult `json:"production,omitempty"`
 }
 
 // FormResult is what was measured on the production form.
 type FormResult struct {
-	Server    string          `json:"server"`
-	Intake    *IntakeResult   `json:"intake,omitempty"`
-	Cost      *CostResult     `json:"cost,omitempty"`
+	Server    string           `json:"server"`
+	Intake    *IntakeResult    `json:"intake,omitempty"`
+	Cost      *CostResult      `json:"cost,omitempty"`
 	Deadlines []DeadlineResult `json:"deadlines,omitempty"`
 }
 
@@ -147,7 +149,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 // intakeOn measures intake on one form — bare starts of a no-op workflow
 // on its own queue, then complaints through the API — and waits until the
 // cases it submitted are acknowledged; nil when -requests is 0.
-func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c client.Client, apiURL, dsn, run string) (*IntakeResult, error) {
+func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c client.Client, dc converter.DataConverter,
+	apiURL, dsn, run string) (*IntakeResult, error) {
 	if cfg.Requests == 0 {
 		return nil, nil
 	}
@@ -155,9 +158,21 @@ func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c cl
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "%sintake: %d bare workflow starts without a worker, %d with one, then %d complaints, %d at a time ...\n",
-		label, cfg.Requests, cfg.Requests, cfg.Requests, cfg.Concurrency)
-	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run)
+	fmt.Fprintf(out, "%sintake: %d bare workflow starts without a worker, %d with one, %d complaints through the API, "+
+		"then %d in process, %d at a time ...\n", label, cfg.Requests, cfg.Requests, cfg.Requests, cfg.Requests, cfg.Concurrency)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return nil, err
+	}
+	keys := &timedKeys{IntakeKeys: db, took: map[string]time.Duration{}}
+	inProcess := starter.New(c, starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc,
+		Rules: complaint.DefaultRules(), DataConverter: dc, IntakeKeys: keys})
+	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run, inProcess, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +205,7 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 	r := &FormResult{Server: fmt.Sprintf("Temporal server %s on PostgreSQL 15 (%d history shards), 2 workers, 2 APIs behind nginx",
 		form.ServerVersion, form.Server.HistoryShards)}
 	res.Production = r
-	if r.Intake, err = intakeOn(ctx, cfg, out, "production form, ", form.Client, form.APIURL(), form.AppDB.DSN(),
+	if r.Intake, err = intakeOn(ctx, cfg, out, "production form, ", form.Client, codec.DataConverter(form.Keys), form.APIURL(), form.AppDB.DSN(),
 		run+"-prod"); err != nil {
 		return err
 	}
@@ -226,7 +241,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 		return err
 	}
 	defer stopAnchors()
-	if res.Intake, err = intakeOn(ctx, cfg, out, "", sys.Client, sys.APIURL, sys.Postgres.DSN(), run); err != nil {
+	if res.Intake, err = intakeOn(ctx, cfg, out, "", sys.Client, codec.DataConverter(sys.Keys), sys.APIURL, sys.Postgres.DSN(), run); err != nil {
 		return err
 	}
 
@@ -534,6 +549,24 @@ func printIntake(out io.Writer, i *IntakeResult) {
 	fmt.Fprintf(out, "  POST /v1/complaints                        %10.1f  %8.1f  %8.1f\n", i.APIPerSecond, i.APILatency.P50ms, i.APILatency.P99ms)
 	fmt.Fprintf(out, "  ours vs floor: throughput %.0f %%, p99 ×%.2f; vs starts alone: %.0f %%, p99 ×%.2f; errors %d\n",
 		i.ThroughputPctOfFloor, i.P99RatioToFloor, i.ThroughputPct, i.P99Ratio, i.Errors)
+	printIntakeBreakdown(out, i)
+}
+
+// printIntakeBreakdown says where a submission's time goes beyond the
+// floor's start, by p50: the API's HTTP side (nginx, JSON, authentication,
+// the submitter record) is the API's p50 less the in-process one; within
+// in-process, the key's claim and body check, and the rest (the data key
+// and Temporal's start of a case with its search attributes and memo).
+func printIntakeBreakdown(out io.Writer, i *IntakeResult) {
+	if i.InProcessLatency.Count == 0 {
+		return
+	}
+	fmt.Fprintf(out, "  in process, the API's starter              %10.1f  %8.1f  %8.1f\n", i.InProcessPerSecond,
+		i.InProcessLatency.P50ms, i.InProcessLatency.P99ms)
+	fmt.Fprintf(out, "  where a submission's p50 goes: HTTP side (nginx, JSON, auth, submitter record) %.1f ms; "+
+		"key claim + body check %.1f ms; data key + start %.1f ms (the floor's start: %.1f ms)\n",
+		i.APILatency.P50ms-i.InProcessLatency.P50ms, i.KeyClaimLatency.P50ms,
+		i.InProcessLatency.P50ms-i.KeyClaimLatency.P50ms, i.FloorLatency.P50ms)
 }
 
 // printDeadlines prints the growth curve: each burst's timer floor beside

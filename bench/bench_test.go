@@ -41,6 +41,9 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 		t.Errorf("the happy-path case costs %d actions, at most 45 in the README's figures: %v", r.Cost.Actions, r.Cost.ByKind)
 	case r.Intake == nil || r.Intake.FloorLatency.Count != 20 || r.Intake.FloorPerSecond <= 0:
 		t.Errorf("intake floor: %+v", r.Intake)
+	case r.Intake.InProcessLatency.Count != 20 || r.Intake.KeyClaimLatency.Count != 20 ||
+		r.Intake.KeyClaimLatency.P50ms > r.Intake.InProcessLatency.P99ms:
+		t.Errorf("intake breakdown: in process %+v, key claim %+v", r.Intake.InProcessLatency, r.Intake.KeyClaimLatency)
 	case len(r.Deadlines) != 1 || r.Deadlines[0].Floor.Count != 10 || r.Deadlines[0].Breach.Count != 10 ||
 		r.Deadlines[0].Notice.Count != 10 || r.Deadlines[0].P99Ratio <= 0:
 		t.Errorf("deadlines: %+v", r.Deadlines)

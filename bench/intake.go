@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 )
@@ -36,7 +38,63 @@ type IntakeResult struct {
 	// Against the floor: the like-for-like anchor.
 	ThroughputPctOfFloor float64 `json:"throughputPctOfFloor"`
 	P99RatioToFloor      float64 `json:"p99RatioToFloor"`
-	Errors               int     `json:"errors"`
+	// Where ours goes: the same complaints submitted in the bench's own
+	// process through the starter the API uses (no nginx, HTTP, JSON,
+	// authentication or submitter record), and within it the idempotency
+	// key's claim and body check in PostgreSQL; what is left of in-process
+	// is the case's data key (made in PostgreSQL) and Temporal's start.
+	InProcessPerSecond float64   `json:"inProcessPerSecond"`
+	InProcessLatency   Latencies `json:"inProcessLatency"`
+	KeyClaimLatency    Latencies `json:"keyClaimLatency"`
+	Errors             int       `json:"errors"`
+}
+
+// timedKeys times the idempotency key's claim and body check of each
+// submission.
+type timedKeys struct {
+	starter.IntakeKeys
+	mu   sync.Mutex
+	took map[string]time.Duration // by key hash
+}
+
+func (k *timedKeys) add(keyHash string, d time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.took[keyHash] += d
+}
+
+func (k *timedKeys) ClaimIntakeKey(ctx context.Context, keyHash, ref string) (string, bool, error) {
+	t := time.Now()
+	defer func() { k.add(keyHash, time.Since(t)) }()
+	return k.IntakeKeys.ClaimIntakeKey(ctx, keyHash, ref)
+}
+
+func (k *timedKeys) MatchIntakeBody(ctx context.Context, keyHash, fingerprint string) (bool, error) {
+	t := time.Now()
+	defer func() { k.add(keyHash, time.Since(t)) }()
+	return k.IntakeKeys.MatchIntakeBody(ctx, keyHash, fingerprint)
+}
+
+// measureInProcess submits n complaints through in (a starter over the
+// bench's client and the application's database, its keys timed by keys).
+func measureInProcess(ctx context.Context, in *starter.Starter, keys *timedKeys, body map[string]any, n, conc int,
+	run string, res *IntakeResult) int {
+	intake := complaint.Intake{Channel: complaint.ChannelWeb, Subject: body["subject"].(string),
+		Description: body["description"].(string), Category: complaint.CategoryLogistics}
+	lat, wall, errs := load(n, conc, func(i int) error {
+		c := intake
+		c.ExternalID = fmt.Sprintf("bench-inproc-%s-%d", run, i)
+		c.Customer = complaint.Customer{Name: "Bench", Email: fmt.Sprintf("bench-inproc-%d@example.com", i)}
+		_, err := in.Submit(ctx, starter.Submission{Intake: c, Staff: "bench"})
+		return err
+	})
+	claims := make([]time.Duration, 0, len(keys.took))
+	for _, d := range keys.took {
+		claims = append(claims, d)
+	}
+	res.InProcessLatency, res.KeyClaimLatency = summarise(lat), summarise(claims)
+	res.InProcessPerSecond = float64(len(lat)) / wall.Seconds()
+	return errs
 }
 
 // load runs n calls of do over c workers and returns their latencies.
@@ -76,7 +134,8 @@ func load(n, c int, do func(i int) error) ([]time.Duration, time.Duration, int) 
 // measureIntake starts n bare workflows no worker runs, then n that the
 // anchors' worker completes, then submits n complaints through the API, at
 // the same concurrency on the same server.
-func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string) (IntakeResult, error) {
+func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string,
+	inProcess *starter.Starter, keys *timedKeys) (IntakeResult, error) {
 	res := IntakeResult{Requests: n, Concurrency: conc}
 	raw, rawWall, rawErr := load(n, conc, func(i int) error {
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -126,6 +185,9 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 	res.ThroughputPctOfFloor = 100 * res.APIPerSecond / res.FloorPerSecond
 	res.P99RatioToFloor = res.APILatency.P99ms / res.FloorLatency.P99ms
 	res.Errors = rawErr + floorErr + apiErr
+	if inProcess != nil {
+		res.Errors += measureInProcess(ctx, inProcess, keys, body, n, conc, run, &res)
+	}
 	return res, nil
 }
 
