@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,6 +67,9 @@ type Results struct {
 	Reports   *ReportsResult   `json:"reports,omitempty"`
 	// Production holds the same measures on the production form.
 	Production *FormResult `json:"production,omitempty"`
+	// Errors are the measurements that failed; the figures above are what
+	// the rest measured.
+	Errors []string `json:"errors,omitempty"`
 }
 
 // FormResult is what was measured on the production form.
@@ -105,22 +109,24 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 	res := Results{When: time.Now().UTC(),
 		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	run := fmt.Sprint(time.Now().Unix())
+	// A measurement that fails is reported with the others, never at the
+	// cost of what the run measured before or after it.
+	var errs []error
+	failed := func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(out, "%s: %v (the other figures stand)\n", what, err)
+			res.Errors = append(res.Errors, what+": "+err.Error())
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+		}
+	}
 	switch cfg.Form {
 	case "", "dev":
-		if err := runDev(ctx, cfg, out, run, &res); err != nil {
-			return res, err
-		}
+		failed("dev server", runDev(ctx, cfg, out, run, &res))
 	case "prod":
-		if err := runProd(ctx, cfg, out, run, &res); err != nil {
-			return res, err
-		}
+		failed("production form", runProd(ctx, cfg, out, run, &res))
 	case "both":
-		if err := runDev(ctx, cfg, out, run, &res); err != nil {
-			return res, err
-		}
-		if err := runProd(ctx, cfg, out, run, &res); err != nil {
-			return res, err
-		}
+		failed("dev server", runDev(ctx, cfg, out, run, &res))
+		failed("production form", runProd(ctx, cfg, out, run, &res))
 	case "none":
 	default:
 		return res, fmt.Errorf("form %q: want dev, prod, both or none", cfg.Form)
@@ -128,9 +134,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 	// Last, with the Temporal servers stopped: seeding loads both CPUs.
 	if cfg.ReportCases > 0 || cfg.ReportDSN != "" {
 		var err error
-		if res.Reports, err = measureReports(ctx, cfg, out); err != nil {
-			return res, err
-		}
+		res.Reports, err = measureReports(ctx, cfg, out)
+		failed("reports", err)
 	}
 	printTable(out, res)
 	if cfg.Out != "" {
@@ -143,7 +148,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Results, error) {
 		}
 		fmt.Fprintf(out, "\nfigures written to %s\n", cfg.Out)
 	}
-	return res, nil
+	return res, errors.Join(errs...)
 }
 
 // intakeOn measures intake on one form — bare starts of a no-op workflow
