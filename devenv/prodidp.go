@@ -2,8 +2,6 @@ package devenv
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -42,19 +40,21 @@ func (p *Prod) startIDP(ctx context.Context) (prodSignIn, error) {
 			return prodSignIn{}, err
 		}
 	}
-	secret := func() string {
-		raw := make([]byte, 24)
-		_, _ = rand.Read(raw) // crypto/rand does not fail
-		return base64.RawURLEncoding.EncodeToString(raw)
+	secrets := make([]string, 4)
+	for i := range secrets {
+		var err error
+		if secrets[i], err = randomSecret(); err != nil {
+			return prodSignIn{}, err
+		}
 	}
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", o.Ports.API)
 	ui := WebUI{IP: "127.0.0.1", Port: o.Ports.UI}
 	p.Staff = idp.Directory{Users: users, Clients: []idp.Client{
-		{ID: idp.DeskClientID, Secret: secret(), RedirectURIs: []string{apiURL + "/desk/auth/callback"},
+		{ID: idp.DeskClientID, Secret: secrets[0], RedirectURIs: []string{apiURL + "/desk/auth/callback"},
 			PostLogoutRedirectURIs: []string{apiURL + "/desk/signed-out"}},
-		{ID: idp.TemporalUIClientID, Secret: secret(), RedirectURIs: []string{ui.CallbackURL()}},
-		{ID: idp.ServiceClientID, Secret: secret(), Service: true, Permissions: []string{o.Namespace + ":write"}},
-		{ID: installerClientID, Secret: secret(), Service: true, Permissions: []string{"temporal-system:admin"}},
+		{ID: idp.TemporalUIClientID, Secret: secrets[1], RedirectURIs: []string{ui.CallbackURL()}},
+		{ID: idp.ServiceClientID, Secret: secrets[2], Service: true, Permissions: []string{o.Namespace + ":write"}},
+		{ID: installerClientID, Secret: secrets[3], Service: true, Permissions: []string{"temporal-system:admin"}},
 	}}
 	ln, issuer, err := idp.Listen(fmt.Sprintf("127.0.0.1:%d", o.Ports.IDP))
 	if err != nil {
