@@ -170,15 +170,17 @@ func intakeOn(ctx context.Context, cfg Config, out io.Writer, label string, c cl
 		return nil, err
 	}
 	defer db.Close()
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	opts, err := starterOptions(dc, complaint.DefaultRules())
 	if err != nil {
 		return nil, err
 	}
 	keys := &timedKeys{IntakeKeys: db, took: map[string]time.Duration{}}
-	inProcess := starter.New(c, starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc,
-		Rules: complaint.DefaultRules(), DataConverter: dc, IntakeKeys: keys})
-	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run, inProcess, keys)
+	opts.IntakeKeys = keys
+	r, err := measureIntake(ctx, c, apiURL, body, cfg.Requests, cfg.Concurrency, run)
 	if err != nil {
+		return nil, err
+	}
+	if err := measureInProcess(ctx, starter.New(c, opts), keys, cfg.Requests, cfg.Concurrency, run, &r); err != nil {
 		return nil, err
 	}
 	fmt.Fprintln(out, "waiting for the submitted cases to be acknowledged ...")

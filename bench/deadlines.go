@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -54,22 +55,18 @@ func devServers(sys *systemtest.System) servers {
 // startCases submits n copies of body through a starter whose cases are all
 // received at the instant `at` and held to rules.
 func startCases(ctx context.Context, sys servers, rules complaint.Rules, at time.Time, n int) ([]string, error) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	opts, err := starterOptions(codec.DataConverter(sys.keys), rules)
 	if err != nil {
 		return nil, err
 	}
-	opts := starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc, Rules: rules,
-		DataConverter: codec.DataConverter(sys.keys)}
 	if !at.IsZero() {
 		opts.Clock = func() time.Time { return at }
 	}
 	s := starter.New(sys.client, opts)
-	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
+	in, err := demoIntake()
 	if err != nil {
 		return nil, err
 	}
-	in := complaint.Intake{Channel: complaint.ChannelWeb, Subject: body["subject"].(string),
-		Description: body["description"].(string), Category: complaint.CategoryLogistics}
 	var (
 		mu   sync.Mutex
 		refs []string
@@ -185,4 +182,26 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 		res.P99Ratio = res.Breach.P99ms / res.Floor.P99ms
 	}
 	return res, nil
+}
+
+// starterOptions are those of the API's starter, for cases the bench
+// submits in its own process.
+func starterOptions(dc converter.DataConverter, rules complaint.Rules) (starter.Options, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return starter.Options{}, err
+	}
+	return starter.Options{Namespace: "default", TaskQueue: complaint.TaskQueue, Location: loc, Rules: rules,
+		DataConverter: dc}, nil
+}
+
+// demoIntake is the bench's complaint as the starter takes it: the damaged
+// parcel of the demo cases, without a customer (each submission adds one).
+func demoIntake() (complaint.Intake, error) {
+	body, err := systemtest.DemoCase("demo-damaged-parcel-promotion")
+	if err != nil {
+		return complaint.Intake{}, err
+	}
+	return complaint.Intake{Channel: complaint.ChannelWeb, Subject: body["subject"].(string),
+		Description: body["description"].(string), Category: complaint.CategoryLogistics}, nil
 }

@@ -77,10 +77,12 @@ func (k *timedKeys) MatchIntakeBody(ctx context.Context, keyHash, fingerprint st
 
 // measureInProcess submits n complaints through in (a starter over the
 // bench's client and the application's database, its keys timed by keys).
-func measureInProcess(ctx context.Context, in *starter.Starter, keys *timedKeys, body map[string]any, n, conc int,
-	run string, res *IntakeResult) int {
-	intake := complaint.Intake{Channel: complaint.ChannelWeb, Subject: body["subject"].(string),
-		Description: body["description"].(string), Category: complaint.CategoryLogistics}
+func measureInProcess(ctx context.Context, in *starter.Starter, keys *timedKeys, n, conc int, run string,
+	res *IntakeResult) error {
+	intake, err := demoIntake()
+	if err != nil {
+		return err
+	}
 	lat, wall, errs := load(n, conc, func(i int) error {
 		c := intake
 		c.ExternalID = fmt.Sprintf("bench-inproc-%s-%d", run, i)
@@ -94,7 +96,8 @@ func measureInProcess(ctx context.Context, in *starter.Starter, keys *timedKeys,
 	}
 	res.InProcessLatency, res.KeyClaimLatency = summarise(lat), summarise(claims)
 	res.InProcessPerSecond = float64(len(lat)) / wall.Seconds()
-	return errs
+	res.Errors += errs
+	return nil
 }
 
 // load runs n calls of do over c workers and returns their latencies.
@@ -134,8 +137,7 @@ func load(n, c int, do func(i int) error) ([]time.Duration, time.Duration, int) 
 // measureIntake starts n bare workflows no worker runs, then n that the
 // anchors' worker completes, then submits n complaints through the API, at
 // the same concurrency on the same server.
-func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string,
-	inProcess *starter.Starter, keys *timedKeys) (IntakeResult, error) {
+func measureIntake(ctx context.Context, c client.Client, apiURL string, body map[string]any, n, conc int, run string) (IntakeResult, error) {
 	res := IntakeResult{Requests: n, Concurrency: conc}
 	raw, rawWall, rawErr := load(n, conc, func(i int) error {
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -185,9 +187,6 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 	res.ThroughputPctOfFloor = 100 * res.APIPerSecond / res.FloorPerSecond
 	res.P99RatioToFloor = res.APILatency.P99ms / res.FloorLatency.P99ms
 	res.Errors = rawErr + floorErr + apiErr
-	if inProcess != nil {
-		res.Errors += measureInProcess(ctx, inProcess, keys, body, n, conc, run, &res)
-	}
 	return res, nil
 }
 
