@@ -143,14 +143,14 @@ func (a *Authenticator) take(key string, r rate.Limit, burst, n int) (bool, time
 	return true, 0
 }
 
-// public requests need no credentials: the probes, the API's own
+// public requests need no credentials: the probes, the icon, the API's own
 // description, the reports page (its figures come from an authenticated
 // call the page makes) and the survey, whose link carries a signed token
 // naming the one case it may answer.
 func public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
-	case p == "/healthz", p == "/readyz", p == "/docs", p == "/reports":
+	case p == "/healthz", p == "/readyz", p == "/docs", p == "/reports", p == "/favicon.ico":
 		return true
 	case p == "/survey", p == "/v1/survey-responses":
 		return true

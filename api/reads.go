@@ -48,6 +48,7 @@ func (s *Server) registerReads(api huma.API, mux *http.ServeMux) {
 		},
 	}, s.summary)
 	s.registerReportsPage(mux)
+	registerIcon(mux)
 }
 
 // onlyParams answers 422 for a query parameter the operation does not

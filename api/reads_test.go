@@ -284,3 +284,17 @@ func TestOpenAPIDocumentsTheReads(t *testing.T) {
 		}
 	}
 }
+
+// Browsers ask every origin for /favicon.ico before anyone signs in: it is
+// an image anyone may fetch, not a refused request in each page's console.
+func TestTheIconNeedsNoSignIn(t *testing.T) {
+	h := readServer(&fakeRecords{})
+	rec := do(t, h, http.MethodGet, "/favicon.ico", "")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/svg+xml" ||
+		!strings.HasPrefix(rec.Body.String(), "<svg") {
+		t.Fatalf("icon: %d %s %.40s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/favicon.ico", ""); rec.Code < 400 {
+		t.Fatalf("POST /favicon.ico: %d", rec.Code)
+	}
+}

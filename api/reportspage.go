@@ -18,6 +18,21 @@ func (s *Server) registerReportsPage(mux *http.ServeMux) {
 	servePage(mux, "/reports", "static", "reports.html", pageHeaders)
 }
 
+// registerIcon serves the icon browsers ask every page's origin for; it
+// needs no sign-in, so that no page's console shows a refused request.
+func registerIcon(mux *http.ServeMux) {
+	icon, err := static.ReadFile("static/favicon.svg")
+	if err != nil {
+		panic(err) // embedded above
+	}
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(icon) // the client went away; nothing left to tell it
+	})
+}
+
 // servePage serves an embedded page at path and the files of its folder
 // under path/assets/, each answer with the page's headers.
 func servePage(mux *http.ServeMux, path, folder, page string, headers func(http.Header)) {

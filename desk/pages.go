@@ -220,15 +220,14 @@ type clockRow struct {
 }
 
 // loadCase reads the case and its tasks through the API; found is false
-// for a case the person may not see (the API's 403 and 404 alike: the
-// desk does not say whether a case it will not show exists).
+// for a case the person may not see.
 func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (v complaint.CaseView, raw []byte, tasks []taskOption, found bool, err error) {
 	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref), nil)
 	if err != nil {
 		return v, nil, nil, false, err
 	}
 	switch {
-	case res.status == http.StatusNotFound || res.status == http.StatusForbidden || res.status == http.StatusUnprocessableEntity:
+	case hidden(res.status):
 		return v, nil, nil, false, nil
 	case res.status != http.StatusOK:
 		return v, nil, nil, false, errStatus(res)
@@ -236,20 +235,34 @@ func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (v complaint.C
 	if err := json.Unmarshal(res.body, &v); err != nil {
 		return v, nil, nil, false, err
 	}
-	tr, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref)+"/tasks", nil)
+	tasks, _, err = d.tasksOf(r, ss, ref)
 	if err != nil {
 		return v, nil, nil, false, err
 	}
-	if tr.status == http.StatusOK {
-		var body struct {
-			Tasks []taskOption `json:"tasks"`
-		}
-		if err := json.Unmarshal(tr.body, &body); err != nil {
-			return v, nil, nil, false, err
-		}
-		tasks = body.Tasks
-	}
 	return v, res.body, tasks, true, nil
+}
+
+// tasksOf reads the tasks the person may do on the case, with their
+// payloads' schemas; an answer other than 200 comes back with no tasks.
+func (d *Desk) tasksOf(r *http.Request, ss *session, ref string) ([]taskOption, apiResponse, error) {
+	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref)+"/tasks", nil)
+	if err != nil || res.status != http.StatusOK {
+		return nil, res, err
+	}
+	var body struct {
+		Tasks []taskOption `json:"tasks"`
+	}
+	if err := json.Unmarshal(res.body, &body); err != nil {
+		return nil, res, err
+	}
+	return body.Tasks, res, nil
+}
+
+// hidden is the API's answer for a case the person may not see: 403 and
+// 404 alike (the desk does not say whether a case it will not show
+// exists), and 422 for a reference that cannot be one.
+func hidden(status int) bool {
+	return status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusUnprocessableEntity
 }
 
 type statusError struct{ p problem }
@@ -366,9 +379,19 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 		d.notFound(w, r, ss)
 		return
 	}
-	_, _, tasks, found, err := d.loadCase(r, ss, ref)
-	if err != nil || !found {
+	// The form's payload is shaped by the task's schema; the list also
+	// says whether the person may see the case at all.
+	tasks, res, err := d.tasksOf(r, ss, ref)
+	switch {
+	case err == nil && hidden(res.status):
 		d.notFound(w, r, ss)
+		return
+	case err == nil && res.status != http.StatusOK:
+		err = errStatus(res)
+	}
+	if err != nil {
+		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
+		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
 		return
 	}
 	var s schema
@@ -378,7 +401,7 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	payload := payloadOf(&s, r.PostForm, "")
-	res, err := d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
+	res, err = d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
 	if err != nil {
 		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
 		return

@@ -27,7 +27,7 @@ async function pageOf(actor) {
     // A phone-sized window: the desk must read on a phone.
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: input.locale || 'en-GB' });
     pages[actor] = await ctx.newPage();
-    pages[actor].on('console', (m) => { if (m.type() === 'error') process.stderr.write(`[${actor} console] ${m.text()}\n`); });
+    pages[actor].on('console', (m) => { if (m.type() === 'error') process.stderr.write(`[${actor} console] ${m.text()} (${m.location().url})\n`); });
   }
   return pages[actor];
 }
