@@ -288,7 +288,7 @@ type statusView struct {
 	Entries                     []statusEntry
 	Proposal                    *complaint.Resolution
 	Confirm                     *complaint.Resolution // carried out, awaiting the customer's word
-	Open                        bool // the case takes messages
+	Open                        bool                  // the case takes messages
 }
 
 type statusEntry struct {
@@ -397,9 +397,9 @@ var statusTexts = map[string]map[string]string{
 		"empty": "Please write a message or attach a file.", "file": "A file was refused (photos or PDF, at most 10 MB each).",
 		"toolarge": "That is too large.", "closed": "This complaint takes no more messages or answers.",
 		"noproposal": "No proposal waits for your answer.",
-		"confirm": "Has this solved your problem?", "yes": "Yes, it is solved", "no": "No, it is not",
+		"confirm":    "Has this solved your problem?", "yes": "Yes, it is solved", "no": "No, it is not",
 		"noconfirm": "Nothing waits for your confirmation.", "solved": "Thank you for confirming.",
-		"unsolved": "We will look at your problem again.",
+		"unsolved":   "We will look at your problem again.",
 		"s.received": "Received", "s.acknowledged": "Acknowledged", "s.investigating": "Being investigated",
 		"s.resolution_proposed": "Resolution proposed", "s.in_dispute": "In discussion", "s.resolving": "Being carried out",
 		"s.closed": "Closed", "s.survey_pending": "Closed", "s.completed": "Completed", "s.withdrawn": "Withdrawn",
