@@ -195,8 +195,11 @@ func (w *caseWorkflow) serveSignals(ctx workflow.Context) {
 // --- 2 and 4: register and acknowledge
 
 // registerAndAcknowledge writes the case record and acknowledges the
-// customer in one activity; a repeat of an earlier case is linked and
-// raised once the registration has found it.
+// customer in one local activity, in the case's first workflow task: a
+// submission costs the server one task, as a bare workflow's start does,
+// not three (an activity's dispatch and the task its completion wakes). A
+// repeat of an earlier case is linked and raised once the registration has
+// found it.
 func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 	w.View.History = append(w.View.History, complaint.Event{
 		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
@@ -214,7 +217,7 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 	}
 	var reg complaint.Registration
 	in := complaint.CaseIntake{Case: w.newCase(), Acknowledgement: n}
-	if err := workflow.ExecuteActivity(withActivity(ctx, "Register the case, "+lowerFirst(summary)),
+	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx, "Register the case, "+lowerFirst(summary)),
 		complaint.ActivityRegisterCase, in).Get(ctx, &reg); err != nil {
 		return err
 	}
@@ -633,7 +636,8 @@ func withActivity(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// withLocalActivity runs a clock's step in the worker that holds the case:
+// withLocalActivity runs a clock's step, or the registration, in the
+// worker that holds the case:
 // the same retries as an activity; one that outlasts the workflow task
 // keeps it alive, as the SDK does for local activities.
 func withLocalActivity(ctx workflow.Context, summary string) workflow.Context {
