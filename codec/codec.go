@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -45,6 +46,12 @@ func CaseScope(reference string) string { return "case:" + reference }
 type Codec struct {
 	ring  *Keyring
 	scope string
+	// failTask makes a workflow's payload that cannot be encrypted or
+	// decrypted because the key store does not answer panic, in the
+	// worker: the SDK fails the workflow task, which the server retries,
+	// where an error would fail the case itself (an undecodable input or an
+	// activity's arguments are the workflow's own error to the SDK).
+	failTask bool
 }
 
 // New returns a codec over ring.
@@ -53,14 +60,34 @@ func New(ring *Keyring) *Codec { return &Codec{ring: ring, scope: DefaultScope} 
 // WithSerializationContext picks the case's key for the workflow or activity
 // being serialized.
 func (c *Codec) WithSerializationContext(sc converter.SerializationContext) converter.PayloadCodec {
-	var id string
+	var (
+		id       string
+		failTask bool
+	)
 	switch v := sc.(type) {
 	case converter.WorkflowSerializationContext:
-		id = v.WorkflowID
+		id, failTask = v.WorkflowID, c.failTask
 	case converter.ActivitySerializationContext:
-		id = v.WorkflowID
+		id = v.WorkflowID // an activity's error is retried as it is
 	}
-	return &Codec{ring: c.ring, scope: ScopeOf(id)}
+	return &Codec{ring: c.ring, scope: ScopeOf(id), failTask: failTask}
+}
+
+// KeyStoreUnavailable is the panic of a worker's workflow payload whose key
+// cannot be read now.
+type KeyStoreUnavailable struct{ Err error }
+
+func (p KeyStoreUnavailable) Error() string {
+	return "the workflow task is retried: " + p.Err.Error()
+}
+
+// keyError returns err, or in a worker's workflow panics when the key store
+// did not answer (see failTask).
+func (c *Codec) keyError(err error) error {
+	if c.failTask && errors.Is(err, ErrKeyStore) {
+		panic(KeyStoreUnavailable{err})
+	}
+	return err
 }
 
 // Encode encrypts each payload, metadata and all, with the scope's newest key.
@@ -73,7 +100,7 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		}
 		version, key, err := c.ring.Current(c.scope)
 		if err != nil {
-			return nil, err
+			return nil, c.keyError(err)
 		}
 		plain, err := p.Marshal()
 		if err != nil {
@@ -107,7 +134,7 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		}
 		key, err := c.ring.Key(scope, version)
 		if err != nil {
-			return nil, err
+			return nil, c.keyError(err)
 		}
 		plain, err := open(key, p.GetData(), []byte(id))
 		if err != nil {
@@ -134,6 +161,19 @@ func ClientOptions(opts client.Options, ring *Keyring) client.Options {
 	dc := DataConverter(ring)
 	opts.DataConverter = dc
 	opts.FailureConverter = FailureConverter(dc)
+	return opts
+}
+
+// WorkerClientOptions are ClientOptions for the worker: a key store that
+// does not answer while a workflow task encodes or decodes a payload fails
+// that task, which the server retries, never the case (a case whose input
+// could not be read in its first task failed for good when PostgreSQL
+// restarted at that moment). Failures are still encoded as ClientOptions
+// does, their words withheld rather than the task failed.
+func WorkerClientOptions(opts client.Options, ring *Keyring) client.Options {
+	opts = ClientOptions(opts, ring)
+	opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(),
+		&Codec{ring: ring, scope: DefaultScope, failTask: true})
 	return opts
 }
 

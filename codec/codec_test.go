@@ -381,3 +381,49 @@ func TestFailureWhoseKeyCannotBeReadIsWithheldNotPanicked(t *testing.T) {
 		t.Fatalf("failure info %v: want its type and retry policy kept", info)
 	}
 }
+
+// In the worker, a workflow's payload whose key cannot be read because the
+// key store does not answer fails the workflow task (a panic the SDK turns
+// into a failed task the server retries), never the case: an error there
+// would fail a case whose first task ran while PostgreSQL restarted. An
+// activity's payload, the API's and a destroyed key stay errors.
+func TestAKeyStoreAwayFailsTheWorkflowTaskNotTheCase(t *testing.T) {
+	up := &memKeys{}
+	p, err := caseConverter(NewKeyring(t.Context(), masters(t, "m1"), up)).ToPayload(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := &unavailableKeys{}
+	inWorkflow := converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: "complaint-" + ref}
+	inActivity := converter.ActivitySerializationContext{Namespace: "default", WorkflowID: "complaint-" + ref, ActivityType: "RecordStep"}
+	decode := func(dc converter.DataConverter, sc converter.SerializationContext) (err error, panicked any) {
+		defer func() { panicked = recover() }()
+		var out map[string]string
+		return converter.WithDataConverterSerializationContext(dc, sc).FromPayload(p, &out), nil
+	}
+	worker := WorkerClientOptions(client.Options{}, NewKeyring(t.Context(), masters(t, "m1"), down))
+	err, panicked := decode(worker.DataConverter, inWorkflow)
+	if ku, ok := panicked.(KeyStoreUnavailable); !ok || !errors.Is(ku.Err, ErrKeyStore) {
+		t.Fatalf("worker, workflow payload: error %v, panic %v; want a KeyStoreUnavailable panic", err, panicked)
+	}
+	if _, panicked := func() (v *commonpb.Payload, panicked any) {
+		defer func() { panicked = recover() }()
+		v, _ = converter.WithDataConverterSerializationContext(worker.DataConverter, inWorkflow).ToPayload(secret)
+		return v, nil
+	}(); panicked == nil {
+		t.Fatal("worker, encoding a workflow payload with the key store away: no panic")
+	}
+	if err, panicked := decode(worker.DataConverter, inActivity); panicked != nil || !errors.Is(err, ErrKeyStore) {
+		t.Fatalf("worker, activity payload: error %v, panic %v; want the error", err, panicked)
+	}
+	api := ClientOptions(client.Options{}, NewKeyring(t.Context(), masters(t, "m1"), down))
+	if err, panicked := decode(api.DataConverter, inWorkflow); panicked != nil || !errors.Is(err, ErrKeyStore) {
+		t.Fatalf("API, workflow payload: error %v, panic %v; want the error", err, panicked)
+	}
+	// Erased is for good: the case's own error, not a retry.
+	up.destroy("case:" + ref)
+	erased := WorkerClientOptions(client.Options{}, NewKeyring(t.Context(), masters(t, "m1"), up))
+	if err, panicked := decode(erased.DataConverter, inWorkflow); panicked != nil || !errors.Is(err, ErrKeyDestroyed) {
+		t.Fatalf("worker, erased key: error %v, panic %v; want ErrKeyDestroyed", err, panicked)
+	}
+}

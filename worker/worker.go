@@ -100,7 +100,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	copts, err := tel.TemporalClientOptions(codec.ClientOptions(temporal, keys))
+	copts, err := tel.TemporalClientOptions(codec.WorkerClientOptions(temporal, keys))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
+	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/systemtest"
 )
@@ -59,7 +60,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 		"TEMPORAL_PORT="+strconv.Itoa(ports[1]), "TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
 		"API_ADDR="+addr(3), "WORKER_HTTP_ADDR="+addr(4), "MAILBOX_SMTP_ADDR="+addr(5), "MAILBOX_HTTP_ADDR="+addr(6),
 		"DEV_IDP_ADDR="+addr(7), "INBOUND_SMTP_ADDR="+addr(8),
-		"LOG_LEVEL=warn")
+		"LOG_LEVEL=info")
 	var out systemtest.LogBuffer // read while devstack writes it
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -151,14 +152,20 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 	// timeout (an activity's 30 s, then its retry backoff), and on a busy
 	// machine the restarted processes reconnect slowly: minutes, not
 	// seconds, are the honest bound here.
+	deadline := time.Now().Add(4 * time.Minute)
 	for _, c := range cases {
-		systemtest.EventuallyWithin(t, 4*time.Minute, "the acknowledgement to "+c.email, func() error {
+		for {
 			n, err := acknowledgements(ctx, addr(6), c.ref, c.email)
-			if err == nil && n == 0 {
-				err = fmt.Errorf("none yet")
+			if err == nil && n > 0 {
+				break
 			}
-			return err
-		})
+			if time.Now().After(deadline) {
+				t.Errorf("no acknowledgement to %s (%v) after 4 minutes; the case in Temporal:\n%s", c.email, err,
+					caseInTemporal(bin, addr(1), c.ref))
+				t.Fatalf("the worker's log:\n%s", tail(filepath.Join(dir, "logs", "worker.log"), 200))
+			}
+			time.Sleep(time.Second)
+		}
 	}
 	for _, c := range cases {
 		if n, err := acknowledgements(ctx, addr(6), c.ref, c.email); err != nil || n != 1 {
@@ -179,6 +186,29 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 			t.Errorf("%s (pid %d) still runs after Ctrl-C", name, pid)
 		}
 	}
+}
+
+// caseInTemporal is what Temporal's CLI says of the case's workflow: its
+// state, pending work and history, to tell a stuck case's cause.
+func caseInTemporal(bin, address, ref string) string {
+	var out bytes.Buffer
+	for _, sub := range []string{"describe", "show"} {
+		cmd := exec.Command(filepath.Join(bin, "temporal"), "workflow", sub, "--address", address,
+			"--workflow-id", complaint.WorkflowID(ref))
+		cmd.Stdout, cmd.Stderr = &out, &out
+		_ = cmd.Run() // its output says what went wrong
+	}
+	return out.String()
+}
+
+// tail is the last lines of a file, or why it cannot be read.
+func tail(path string, lines int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(string(data), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
 }
 
 // childProcesses names devstack's children by their command line.
