@@ -205,6 +205,8 @@ type caseContent struct {
 	Done     string
 	Poll     int
 	Zone     *time.Location
+	// TasksUnavailable: the API could not list the tasks just now.
+	TasksUnavailable bool
 }
 
 type messageRow struct {
@@ -219,27 +221,42 @@ type clockRow struct {
 	Running bool
 }
 
+// loadedCase is a case as the API showed it to the person.
+type loadedCase struct {
+	View complaint.CaseView
+	Raw  []byte
+	// Tasks are those the person may do; TasksRead is false when the API
+	// could not say (busy or away): the page says so and tries again.
+	Tasks     []taskOption
+	TasksRead bool
+}
+
 // loadCase reads the case and its tasks through the API; found is false
 // for a case the person may not see.
-func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (v complaint.CaseView, raw []byte, tasks []taskOption, found bool, err error) {
+func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (lc loadedCase, found bool, err error) {
 	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref), nil)
 	if err != nil {
-		return v, nil, nil, false, err
+		return lc, false, err
 	}
 	switch {
 	case hidden(res.status):
-		return v, nil, nil, false, nil
+		return lc, false, nil
 	case res.status != http.StatusOK:
-		return v, nil, nil, false, errStatus(res)
+		return lc, false, errStatus(res)
 	}
-	if err := json.Unmarshal(res.body, &v); err != nil {
-		return v, nil, nil, false, err
+	if err := json.Unmarshal(res.body, &lc.View); err != nil {
+		return lc, false, err
 	}
-	tasks, _, err = d.tasksOf(r, ss, ref)
+	lc.Raw = res.body
+	tasks, tr, err := d.tasksOf(r, ss, ref)
+	if err == nil && tr.status != http.StatusOK {
+		err = errStatus(tr)
+	}
 	if err != nil {
-		return v, nil, nil, false, err
+		d.log.WarnContext(r.Context(), "desk case: its tasks", "reference", ref, "error", err)
 	}
-	return v, res.body, tasks, true, nil
+	lc.Tasks, lc.TasksRead = tasks, err == nil
+	return lc, true, nil
 }
 
 // tasksOf reads the tasks the person may do on the case, with their
@@ -284,7 +301,7 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
 // API refused.
 func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, failed string, form url.Values, refusal *problem) {
 	ref := r.PathValue("reference")
-	v, raw, tasks, found, err := d.loadCase(r, ss, ref)
+	lc, found, err := d.loadCase(r, ss, ref)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk case", "reference", ref, "error", err)
 		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
@@ -294,8 +311,12 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 		d.notFound(w, r, ss)
 		return
 	}
-	c := caseContent{Case: v, Version: versionOf(raw), Done: r.URL.Query().Get("done"), Poll: int(d.cfg.PollInterval / time.Millisecond),
-		Zone: ss.zone}
+	v, tasks := lc.View, lc.Tasks
+	c := caseContent{Case: v, Version: versionOf(lc.Raw), Done: r.URL.Query().Get("done"), Poll: int(d.cfg.PollInterval / time.Millisecond),
+		Zone: ss.zone, TasksUnavailable: !lc.TasksRead}
+	if !lc.TasksRead {
+		c.Version = "incomplete" // never the case's: the page's next poll reloads it
+	}
 	for _, dl := range v.Deadlines {
 		c.Clocks = append(c.Clocks, clockRow{Deadline: dl, Due: dl.DueAt.In(ss.zone).Format("2006-01-02 15:04"),
 			DueISO: dl.DueAt.UTC().Format(time.RFC3339), Running: dl.State == "running"})

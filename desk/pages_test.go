@@ -1,0 +1,75 @@
+package desk
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/complaintdesk/complaintdesk/auth"
+)
+
+// A busy API: the case reads, its task list answers tasksStatus.
+func busyAPI(tasksStatus int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/tasks"):
+			w.WriteHeader(tasksStatus)
+			_, _ = w.Write([]byte(`{"status":503,"title":"Service Unavailable","detail":"the case service is unavailable"}`))
+		default:
+			_, _ = w.Write([]byte(`{"reference":"CMP-20261123-4F7K2Q","status":"investigating","owner":"li.na"}`))
+		}
+	})
+}
+
+func casePageOf(t *testing.T, api http.Handler, method, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	d := New(Config{PublicURL: "https://desk.example.com", PollInterval: time.Second}, nil, api, nil, time.UTC, nil)
+	r := httptest.NewRequest(method, path, nil)
+	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+	r.SetPathValue("task", "addNote")
+	r.PostForm = url.Values{"text": {"Called the customer"}}
+	ss := &session{ID: "s", Who: auth.Identity{Subject: "li.na", Role: auth.RoleAgent}, ZoneName: "UTC", zone: time.UTC,
+		Lang: "en", Token: &oauth2.Token{AccessToken: "access-1"}}
+	w := httptest.NewRecorder()
+	if method == http.MethodPost {
+		d.runTask(w, r, ss)
+	} else {
+		d.casePage(w, r, ss)
+	}
+	return w
+}
+
+// When the API is too busy to list the tasks, the case page still shows the
+// case, says the tasks could not be read and reloads itself at its next
+// poll, instead of showing a case with nothing to do.
+func TestACasePageWithoutItsTasksSaysSoAndTriesAgain(t *testing.T) {
+	w := casePageOf(t, busyAPI(http.StatusServiceUnavailable), http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q")
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, `id="tasks-unavailable"`) ||
+		!strings.Contains(body, `data-version="incomplete"`) {
+		t.Fatalf("%d: want the case with the notice and a version the next poll replaces:\n%s", w.Code, body)
+	}
+	w = casePageOf(t, busyAPI(http.StatusOK), http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q")
+	if strings.Contains(w.Body.String(), `id="tasks-unavailable"`) {
+		t.Fatal("the notice shows though the tasks were read")
+	}
+}
+
+// A task posted while the API cannot list the tasks is a 503 ("try again"),
+// not "no such case"; a case the person may not see stays not found.
+func TestATaskPostedToABusyAPIIsNotANotFound(t *testing.T) {
+	w := casePageOf(t, busyAPI(http.StatusServiceUnavailable), http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote")
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), `id="notfound"`) {
+		t.Fatalf("busy: %d\n%s", w.Code, w.Body)
+	}
+	w = casePageOf(t, busyAPI(http.StatusNotFound), http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote")
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `id="notfound"`) {
+		t.Fatalf("hidden: %d\n%s", w.Code, w.Body)
+	}
+}
