@@ -49,8 +49,11 @@ type Codec struct {
 	// failTask makes a workflow's payload that cannot be encrypted or
 	// decrypted because the key store does not answer panic, in the
 	// worker: the SDK fails the workflow task, which the server retries,
-	// where an error would fail the case itself (an undecodable input or an
-	// activity's arguments are the workflow's own error to the SDK).
+	// where an error would fail the case itself (an undecodable input, or a
+	// local activity's result decoded in the workflow, is the workflow's
+	// own error to the SDK). Payloads the worker reads outside the
+	// workflow's code (a query's) are recovered by the SDK as a task it
+	// drops: the query waits for its deadline.
 	failTask bool
 }
 
@@ -68,7 +71,9 @@ func (c *Codec) WithSerializationContext(sc converter.SerializationContext) conv
 	case converter.WorkflowSerializationContext:
 		id, failTask = v.WorkflowID, c.failTask
 	case converter.ActivitySerializationContext:
-		id = v.WorkflowID // an activity's error is retried as it is
+		// An activity's own error is retried as it is; a local activity's
+		// result is read in the workflow task.
+		id, failTask = v.WorkflowID, c.failTask && v.IsLocal
 	}
 	return &Codec{ring: c.ring, scope: ScopeOf(id), failTask: failTask}
 }

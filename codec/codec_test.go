@@ -416,6 +416,11 @@ func TestAKeyStoreAwayFailsTheWorkflowTaskNotTheCase(t *testing.T) {
 	if err, panicked := decode(worker.DataConverter, inActivity); panicked != nil || !errors.Is(err, ErrKeyStore) {
 		t.Fatalf("worker, activity payload: error %v, panic %v; want the error", err, panicked)
 	}
+	local := inActivity
+	local.IsLocal = true
+	if _, panicked := decode(worker.DataConverter, local); panicked == nil {
+		t.Fatal("worker, a local activity's payload (its result is read in the workflow task): no panic")
+	}
 	api := ClientOptions(client.Options{}, NewKeyring(t.Context(), masters(t, "m1"), down))
 	if err, panicked := decode(api.DataConverter, inWorkflow); panicked != nil || !errors.Is(err, ErrKeyStore) {
 		t.Fatalf("API, workflow payload: error %v, panic %v; want the error", err, panicked)

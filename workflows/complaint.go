@@ -637,15 +637,25 @@ func withActivity(ctx workflow.Context, summary string) workflow.Context {
 }
 
 // withLocalActivity runs a clock's step, or the registration, in the
-// worker that holds the case:
-// the same retries as an activity; one that outlasts the workflow task
-// keeps it alive, as the SDK does for local activities.
+// worker that holds the case, with the same retries as an activity: a
+// local activity's attempts all fall within its schedule-to-close timeout,
+// which the SDK sets to the start-to-close one when none is given — 30
+// seconds, after which a PostgreSQL outage or a mail server refusing would
+// fail the case itself. One that outlasts the workflow task keeps it alive;
+// a retry further off than the task's timeout waits on a timer, as the SDK
+// does for local activities.
 func withLocalActivity(ctx workflow.Context, summary string) workflow.Context {
 	retries := stepRetries
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second, Summary: summary, RetryPolicy: &retries,
+		StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: localActivityPatience,
+		Summary: summary, RetryPolicy: &retries,
 	})
 }
+
+// localActivityPatience bounds a local activity's retries: far beyond any
+// outage, and beyond a message's own attempts (DELIVERY_MAX_ATTEMPTS), after
+// which the activity gives the message up and the case goes on.
+const localActivityPatience = 30 * 24 * time.Hour
 
 func lowerFirst(s string) string {
 	if s == "" {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -54,10 +55,12 @@ type fixture struct {
 	staff        []staffNotice
 	childStarts  []childStart
 	childReports []complaint.DepartmentProgress
-	// registration is what RegisterCase reports (a repeat, say).
-	registration complaint.Registration
-	results      []*taskResult
-	at           time.Duration
+	// registration is what RegisterCase reports (a repeat, say), after
+	// registerFailures failed attempts (the database away).
+	registration     complaint.Registration
+	registerFailures int
+	results          []*taskResult
+	at               time.Duration
 }
 
 type childStart struct {
@@ -113,6 +116,13 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f.env.RegisterWorkflowWithOptions(department, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	// The two activities of a case, by the names the workflow calls them.
 	register := func(_ context.Context, in complaint.CaseIntake) (complaint.Registration, error) {
+		f.mu.Lock()
+		failing := f.registerFailures > 0
+		f.registerFailures--
+		f.mu.Unlock()
+		if failing {
+			return complaint.Registration{}, errors.New("register: failed to connect to the database")
+		}
 		f.notice(in.Acknowledgement)
 		return f.registration, nil
 	}
@@ -319,6 +329,21 @@ func TestHappyPathOneDepartmentToTheSurvey(t *testing.T) {
 	}
 	require.True(t, slices.IsSorted(keys))
 	require.Len(t, slices.Compact(keys), len(f.steps))
+}
+
+// The registration (a local activity) retries as long as the database or
+// the mail server is away — here for minutes, its attempts a minute apart
+// at the end — and the case goes on: a local activity's attempts are
+// bounded by its schedule-to-close timeout, 30 seconds had it been left
+// to the SDK, after which the case itself would have failed.
+func TestRegistrationOutlastsAnOutage(t *testing.T) {
+	f := setup(t)
+	f.registerFailures = 8 // 1+2+4+8+16+32+60+60 s of backoff
+	f.taskAfter(10*time.Minute, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "Bought another watch"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusWithdrawn, final.Status)
+	require.Equal(t, -1, f.registerFailures, "every failed attempt and then the one that worked")
+	require.Equal(t, "acknowledged", f.stepNames()[0])
 }
 
 func TestMultiDepartmentNeedsEveryReportAndAcceptsLateRouting(t *testing.T) {
