@@ -248,31 +248,34 @@ func (d *Desk) loadCase(r *http.Request, ss *session, ref string) (lc loadedCase
 		return lc, false, err
 	}
 	lc.Raw = res.body
-	tasks, tr, err := d.tasksOf(r, ss, ref)
-	if err == nil && tr.status != http.StatusOK {
-		err = errStatus(tr)
-	}
+	tasks, isHidden, err := d.tasksOf(r, ss, ref)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk case: its tasks", "reference", ref, "error", err)
 	}
-	lc.Tasks, lc.TasksRead = tasks, err == nil
+	lc.Tasks, lc.TasksRead = tasks, err == nil && !isHidden
 	return lc, true, nil
 }
 
 // tasksOf reads the tasks the person may do on the case, with their
-// payloads' schemas; an answer other than 200 comes back with no tasks.
-func (d *Desk) tasksOf(r *http.Request, ss *session, ref string) ([]taskOption, apiResponse, error) {
+// payloads' schemas; hidden when the person may not see the case, an error
+// for any other answer than 200.
+func (d *Desk) tasksOf(r *http.Request, ss *session, ref string) (tasks []taskOption, isHidden bool, err error) {
 	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref)+"/tasks", nil)
-	if err != nil || res.status != http.StatusOK {
-		return nil, res, err
+	switch {
+	case err != nil:
+		return nil, false, err
+	case hidden(res.status):
+		return nil, true, nil
+	case res.status != http.StatusOK:
+		return nil, false, errStatus(res)
 	}
 	var body struct {
 		Tasks []taskOption `json:"tasks"`
 	}
 	if err := json.Unmarshal(res.body, &body); err != nil {
-		return nil, res, err
+		return nil, false, err
 	}
-	return body.Tasks, res, nil
+	return body.Tasks, false, nil
 }
 
 // hidden is the API's answer for a case the person may not see: 403 and
@@ -402,13 +405,10 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	// The form's payload is shaped by the task's schema; the list also
 	// says whether the person may see the case at all.
-	tasks, res, err := d.tasksOf(r, ss, ref)
-	switch {
-	case err == nil && hidden(res.status):
+	tasks, isHidden, err := d.tasksOf(r, ss, ref)
+	if isHidden {
 		d.notFound(w, r, ss)
 		return
-	case err == nil && res.status != http.StatusOK:
-		err = errStatus(res)
 	}
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
@@ -422,7 +422,7 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	payload := payloadOf(&s, r.PostForm, "")
-	res, err = d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
+	res, err := d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
 	if err != nil {
 		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
 		return
