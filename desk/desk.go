@@ -160,7 +160,7 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 			ss, _ = d.sessions.get(r.Context(), c.Value, d.now())
 		}
 		if ss == nil {
-			if r.Method != http.MethodGet || strings.HasSuffix(r.URL.Path, "/version") || strings.HasPrefix(r.URL.Path, "/desk/api/") {
+			if !signInByRedirect(r) {
 				http.Error(w, "signed out", http.StatusUnauthorized)
 				return
 			}
@@ -171,7 +171,7 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 			d.log.InfoContext(r.Context(), "desk session: the access token cannot be renewed", "error", err)
 			_ = d.sessions.end(r.Context(), ss.ID)
 			d.setCookie(w, d.sessionCookie(), "", -1)
-			if r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/desk/api/") {
+			if !signInByRedirect(r) {
 				http.Error(w, "signed out", http.StatusUnauthorized)
 				return
 			}
@@ -186,6 +186,14 @@ func (d *Desk) withSession(h sessionHandler) http.HandlerFunc {
 		}
 		h(w, r, ss)
 	}
+}
+
+// signInByRedirect: a page the browser asked for is sent to the sign-in; a
+// form sent, the case page's poll and the desk's JSON get 401 instead (a
+// script cannot follow the provider's page, and a form must not be lost in
+// a redirect).
+func signInByRedirect(r *http.Request) bool {
+	return r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/version") && !strings.HasPrefix(r.URL.Path, "/desk/api/")
 }
 
 // renew refreshes the session's access token shortly before it expires,

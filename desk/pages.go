@@ -31,6 +31,10 @@ type page struct {
 	Path    string
 	Queues  []queueTab
 	Content any
+	// Retry, in milliseconds, has the page load itself again: a read the
+	// API could not answer just now (busy or away) is tried again by the
+	// browser, with a growing pause, instead of leaving a dead page.
+	Retry int
 }
 
 type queueTab struct {
@@ -84,6 +88,18 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, name s
 
 func (d *Desk) errorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
 	d.render(w, r, status, "error", page{Content: key}, nil)
+}
+
+// busy answers a page the API or the database could not give just now. A
+// read (GET) tries again by itself; a form sent (POST) is never sent again
+// by the browser on its own, so its page only says so.
+func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session) {
+	p := page{Content: "busy.post"}
+	if r.Method == http.MethodGet {
+		p = page{Content: "busy", Retry: int(d.cfg.PollInterval / time.Millisecond)}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(d.cfg.PollInterval/time.Second))))
+	}
+	d.render(w, r, http.StatusServiceUnavailable, "error", p, ss)
 }
 
 func (d *Desk) notFound(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -142,7 +158,7 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	items, err := d.queues.QueueCases(r.Context(), f)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk queue", "error", err)
-		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		d.busy(w, r, ss)
 		return
 	}
 	counts, err := d.queues.QueueCounts(r.Context(), f)
@@ -307,7 +323,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 	lc, found, err := d.loadCase(r, ss, ref)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk case", "reference", ref, "error", err)
-		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		d.busy(w, r, ss)
 		return
 	}
 	if !found {
@@ -412,7 +428,7 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
-		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
+		d.busy(w, r, ss)
 		return
 	}
 	var s schema

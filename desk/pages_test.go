@@ -13,6 +13,8 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 )
 
+const busyProblem = `{"status":503,"title":"Service Unavailable","detail":"the case service is unavailable"}`
+
 // A busy API: the case reads, its task list answers tasksStatus.
 func busyAPI(tasksStatus int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -20,7 +22,7 @@ func busyAPI(tasksStatus int) http.Handler {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/tasks"):
 			w.WriteHeader(tasksStatus)
-			_, _ = w.Write([]byte(`{"status":503,"title":"Service Unavailable","detail":"the case service is unavailable"}`))
+			_, _ = w.Write([]byte(busyProblem))
 		default:
 			_, _ = w.Write([]byte(`{"reference":"CMP-20261123-4F7K2Q","status":"investigating","owner":"li.na"}`))
 		}
@@ -71,5 +73,32 @@ func TestATaskPostedToABusyAPIIsNotANotFound(t *testing.T) {
 	w = casePageOf(t, busyAPI(http.StatusNotFound), http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote")
 	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `id="notfound"`) {
 		t.Fatalf("hidden: %d\n%s", w.Code, w.Body)
+	}
+}
+
+// An API that cannot read the case at all (its query timed out).
+var caseUnreadable = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(busyProblem))
+})
+
+// A case page the API cannot give just now says the service is busy and
+// loads itself again (data-retry, read by the page's script, and
+// Retry-After), rather than "something went wrong" and a dead page; a form
+// posted then is never sent again by itself, and its page says nothing was
+// sent.
+func TestABusyCasePageTriesAgainByItself(t *testing.T) {
+	w := casePageOf(t, caseUnreadable, http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q")
+	body := w.Body.String()
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, `id="busy" data-retry="1000"`) ||
+		w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("read: %d Retry-After %q, want 503 with the busy notice retrying after the poll interval:\n%s",
+			w.Code, w.Header().Get("Retry-After"), body)
+	}
+	w = casePageOf(t, busyAPI(http.StatusServiceUnavailable), http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote")
+	body = w.Body.String()
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, `id="busy.post"`) || strings.Contains(body, "data-retry") {
+		t.Fatalf("post: %d, want 503 saying nothing was sent, without a retry:\n%s", w.Code, body)
 	}
 }

@@ -1,57 +1,18 @@
 package systemtest
 
 import (
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/complaintdesk/complaintdesk/api"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/systemtest/browser"
 )
 
 // step is one thing a person does in the browser (systemtest/ui/desk-flow.mjs).
-type step map[string]string
+type step = browser.Step
 
-// walkDesk runs the steps in headless Chromium and fails the test at the
-// first that does not happen.
-func walkDesk(t *testing.T, steps []step) {
-	t.Helper()
-	dir := filepath.Join(RepoRoot(), "systemtest", "ui")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		t.Fatalf("playwright-core is not installed in %s (make test runs npm ci there): %v", dir, err)
-	}
-	shots := t.TempDir()
-	input, err := json.Marshal(map[string]any{"steps": steps, "screenshots": shots})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", "desk-flow.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "FLOW="+string(input))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	var res struct {
-		OK    bool   `json:"ok"`
-		Step  int    `json:"step"`
-		Error string `json:"error"`
-		Text  string `json:"text"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("browser output: %v\n%s", err, out)
-	}
-	if !res.OK {
-		t.Errorf("step %d %v: %s\n%s", res.Step, steps[res.Step], res.Error, res.Text)
-		if d := os.Getenv("UI_SCREENSHOTS"); d != "" {
-			_ = os.CopyFS(d, os.DirFS(shots))
-		}
-	}
-}
+func walkDesk(t *testing.T, steps []step) { browser.Walk(t, steps) }
 
 // signInSteps open the desk at path as actor and sign in at the
 // development provider's page.

@@ -21,25 +21,79 @@
   tick();
   setInterval(tick, 1000);
 
-  var c = document.getElementById("case");
-  if (!c) return;
+  // A page the API could not give just now loads itself again, waiting
+  // longer after each refusal (up to a minute); any other page resets it.
+  var retry = document.querySelector("[data-retry]");
+  var refusals = "desk.refusals:" + location.pathname + location.search;
+  if (retry) {
+    var n = parseInt(sessionStorage.getItem(refusals) || "0", 10);
+    sessionStorage.setItem(refusals, String(n + 1));
+    var wait = Math.min(60000, (parseInt(retry.getAttribute("data-retry"), 10) || 5000) * Math.pow(2, Math.min(n, 4)));
+    setTimeout(function () { location.reload(); }, wait);
+    return;
+  }
+  sessionStorage.removeItem(refusals);
+
+  if (!document.getElementById("case")) return;
   var dirty = false;
   document.addEventListener("input", function () { dirty = true; });
-  var every = parseInt(c.getAttribute("data-poll"), 10) || 5000;
-  function poll() {
-    fetch("/desk/cases/" + encodeURIComponent(c.getAttribute("data-reference")) + "/version",
-      { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (v) {
-        if (v && v.version !== c.getAttribute("data-version")) {
-          // A form being filled in is never thrown away: the page says so instead.
-          if (dirty) { document.getElementById("changed").hidden = false; }
-          else { window.location.replace("/desk/cases/" + encodeURIComponent(c.getAttribute("data-reference"))); }
-          return;
-        }
-        setTimeout(poll, every);
-      })
-      .catch(function () { setTimeout(poll, every * 2); });
+  var failures = 0;
+  function every() {
+    var c = document.getElementById("case");
+    var base = parseInt(c && c.getAttribute("data-poll"), 10) || 5000;
+    return Math.min(60000, base * Math.pow(2, Math.min(failures, 4)));
   }
-  setTimeout(poll, every);
+  function later(failed) {
+    failures = failed ? failures + 1 : 0;
+    var stale = document.getElementById("stale");
+    if (stale) stale.hidden = failures < 2;
+    setTimeout(poll, every());
+  }
+  // The changed case replaces the page's content only once the desk has
+  // given all of it: a busy moment keeps the page as it was, and says so
+  // if it lasts.
+  function refresh(path) {
+    return fetch(path, { credentials: "same-origin", redirect: "manual", headers: { "Accept": "text/html" } })
+      .then(function (r) {
+        // Sent to sign in: the browser goes there itself.
+        if (r.type === "opaqueredirect") { location.reload(); return undefined; }
+        if (r.status >= 500) return null;
+        return r.text();
+      })
+      .then(function (html) {
+        if (html === undefined) return;
+        if (html === null) return later(true);
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var main = doc.getElementById("main");
+        if (!main) return later(true);
+        document.getElementById("main").replaceWith(main);
+        document.title = doc.title;
+        history.replaceState(null, "", path);
+        dirty = false;
+        tick();
+        if (!document.getElementById("case")) return;
+        later(!!document.getElementById("tasks-unavailable"));
+      });
+  }
+  function poll() {
+    var c = document.getElementById("case");
+    var path = "/desk/cases/" + encodeURIComponent(c.getAttribute("data-reference"));
+    fetch(path + "/version", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        // Signed out (the session ended or timed out): the page goes to
+        // the sign-in, unless it holds a form being filled in.
+        if (r.status === 401) { if (!dirty) location.reload(); return undefined; }
+        return r.ok ? r.json() : null;
+      })
+      .then(function (v) {
+        if (v === undefined) return;
+        if (!v) return later(true);
+        if (v.version === c.getAttribute("data-version")) return later(false);
+        // A form being filled in is never thrown away: the page says so instead.
+        if (dirty) { document.getElementById("changed").hidden = false; return later(false); }
+        return refresh(path);
+      })
+      .catch(function () { later(true); });
+  }
+  setTimeout(poll, every());
 })();

@@ -1,6 +1,6 @@
 // Walks the staff desk in headless Chromium as people do: each actor has a
 // browser context of their own (their own cookies), and the steps run in
-// order. Driven by systemtest/desk_ui_test.go; it prints JSON on stdout:
+// order. Driven by systemtest/browser (Walk); it prints JSON on stdout:
 //   {"ok": true} or {"ok": false, "step": n, "error": "...", "text": "<page text>"}
 //
 // Input (JSON in the FLOW environment variable): {"screenshots": "/dir", "steps": [
