@@ -115,7 +115,7 @@ func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T
 	}
 	now := time.Now().In(shanghai)
 	base := liveAPI(t, func(c *api.Config) {
-		surveyPolicy(c) // the case ends a minute after closing: its history is recorded for the replay test
+		surveyPolicy(c)                                                         // the case ends a minute after closing: its history is recorded for the replay test
 		c.Cases.SLAPolicy = `{"medium": {"customerAnswerWorkingDays": 0.0001}}` // 8.64 s
 		c.Cases.EscalateEvery = 2 * time.Second
 		c.Cases.EscalationLadder = "*=sup.q+mgr.q+dir.q"
