@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -66,6 +67,10 @@ type Desk struct {
 	sessions *sessions
 	secure   bool
 	now      func() time.Time
+	// schemas keeps each task's payload schema as the API last listed it:
+	// the same for every case (the OpenAPI document's), so a form sent
+	// needs no second read of the case's tasks to be shaped.
+	schemas sync.Map
 }
 
 // New makes the desk: provider is the organisation's OpenID provider, api

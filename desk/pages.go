@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -291,7 +292,36 @@ func (d *Desk) tasksOf(r *http.Request, ss *session, ref string) (tasks []taskOp
 	if err := json.Unmarshal(res.body, &body); err != nil {
 		return nil, false, err
 	}
+	for _, t := range body.Tasks {
+		d.schemas.Store(t.Name, t.Schema)
+	}
 	return body.Tasks, false, nil
+}
+
+var errHidden = errors.New("the case is not the person's to see")
+
+// schemaOf is the schema that shapes a task's form into its payload: the
+// one the desk already has (every case page lists them), or else read with
+// the case's tasks. A busy API then refuses only what the desk cannot do
+// without it; whether the person may see the case, the API says on the
+// task itself.
+func (d *Desk) schemaOf(r *http.Request, ss *session, ref, task string) (schema, error) {
+	var s schema
+	raw, ok := d.schemas.Load(task)
+	if !ok {
+		_, isHidden, err := d.tasksOf(r, ss, ref)
+		switch {
+		case isHidden:
+			return s, errHidden
+		case err != nil:
+			return s, err
+		}
+		raw, _ = d.schemas.Load(task)
+	}
+	if b, ok := raw.(json.RawMessage); ok {
+		_ = json.Unmarshal(b, &s)
+	}
+	return s, nil
 }
 
 // hidden is the API's answer for a case the person may not see: 403 and
@@ -419,10 +449,8 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 		d.notFound(w, r, ss)
 		return
 	}
-	// The form's payload is shaped by the task's schema; the list also
-	// says whether the person may see the case at all.
-	tasks, isHidden, err := d.tasksOf(r, ss, ref)
-	if isHidden {
+	s, err := d.schemaOf(r, ss, ref, task)
+	if errors.Is(err, errHidden) {
 		d.notFound(w, r, ss)
 		return
 	}
@@ -430,12 +458,6 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
 		d.busy(w, r, ss)
 		return
-	}
-	var s schema
-	for _, t := range tasks {
-		if t.Name == task {
-			_ = json.Unmarshal(t.Schema, &s)
-		}
 	}
 	payload := payloadOf(&s, r.PostForm, "")
 	res, err := d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -100,5 +101,47 @@ func TestABusyCasePageTriesAgainByItself(t *testing.T) {
 	body = w.Body.String()
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, `id="busy.post"`) || strings.Contains(body, "data-retry") {
 		t.Fatalf("post: %d, want 503 saying nothing was sent, without a retry:\n%s", w.Code, body)
+	}
+}
+
+// A form sent while the API is too busy to list the case's tasks still goes
+// through: the desk shapes the payload with the schema it already has from
+// the case page (the same for every case), and leaves the rest to the API.
+func TestAFormSentToABusyAPIIsShapedByTheSchemaTheDeskHas(t *testing.T) {
+	var tasksBusy bool
+	var posted string
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/tasks") && tasksBusy:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(busyProblem))
+		case strings.HasSuffix(r.URL.Path, "/tasks"):
+			_, _ = w.Write([]byte(`{"tasks":[{"name":"addNote","allowed":true,"schema":{"type":"object",` +
+				`"properties":{"text":{"type":"string"},"minutes":{"type":"integer"}}}}]}`))
+		case r.Method == http.MethodPost:
+			b, _ := io.ReadAll(r.Body)
+			posted = string(b)
+			_, _ = w.Write([]byte(`{}`))
+		default:
+			_, _ = w.Write([]byte(`{"reference":"CMP-20261123-4F7K2Q","status":"investigating","owner":"li.na"}`))
+		}
+	})
+	d := New(Config{PublicURL: "https://desk.example.com", PollInterval: time.Second}, nil, api, nil, time.UTC, nil)
+	ss := &session{ID: "s", Who: auth.Identity{Subject: "li.na", Role: auth.RoleAgent}, ZoneName: "UTC", zone: time.UTC,
+		Lang: "en", Token: &oauth2.Token{AccessToken: "access-1"}}
+	r := httptest.NewRequest(http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q", nil)
+	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+	d.casePage(httptest.NewRecorder(), r, ss)
+
+	tasksBusy = true
+	r = httptest.NewRequest(http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote", nil)
+	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+	r.SetPathValue("task", "addNote")
+	r.PostForm = url.Values{"text": {"Called the customer"}, "minutes": {"15"}}
+	w := httptest.NewRecorder()
+	d.runTask(w, r, ss)
+	if w.Code != http.StatusSeeOther || posted != `{"minutes":15,"text":"Called the customer"}` {
+		t.Fatalf("%d, posted %s: want the note sent with its number typed by the known schema\n%s", w.Code, posted, w.Body)
 	}
 }
