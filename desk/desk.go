@@ -439,6 +439,13 @@ type apiResponse struct {
 
 // call runs one request through the API's handler as the signed-in person.
 func (d *Desk) call(r *http.Request, ss *session, method, path string, body any) (apiResponse, error) {
+	return d.callOnce(r, ss, method, path, body, "")
+}
+
+// callOnce is call with an Idempotency-Key (none when empty): the API
+// applies a task sent twice with the same key once, and answers the
+// second time with the first outcome.
+func (d *Desk) callOnce(r *http.Request, ss *session, method, path string, body any, key string) (apiResponse, error) {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -456,6 +463,9 @@ func (d *Desk) call(r *http.Request, ss *session, method, path string, body any)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	rec := &recorder{header: http.Header{}}
 	d.api.ServeHTTP(rec, req)

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -92,10 +93,15 @@ func (d *Desk) errorPage(w http.ResponseWriter, r *http.Request, status int, key
 }
 
 // busy answers a page the API or the database could not give just now. A
-// read (GET) tries again by itself; a form sent (POST) is never sent again
-// by the browser on its own, so its page only says so.
-func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session) {
+// read (GET) tries again by itself; a form (POST) is never sent again by
+// the browser on its own, so its page only says whether it was sent: one
+// that was may or may not have been applied, and sent again with the same
+// form (its idempotency key) it is applied once.
+func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session, sent bool) {
 	p := page{Content: "busy.post"}
+	if sent {
+		p.Content = "busy.unknown"
+	}
 	if r.Method == http.MethodGet {
 		p = page{Content: "busy", Retry: int(d.cfg.PollInterval / time.Millisecond)}
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(d.cfg.PollInterval/time.Second))))
@@ -159,7 +165,7 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	items, err := d.queues.QueueCases(r.Context(), f)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk queue", "error", err)
-		d.busy(w, r, ss)
+		d.busy(w, r, ss, false)
 		return
 	}
 	counts, err := d.queues.QueueCounts(r.Context(), f)
@@ -208,6 +214,27 @@ type taskForm struct {
 	Fields  []field
 	Error   string // a 409 or an error no field takes
 	Open    bool
+	// Key is the form's idempotency key: a double click, or the same form
+	// sent again after a busy moment, applies the task once.
+	Key string
+}
+
+// newKey is a fresh idempotency key for a form.
+func newKey() string {
+	return rand.Text()
+}
+
+// validKey: a key the desk made (rand.Text: 26 base32 letters).
+func validKey(k string) bool {
+	if len(k) != 26 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 type caseContent struct {
@@ -353,7 +380,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 	lc, found, err := d.loadCase(r, ss, ref)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk case", "reference", ref, "error", err)
-		d.busy(w, r, ss)
+		d.busy(w, r, ss, failed != "")
 		return
 	}
 	if !found {
@@ -374,7 +401,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 	for _, t := range tasks {
 		var s schema
 		_ = json.Unmarshal(t.Schema, &s)
-		tf := taskForm{Name: t.Name, Allowed: t.Allowed, Reason: t.Reason, Fields: fieldsOf(&s, "", choices)}
+		tf := taskForm{Name: t.Name, Allowed: t.Allowed, Reason: t.Reason, Fields: fieldsOf(&s, "", choices), Key: newKey()}
 		// The person is who takes a case or investigates, unless they say otherwise.
 		for i, f := range tf.Fields {
 			if f.Name == "owner" || f.Name == "investigator" {
@@ -387,6 +414,12 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 				errs[strings.TrimPrefix(e.Location, "body.")] = e.Message
 			}
 			fill(tf.Fields, form, errs)
+			// Refused for good (422, 409), the corrected form is a new
+			// request; unanswered (503), it may have been applied, and
+			// the same key makes sending it again safe.
+			if refusal.Status >= 500 && validKey(form.Get("idempotency")) {
+				tf.Key = form.Get("idempotency")
+			}
 			var rest []string
 			for _, m := range errs {
 				rest = append(rest, m)
@@ -456,11 +489,15 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
-		d.busy(w, r, ss)
+		d.busy(w, r, ss, false)
 		return
 	}
 	payload := payloadOf(&s, r.PostForm, "")
-	res, err := d.call(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload)
+	key := r.PostForm.Get("idempotency")
+	if !validKey(key) {
+		key = "" // a form from before the keys: sent as it is
+	}
+	res, err := d.callOnce(r, ss, http.MethodPost, "/v1/complaints/"+url.PathEscape(ref)+"/"+task, payload, key)
 	if err != nil {
 		d.render(w, r, http.StatusServiceUnavailable, "error", page{Content: "error"}, ss)
 		return

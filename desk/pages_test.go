@@ -1,10 +1,12 @@
 package desk
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,64 @@ func TestAFormSentToABusyAPIIsShapedByTheSchemaTheDeskHas(t *testing.T) {
 	d.runTask(w, r, ss)
 	if w.Code != http.StatusSeeOther || posted != `{"minutes":15,"text":"Called the customer"}` {
 		t.Fatalf("%d, posted %s: want the note sent with its number typed by the known schema\n%s", w.Code, posted, w.Body)
+	}
+}
+
+// Every task form carries an idempotency key that the desk passes to the
+// API: a double click, or the same form sent again after the API could not
+// answer, applies the task once. A form the API could not answer comes back
+// with the same key; one it refused for good (422) gets a fresh one, as the
+// corrected form is a new request.
+func TestATaskFormIsAppliedOnceHoweverOftenItIsSent(t *testing.T) {
+	var keys []string
+	answer := http.StatusServiceUnavailable
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/tasks"):
+			_, _ = w.Write([]byte(`{"tasks":[{"name":"addNote","allowed":true,"schema":{"type":"object","properties":{"text":{"type":"string"}}}}]}`))
+		case r.Method == http.MethodPost:
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			w.WriteHeader(answer)
+			_, _ = fmt.Fprintf(w, `{"status":%d,"title":"refused","detail":"refused"}`, answer)
+		default:
+			_, _ = w.Write([]byte(`{"reference":"CMP-20261123-4F7K2Q","status":"investigating","owner":"li.na"}`))
+		}
+	})
+	d := New(Config{PublicURL: "https://desk.example.com", PollInterval: time.Second}, nil, api, nil, time.UTC, nil)
+	ss := &session{ID: "s", Who: auth.Identity{Subject: "li.na", Role: auth.RoleAgent}, ZoneName: "UTC", zone: time.UTC,
+		Lang: "en", Token: &oauth2.Token{AccessToken: "access-1"}}
+	keyIn := regexp.MustCompile(`name="idempotency" value="([A-Z2-7]{26})"`)
+	send := func(key string) string {
+		r := httptest.NewRequest(http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote", nil)
+		r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+		r.SetPathValue("task", "addNote")
+		r.PostForm = url.Values{"text": {"Called the customer"}, "idempotency": {key}}
+		w := httptest.NewRecorder()
+		d.runTask(w, r, ss)
+		m := keyIn.FindStringSubmatch(w.Body.String())
+		if m == nil {
+			t.Fatalf("the form came back without a key:\n%s", w.Body)
+		}
+		return m[1]
+	}
+	r := httptest.NewRequest(http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q", nil)
+	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+	w := httptest.NewRecorder()
+	d.casePage(w, r, ss)
+	m := keyIn.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		t.Fatalf("the task form has no idempotency key:\n%s", w.Body)
+	}
+	first := m[1]
+	if again := send(first); again != first || keys[0] != first {
+		t.Errorf("unanswered: the API got key %q and the form came back with %q, want %q both times", keys[0], again, first)
+	}
+	answer = http.StatusUnprocessableEntity
+	if fresh := send(first); fresh == first {
+		t.Error("refused for good, the corrected form keeps the key of the refused request")
+	}
+	if send("<script>"); keys[len(keys)-1] != "" {
+		t.Errorf("a key the desk did not make reached the API: %q", keys[len(keys)-1])
 	}
 }
