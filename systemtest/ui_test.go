@@ -2,14 +2,11 @@ package systemtest
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/systemtest/browser"
 )
 
 type uiPage struct {
@@ -30,27 +27,8 @@ type uiResult struct {
 // test for every expected text a page does not show.
 func checkUI(t *testing.T, pages ...uiPage) {
 	t.Helper()
-	dir := filepath.Join(RepoRoot(), "systemtest", "ui")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		t.Fatalf("playwright-core is not installed in %s (make test runs npm ci there): %v", dir, err)
-	}
-	shots := t.TempDir()
-	input, err := json.Marshal(map[string]any{"pages": pages, "screenshots": shots})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", "check-ui.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHECKS="+string(input))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser check: %v", err)
-	}
 	var results []uiResult
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("browser check output: %v\n%s", err, out)
-	}
+	shots := browser.Run(t, "check-ui.mjs", "CHECKS", map[string]any{"pages": pages}, &results)
 	for _, r := range results {
 		for text, ok := range r.Found {
 			if !ok {
@@ -58,10 +36,8 @@ func checkUI(t *testing.T, pages ...uiPage) {
 			}
 		}
 	}
-	if t.Failed() && os.Getenv("UI_SCREENSHOTS") != "" {
-		if err := os.CopyFS(os.Getenv("UI_SCREENSHOTS"), os.DirFS(shots)); err != nil {
-			t.Log(err)
-		}
+	if t.Failed() {
+		browser.KeepScreenshots(t, shots)
 	}
 }
 
