@@ -75,7 +75,7 @@ func (s *Server) registerTasks(api huma.API) func() {
 	})
 	return func() {
 		doc := api.OpenAPI()
-		for _, task := range complaint.Tasks {
+		for _, task := range complaint.StaffTasks {
 			path := doc.Paths["/v1/complaints/{reference}/"+task]
 			if path == nil || path.Post == nil || path.Post.RequestBody == nil {
 				continue

@@ -35,6 +35,11 @@ var Tasks = []string{TaskAssign, TaskRoute, TaskStartInvestigation, TaskSubmitFi
 	TaskCustomerMessage, // the customer's own message (complaint/customer.go)
 }
 
+// StaffTasks are the tasks staff and upstream systems run through the API
+// (POST /v1/complaints/{reference}/{task}): every task but the customer's
+// own message, which reaches a case by mail or the status page only.
+var StaffTasks = slices.DeleteFunc(slices.Clone(Tasks), func(t string) bool { return t == TaskCustomerMessage })
+
 // Task is a human task's payload: it knows its own validation rules.
 type Task interface {
 	Validate() error

@@ -478,7 +478,7 @@ func (d *Desk) caseVersion(w http.ResponseWriter, r *http.Request, ss *session) 
 // the errors beside the fields.
 func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	ref, task := r.PathValue("reference"), r.PathValue("task")
-	if !slices.Contains(complaint.Tasks, task) {
+	if !slices.Contains(complaint.StaffTasks, task) {
 		d.notFound(w, r, ss)
 		return
 	}

@@ -44,6 +44,7 @@ func TestMisuseExitsTwo(t *testing.T) {
 		"extra argument":      {"webhook-secret", "x"},
 		"missing flag":        {"token", "--sub", "li.na"},
 		"unknown task":        {"task", "fly", "CMP-20261123-4F7K2Q"},
+		"the customer's task": {"task", "customerMessage", "CMP-20261123-4F7K2Q"}, // by mail or the status page only
 		"both payloads":       {"task", "close", "CMP-20261123-4F7K2Q", "--data", "{}", "--file", "x.json"},
 		"bad output format":   {"webhook-secret", "-o", "yaml"},
 		"rotate without what": {"keys", "rotate"},

@@ -168,19 +168,19 @@ func staffCommands() []*cobra.Command {
 	var data, file, key string
 	task := &cobra.Command{
 		Use:   "task NAME REFERENCE [--data JSON | --file FILE]",
-		Short: "Run a human task on a case (" + strings.Join(complaint.Tasks, ", ") + ")",
+		Short: "Run a human task on a case (" + strings.Join(complaint.StaffTasks, ", ") + ")",
 		Long: "Runs the task as POST /v1/complaints/{reference}/{task} with your token: the API checks your role\n" +
 			"and the case checks the payload. The payload comes from --data, --file (- for standard input) or is {}.",
 		Example: `  complaintctl task close CMP-20261123-4F7K2Q --data '{"outcome":"upheld","summary":"Watch replaced"}'`,
 		Args: cobra.MatchAll(cobra.ExactArgs(2), func(_ *cobra.Command, args []string) error {
-			if !slices.Contains(complaint.Tasks, args[0]) {
-				return fmt.Errorf("unknown task %q; the tasks are %s", args[0], strings.Join(complaint.Tasks, ", "))
+			if !slices.Contains(complaint.StaffTasks, args[0]) {
+				return fmt.Errorf("unknown task %q; the tasks are %s", args[0], strings.Join(complaint.StaffTasks, ", "))
 			}
 			return nil
 		}),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
 			var names []string
-			for _, name := range complaint.Tasks {
+			for _, name := range complaint.StaffTasks {
 				if len(args) == 0 && strings.HasPrefix(name, prefix) {
 					names = append(names, name)
 				}
