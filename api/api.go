@@ -32,7 +32,7 @@ type Cases interface {
 	// Tasks is the case's own word on which tasks its state allows now.
 	Tasks(ctx context.Context, ref string) ([]complaint.TaskState, error)
 	Task(ctx context.Context, ref, task, updateID string, payload any) (complaint.CaseView, error)
-	ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error)
+	ApplyPolicy(ctx context.Context, ref, updateID string, t complaint.ApplyPolicy) (complaint.CaseView, error)
 	Ready(ctx context.Context) error
 }
 
@@ -391,7 +391,7 @@ func (s *Server) applyPolicy(ctx context.Context, in *taskInput[complaint.ApplyP
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	setActor(&in.Body, caller(ctx))
-	v, err := s.Cases.ApplyPolicy(ctx, in.Reference, in.Body)
+	v, err := s.Cases.ApplyPolicy(ctx, in.Reference, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, problem(err)
 	}

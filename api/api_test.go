@@ -61,7 +61,7 @@ func (f *fakeCases) Task(ctx context.Context, ref, task, updateID string, payloa
 	return complaint.CaseView{Reference: ref, Status: complaint.StatusAcknowledged}, nil
 }
 
-func (f *fakeCases) ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
+func (f *fakeCases) ApplyPolicy(ctx context.Context, ref, _ string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
 	return f.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,6 +38,10 @@ type page struct {
 	// API could not answer just now (busy or away) is tried again by the
 	// browser, with a growing pause, instead of leaving a dead page.
 	Retry int
+	// Detail is said after the notice (an API's refusal).
+	Detail string
+	// Resend is a form sent without an answer, to send again.
+	Resend *resendForm
 }
 
 type queueTab struct {
@@ -93,20 +98,44 @@ func (d *Desk) errorPage(w http.ResponseWriter, r *http.Request, status int, key
 }
 
 // busy answers a page the API or the database could not give just now. A
-// read (GET) tries again by itself; a form (POST) is never sent again by
-// the browser on its own, so its page only says whether it was sent: one
-// that was may or may not have been applied, and sent again with the same
-// form (its idempotency key) it is applied once.
-func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session, sent bool) {
-	p := page{Content: "busy.post"}
-	if sent {
-		p.Content = "busy.unknown"
-	}
-	if r.Method == http.MethodGet {
+// read (GET) tries again by itself. A form (POST) is never sent again by
+// the browser on its own: its page says whether it reached the API, and
+// one not sent or sent without an answer comes back as a form of its own,
+// the same fields and idempotency key, whose "send again" applies it at
+// most once; one the API refused goes back to the case to be corrected.
+func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session, sent *problem) {
+	p := page{Content: "busy.post", Resend: resendOf(r)}
+	switch {
+	case r.Method == http.MethodGet:
 		p = page{Content: "busy", Retry: int(d.cfg.PollInterval / time.Millisecond)}
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(d.cfg.PollInterval/time.Second))))
+	case sent != nil && sent.Status < 500:
+		p = page{Content: "busy.refused", Detail: sent.String()}
+	case sent != nil:
+		p = page{Content: "busy.unknown", Resend: resendOf(r)}
 	}
 	d.render(w, r, http.StatusServiceUnavailable, "error", p, ss)
+}
+
+// resendForm is a form sent that had no answer, ready to be sent again.
+type resendForm struct {
+	Action string
+	Fields []resendField
+}
+
+type resendField struct{ Name, Value string }
+
+func resendOf(r *http.Request) *resendForm {
+	f := &resendForm{Action: r.URL.Path}
+	for _, name := range slices.Sorted(maps.Keys(r.PostForm)) {
+		if name == "csrf" {
+			continue // the page's own
+		}
+		for _, v := range r.PostForm[name] {
+			f.Fields = append(f.Fields, resendField{name, v})
+		}
+	}
+	return f
 }
 
 func (d *Desk) notFound(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -165,7 +194,7 @@ func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	items, err := d.queues.QueueCases(r.Context(), f)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk queue", "error", err)
-		d.busy(w, r, ss, false)
+		d.busy(w, r, ss, nil)
 		return
 	}
 	counts, err := d.queues.QueueCounts(r.Context(), f)
@@ -380,7 +409,7 @@ func (d *Desk) showCase(w http.ResponseWriter, r *http.Request, ss *session, fai
 	lc, found, err := d.loadCase(r, ss, ref)
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk case", "reference", ref, "error", err)
-		d.busy(w, r, ss, failed != "")
+		d.busy(w, r, ss, refusal)
 		return
 	}
 	if !found {
@@ -466,7 +495,12 @@ func departmentChoices(id auth.Identity, v complaint.CaseView) []string {
 // the one the page shows.
 func (d *Desk) caseVersion(w http.ResponseWriter, r *http.Request, ss *session) {
 	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(r.PathValue("reference")), nil)
-	if err != nil || res.status != http.StatusOK {
+	switch {
+	case err == nil && hidden(res.status):
+		// No longer the person's to see: the page shows so.
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	case err != nil || res.status != http.StatusOK:
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -489,7 +523,7 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	if err != nil {
 		d.log.WarnContext(r.Context(), "desk task", "reference", ref, "task", task, "error", err)
-		d.busy(w, r, ss, false)
+		d.busy(w, r, ss, nil)
 		return
 	}
 	payload := payloadOf(&s, r.PostForm, "")

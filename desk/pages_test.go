@@ -32,13 +32,16 @@ func busyAPI(tasksStatus int) http.Handler {
 	})
 }
 
+// formKey is a task form's idempotency key, as the desk makes them.
+const formKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 func casePageOf(t *testing.T, api http.Handler, method, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	d := New(Config{PublicURL: "https://desk.example.com", PollInterval: time.Second}, nil, api, nil, time.UTC, nil)
 	r := httptest.NewRequest(method, path, nil)
 	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
 	r.SetPathValue("task", "addNote")
-	r.PostForm = url.Values{"text": {"Called the customer"}}
+	r.PostForm = url.Values{"text": {"Called the customer"}, "idempotency": {formKey}, "csrf": {"c"}}
 	ss := &session{ID: "s", Who: auth.Identity{Subject: "li.na", Role: auth.RoleAgent}, ZoneName: "UTC", zone: time.UTC,
 		Lang: "en", Token: &oauth2.Token{AccessToken: "access-1"}}
 	w := httptest.NewRecorder()
@@ -103,6 +106,27 @@ func TestABusyCasePageTriesAgainByItself(t *testing.T) {
 	body = w.Body.String()
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, `id="busy.post"`) || strings.Contains(body, "data-retry") {
 		t.Fatalf("post: %d, want 503 saying nothing was sent, without a retry:\n%s", w.Code, body)
+	}
+	if !strings.Contains(body, `<form method="post" action="/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote" id="resend">`) ||
+		!strings.Contains(body, `<input type="hidden" name="text" value="Called the customer">`) {
+		t.Errorf("the form not sent does not come back to be sent again:\n%s", body)
+	}
+
+	// Sent, and the API did not answer (the update may have run), and the
+	// case cannot be read: the page says so and offers the same form, with
+	// the same key, to send again.
+	sentUnanswered := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/tasks") {
+			_, _ = w.Write([]byte(`{"tasks":[{"name":"addNote","allowed":true,"schema":{"type":"object","properties":{"text":{"type":"string"}}}}]}`))
+			return
+		}
+		caseUnreadable(w, r)
+	})
+	w = casePageOf(t, sentUnanswered, http.MethodPost, "/desk/cases/CMP-20261123-4F7K2Q/tasks/addNote")
+	body = w.Body.String()
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, `id="busy.unknown"`) ||
+		!strings.Contains(body, `<input type="hidden" name="idempotency" value="`+formKey+`">`) {
+		t.Fatalf("sent without an answer: %d, want the notice and the form with its key to send again:\n%s", w.Code, body)
 	}
 }
 
@@ -195,12 +219,19 @@ func TestATaskFormIsAppliedOnceHoweverOftenItIsSent(t *testing.T) {
 		t.Fatalf("the task form has no idempotency key:\n%s", w.Body)
 	}
 	first := m[1]
-	if again := send(first); again != first || keys[0] != first {
+	again := send(first)
+	if len(keys) != 1 {
+		t.Fatal("the form did not reach the API")
+	}
+	if again != first || keys[0] != first {
 		t.Errorf("unanswered: the API got key %q and the form came back with %q, want %q both times", keys[0], again, first)
 	}
 	answer = http.StatusUnprocessableEntity
 	if fresh := send(first); fresh == first {
 		t.Error("refused for good, the corrected form keeps the key of the refused request")
+	}
+	if len(keys) != 2 {
+		t.Fatalf("the API got %d of the 2 forms sent", len(keys))
 	}
 	if send("<script>"); keys[len(keys)-1] != "" {
 		t.Errorf("a key the desk did not make reached the API: %q", keys[len(keys)-1])

@@ -334,7 +334,7 @@ func (s *Starter) endedOrMissing(ctx context.Context, ref string) error {
 // ApplyPolicy re-applies today's SLA policy to an open case: it reads the
 // case, resolves the targets for its priority, category and lead department,
 // and hands them to the case's applyPolicy task.
-func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
+func (s *Starter) ApplyPolicy(ctx context.Context, ref, updateID string, t complaint.ApplyPolicy) (complaint.CaseView, error) {
 	v, err := s.Case(ctx, ref)
 	if err != nil {
 		return v, err
@@ -345,7 +345,7 @@ func (s *Starter) ApplyPolicy(ctx context.Context, ref string, t complaint.Apply
 	}
 	sla := s.opts.Rules.SLA.ForCase(v.Priority, v.Category, lead)
 	t.SLA = &sla
-	return s.Task(ctx, ref, complaint.TaskApplyPolicy, "", t)
+	return s.Task(ctx, ref, complaint.TaskApplyPolicy, updateID, t)
 }
 
 // End terminates a case still running (erasure: no worker could read its

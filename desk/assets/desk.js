@@ -23,11 +23,14 @@
 
   // A page the API could not give just now loads itself again, waiting
   // longer after each refusal (up to a minute); any other page resets it.
+  // The count is forgotten after two minutes: a page left and opened again
+  // later starts from the short pause.
   var retry = document.querySelector("[data-retry]");
   var refusals = "desk.refusals:" + location.pathname + location.search;
   if (retry) {
-    var n = parseInt(sessionStorage.getItem(refusals) || "0", 10);
-    sessionStorage.setItem(refusals, String(n + 1));
+    var seen = (sessionStorage.getItem(refusals) || "0 0").split(" ");
+    var n = Date.now() - parseInt(seen[1], 10) < 120000 ? parseInt(seen[0], 10) || 0 : 0;
+    sessionStorage.setItem(refusals, (n + 1) + " " + Date.now());
     var wait = Math.min(60000, (parseInt(retry.getAttribute("data-retry"), 10) || 5000) * Math.pow(2, Math.min(n, 4)));
     setTimeout(function () { location.reload(); }, wait);
     return;
@@ -35,8 +38,17 @@
   sessionStorage.removeItem(refusals);
 
   if (!document.getElementById("case")) return;
-  var dirty = false;
+  // A form being filled in, or one the desk gave back with its errors or
+  // to send again, is never thrown away by a refresh.
+  var dirty;
+  function formsInHand() {
+    return !!document.querySelector("[data-form-error], details.task[open]");
+  }
+  dirty = formsInHand();
   document.addEventListener("input", function () { dirty = true; });
+  function casePath() {
+    return "/desk/cases/" + encodeURIComponent(document.getElementById("case").getAttribute("data-reference"));
+  }
   var failures = 0;
   function every() {
     var c = document.getElementById("case");
@@ -55,8 +67,9 @@
   function refresh(path) {
     return fetch(path, { credentials: "same-origin", redirect: "manual", headers: { "Accept": "text/html" } })
       .then(function (r) {
-        // Sent to sign in: the browser goes there itself.
-        if (r.type === "opaqueredirect") { location.reload(); return undefined; }
+        // Sent to sign in: the browser goes there itself (to the case's
+        // own address, never again to a form's).
+        if (r.type === "opaqueredirect") { location.replace(path); return undefined; }
         if (r.status >= 500) return null;
         return r.text();
       })
@@ -69,20 +82,22 @@
         document.getElementById("main").replaceWith(main);
         document.title = doc.title;
         history.replaceState(null, "", path);
-        dirty = false;
         tick();
         if (!document.getElementById("case")) return;
+        dirty = formsInHand();
         later(!!document.getElementById("tasks-unavailable"));
       });
   }
   function poll() {
     var c = document.getElementById("case");
-    var path = "/desk/cases/" + encodeURIComponent(c.getAttribute("data-reference"));
+    var path = casePath();
     fetch(path + "/version", { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
         // Signed out (the session ended or timed out): the page goes to
         // the sign-in, unless it holds a form being filled in.
-        if (r.status === 401) { if (!dirty) location.reload(); return undefined; }
+        if (r.status === 401) { if (!dirty) location.replace(path); return undefined; }
+        // No longer the person's to see: the page says so.
+        if (r.status === 404) return refresh(path).then(function () { return undefined; });
         return r.ok ? r.json() : null;
       })
       .then(function (v) {
