@@ -312,9 +312,14 @@ func caseStatusView(v complaint.CaseView, lang string, now time.Time) statusView
 	}
 	var all []dated
 	for _, r := range v.Resolutions {
-		all = append(all, dated{r.ProposedAt, statusEntry{From: "us", Text: r.Message}})
+		// A proposal held for a supervisor's approval, or refused, was
+		// never sent: the customer sees it only once approved.
+		if sent, at := r.ReachedCustomer(); sent {
+			all = append(all, dated{at, statusEntry{From: "us", Text: r.Message}})
+		}
 	}
-	if v.ClosedAt != nil && v.CloseSummary != "" {
+	// A withdrawal's reason is staff's note, not a word to the customer.
+	if v.ClosedAt != nil && v.CloseSummary != "" && v.Status != complaint.StatusWithdrawn {
 		all = append(all, dated{*v.ClosedAt, statusEntry{From: "us", Text: v.CloseSummary}})
 	}
 	for _, m := range v.Messages {

@@ -295,6 +295,19 @@ type Resolution struct {
 	Confirmation *Confirmation `json:"confirmation,omitempty"`
 }
 
+// ReachedCustomer is true for a proposal the customer was sent: one that
+// needed no approval, or one a supervisor approved (it reached them then).
+// A proposal awaiting approval, or refused, never did.
+func (r Resolution) ReachedCustomer() (bool, time.Time) {
+	switch {
+	case r.Approval == nil:
+		return true, r.ProposedAt
+	case r.Approval.Approved != nil && *r.Approval.Approved && r.Approval.At != nil:
+		return true, *r.Approval.At
+	}
+	return false, time.Time{}
+}
+
 // DisputeStep is one stage of the dispute path the case went through.
 type DisputeStep struct {
 	Stage DisputeStage `json:"stage"`
