@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -259,7 +260,7 @@ func (d *Desk) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/desk/") && next != "/reports" && !strings.HasPrefix(next, "/reports?") {
+	if !ownPage(next, "/desk/", "/reports") {
 		next = "/desk/" // only our own pages: never an address elsewhere
 	}
 	state, nonce, verifier := randomID(), randomID(), oauth2.GenerateVerifier()
@@ -360,6 +361,33 @@ func (d *Desk) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, p.Next, http.StatusSeeOther)
 }
 
+// ownPage is true for an address of one of our pages under one of the
+// prefixes ("/desk/" and below, or exactly "/reports", with any query): a
+// path of ours as it stands, with no "..", "//", backslash or control
+// character that a browser or http.Redirect's cleaning could turn into
+// another site (http.Redirect cleans "/desk/../\evil.com" to
+// "/\evil.com", which browsers read as "//evil.com").
+func ownPage(addr string, prefixes ...string) bool {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		strings.ContainsAny(addr, "\\\x00\t\r\n") {
+		return false
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != u.Path {
+		return false
+	}
+	for _, p := range prefixes {
+		if strings.HasSuffix(p, "/") && strings.HasPrefix(u.Path, p) || u.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
 func claimString(claims map[string]any, name string) string {
 	s, _ := claims[name].(string)
 	return s
@@ -403,7 +431,7 @@ func (d *Desk) preferences(w http.ResponseWriter, r *http.Request, ss *session) 
 		d.log.WarnContext(r.Context(), "desk preferences not kept", "error", err)
 	}
 	back := r.PostForm.Get("back")
-	if !strings.HasPrefix(back, "/desk/") || strings.HasPrefix(back, "//") {
+	if !ownPage(back, "/desk/") {
 		back = "/desk/"
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)

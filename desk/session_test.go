@@ -130,3 +130,31 @@ func (deskStore) QueueCases(context.Context, store.QueueFilter) ([]store.QueueIt
 func (deskStore) QueueCounts(context.Context, store.QueueFilter) (map[store.Queue]int, error) {
 	return nil, nil
 }
+
+// After sign-in, and after the preferences form, the browser goes back only
+// to a page of ours: never to an address a browser reads as another site.
+func TestOnlyOurOwnPagesAreGoneBackTo(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"/desk/":                           true,
+		"/desk/cases/CMP-20261123-4F7K2Q":  true,
+		"/desk/?queue=breached&category=x": true,
+		"/reports":                         true,
+		"/reports?category=logistics":      true,
+		"/desk/../\\evil.com":              false, // http.Redirect would clean it to /\evil.com
+		"/desk/..%2f..%2f%5cevil.com":      false,
+		"/desk/%2e%2e/%2e%2e/evil.com":     false,
+		"//evil.com/desk/":                 false,
+		"/\\evil.com/desk/":                false,
+		"https://evil.com/desk/":           false,
+		"/desk//evil.com":                  false,
+		"/desk/\tx":                        false,
+		"/reportsx":                        false,
+		"/reports/../v1/complaints":        false,
+		"javascript:alert(1)//desk/":       false,
+		"":                                 false,
+	} {
+		if got := ownPage(addr, "/desk/", "/reports"); got != want {
+			t.Errorf("ownPage(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
