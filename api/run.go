@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	s.StatusLinks = auth.StatusLinks{Secret: cfg.CustomerLinks.SecretOr(cfg.SurveyLinkSecret)}
 	if cfg.Inbound.Addr != "" {
 		mail := &inbound.Server{Receiver: *replies, Replies: cfg.CustomerLinks.Replies(cfg.SurveyLinkSecret), Logger: logger,
-			Intake: cases}
+			Intake: cases, Ours: []string{cfg.CustomerLinks.MailFrom}}
 		if !mail.Replies.Enabled() {
 			return errors.New("INBOUND_SMTP_ADDR needs CUSTOMER_LINK_SECRET (or SURVEY_LINK_SECRET) to check reply addresses")
 		}

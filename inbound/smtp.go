@@ -17,6 +17,7 @@ import (
 	"github.com/jhillyerd/enmime/v2"
 
 	"github.com/complaintdesk/complaintdesk/auth"
+	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
 )
@@ -48,8 +49,14 @@ type Server struct {
 	// Intake, when set with Config.IntakeAddress, opens a case for a mail
 	// to the intake address (intake.go).
 	Intake Submitter
+	// Ours are addresses our own messages come from (MAIL_FROM): a mail
+	// from one of them, or from a reply address, never opens a case — our
+	// own acknowledgement coming back would open another, and so on.
+	Ours []string
 
 	intakeAddress string
+	intakeLimits  *senderLimits
+	sessions      chan struct{} // a slot per SMTP session open
 
 	smtp *smtp.Server
 	ln   net.Listener
@@ -65,7 +72,9 @@ func (s *Server) Start(ctx context.Context, cfg Config) error {
 	}
 	if s.Intake != nil {
 		s.intakeAddress = strings.ToLower(strings.TrimSpace(cfg.IntakeAddress))
+		s.intakeLimits = newSenderLimits()
 	}
+	s.sessions = make(chan struct{}, maxSessions)
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
@@ -94,7 +103,16 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 type backend struct{ s *Server }
 
+// maxSessions bounds the SMTP sessions served at once: the server runs in
+// the API's process, and a flood of connections must not take its memory.
+const maxSessions = 32
+
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	select {
+	case b.s.sessions <- struct{}{}:
+	default:
+		return nil, refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many connections; try again later")
+	}
 	return &session{s: b.s, remote: c.Conn().RemoteAddr().String()}, nil
 }
 
@@ -107,7 +125,7 @@ type session struct {
 }
 
 func (ss *session) Reset()        { ss.from, ss.reference, ss.intake = "", "", false }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Logout() error { <-ss.s.sessions; return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from = from
@@ -163,6 +181,10 @@ func (ss *session) Data(r io.Reader) error {
 	if ss.reference == "" && !ss.intake {
 		return refuse(554, smtp.EnhancedCode{5, 5, 1}, "no valid recipients")
 	}
+	if err := mimeShape(raw); err != nil {
+		log.Warn("inbound mail refused: its structure", "error", err)
+		return refuse(554, smtp.EnhancedCode{5, 6, 0}, err.Error())
+	}
 	env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
 	if err != nil {
 		log.Warn("inbound mail refused: unreadable", "error", err)
@@ -190,10 +212,19 @@ func (ss *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if ss.intake {
+		if err := ss.s.mayOpenCase(ss.from, ss.remote, env); err != nil {
+			log.Warn("inbound mail to the intake address refused", "error", err)
+			return err
+		}
 		if in.Reference, err = ss.s.openCase(ctx, env, in); err != nil {
 			if _, bad := complaint.AsValidationErrors(err); bad {
 				log.Warn("inbound mail to the intake address refused", "error", err)
 				return refuse(550, smtp.EnhancedCode{5, 6, 0}, "we cannot open a complaint from this message: "+err.Error())
+			}
+			if errors.Is(err, starter.ErrKeyReused) || errors.Is(err, starter.ErrKeyClash) {
+				// A Message-ID used before for another mail: a retry is the same.
+				log.Warn("inbound mail to the intake address refused: its Message-ID names another mail", "error", err)
+				return refuse(550, smtp.EnhancedCode{5, 6, 0}, "this Message-ID was used for another message")
 			}
 			log.Error("inbound mail to the intake address: no case opened; the sender will retry", "error", err)
 			return refuse(451, smtp.EnhancedCode{4, 3, 0}, "please try again later")
@@ -214,7 +245,8 @@ func (ss *session) Data(r io.Reader) error {
 	case errors.Is(err, ErrRefusedFile):
 		log.Warn("inbound mail refused: an attachment", "error", err)
 		return refuse(554, smtp.EnhancedCode{5, 6, 0}, err.Error())
-	case errors.Is(err, starter.ErrEnded), errors.Is(err, starter.ErrNotFound), errors.Is(err, starter.ErrConflict):
+	case errors.Is(err, starter.ErrEnded), errors.Is(err, starter.ErrNotFound), errors.Is(err, starter.ErrConflict),
+		errors.Is(err, codec.ErrKeyDestroyed): // erased: no retry will change that
 		log.Warn("inbound mail refused: the case takes no messages", "error", err)
 		return refuse(550, smtp.EnhancedCode{5, 7, 1}, "this case is closed to messages; please write to us anew")
 	case errors.As(err, &rejected):

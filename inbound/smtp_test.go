@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/smtp"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -129,4 +131,87 @@ func TestBadAddressesAndOversizeMailAreRefused(t *testing.T) {
 	err = smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(exe))
 	require.ErrorContains(t, err, "554")
 	require.Empty(t, cases.got)
+}
+
+// fakeIntake opens a case per mail, as the starter would.
+type fakeIntake struct {
+	mu     sync.Mutex
+	opened int
+}
+
+func (f *fakeIntake) Submit(context.Context, starter.Submission) (starter.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opened++
+	return starter.Result{Reference: fmt.Sprintf("CMP-20261123-%06d", f.opened)}, nil
+}
+
+// A mail whose MIME structure is beyond any real mail's — parts nested a
+// hundred deep, or thousands of parts, within the size limit — is refused
+// before the parser sees it: the parser has no bound of its own, and the
+// server runs in the API's process.
+func TestAMIMEBombIsRefusedBeforeParsing(t *testing.T) {
+	s, cases, logs := startServer(t)
+	to := s.Replies.Address("CMP-20261123-4F7K2Q", now.Add(time.Hour))
+	var nested strings.Builder
+	nested.WriteString("From: <li@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <n@x>\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
+	for i := 1; i <= 100; i++ {
+		fmt.Fprintf(&nested, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i-1, i)
+	}
+	nested.WriteString("--b100\r\nContent-Type: text/plain\r\n\r\nhi\r\n")
+	err := smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(nested.String()))
+	require.ErrorContains(t, err, "554")
+
+	var flat strings.Builder
+	flat.WriteString("From: <li@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <f@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for range 3000 {
+		flat.WriteString("--b\r\n\r\nx\r\n")
+	}
+	flat.WriteString("--b--\r\n")
+	err = smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(flat.String()))
+	require.ErrorContains(t, err, "554")
+	require.Empty(t, cases.got)
+	require.Equal(t, 2, strings.Count(logs.String(), "inbound mail refused: its structure"))
+
+	// A real mail with a few parts goes through.
+	ok := "From: <li@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <ok@x>\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nThe photo is on its way\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>The photo is on its way</p>\r\n--b--\r\n"
+	require.NoError(t, smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(ok)))
+	require.Len(t, cases.got, 1)
+}
+
+// The intake address opens cases only for mail that is a new complaint
+// from somebody else: never for our own mail coming back (which would open
+// case after case), nor for a reply to one of our messages that missed its
+// reply address (the sender is told to use it), nor beyond a few an hour
+// from one sender.
+func TestTheIntakeAddressOpensNoLoopAndNoFlood(t *testing.T) {
+	s, _, logs := startServer(t)
+	intake := &fakeIntake{}
+	s.Intake, s.Ours, s.intakeAddress, s.intakeLimits = intake, []string{"complaints@shop.example.com"}, "complaints@shop.example.com", newSenderLimits()
+	send := func(envFrom, headers string) error {
+		mail := "From: <" + envFrom + ">\r\nTo: <complaints@shop.example.com>\r\nSubject: My washing machine\r\n" +
+			"Message-ID: <" + fmt.Sprint(time.Now().UnixNano()) + "@example.com>\r\n" + headers +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\nIt is very loud when spinning.\r\n"
+		return smtp.SendMail(s.Addr(), nil, envFrom, []string{"complaints@shop.example.com"}, []byte(mail))
+	}
+	// Our own acknowledgement, come back (an alias, a forward, a test):
+	// refused, as is mail from one of our reply addresses.
+	require.ErrorContains(t, send("complaints@shop.example.com", ""), "550")
+	require.ErrorContains(t, send(s.Replies.Address("CMP-20261123-4F7K2Q", now.Add(time.Hour)), ""), "550")
+	// A reply to our message sent to the sender address instead of Reply-To.
+	err := send("li@example.com", "In-Reply-To: <case.CMP-20261123-4F7K2Q@shop.example.com>\r\n")
+	require.ErrorContains(t, err, "550")
+	require.ErrorContains(t, err, "Reply-To")
+	require.Zero(t, intake.opened)
+
+	// A customer's new complaints: five an hour, then "try later" (4xx:
+	// their server keeps the mail and tries again).
+	for i := range 5 {
+		require.NoError(t, send("wang@example.com", ""), "complaint %d", i+1)
+	}
+	require.ErrorContains(t, send("wang@example.com", ""), "451")
+	require.NoError(t, send("zhao@example.com", ""), "another customer is not held back")
+	require.Equal(t, 6, intake.opened)
+	require.Contains(t, logs.String(), "inbound mail to the intake address refused")
 }

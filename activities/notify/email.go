@@ -89,6 +89,12 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+e.Thread+">")
 		msg.SetGenHeader(mail.HeaderReferences, "<"+e.Thread+">")
 	}
+	// Every message of ours is sent by the system (RFC 3834): auto-responders
+	// do not answer it, and our own inbound server drops one that comes
+	// back, so no loop of automatic mail can start. A person's reply is not
+	// affected. Exchange reads its own header for the same.
+	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
+	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	msg.SetDate()
 	msg.Subject(e.Subject)
 	msg.SetBodyString(mail.TypeTextPlain, e.Text)

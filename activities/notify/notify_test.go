@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,11 @@ func TestEmailArrivesWithItsIDSubjectAndBothParts(t *testing.T) {
 	require.Contains(t, msgs[0].Text, "尊敬的李雷")
 	require.Contains(t, msgs[0].HTML, "<strong>CMP-20261123-ABCDEF</strong>")
 	require.FileExists(t, msgs[0].File)
+	// Marked as sent by a system, so that no auto-responder answers it and
+	// our own inbound server drops it if it comes back.
+	raw, err := os.ReadFile(msgs[0].File)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "Auto-Submitted: auto-generated\r\n")
 }
 
 // A sender that dies while the mailbox holds its reply has delivered
