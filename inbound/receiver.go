@@ -133,10 +133,14 @@ func (r Receiver) Deliver(ctx context.Context, in Incoming) (complaint.CaseView,
 	if len(in.Files) > complaint.MaxAttachments {
 		return complaint.CaseView{}, fmt.Errorf("%w: %d files, at most %d", ErrRefusedFile, len(in.Files), complaint.MaxAttachments)
 	}
-	for i, f := range in.Files {
+	// Every file is checked before any is stored: a message refused for
+	// one of its files leaves nothing behind.
+	for _, f := range in.Files {
 		if err := r.Limits.Check(f); err != nil {
 			return complaint.CaseView{}, err
 		}
+	}
+	for i, f := range in.Files {
 		id := AttachmentID(in.Reference, in.MessageID, i)
 		sealed, err := r.Keys.SealFor(in.Reference, id, f.Data)
 		if err != nil {

@@ -215,3 +215,16 @@ func TestTheIntakeAddressOpensNoLoopAndNoFlood(t *testing.T) {
 	require.Equal(t, 6, intake.opened)
 	require.Contains(t, logs.String(), "inbound mail to the intake address refused")
 }
+
+// A message with a good photo and a refused file stores neither: every file
+// is checked before any is kept.
+func TestAMessageRefusedForOneFileLeavesNoneBehind(t *testing.T) {
+	files := &fakeFiles{}
+	r := Receiver{Cases: &fakeCases{}, Store: files, Keys: plainSealer{}, Limits: DefaultLimits()}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	_, err := r.Deliver(context.Background(), Incoming{Reference: "CMP-20261123-4F7K2Q", MessageID: "<two@x>", Text: "photos",
+		Files: []File{{Name: "parcel.png", ContentType: "image/png", Data: png},
+			{Name: "photo.exe", ContentType: "application/x-msdownload", Data: []byte("MZ\x90\x00")}}})
+	require.ErrorIs(t, err, ErrRefusedFile)
+	require.Empty(t, files.saved)
+}
