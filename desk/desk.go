@@ -113,6 +113,7 @@ func (d *Desk) Handler() http.Handler {
 	mux.HandleFunc("GET /desk/cases/{reference}", d.withSession(d.casePage))
 	mux.HandleFunc("GET /desk/cases/{reference}/version", d.withSession(d.caseVersion))
 	mux.HandleFunc("POST /desk/cases/{reference}/tasks/{task}", d.withSession(d.runTask))
+	mux.HandleFunc("GET /desk/cases/{reference}/attachments/{id}", d.withSession(d.attachment))
 	mux.HandleFunc("POST /desk/preferences", d.withSession(d.preferences))
 	// The reports page reads its figures here with the desk's session
 	// instead of a token in its address.

@@ -543,3 +543,27 @@ func (d *Desk) runTask(w http.ResponseWriter, r *http.Request, ss *session) {
 	p := problemOf(res)
 	d.showCase(w, r, ss, task, r.PostForm, &p)
 }
+
+// attachment downloads a file the customer sent, through the API as the
+// person signed in: the API decides who may (the roles that see the
+// customer's data; an agent only on their own cases) and serves it as a
+// download, never inline.
+func (d *Desk) attachment(w http.ResponseWriter, r *http.Request, ss *session) {
+	ref, id := r.PathValue("reference"), r.PathValue("id")
+	res, err := d.call(r, ss, http.MethodGet, "/v1/complaints/"+url.PathEscape(ref)+"/attachments/"+url.PathEscape(id), nil)
+	switch {
+	case err != nil || res.status >= 500:
+		d.busy(w, r, ss, nil)
+		return
+	case res.status != http.StatusOK:
+		d.notFound(w, r, ss)
+		return
+	}
+	for _, h := range []string{"Content-Type", "Content-Disposition", "Cache-Control"} {
+		w.Header().Set(h, res.header.Get(h))
+	}
+	if !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
+		w.Header().Set("Content-Disposition", "attachment")
+	}
+	_, _ = w.Write(res.body)
+}

@@ -237,3 +237,61 @@ func TestATaskFormIsAppliedOnceHoweverOftenItIsSent(t *testing.T) {
 		t.Errorf("a key the desk did not make reached the API: %q", keys[len(keys)-1])
 	}
 }
+
+// The customer's own messages are on the case page — their words, the whole
+// mail on demand, their files as downloads through the desk (the API
+// decides who may: a role that may not gets the not-found page).
+func TestTheCasePageShowsWhatTheCustomerWrote(t *testing.T) {
+	mayDownload := true
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/tasks"):
+			_, _ = w.Write([]byte(`{"tasks":[]}`))
+		case strings.Contains(r.URL.Path, "/attachments/") && !mayDownload:
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"status":403,"title":"Forbidden"}`))
+		case strings.HasSuffix(r.URL.Path, "/attachments/0123456789abcdef0123456789abcdef"):
+			w.Header().Set("Content-Type", "image/png")
+			w.Header().Set("Content-Disposition", `attachment; filename="parcel.png"`)
+			_, _ = w.Write([]byte("\x89PNG\r\n\x1a\n"))
+		default:
+			_, _ = w.Write([]byte(`{"reference":"CMP-20261123-4F7K2Q","status":"investigating","owner":"li.na","messages":[` +
+				`{"at":"2026-11-23T10:00:00Z","via":"email","subject":"Re: your complaint","text":"The box was <b>crushed</b>",` +
+				`"original":"The box was crushed\n\n> On Monday you wrote","attachments":[{"id":"0123456789abcdef0123456789abcdef",` +
+				`"filename":"parcel.png","contentType":"image/png","size":8}]}]}`))
+		}
+	})
+	d := New(Config{PublicURL: "https://desk.example.com", PollInterval: time.Second}, nil, api, nil, time.UTC, nil)
+	ss := &session{ID: "s", Who: auth.Identity{Subject: "li.na", Role: auth.RoleAgent}, ZoneName: "UTC", zone: time.UTC,
+		Lang: "en", Token: &oauth2.Token{AccessToken: "access-1"}}
+	r := httptest.NewRequest(http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q", nil)
+	r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+	w := httptest.NewRecorder()
+	d.casePage(w, r, ss)
+	body := w.Body.String()
+	for _, want := range []string{`id="h-customer"`, "2026-11-23 10:00", "by email", "Re: your complaint",
+		"The box was &lt;b&gt;crushed&lt;/b&gt;", "&gt; On Monday you wrote",
+		`<a href="/desk/cases/CMP-20261123-4F7K2Q/attachments/0123456789abcdef0123456789abcdef" download>parcel.png</a>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the case page does not show %q", want)
+		}
+	}
+
+	download := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/desk/cases/CMP-20261123-4F7K2Q/attachments/0123456789abcdef0123456789abcdef", nil)
+		r.SetPathValue("reference", "CMP-20261123-4F7K2Q")
+		r.SetPathValue("id", "0123456789abcdef0123456789abcdef")
+		w := httptest.NewRecorder()
+		d.attachment(w, r, ss)
+		return w
+	}
+	w = download()
+	if w.Code != http.StatusOK || w.Body.String() != "\x89PNG\r\n\x1a\n" || w.Header().Get("Content-Disposition") != `attachment; filename="parcel.png"` {
+		t.Errorf("download: %d %q %q", w.Code, w.Header().Get("Content-Disposition"), w.Body)
+	}
+	mayDownload = false
+	if w = download(); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `id="notfound"`) {
+		t.Errorf("a person the API refuses the file: %d\n%s", w.Code, w.Body)
+	}
+}
