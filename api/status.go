@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,13 +91,24 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	if rcv != nil {
 		limit = rcv.Limits.MaxMessageBytes
 	}
+	// The link is checked before the body is read: a stranger's upload
+	// costs no parsing and no temporary files. (A page from before the link
+	// moved into the address carries it in the form.)
+	token := r.URL.Query().Get("t")
+	if token != "" {
+		if _, ok := s.statusClaims(w, token); !ok {
+			return
+		}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		renderStatus(w, http.StatusRequestEntityTooLarge, statusView{Message: statusText("", "toolarge")})
 		return
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	token := r.FormValue("t")
+	if token == "" {
+		token = r.PostForm.Get("t")
+	}
 	claims, ok := s.statusClaims(w, token)
 	if !ok {
 		return
@@ -203,6 +215,12 @@ func (s *Server) statusRespond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt := v.Resolutions[len(v.Resolutions)-1].Attempt
+	// The answer is to the proposal the page showed: a page left open
+	// since an earlier one does not answer a newer one unread.
+	if seen := r.PostForm.Get("attempt"); seen != "" && seen != strconv.Itoa(attempt) {
+		s.renderCase(r.Context(), w, c.claims, c.token, http.StatusConflict, statusText(c.lang, "newproposal"))
+		return
+	}
 	resp := complaint.CustomerResponse{Accepted: &c.yes, Comment: c.comment, Channel: complaint.ChannelWeb, Actor: "customer"}
 	done := map[bool]string{true: "accepted", false: "rejected"}[c.yes]
 	s.sendChoice(w, r, c, complaint.TaskCustomerResponse, fmt.Sprintf("status-answer-%s-%d", c.ref, attempt), resp, done)
@@ -379,7 +397,7 @@ var statusTexts = map[string]map[string]string{
 		"expired": "此链接已过期，请使用我们最新邮件中的链接。", "invalid": "此链接无效。", "later": "暂时无法处理，请稍后再试。",
 		"sent": "您的消息已送达，谢谢。", "accepted": "您已接受方案，我们会尽快执行。", "rejected": "您未接受方案，我们会再与您沟通。",
 		"empty": "请填写消息或附上文件。", "file": "附件类型或大小不符合要求（照片或 PDF，每个不超过 10 MB）。",
-		"toolarge": "内容过大。", "closed": "此投诉已无法再接收消息或答复。", "noproposal": "目前没有待答复的方案。",
+		"toolarge": "内容过大。", "closed": "此投诉已无法再接收消息或答复。", "noproposal": "目前没有待答复的方案。", "newproposal": "方案已更新，请阅读新的方案后再答复。",
 		"confirm": "问题解决了吗？", "yes": "已解决", "no": "仍未解决", "noconfirm": "目前没有待您确认的处理结果。",
 		"solved": "感谢您的确认。", "unsolved": "我们会再次跟进您的问题。",
 		"s.received": "已收到", "s.acknowledged": "已受理", "s.investigating": "调查中", "s.resolution_proposed": "已提出解决方案",
@@ -401,8 +419,9 @@ var statusTexts = map[string]map[string]string{
 		"accepted": "You accepted the proposal; we will carry it out.", "rejected": "You rejected the proposal; we will talk with you again.",
 		"empty": "Please write a message or attach a file.", "file": "A file was refused (photos or PDF, at most 10 MB each).",
 		"toolarge": "That is too large.", "closed": "This complaint takes no more messages or answers.",
-		"noproposal": "No proposal waits for your answer.",
-		"confirm":    "Has this solved your problem?", "yes": "Yes, it is solved", "no": "No, it is not",
+		"noproposal":  "No proposal waits for your answer.",
+		"newproposal": "The proposal has changed: please read the new one before you answer.",
+		"confirm":     "Has this solved your problem?", "yes": "Yes, it is solved", "no": "No, it is not",
 		"noconfirm": "Nothing waits for your confirmation.", "solved": "Thank you for confirming.",
 		"unsolved":   "We will look at your problem again.",
 		"s.received": "Received", "s.acknowledged": "Acknowledged", "s.investigating": "Being investigated",
@@ -440,7 +459,7 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 <p>{{.Message}}</p>
 <ul>{{range .Actions}}<li>{{.}}</li>{{end}}</ul>
 <form method="post" action="/status/respond">
-<input type="hidden" name="t" value="{{$.Token}}">
+<input type="hidden" name="t" value="{{$.Token}}"><input type="hidden" name="attempt" value="{{.Attempt}}">
 <p><label>{{t $.Lang "comment"}}<br><textarea name="comment" rows="3" cols="50" maxlength="4000"></textarea></label></p>
 <p><button type="submit" name="answer" value="accept" id="accept">{{t $.Lang "accept"}}</button>
 <button type="submit" name="answer" value="reject" id="reject">{{t $.Lang "reject"}}</button></p>
@@ -458,7 +477,7 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 {{with .Files}}<p>{{t $.Lang "files"}}: {{range $i, $f := .}}{{if $i}}, {{end}}{{$f}}{{end}}</p>{{end}}</article>
 {{end}}</section>
 {{if .Open}}<section><h2>{{t .Lang "reply"}}</h2>
-<form method="post" action="/status/reply" enctype="multipart/form-data" id="reply">
+<form method="post" action="/status/reply?t={{.Token}}" enctype="multipart/form-data" id="reply">
 <input type="hidden" name="t" value="{{.Token}}"><input type="hidden" name="nonce" value="{{.Nonce}}">
 <p><label>{{t .Lang "text"}}<br><textarea name="text" rows="5" cols="50" maxlength="20000"></textarea></label></p>
 <p><label>{{t .Lang "attach"}} <input type="file" name="files" multiple accept="image/*,application/pdf"></label></p>

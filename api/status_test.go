@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
@@ -40,5 +46,40 @@ func TestTheStatusPageShowsOnlyWhatReachedTheCustomer(t *testing.T) {
 		CloseSummary: "Customer rang, abusive; withdrawn per team lead"}
 	if e := caseStatusView(v, "en", at).Entries; len(e) != 0 {
 		t.Errorf("a withdrawn case shows staff's reason to the customer: %+v", e)
+	}
+}
+
+// proposedCases holds one case with two proposals, the second awaiting the
+// customer's answer.
+type proposedCases struct{ fakeCases }
+
+func (f *proposedCases) Case(_ context.Context, ref string) (complaint.CaseView, error) {
+	return complaint.CaseView{Reference: ref, Status: complaint.StatusResolutionProposed,
+		Resolutions: []complaint.Resolution{{Attempt: 1, Message: "A voucher"}, {Attempt: 2, Message: "A refund"}}}, nil
+}
+
+// The status page's Accept answers the proposal the page showed: a page
+// left open since an earlier proposal does not accept a newer one unread.
+func TestAnAnswerOnTheStatusPageIsToTheProposalItShowed(t *testing.T) {
+	cases := &proposedCases{}
+	s := &Server{Cases: cases, RequestTimeout: time.Second,
+		StatusLinks: auth.StatusLinks{Secret: bytes.Repeat([]byte("s"), 32), BaseURL: "https://status.example.com"}}
+	token, err := s.StatusLinks.Token("CMP-20261123-4F7K2Q", "en", time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(attempt string) int {
+		form := url.Values{"t": {token}, "answer": {"accept"}, "attempt": {attempt}}
+		r := httptest.NewRequest(http.MethodPost, "/status/respond", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		s.statusRespond(w, r)
+		return w.Code
+	}
+	if code := answer("1"); code != http.StatusConflict || cases.tasks.Load() != 0 {
+		t.Errorf("an answer to proposal 1 while 2 waits: %d, %d tasks sent; want 409 and none", code, cases.tasks.Load())
+	}
+	if code := answer("2"); code != http.StatusSeeOther || cases.tasks.Load() != 1 {
+		t.Errorf("the answer to the proposal shown: %d, %d tasks sent; want 303 and one", code, cases.tasks.Load())
 	}
 }
