@@ -31,6 +31,9 @@ type Cases interface {
 // AttachmentStore keeps sealed attachments; *store.Store is one.
 type AttachmentStore interface {
 	SaveAttachment(ctx context.Context, a store.Attachment) error
+	// AttachmentBytes is what a case's files hold, but those of one
+	// message (a redelivery is not counted twice).
+	AttachmentBytes(ctx context.Context, reference, exceptMessageID string) (int64, error)
 }
 
 // Sealer encrypts with a case's data key; *codec.Keyring is one.
@@ -44,13 +47,16 @@ type Limits struct {
 	MaxMessageBytes int64 `env:"INBOUND_MAX_MESSAGE_BYTES" envDefault:"26214400"`
 	// MaxAttachmentBytes bounds one file.
 	MaxAttachmentBytes int64 `env:"ATTACHMENT_MAX_BYTES" envDefault:"10485760"`
+	// MaxCaseBytes bounds all the files of one case: a reply address or
+	// a status link cannot fill the database.
+	MaxCaseBytes int64 `env:"ATTACHMENT_MAX_CASE_BYTES" envDefault:"104857600"`
 	// AttachmentTypes are the media types taken: photos and documents.
 	AttachmentTypes []string `env:"ATTACHMENT_TYPES" envDefault:"image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain"`
 }
 
 // DefaultLimits are the limits when configuration says nothing.
 func DefaultLimits() Limits {
-	return Limits{MaxMessageBytes: 25 << 20, MaxAttachmentBytes: 10 << 20,
+	return Limits{MaxMessageBytes: 25 << 20, MaxAttachmentBytes: 10 << 20, MaxCaseBytes: 100 << 20,
 		AttachmentTypes: []string{"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf", "text/plain"}}
 }
 
@@ -135,9 +141,21 @@ func (r Receiver) Deliver(ctx context.Context, in Incoming) (complaint.CaseView,
 	}
 	// Every file is checked before any is stored: a message refused for
 	// one of its files leaves nothing behind.
+	var size int64
 	for _, f := range in.Files {
 		if err := r.Limits.Check(f); err != nil {
 			return complaint.CaseView{}, err
+		}
+		size += int64(len(f.Data))
+	}
+	if size > 0 && r.Limits.MaxCaseBytes > 0 {
+		held, err := r.Store.AttachmentBytes(ctx, in.Reference, msg.MessageID)
+		if err != nil {
+			return complaint.CaseView{}, err
+		}
+		if held+size > r.Limits.MaxCaseBytes {
+			return complaint.CaseView{}, fmt.Errorf("%w: the case holds %d MB of files, at most %d MB", ErrRefusedFile,
+				held>>20, r.Limits.MaxCaseBytes>>20)
 		}
 	}
 	for i, f := range in.Files {

@@ -38,8 +38,23 @@ func (f *fakeCases) Task(_ context.Context, ref, task, _ string, payload any) (c
 type fakeFiles struct{ saved []store.Attachment }
 
 func (f *fakeFiles) SaveAttachment(_ context.Context, a store.Attachment) error {
+	for _, s := range f.saved {
+		if s.ID == a.ID {
+			return nil // as the table's ON CONFLICT DO NOTHING
+		}
+	}
 	f.saved = append(f.saved, a)
 	return nil
+}
+
+func (f *fakeFiles) AttachmentBytes(_ context.Context, ref, except string) (int64, error) {
+	var n int64
+	for _, a := range f.saved {
+		if a.Reference == ref && a.MessageID != except {
+			n += a.Size
+		}
+	}
+	return n, nil
 }
 
 type plainSealer struct{}
@@ -227,4 +242,31 @@ func TestAMessageRefusedForOneFileLeavesNoneBehind(t *testing.T) {
 			{Name: "photo.exe", ContentType: "application/x-msdownload", Data: []byte("MZ\x90\x00")}}})
 	require.ErrorIs(t, err, ErrRefusedFile)
 	require.Empty(t, files.saved)
+}
+
+// A case's files are bounded in all (ATTACHMENT_MAX_CASE_BYTES): a reply
+// address or a status link cannot fill the database. A redelivery of a
+// message already kept is not counted twice.
+func TestACaseHoldsBoundedFiles(t *testing.T) {
+	files := &fakeFiles{}
+	limits := DefaultLimits()
+	limits.MaxCaseBytes = 100
+	r := Receiver{Cases: &fakeCases{}, Store: files, Keys: plainSealer{}, Limits: limits}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 52)...) // 60 bytes
+	photo := func(id string) Incoming {
+		return Incoming{Reference: "CMP-20261123-4F7K2Q", MessageID: id, Files: []File{{Name: "p.png", ContentType: "image/png", Data: png}}}
+	}
+	_, err := r.Deliver(context.Background(), photo("<one@x>"))
+	require.NoError(t, err)
+	_, err = r.Deliver(context.Background(), photo("<one@x>"))
+	require.NoError(t, err, "a redelivery is not counted twice")
+	_, err = r.Deliver(context.Background(), photo("<two@x>"))
+	require.ErrorIs(t, err, ErrRefusedFile)
+	require.ErrorContains(t, err, "the case holds")
+	require.Len(t, files.saved, 1)
+	// Another case has its own allowance.
+	other := photo("<three@x>")
+	other.Reference = "CMP-20261123-8H2M4W"
+	_, err = r.Deliver(context.Background(), other)
+	require.NoError(t, err)
 }

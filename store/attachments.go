@@ -36,6 +36,18 @@ func (s *Store) SaveAttachment(ctx context.Context, a Attachment) error {
 	return nil
 }
 
+// AttachmentBytes is the size of a case's files, but those of the message
+// exceptMessageID.
+func (s *Store) AttachmentBytes(ctx context.Context, reference, exceptMessageID string) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0) FROM customer_attachments
+		WHERE reference = $1 AND message_id <> $2`, reference, exceptMessageID).Scan(&n)
+	if err != nil {
+		return 0, readError(fmt.Errorf("size of the attachments of %s: %w", reference, err))
+	}
+	return n, nil
+}
+
 // Attachment reads one attachment of a case; ErrNotFound when the case has
 // none of that id (or it was erased).
 func (s *Store) Attachment(ctx context.Context, reference, id string) (Attachment, error) {
