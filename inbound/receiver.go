@@ -16,10 +16,12 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/complaintdesk/complaintdesk/codec"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
 	"github.com/complaintdesk/complaintdesk/store"
 )
 
@@ -30,7 +32,8 @@ type Cases interface {
 
 // AttachmentStore keeps sealed attachments; *store.Store is one.
 type AttachmentStore interface {
-	SaveAttachment(ctx context.Context, a store.Attachment) error
+	SaveAttachment(ctx context.Context, a store.Attachment) (added bool, err error)
+	DeleteAttachments(ctx context.Context, reference string, ids []string) error
 	// AttachmentBytes is what a case's files hold, but those of one
 	// message (a redelivery is not counted twice).
 	AttachmentBytes(ctx context.Context, reference, exceptMessageID string) (int64, error)
@@ -158,6 +161,7 @@ func (r Receiver) Deliver(ctx context.Context, in Incoming) (complaint.CaseView,
 				held>>20, r.Limits.MaxCaseBytes>>20)
 		}
 	}
+	var added []string // stored by this delivery, not an earlier one
 	for i, f := range in.Files {
 		id := AttachmentID(in.Reference, in.MessageID, i)
 		sealed, err := r.Keys.SealFor(in.Reference, id, f.Data)
@@ -167,13 +171,35 @@ func (r Receiver) Deliver(ctx context.Context, in Incoming) (complaint.CaseView,
 		name := cleanName(f.Name, i)
 		a := store.Attachment{ID: id, Reference: in.Reference, MessageID: msg.MessageID, Filename: name,
 			ContentType: baseType(f.ContentType), Size: int64(len(f.Data)), KeyID: sealed.KeyID, Sealed: sealed.Data}
-		if err := r.Store.SaveAttachment(ctx, a); err != nil {
+		isNew, err := r.Store.SaveAttachment(ctx, a)
+		if err != nil {
 			return complaint.CaseView{}, err
+		}
+		if isNew {
+			added = append(added, id)
 		}
 		msg.Attachments = append(msg.Attachments, complaint.AttachmentRef{ID: id, Filename: name,
 			ContentType: a.ContentType, Size: a.Size})
 	}
-	return r.Cases.Task(ctx, in.Reference, complaint.TaskCustomerMessage, updateID(in.MessageID), msg)
+	v, err := r.Cases.Task(ctx, in.Reference, complaint.TaskCustomerMessage, updateID(in.MessageID), msg)
+	if len(added) > 0 && refusedForGood(err) {
+		// The case took no message (ended, withdrawn, erased): its files
+		// must not stay where staff would find them. One whose answer is
+		// unknown (a timeout) keeps them: the message may be on the case.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if derr := r.Store.DeleteAttachments(dctx, in.Reference, added); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}
+	return v, err
+}
+
+// refusedForGood: the case answered and will not take the message.
+func refusedForGood(err error) bool {
+	var rejected *starter.RejectedError
+	return errors.Is(err, starter.ErrEnded) || errors.Is(err, starter.ErrNotFound) ||
+		errors.Is(err, starter.ErrConflict) || errors.As(err, &rejected)
 }
 
 // updateID is the update id of a message: its Message-ID, bounded (an

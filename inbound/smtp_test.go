@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/smtp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 // fakeCases records the messages that reach cases.
 type fakeCases struct {
+	err  error // every task's answer, when set
 	mu   sync.Mutex
 	got  []complaint.CustomerMessage
 	refs []string
@@ -30,6 +32,9 @@ type fakeCases struct {
 func (f *fakeCases) Task(_ context.Context, ref, task, _ string, payload any) (complaint.CaseView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.err != nil {
+		return complaint.CaseView{}, f.err
+	}
 	f.refs = append(f.refs, ref)
 	f.got = append(f.got, payload.(complaint.CustomerMessage))
 	return complaint.CaseView{Reference: ref}, nil
@@ -37,13 +42,18 @@ func (f *fakeCases) Task(_ context.Context, ref, task, _ string, payload any) (c
 
 type fakeFiles struct{ saved []store.Attachment }
 
-func (f *fakeFiles) SaveAttachment(_ context.Context, a store.Attachment) error {
+func (f *fakeFiles) SaveAttachment(_ context.Context, a store.Attachment) (bool, error) {
 	for _, s := range f.saved {
 		if s.ID == a.ID {
-			return nil // as the table's ON CONFLICT DO NOTHING
+			return false, nil // as the table's ON CONFLICT DO NOTHING
 		}
 	}
 	f.saved = append(f.saved, a)
+	return true, nil
+}
+
+func (f *fakeFiles) DeleteAttachments(_ context.Context, ref string, ids []string) error {
+	f.saved = slices.DeleteFunc(f.saved, func(a store.Attachment) bool { return a.Reference == ref && slices.Contains(ids, a.ID) })
 	return nil
 }
 
@@ -269,4 +279,25 @@ func TestACaseHoldsBoundedFiles(t *testing.T) {
 	other.Reference = "CMP-20261123-8H2M4W"
 	_, err = r.Deliver(context.Background(), other)
 	require.NoError(t, err)
+}
+
+// A message its case refuses (ended, withdrawn) leaves no files behind
+// where staff would find them; a redelivery of a message the case took
+// removes nothing it did not store.
+func TestAMessageTheCaseRefusesLeavesNoFiles(t *testing.T) {
+	files, cases := &fakeFiles{}, &fakeCases{}
+	r := Receiver{Cases: cases, Store: files, Keys: plainSealer{}, Limits: DefaultLimits()}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 52)...)
+	photo := func(id string) Incoming {
+		return Incoming{Reference: "CMP-20261123-4F7K2Q", MessageID: id, Files: []File{{Name: "p.png", ContentType: "image/png", Data: png}}}
+	}
+	_, err := r.Deliver(context.Background(), photo("<taken@x>"))
+	require.NoError(t, err)
+	cases.err = starter.ErrEnded
+	_, err = r.Deliver(context.Background(), photo("<late@x>"))
+	require.ErrorIs(t, err, starter.ErrEnded)
+	_, err = r.Deliver(context.Background(), photo("<taken@x>"))
+	require.ErrorIs(t, err, starter.ErrEnded)
+	require.Len(t, files.saved, 1, "the refused message's file is gone, the taken one's stays")
+	require.Equal(t, "<taken@x>", files.saved[0].MessageID)
 }

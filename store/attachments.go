@@ -23,15 +23,26 @@ type Attachment struct {
 	ReceivedAt  time.Time
 }
 
-// SaveAttachment keeps a sealed attachment. Its id is derived from the
-// message and the part, so the same mail delivered twice stores it once.
-func (s *Store) SaveAttachment(ctx context.Context, a Attachment) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO customer_attachments
+// SaveAttachment keeps a sealed attachment; added is false when it was kept
+// before. Its id is derived from the message and the part, so the same mail
+// delivered twice stores it once.
+func (s *Store) SaveAttachment(ctx context.Context, a Attachment) (added bool, err error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO customer_attachments
 		(id, reference, message_id, filename, content_type, size, key_id, sealed)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
 		a.ID, a.Reference, a.MessageID, a.Filename, a.ContentType, a.Size, a.KeyID, a.Sealed)
 	if err != nil {
-		return fmt.Errorf("save attachment of %s: %w", a.Reference, err)
+		return false, fmt.Errorf("save attachment of %s: %w", a.Reference, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DeleteAttachments removes files of a case by id: those of a message its
+// case refused.
+func (s *Store) DeleteAttachments(ctx context.Context, reference string, ids []string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM customer_attachments WHERE reference = $1 AND id = ANY($2)`,
+		reference, ids); err != nil {
+		return fmt.Errorf("delete attachments of %s: %w", reference, err)
 	}
 	return nil
 }
