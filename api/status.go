@@ -92,13 +92,16 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 		limit = rcv.Limits.MaxMessageBytes
 	}
 	// The link is checked before the body is read: a stranger's upload
-	// costs no parsing and no temporary files. (A page from before the link
-	// moved into the address carries it in the form.)
+	// costs no parsing and no temporary files. A form without the link in
+	// its address (a page from before it moved there) carries it in the
+	// body, and is then read only up to a short text's size.
 	token := r.URL.Query().Get("t")
 	if token != "" {
 		if _, ok := s.statusClaims(w, token); !ok {
 			return
 		}
+	} else {
+		limit = 64 << 10
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
@@ -145,7 +148,10 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := rcv.Deliver(ctx, in); err != nil {
 		status, key := statusOf(err)
-		if errors.Is(err, inbound.ErrRefusedFile) {
+		switch {
+		case errors.Is(err, inbound.ErrCaseFull):
+			status, key = http.StatusUnprocessableEntity, "casefull"
+		case errors.Is(err, inbound.ErrRefusedFile):
 			status, key = http.StatusUnprocessableEntity, "file"
 		}
 		s.renderCase(r.Context(), w, claims, token, status, statusText(lang, key))
@@ -397,6 +403,7 @@ var statusTexts = map[string]map[string]string{
 		"expired": "此链接已过期，请使用我们最新邮件中的链接。", "invalid": "此链接无效。", "later": "暂时无法处理，请稍后再试。",
 		"sent": "您的消息已送达，谢谢。", "accepted": "您已接受方案，我们会尽快执行。", "rejected": "您未接受方案，我们会再与您沟通。",
 		"empty": "请填写消息或附上文件。", "file": "附件类型或大小不符合要求（照片或 PDF，每个不超过 10 MB）。",
+		"casefull": "此投诉的附件已达上限，无法再添加文件；您仍可发送文字消息。",
 		"toolarge": "内容过大。", "closed": "此投诉已无法再接收消息或答复。", "noproposal": "目前没有待答复的方案。", "newproposal": "方案已更新，请阅读新的方案后再答复。",
 		"confirm": "问题解决了吗？", "yes": "已解决", "no": "仍未解决", "noconfirm": "目前没有待您确认的处理结果。",
 		"solved": "感谢您的确认。", "unsolved": "我们会再次跟进您的问题。",
@@ -418,6 +425,7 @@ var statusTexts = map[string]map[string]string{
 		"later": "We cannot take this right now; please try again later.", "sent": "Your message reached us, thank you.",
 		"accepted": "You accepted the proposal; we will carry it out.", "rejected": "You rejected the proposal; we will talk with you again.",
 		"empty": "Please write a message or attach a file.", "file": "A file was refused (photos or PDF, at most 10 MB each).",
+		"casefull": "This complaint holds as many files as it may; you can still send a message without files.",
 		"toolarge": "That is too large.", "closed": "This complaint takes no more messages or answers.",
 		"noproposal":  "No proposal waits for your answer.",
 		"newproposal": "The proposal has changed: please read the new one before you answer.",

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -81,5 +82,40 @@ func TestAnAnswerOnTheStatusPageIsToTheProposalItShowed(t *testing.T) {
 	}
 	if code := answer("2"); code != http.StatusSeeOther || cases.tasks.Load() != 1 {
 		t.Errorf("the answer to the proposal shown: %d, %d tasks sent; want 303 and one", code, cases.tasks.Load())
+	}
+}
+
+// countingReader counts what the handler read of a request's body.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// The reply form's link is checked before its body is read: a stranger's
+// upload is turned away unread; a form without the link in its address is
+// read only up to a short text's size.
+func TestAStrangersUploadIsNotRead(t *testing.T) {
+	s := &Server{RequestTimeout: time.Second,
+		StatusLinks: auth.StatusLinks{Secret: bytes.Repeat([]byte("s"), 32), BaseURL: "https://status.example.com"}}
+	upload := func(path string) (int, int) {
+		body := &countingReader{r: strings.NewReader("--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n\r\n" +
+			strings.Repeat("x", 5<<20) + "\r\n--b--\r\n")}
+		r := httptest.NewRequest(http.MethodPost, path, body)
+		r.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		w := httptest.NewRecorder()
+		s.statusReply(w, r)
+		return w.Code, body.n
+	}
+	if code, read := upload("/status/reply?t=forged"); code != http.StatusNotFound || read != 0 {
+		t.Errorf("a forged link: %d after reading %d bytes; want 404 with nothing read", code, read)
+	}
+	if code, read := upload("/status/reply"); code != http.StatusRequestEntityTooLarge || read > 1<<20 {
+		t.Errorf("no link in the address: %d after reading %d bytes; want 413 within a short text's size", code, read)
 	}
 }

@@ -23,10 +23,10 @@ type Submitter interface {
 // from no thread of ours; its Message-ID is the idempotency key, so a
 // redelivery finds the same case. The customer's words are its
 // description; its files follow as the case's first customer message.
-func (s *Server) openCase(ctx context.Context, env *enmime.Envelope, in Incoming) (string, error) {
+func (s *Server) openCase(ctx context.Context, env *enmime.Envelope, in Incoming) (ref string, created bool, err error) {
 	from, err := env.AddressList("From")
 	if err != nil || len(from) == 0 {
-		return "", errors.New("no From address")
+		return "", false, errors.New("no From address")
 	}
 	name := strings.TrimSpace(from[0].Name)
 	if name == "" {
@@ -49,9 +49,9 @@ func (s *Server) openCase(ctx context.Context, env *enmime.Envelope, in Incoming
 	}}
 	res, err := s.Intake.Submit(ctx, sub)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return res.Reference, nil
+	return res.Reference, res.Created, nil
 }
 
 // languageOf guesses the customer's language: Chinese when the mail has

@@ -95,6 +95,9 @@ type Receiver struct {
 // ErrRefusedFile is a file of a type or size we do not take.
 var ErrRefusedFile = errors.New("file refused")
 
+// ErrCaseFull is a file beyond what its case may hold (MaxCaseBytes).
+var ErrCaseFull = fmt.Errorf("%w: the case holds as many files as it may", ErrRefusedFile)
+
 // Check refuses a file the limits do not allow, naming why.
 func (l Limits) Check(f File) error {
 	typ := baseType(f.ContentType)
@@ -157,7 +160,7 @@ func (r Receiver) Deliver(ctx context.Context, in Incoming) (complaint.CaseView,
 			return complaint.CaseView{}, err
 		}
 		if held+size > r.Limits.MaxCaseBytes {
-			return complaint.CaseView{}, fmt.Errorf("%w: the case holds %d MB of files, at most %d MB", ErrRefusedFile,
+			return complaint.CaseView{}, fmt.Errorf("%w (%d MB held, at most %d MB)", ErrCaseFull,
 				held>>20, r.Limits.MaxCaseBytes>>20)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -32,6 +33,10 @@ type Config struct {
 	// IntakeAddress, when set, is an address whose mail from an unknown
 	// thread opens a new case (channel email); empty: such mail is refused.
 	IntakeAddress string `env:"INBOUND_INTAKE_ADDRESS"`
+	// IntakePerSender and IntakePerHost bound the cases the intake
+	// address opens an hour per sender and per connecting host.
+	IntakePerSender int `env:"INBOUND_INTAKE_PER_SENDER" envDefault:"5"`
+	IntakePerHost   int `env:"INBOUND_INTAKE_PER_HOST" envDefault:"60"`
 	Limits
 }
 
@@ -57,6 +62,8 @@ type Server struct {
 	intakeAddress string
 	intakeLimits  *senderLimits
 	sessions      chan struct{} // a slot per SMTP session open
+	mu            sync.Mutex
+	perHost       map[string]int // sessions open per remote host
 
 	smtp *smtp.Server
 	ln   net.Listener
@@ -72,9 +79,9 @@ func (s *Server) Start(ctx context.Context, cfg Config) error {
 	}
 	if s.Intake != nil {
 		s.intakeAddress = strings.ToLower(strings.TrimSpace(cfg.IntakeAddress))
-		s.intakeLimits = newSenderLimits()
+		s.intakeLimits = newSenderLimits(cfg.IntakePerSender, cfg.IntakePerHost)
 	}
-	s.sessions = make(chan struct{}, maxSessions)
+	s.sessions, s.perHost = make(chan struct{}, maxSessions), map[string]int{}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
@@ -104,28 +111,53 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 type backend struct{ s *Server }
 
 // maxSessions bounds the SMTP sessions served at once: the server runs in
-// the API's process, and a flood of connections must not take its memory.
-const maxSessions = 32
+// the API's process, and a flood of connections must not take its memory;
+// maxPerHost keeps one host from holding them all (a slow client holds
+// one for as long as it sends a line a minute).
+const (
+	maxSessions = 64
+	maxPerHost  = 16
+)
 
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	remote := c.Conn().RemoteAddr().String()
+	host := hostOf(remote)
+	s := b.s
+	s.mu.Lock()
+	if s.perHost[host] >= maxPerHost {
+		s.mu.Unlock()
+		return nil, refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many connections from your host; try again later")
+	}
 	select {
-	case b.s.sessions <- struct{}{}:
+	case s.sessions <- struct{}{}:
 	default:
+		s.mu.Unlock()
 		return nil, refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many connections; try again later")
 	}
-	return &session{s: b.s, remote: c.Conn().RemoteAddr().String()}, nil
+	s.perHost[host]++
+	s.mu.Unlock()
+	return &session{s: s, remote: remote, host: host}, nil
 }
 
 type session struct {
 	s         *Server
 	remote    string
+	host      string
 	from      string
 	reference string
 	intake    bool // the mail is to the intake address: a new case
 }
 
-func (ss *session) Reset()        { ss.from, ss.reference, ss.intake = "", "", false }
-func (ss *session) Logout() error { <-ss.s.sessions; return nil }
+func (ss *session) Reset() { ss.from, ss.reference, ss.intake = "", "", false }
+func (ss *session) Logout() error {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if ss.s.perHost[ss.host]--; ss.s.perHost[ss.host] <= 0 {
+		delete(ss.s.perHost, ss.host)
+	}
+	<-ss.s.sessions
+	return nil
+}
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from = from
@@ -212,11 +244,17 @@ func (ss *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if ss.intake {
-		if err := ss.s.mayOpenCase(ss.from, ss.remote, env); err != nil {
+		giveBack, err := ss.s.mayOpenCase(ss.from, ss.remote, env)
+		if err != nil {
 			log.Warn("inbound mail to the intake address refused", "error", err)
 			return err
 		}
-		if in.Reference, err = ss.s.openCase(ctx, env, in); err != nil {
+		var created bool
+		in.Reference, created, err = ss.s.openCase(ctx, env, in)
+		if !created {
+			giveBack() // no case opened (or the mail's again): the allowance is the sender's again
+		}
+		if err != nil {
 			if _, bad := complaint.AsValidationErrors(err); bad {
 				log.Warn("inbound mail to the intake address refused", "error", err)
 				return refuse(550, smtp.EnhancedCode{5, 6, 0}, "we cannot open a complaint from this message: "+err.Error())

@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/smtp"
@@ -160,6 +161,7 @@ func TestBadAddressesAndOversizeMailAreRefused(t *testing.T) {
 
 // fakeIntake opens a case per mail, as the starter would.
 type fakeIntake struct {
+	err    error // every submission's answer, when set
 	mu     sync.Mutex
 	opened int
 }
@@ -167,8 +169,11 @@ type fakeIntake struct {
 func (f *fakeIntake) Submit(context.Context, starter.Submission) (starter.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.err != nil {
+		return starter.Result{}, f.err
+	}
 	f.opened++
-	return starter.Result{Reference: fmt.Sprintf("CMP-20261123-%06d", f.opened)}, nil
+	return starter.Result{Reference: fmt.Sprintf("CMP-20261123-%06d", f.opened), Created: true}, nil
 }
 
 // A mail whose MIME structure is beyond any real mail's — parts nested a
@@ -203,6 +208,49 @@ func TestAMIMEBombIsRefusedBeforeParsing(t *testing.T) {
 		"--b\r\nContent-Type: text/plain\r\n\r\nThe photo is on its way\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>The photo is on its way</p>\r\n--b--\r\n"
 	require.NoError(t, smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(ok)))
 	require.Len(t, cases.got, 1)
+
+	// Lines of "--" that delimit nothing are no parts: a log or SQL file
+	// sent as plain text goes through.
+	sql := "From: <li@example.com>\r\nTo: <" + to + ">\r\nMessage-ID: <sql@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nThe export that failed\r\n--b\r\nContent-Type: text/plain\r\n" +
+		"Content-Disposition: attachment; filename=\"export.sql\"\r\n\r\n" +
+		strings.Repeat("-- a comment line\r\nSELECT 1;\r\n", 1500) + "--b--\r\n"
+	require.NoError(t, smtp.SendMail(s.Addr(), nil, "li@example.com", []string{to}, []byte(sql)))
+	require.Len(t, cases.got, 2)
+}
+
+// One host cannot hold every SMTP session: beyond its share it is told to
+// come back (421), and another host still gets in.
+func TestOneHostCannotHoldEverySession(t *testing.T) {
+	s, _, _ := startServer(t)
+	var held []*smtp.Client
+	t.Cleanup(func() {
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+	for range maxPerHost {
+		c, err := smtp.Dial(s.Addr())
+		require.NoError(t, err)
+		require.NoError(t, c.Hello("slow.example.com"))
+		held = append(held, c)
+	}
+	c, err := smtp.Dial(s.Addr())
+	require.NoError(t, err)
+	err = c.Hello("slow.example.com")
+	require.ErrorContains(t, err, "421")
+	_ = c.Close()
+	// A session ended frees its place.
+	require.NoError(t, held[0].Quit())
+	held = held[1:]
+	require.Eventually(t, func() bool {
+		c, err := smtp.Dial(s.Addr())
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		return c.Hello("slow.example.com") == nil
+	}, 5*time.Second, 50*time.Millisecond)
 }
 
 // The intake address opens cases only for mail that is a new complaint
@@ -213,7 +261,7 @@ func TestAMIMEBombIsRefusedBeforeParsing(t *testing.T) {
 func TestTheIntakeAddressOpensNoLoopAndNoFlood(t *testing.T) {
 	s, _, logs := startServer(t)
 	intake := &fakeIntake{}
-	s.Intake, s.Ours, s.intakeAddress, s.intakeLimits = intake, []string{"complaints@shop.example.com"}, "complaints@shop.example.com", newSenderLimits()
+	s.Intake, s.Ours, s.intakeAddress, s.intakeLimits = intake, []string{"complaints@shop.example.com"}, "complaints@shop.example.com", newSenderLimits(5, 60)
 	send := func(envFrom, headers string) error {
 		mail := "From: <" + envFrom + ">\r\nTo: <complaints@shop.example.com>\r\nSubject: My washing machine\r\n" +
 			"Message-ID: <" + fmt.Sprint(time.Now().UnixNano()) + "@example.com>\r\n" + headers +
@@ -238,6 +286,14 @@ func TestTheIntakeAddressOpensNoLoopAndNoFlood(t *testing.T) {
 	require.ErrorContains(t, send("wang@example.com", ""), "451")
 	require.NoError(t, send("zhao@example.com", ""), "another customer is not held back")
 	require.Equal(t, 6, intake.opened)
+	// A mail that opened no case (the service away) takes nothing from
+	// the sender's allowance.
+	intake.err = errors.New("the workflow service is unavailable")
+	for range 5 {
+		require.ErrorContains(t, send("sun@example.com", ""), "451")
+	}
+	intake.err = nil
+	require.NoError(t, send("sun@example.com", ""), "failed attempts spent the allowance")
 	require.Contains(t, logs.String(), "inbound mail to the intake address refused")
 }
 
@@ -272,7 +328,7 @@ func TestACaseHoldsBoundedFiles(t *testing.T) {
 	require.NoError(t, err, "a redelivery is not counted twice")
 	_, err = r.Deliver(context.Background(), photo("<two@x>"))
 	require.ErrorIs(t, err, ErrRefusedFile)
-	require.ErrorContains(t, err, "the case holds")
+	require.ErrorIs(t, err, ErrCaseFull)
 	require.Len(t, files.saved, 1)
 	// Another case has its own allowance.
 	other := photo("<three@x>")

@@ -94,7 +94,7 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	// back, so no loop of automatic mail can start. A person's reply is not
 	// affected. Exchange reads its own header for the same.
 	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
-	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
+	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "OOF, AutoReply")
 	msg.SetDate()
 	msg.Subject(e.Subject)
 	msg.SetBodyString(mail.TypeTextPlain, e.Text)
