@@ -450,11 +450,7 @@ func (d *Desk) reportsProxy(w http.ResponseWriter, r *http.Request, ss *session)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	for _, h := range []string{"Content-Type", "Content-Disposition", "Retry-After"} {
-		if v := res.header.Get(h); v != "" {
-			w.Header().Set(h, v)
-		}
-	}
+	passHeaders(w, res, "Content-Type", "Content-Disposition", "Retry-After")
 	w.WriteHeader(res.status)
 	_, _ = w.Write(res.body)
 }
@@ -502,6 +498,15 @@ func (d *Desk) callOnce(r *http.Request, ss *session, method, path string, body 
 		rec.status = http.StatusOK
 	}
 	return apiResponse{status: rec.status, header: rec.header, body: rec.buf.Bytes()}, nil
+}
+
+// passHeaders gives the browser the API's answer's headers of these names.
+func passHeaders(w http.ResponseWriter, res apiResponse, names ...string) {
+	for _, h := range names {
+		if v := res.header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
 }
 
 // recorder keeps an in-process answer of the API.

@@ -104,7 +104,7 @@ func (d *Desk) errorPage(w http.ResponseWriter, r *http.Request, status int, key
 // the same fields and idempotency key, whose "send again" applies it at
 // most once; one the API refused goes back to the case to be corrected.
 func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session, sent *problem) {
-	p := page{Content: "busy.post", Resend: resendOf(r)}
+	var p page
 	switch {
 	case r.Method == http.MethodGet:
 		p = page{Content: "busy", Retry: int(d.cfg.PollInterval / time.Millisecond)}
@@ -113,6 +113,8 @@ func (d *Desk) busy(w http.ResponseWriter, r *http.Request, ss *session, sent *p
 		p = page{Content: "busy.refused", Detail: sent.String()}
 	case sent != nil:
 		p = page{Content: "busy.unknown", Resend: resendOf(r)}
+	default:
+		p = page{Content: "busy.post", Resend: resendOf(r)}
 	}
 	d.render(w, r, http.StatusServiceUnavailable, "error", p, ss)
 }
@@ -559,9 +561,7 @@ func (d *Desk) attachment(w http.ResponseWriter, r *http.Request, ss *session) {
 		d.notFound(w, r, ss)
 		return
 	}
-	for _, h := range []string{"Content-Type", "Content-Disposition", "Cache-Control"} {
-		w.Header().Set(h, res.header.Get(h))
-	}
+	passHeaders(w, res, "Content-Type", "Content-Disposition", "Cache-Control")
 	if !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
 		w.Header().Set("Content-Disposition", "attachment")
 	}

@@ -61,9 +61,9 @@ type Server struct {
 
 	intakeAddress string
 	intakeLimits  *senderLimits
-	sessions      chan struct{} // a slot per SMTP session open
 	mu            sync.Mutex
-	perHost       map[string]int // sessions open per remote host
+	open          int            // SMTP sessions open
+	perHost       map[string]int // of which from each remote host
 
 	smtp *smtp.Server
 	ln   net.Listener
@@ -81,7 +81,7 @@ func (s *Server) Start(ctx context.Context, cfg Config) error {
 		s.intakeAddress = strings.ToLower(strings.TrimSpace(cfg.IntakeAddress))
 		s.intakeLimits = newSenderLimits(cfg.IntakePerSender, cfg.IntakePerHost)
 	}
-	s.sessions, s.perHost = make(chan struct{}, maxSessions), map[string]int{}
+	s.perHost = map[string]int{}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
@@ -124,18 +124,15 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	host := hostOf(remote)
 	s := b.s
 	s.mu.Lock()
-	if s.perHost[host] >= maxPerHost {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	switch {
+	case s.perHost[host] >= maxPerHost:
 		return nil, refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many connections from your host; try again later")
-	}
-	select {
-	case s.sessions <- struct{}{}:
-	default:
-		s.mu.Unlock()
+	case s.open >= maxSessions:
 		return nil, refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many connections; try again later")
 	}
+	s.open++
 	s.perHost[host]++
-	s.mu.Unlock()
 	return &session{s: s, remote: remote, host: host}, nil
 }
 
@@ -152,10 +149,10 @@ func (ss *session) Reset() { ss.from, ss.reference, ss.intake = "", "", false }
 func (ss *session) Logout() error {
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
+	ss.s.open--
 	if ss.s.perHost[ss.host]--; ss.s.perHost[ss.host] <= 0 {
 		delete(ss.s.perHost, ss.host)
 	}
-	<-ss.s.sessions
 	return nil
 }
 
