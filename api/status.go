@@ -96,8 +96,11 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	// its address (a page from before it moved there) carries it in the
 	// body, and is then read only up to a short text's size.
 	token := r.URL.Query().Get("t")
-	if token != "" {
-		if _, ok := s.statusClaims(w, token); !ok {
+	inAddress := token != ""
+	var claims auth.StatusClaims
+	if inAddress {
+		var ok bool
+		if claims, ok = s.statusClaims(w, token); !ok {
 			return
 		}
 	} else {
@@ -109,12 +112,12 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
-	if token == "" {
+	if !inAddress {
 		token = r.PostForm.Get("t")
-	}
-	claims, ok := s.statusClaims(w, token)
-	if !ok {
-		return
+		var ok bool
+		if claims, ok = s.statusClaims(w, token); !ok {
+			return
+		}
 	}
 	lang := claims.Language
 	if rcv == nil {
