@@ -112,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 		"Errors are RFC 9457 problem details."
 	cfg.DocsPath = ""     // served from embedded assets by registerDocs, not from huma's CDN page
 	cfg.CreateHooks = nil // no $schema field or Link header: upstream clients want plain bodies
+	cfg.Transformers = append(cfg.Transformers, logFaults(s.logger))
 	api := humago.New(mux, cfg)
 	// Every operation passes its role check before anything else runs.
 	api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
@@ -462,12 +463,12 @@ func problem(err error) error {
 	case errors.Is(err, starter.ErrConflict), errors.Is(err, starter.ErrKeyClash), errors.Is(err, starter.ErrEnded):
 		return huma.Error409Conflict(err.Error())
 	case errors.Is(err, starter.ErrUnavailable):
-		return huma.Error503ServiceUnavailable("the case service is unavailable; retry with the same Idempotency-Key")
+		return unavailable("the case service is unavailable; retry with the same Idempotency-Key", err)
 	}
 	if v, ok := complaint.AsValidationErrors(err); ok {
 		return huma.Error422UnprocessableEntity("validation failed", detailsOf(v, "body.")...)
 	}
-	return huma.Error500InternalServerError("unexpected error")
+	return unexpected(err)
 }
 
 // detailsOf turns domain validation errors into huma's error details, with

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -214,6 +216,39 @@ func TestStarterErrorsBecomeProblems(t *testing.T) {
 			t.Errorf("%v: status %d, want %d", tc.err, rec.Code, tc.status)
 		}
 		readProblem(t, rec)
+	}
+}
+
+// A failed answer tells the caller what happened, never how: the cause
+// (internal addresses, driver messages) goes to the log with the request,
+// where an operator looks for it; a 503 says when to try again.
+func TestServerFaultsAreLoggedNotShown(t *testing.T) {
+	for _, tc := range []struct {
+		err        error
+		status     int
+		level      string
+		retryAfter string
+	}{
+		{fmt.Errorf("%w: dial tcp 10.1.2.3:7233: connection refused", starter.ErrUnavailable), 503, "WARN", "2"},
+		{errors.New("sqlite: database is locked at 10.1.2.3"), 500, "ERROR", ""},
+	} {
+		var log bytes.Buffer
+		h := (&Server{Cases: &fakeCases{err: tc.err}, Database: pinger{}, RequestTimeout: time.Second, Auth: testAuth(),
+			Logger: slog.New(slog.NewTextHandler(&log, nil))}).Handler()
+		rec := do(t, h, http.MethodGet, "/v1/complaints/CMP-20261123-4F7K2Q", "")
+		if rec.Code != tc.status || rec.Header().Get("Retry-After") != tc.retryAfter {
+			t.Errorf("%v: status %d Retry-After %q, want %d %q", tc.err, rec.Code, rec.Header().Get("Retry-After"), tc.status, tc.retryAfter)
+		}
+		if strings.Contains(rec.Body.String(), "10.1.2.3") {
+			t.Errorf("%v: the answer shows the cause: %s", tc.err, rec.Body)
+		}
+		readProblem(t, rec)
+		line := log.String()
+		for _, want := range []string{"level=" + tc.level, "10.1.2.3", "operation=getComplaint", "path=/v1/complaints/CMP-20261123-4F7K2Q"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%v: the log lacks %q: %s", tc.err, want, line)
+			}
+		}
 	}
 }
 

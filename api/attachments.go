@@ -112,7 +112,7 @@ func (s *Server) registerAttachments(api huma.API) {
 			return nil, huma.Error404NotFound("the attachment was erased")
 		}
 		if err != nil {
-			return nil, huma.Error503ServiceUnavailable("the attachment cannot be read now", err)
+			return nil, unavailable("the attachment cannot be read now", err)
 		}
 		return &attachmentFile{ContentType: a.ContentType, CacheControl: "private, no-store",
 			ContentDisposition: mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}),

@@ -136,7 +136,7 @@ func (s *Server) erase(ctx context.Context, in *erasureInput) (*erasureOutput, e
 	case errors.Is(err, ErrNoCases):
 		return nil, huma.Error404NotFound(err.Error())
 	case err != nil:
-		return nil, huma.Error503ServiceUnavailable("the erasure did not complete; it is safe to repeat", err)
+		return nil, unavailable("the erasure did not complete; it is safe to repeat", err)
 	}
 	return &erasureOutput{Body: res}, nil
 }

@@ -82,9 +82,9 @@ func storeProblem(err error) error {
 	case errors.Is(err, store.ErrBadFilter):
 		return huma.Error422UnprocessableEntity(err.Error())
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return huma.Error503ServiceUnavailable("the database is unavailable; retry later")
+		return unavailable("the database is unavailable; retry later", err)
 	}
-	return huma.Error500InternalServerError("unexpected error")
+	return unexpected(err)
 }
 
 // periodProblem checks that a period does not end before it starts.

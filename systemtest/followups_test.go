@@ -80,7 +80,7 @@ func TestTheFollowUpsReachPeopleByMail(t *testing.T) {
 			answerSurvey(t, base, ref, 1, "It took far too long")
 			waitForMail(t, mailbox.To(owner+"@staff.example.com"), ref, "Follow up an unhappy customer")
 			waitForMail(t, supervisorMail, ref, "Low satisfaction score")
-			open := get(t, base, "/v1/complaints/"+ref).body["followUp"].(map[string]any)
+			open := caseOf(t, base, ref)["followUp"].(map[string]any)
 			if open["owner"] != owner || open["score"] != 1.0 || open["doneAt"] != nil {
 				t.Fatalf("follow-up on the case: %v", open)
 			}

@@ -51,6 +51,23 @@ func task(t *testing.T, base, ref, name string, payload any, want int) response 
 	return r
 }
 
+// caseOf reads the case as the API gives it. Like task, it behaves as the
+// API asks clients to: a 503 (a busy moment) is asked again, at most three
+// times; any other answer than 200 fails the test with what the API said.
+func caseOf(t *testing.T, base, ref string) map[string]any {
+	t.Helper()
+	r := get(t, base, "/v1/complaints/"+ref)
+	for try := 1; r.status == http.StatusServiceUnavailable && try <= 3; try++ {
+		t.Logf("case %s: 503 (%v); asking again", ref, r.body["detail"])
+		time.Sleep(time.Duration(try) * time.Second)
+		r = get(t, base, "/v1/complaints/"+ref)
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("case %s: status %d: %v", ref, r.status, r.body)
+	}
+	return r.body
+}
+
 func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
 	t.Helper()
 	Eventually(t, "status "+string(status), func() error {

@@ -105,7 +105,7 @@ func TestCustomerAndShopHearOfEveryStepOnce(t *testing.T) {
 		t.Fatalf("a forged link answered %d", status)
 	}
 	waitStatus(t, base, ref, complaint.StatusCompleted)
-	survey, _ := get(t, base, "/v1/complaints/"+ref).body["survey"].(map[string]any)
+	survey, _ := caseOf(t, base, ref)["survey"].(map[string]any)
 	if survey["score"] != 4.0 || survey["comment"] != "Quick replacement" {
 		t.Fatalf("survey on the case: %+v", survey)
 	}

@@ -33,7 +33,7 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 	ref := r.body["reference"].(string)
 	waitStatus(t, base, ref, complaint.StatusAcknowledged)
 	var dueAt time.Time
-	deadlines, _ := get(t, base, "/v1/complaints/"+ref).body["deadlines"].([]any)
+	deadlines, _ := caseOf(t, base, ref)["deadlines"].([]any)
 	for _, d := range deadlines {
 		if d, _ := d.(map[string]any); d["name"] == complaint.ClockFirstResponse {
 			dueAt, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(d["dueAt"]))
@@ -133,7 +133,7 @@ func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T
 	ref := r.body["reference"].(string)
 	waitStatus(t, base, ref, complaint.StatusAcknowledged)
 	var depts []string
-	for _, d := range get(t, base, "/v1/complaints/"+ref).body["departments"].([]any) {
+	for _, d := range caseOf(t, base, ref)["departments"].([]any) {
 		depts = append(depts, d.(string))
 	}
 	for _, d := range depts {
