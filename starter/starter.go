@@ -385,6 +385,7 @@ func classify(err error) error {
 		notFound    *serviceerror.NotFound
 		unavailable *serviceerror.Unavailable
 		deadline    *serviceerror.DeadlineExceeded
+		notReady    *serviceerror.WorkflowNotReady
 		appErr      *temporal.ApplicationError
 	)
 	switch {
@@ -396,7 +397,10 @@ func classify(err error) error {
 		return &RejectedError{Message: appErr.Message()}
 	case errors.As(err, &appErr) && appErr.Type() == complaint.ErrTypeCaseConflict:
 		return fmt.Errorf("%w: %s", ErrConflict, appErr.Message())
-	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.Is(err, codec.ErrKeyStore),
+	// WorkflowNotReady: the server answers a case's queries and updates no
+	// more while its workflow task keeps failing (a worker's restart, a
+	// dependency away); the task is retried and the case answers again.
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &notReady), errors.Is(err, codec.ErrKeyStore),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
