@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 )
 
@@ -20,6 +21,7 @@ func TestServerErrorsAreClassified(t *testing.T) {
 		{serviceerror.NewWorkflowNotReady("Unable to query workflow due to Workflow Task in failed state."), ErrUnavailable},
 		{fmt.Errorf("update: %w", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")), ErrUnavailable},
 		{serviceerror.NewUnavailable("connection refused"), ErrUnavailable},
+		{serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT, "too many outstanding updates"), ErrUnavailable},
 		{serviceerror.NewDeadlineExceeded("slow"), ErrUnavailable},
 		{context.DeadlineExceeded, ErrUnavailable},
 		{serviceerror.NewNotFound("workflow not found"), ErrNotFound},

@@ -386,6 +386,7 @@ func classify(err error) error {
 		unavailable *serviceerror.Unavailable
 		deadline    *serviceerror.DeadlineExceeded
 		notReady    *serviceerror.WorkflowNotReady
+		exhausted   *serviceerror.ResourceExhausted
 		appErr      *temporal.ApplicationError
 	)
 	switch {
@@ -400,7 +401,10 @@ func classify(err error) error {
 	// WorkflowNotReady: the server answers a case's queries and updates no
 	// more while its workflow task keeps failing (a worker's restart, a
 	// dependency away); the task is retried and the case answers again.
-	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &notReady), errors.Is(err, codec.ErrKeyStore),
+	// ResourceExhausted: a server limit (requests per second, updates in
+	// flight on one case) that passes.
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &notReady),
+		errors.As(err, &exhausted), errors.Is(err, codec.ErrKeyStore),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
