@@ -75,6 +75,7 @@ func (s *Server) renderCase(ctx context.Context, w http.ResponseWriter, claims a
 	defer cancel()
 	v, err := s.Cases.Case(ctx, claims.Reference())
 	if err != nil {
+		s.logger().Warn("status page: the case could not be read", "reference", claims.Reference(), "error", err)
 		renderStatus(w, http.StatusServiceUnavailable, statusView{Lang: lang, Message: statusText(lang, "later")})
 		return
 	}
@@ -150,12 +151,13 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
 	defer cancel()
 	if _, err := rcv.Deliver(ctx, in); err != nil {
-		status, key := statusOf(err)
+		status, key := http.StatusUnprocessableEntity, "casefull"
 		switch {
 		case errors.Is(err, inbound.ErrCaseFull):
-			status, key = http.StatusUnprocessableEntity, "casefull"
 		case errors.Is(err, inbound.ErrRefusedFile):
-			status, key = http.StatusUnprocessableEntity, "file"
+			key = "file"
+		default:
+			status, key = s.statusOf(claims.Reference(), "message", err)
 		}
 		s.renderCase(r.Context(), w, claims, token, status, statusText(lang, key))
 		return
@@ -204,7 +206,7 @@ func (s *Server) readChoice(w http.ResponseWriter, r *http.Request, field, yes, 
 // shows the page again with done.
 func (s *Server) sendChoice(w http.ResponseWriter, r *http.Request, c statusChoice, task, updateID string, payload any, done string) {
 	if _, err := s.Cases.Task(c.ctx, c.ref, task, updateID, payload); err != nil {
-		status, key := statusOf(err)
+		status, key := s.statusOf(c.ref, task, err)
 		s.renderCase(r.Context(), w, c.claims, c.token, status, statusText(c.lang, key))
 		return
 	}
@@ -270,7 +272,9 @@ func awaitingConfirmation(v complaint.CaseView) *complaint.Resolution {
 	return &r
 }
 
-func statusOf(err error) (int, string) {
+// statusOf turns a failed customer action (what, on case ref) into the
+// status page's answer: closed, empty, or try later.
+func (s *Server) statusOf(ref, what string, err error) (int, string) {
 	var se huma.StatusError
 	if errors.As(problem(err), &se) {
 		switch se.GetStatus() {
@@ -280,6 +284,8 @@ func statusOf(err error) (int, string) {
 			return http.StatusUnprocessableEntity, "empty"
 		}
 	}
+	// The customer is asked to try later; the operator learns why.
+	s.logger().Warn("status page: the customer's "+what+" was not taken", "reference", ref, "error", err)
 	return http.StatusServiceUnavailable, "later"
 }
 

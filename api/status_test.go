@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/starter"
 )
 
 // The status page shows the customer only what was sent to them: a
@@ -117,5 +120,26 @@ func TestAStrangersUploadIsNotRead(t *testing.T) {
 	}
 	if code, read := upload("/status/reply"); code != http.StatusRequestEntityTooLarge || read > 1<<20 {
 		t.Errorf("no link in the address: %d after reading %d bytes; want 413 within a short text's size", code, read)
+	}
+}
+
+// The customer's status page in a busy moment asks them to try later and
+// tells the operator why, in the log (it said nothing to anyone before).
+func TestTheStatusPageLogsWhatItCouldNotDo(t *testing.T) {
+	var log bytes.Buffer
+	s := &Server{Cases: &fakeCases{err: fmt.Errorf("%w: query timed out", starter.ErrUnavailable)}, RequestTimeout: time.Second,
+		Logger:      slog.New(slog.NewTextHandler(&log, nil)),
+		StatusLinks: auth.StatusLinks{Secret: bytes.Repeat([]byte("s"), 32), BaseURL: "https://status.example.com"}}
+	token, err := s.StatusLinks.Token("CMP-20261123-4F7K2Q", "en", time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	s.statusPage(w, httptest.NewRequest(http.MethodGet, "/status?t="+url.QueryEscape(token), nil))
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "timed out") {
+		t.Errorf("status %d, body shows the cause: %v", w.Code, strings.Contains(w.Body.String(), "timed out"))
+	}
+	if !strings.Contains(log.String(), "CMP-20261123-4F7K2Q") || !strings.Contains(log.String(), "query timed out") {
+		t.Errorf("the log does not say which case and why: %q", log.String())
 	}
 }

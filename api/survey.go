@@ -140,6 +140,9 @@ func (s *Server) surveyForm(w http.ResponseWriter, r *http.Request) {
 				status, msg = se.GetStatus(), surveyText(lang, "invalid")
 			}
 		}
+		if status == http.StatusServiceUnavailable {
+			s.logger().Warn("survey page: the answer was not taken", "reference", reference, "error", err)
+		}
 		renderSurvey(w, status, surveyView{Lang: lang, Message: msg})
 		return
 	}
