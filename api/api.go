@@ -204,7 +204,7 @@ func (s *Server) Handler() http.Handler {
 	if a == nil {
 		a = &Authenticator{}
 	}
-	return securityHeaders(s.codecCORS(a.authenticate(jsonByDefault(mux))))
+	return securityHeaders(s.codecCORS(a.authenticate(jsonByDefault(mux), s.logger)))
 }
 
 // jsonByDefault reads a body sent without a JSON content type as JSON when it

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/starter"
+	"go.temporal.io/sdk/temporal"
 )
 
 // fakeCases records what reached the starter.
@@ -363,5 +365,25 @@ func TestReadinessCarriesTheCalendarNotice(t *testing.T) {
 		CalendarNotice: func(time.Time) string { return "" }}).Handler()
 	if rec := do(t, quiet, http.MethodGet, "/readyz", ""); strings.Contains(rec.Body.String(), "detail") {
 		t.Fatalf("a detail without a notice: %s", rec.Body)
+	}
+}
+
+// What the log keeps of a cause: a case's workflow error by its type only
+// (its message can quote the customer), a URL without its query.
+func TestSafeCauseKeepsNoCustomerData(t *testing.T) {
+	quoting := temporal.NewApplicationError("cannot reach zhao.lei@example.com", "Unreachable")
+	lookup := &url.Error{Op: "Delete", URL: "http://127.0.0.1:8025/messages?to=zhao.lei%40example.com",
+		Err: errors.New("connection refused")}
+	for _, err := range []error{quoting, fmt.Errorf("task close: %w", quoting), lookup, fmt.Errorf("erase: %w", lookup)} {
+		got := safeCause(err)
+		if strings.Contains(got, "zhao.lei") || got == "" {
+			t.Errorf("%v logged as %q", err, got)
+		}
+	}
+	if got := safeCause(quoting); !strings.Contains(got, "Unreachable") {
+		t.Errorf("the type is lost: %q", got)
+	}
+	if got := safeCause(lookup); !strings.Contains(got, "127.0.0.1:8025/messages") || !strings.Contains(got, "connection refused") {
+		t.Errorf("where and why are lost: %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -167,7 +168,7 @@ func public(r *http.Request) bool {
 
 // authenticate puts the caller's identity into the request's context, or
 // answers 401; then it applies the caller's rate limit (429).
-func (a *Authenticator) authenticate(next http.Handler) http.Handler {
+func (a *Authenticator) authenticate(next http.Handler, log func() *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := a.clientAddr(r)
 		if public(r) {
@@ -182,7 +183,7 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 		id, err := a.identify(r)
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthenticated) {
-				writeProblem(w, http.StatusServiceUnavailable, "credentials cannot be checked now; retry later")
+				writeFault(w, r, log(), http.StatusServiceUnavailable, "credentials cannot be checked now; retry later", err)
 				return
 			}
 			// Only a credential that was tried and was wrong counts; past the

@@ -182,7 +182,7 @@ func (s *Server) reportCases(ctx context.Context, in *reportCasesInput) (*report
 	case "xlsx":
 		body, err := casesXLSX(cases)
 		if err != nil {
-			return nil, err
+			return nil, unexpected(err)
 		}
 		return &reportCasesOutput{ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 			ContentDisposition: `attachment; filename="complaint-cases.xlsx"`, Body: body}, nil
@@ -192,7 +192,7 @@ func (s *Server) reportCases(ctx context.Context, in *reportCasesInput) (*report
 	}
 	body, err := json.Marshal(cases)
 	if err != nil {
-		return nil, err
+		return nil, unexpected(err)
 	}
 	return &reportCasesOutput{ContentType: "application/json", Body: body}, nil
 }

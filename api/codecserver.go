@@ -74,7 +74,7 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 			if strings.HasSuffix(r.URL.Path, "/encode") {
 				res, err = s.Codec.Encode([]*commonpb.Payload{p})
 				if err != nil {
-					writeProblem(w, http.StatusServiceUnavailable, "cannot encode now")
+					writeFault(w, r, s.logger(), http.StatusServiceUnavailable, "cannot encode now", err)
 					return
 				}
 			} else if res, err = s.Codec.Decode([]*commonpb.Payload{p}); err != nil {
@@ -88,7 +88,7 @@ func (s *Server) registerCodec(mux *http.ServeMux) {
 		// protojson is the protocol's encoding (base64 data, camelCase).
 		raw, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
 		if err != nil {
-			writeProblem(w, http.StatusInternalServerError, "cannot encode the answer")
+			writeFault(w, r, s.logger(), http.StatusInternalServerError, "cannot encode the answer", err)
 			return
 		}
 		_, _ = w.Write(json.RawMessage(raw)) // the client went away; nothing left to tell it

@@ -92,7 +92,7 @@ var problemDescriptions = map[int]string{
 	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
 	http.StatusUnprocessableEntity:   "A field or parameter breaks its rules; the problem names it.",
 	http.StatusTooManyRequests:       "Over the caller's rate limit; retry after `Retry-After` seconds.",
-	http.StatusServiceUnavailable:    "Temporal or the database cannot be reached; retry later (with the same `Idempotency-Key`).",
+	http.StatusServiceUnavailable:    "Temporal or the database cannot answer now; retry after `Retry-After` seconds (with the same `Idempotency-Key`).",
 }
 
 // describeWebhooks lists every event an upstream system receives, in the

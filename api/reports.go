@@ -47,7 +47,7 @@ func (s *Server) summary(ctx context.Context, in *summaryInput) (*summaryOutput,
 	}
 	body, err := json.Marshal(sum)
 	if err != nil {
-		return nil, err
+		return nil, unexpected(err)
 	}
 	return &summaryOutput{ContentType: "application/json", Body: body}, nil
 }

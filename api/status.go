@@ -75,7 +75,7 @@ func (s *Server) renderCase(ctx context.Context, w http.ResponseWriter, claims a
 	defer cancel()
 	v, err := s.Cases.Case(ctx, claims.Reference())
 	if err != nil {
-		s.logger().Warn("status page: the case could not be read", "reference", claims.Reference(), "error", err)
+		s.logger().Warn("status page: the case could not be read", "reference", claims.Reference(), "error", safeCause(err))
 		renderStatus(w, http.StatusServiceUnavailable, statusView{Lang: lang, Message: statusText(lang, "later")})
 		return
 	}
@@ -285,7 +285,7 @@ func (s *Server) statusOf(ref, what string, err error) (int, string) {
 		}
 	}
 	// The customer is asked to try later; the operator learns why.
-	s.logger().Warn("status page: the customer's "+what+" was not taken", "reference", ref, "error", err)
+	s.logger().Warn("status page: the customer's "+what+" was not taken", "reference", ref, "error", safeCause(err))
 	return http.StatusServiceUnavailable, "later"
 }
 

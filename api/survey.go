@@ -141,7 +141,7 @@ func (s *Server) surveyForm(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if status == http.StatusServiceUnavailable {
-			s.logger().Warn("survey page: the answer was not taken", "reference", reference, "error", err)
+			s.logger().Warn("survey page: the answer was not taken", "reference", reference, "error", safeCause(err))
 		}
 		renderSurvey(w, status, surveyView{Lang: lang, Message: msg})
 		return
