@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
@@ -175,18 +174,12 @@ func ClientOptions(opts client.Options, ring *Keyring) client.Options {
 // that task, which the server retries, never the case (a case whose input
 // could not be read in its first task failed for good when PostgreSQL
 // restarted at that moment). Failures are still encoded as ClientOptions
-// does, their words withheld rather than the task failed.
-//
-// The codec may read or add a case's key in PostgreSQL while workflow code
-// runs (a new case's first payload, a key past the cache's minute): the
-// SDK's deadlock detector, which fails a workflow task whose code does not
-// yield for a second, is paused for those calls, or a database slow for a
-// moment fails tasks until the server stops answering the case's queries
-// and updates.
+// does, their words withheld rather than the task failed. The codec reads
+// keys while workflow code runs: see KeyStoreTimeout.
 func WorkerClientOptions(opts client.Options, ring *Keyring) client.Options {
 	opts = ClientOptions(opts, ring)
-	opts.DataConverter = workflow.DataConverterWithoutDeadlockDetection(converter.NewCodecDataConverter(
-		converter.GetDefaultDataConverter(), &Codec{ring: ring, scope: DefaultScope, failTask: true}))
+	opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(),
+		&Codec{ring: ring, scope: DefaultScope, failTask: true})
 	return opts
 }
 

@@ -8,17 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -435,56 +430,5 @@ func TestAKeyStoreAwayFailsTheWorkflowTaskNotTheCase(t *testing.T) {
 	erased := WorkerClientOptions(client.Options{}, NewKeyring(t.Context(), masters(t, "m1"), up))
 	if err, panicked := decode(erased.DataConverter, inWorkflow); panicked != nil || !errors.Is(err, ErrKeyDestroyed) {
 		t.Fatalf("worker, erased key: error %v, panic %v; want ErrKeyDestroyed", err, panicked)
-	}
-}
-
-// slowKeys is a key store that takes its time, as PostgreSQL does under load.
-type slowKeys struct {
-	memKeys
-	delay time.Duration
-}
-
-func (s *slowKeys) DataKeys(ctx context.Context, scope string) ([]DataKey, error) {
-	time.Sleep(s.delay)
-	return s.memKeys.DataKeys(ctx, scope)
-}
-
-func (s *slowKeys) AddDataKey(ctx context.Context, k DataKey) (DataKey, error) {
-	time.Sleep(s.delay)
-	return s.memKeys.AddDataKey(ctx, k)
-}
-
-// The worker's codec reads and adds keys while workflow code runs (a new
-// case's first payload is encrypted as the workflow schedules its first
-// activity). A key store slower than the deadlock detector's limit must not
-// fail the workflow task: under load that failed tasks until the server
-// refused the case's queries and updates ("Workflow Task in failed state").
-func TestASlowKeyStoreDoesNotTripTheDeadlockDetector(t *testing.T) {
-	const limit = 50 * time.Millisecond
-	ring := NewKeyring(t.Context(), masters(t, "m1"), &slowKeys{delay: 3 * limit})
-	ring.ttl = 0 // every payload reads its key from the store, as one does past the cache's minute
-	opts := WorkerClientOptions(client.Options{}, ring)
-
-	echo := func(ctx context.Context, s string) (string, error) { return s, nil }
-	flow := func(ctx workflow.Context, s string) (string, error) {
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-		var out string
-		err := workflow.ExecuteActivity(ctx, echo, s).Get(ctx, &out)
-		return out, err
-	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: limit})
-	env.SetDataConverter(opts.DataConverter)
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "complaint-" + ref})
-	env.RegisterWorkflowWithOptions(flow, workflow.RegisterOptions{Name: "flow"})
-	env.RegisterActivityWithOptions(echo, activity.RegisterOptions{Name: "echo"})
-	env.ExecuteWorkflow("flow", "payload")
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("the workflow failed: %v", err)
-	}
-	var out string
-	if err := env.GetWorkflowResult(&out); err != nil || out != "payload" {
-		t.Fatalf("result %q, %v", out, err)
 	}
 }

@@ -118,11 +118,18 @@ type scopeKeys struct {
 	keys   map[int][]byte // nil value: destroyed
 }
 
+// KeyStoreTimeout bounds each read or write of the key store. In a worker
+// such a call runs inside workflow code (a payload whose key is not cached:
+// a case idle past the cache's minute, an update's arguments), where the
+// SDK's deadlock detector would fail the workflow task after one second:
+// the worker sets the detector's limit above this.
+const KeyStoreTimeout = 10 * time.Second
+
 // NewKeyring returns a keyring over st. ctx is the process's lifetime.
 func NewKeyring(ctx context.Context, masters MasterKeys, st KeyStore) *Keyring {
 	cache, _ := lru.New[string, scopeKeys](cacheSize)
 	misses, _ := lru.New[string, time.Time](cacheSize)
-	return &Keyring{masters: masters, store: st, ctx: ctx, ttl: time.Minute, timeout: 10 * time.Second,
+	return &Keyring{masters: masters, store: st, ctx: ctx, ttl: time.Minute, timeout: KeyStoreTimeout,
 		cache: cache, misses: misses}
 }
 

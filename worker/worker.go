@@ -44,13 +44,23 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.RedeliverWebhook, activity.RegisterOptions{Name: complaint.ActivityRedeliverWebhook})
 }
 
+// deadlockDetection is how long workflow code may run without yielding
+// before the SDK fails its task. The payload codec reads a case's data key
+// from PostgreSQL inside workflow code when it is not cached, and a database
+// slow for a second under load is no deadlock: at the SDK's default (1 s)
+// such tasks failed until the server refused the case's queries and updates
+// ("Workflow Task in failed state"). Above the key store's own timeout, a
+// key store that does not answer ends as the codec's error; code that
+// really never yields is still caught.
+const deadlockDetection = codec.KeyStoreTimeout + 2*time.Second
+
 // workerOptions are the SDK worker's options for cfg.
 func workerOptions(cfg Config) (worker.Options, error) {
 	deployment, err := deploymentOptions(cfg)
 	if err != nil {
 		return worker.Options{}, err
 	}
-	opts := worker.Options{DeploymentOptions: deployment}
+	opts := worker.Options{DeploymentOptions: deployment, DeadlockDetectionTimeout: deadlockDetection}
 	switch cfg.Pollers {
 	case "autoscaling":
 		opts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
