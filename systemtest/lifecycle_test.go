@@ -186,10 +186,9 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
 	signal("submitFindings", `{"department":"after_sales","findings":"Hose loose","rootCause":"Installation","evidence":[]}`)
 	Eventually(t, "findings of round 2", func() error {
-		g := get(t, base, "/v1/complaints/"+ref)
-		inv := g.body["investigation"].([]any)[0].(map[string]any)
-		if inv["state"] != "reported" {
-			return fmt.Errorf("after_sales is %v", inv["state"])
+		inv, _ := caseOf(t, base, ref)["investigation"].([]any)
+		if len(inv) == 0 || inv[0].(map[string]any)["state"] != "reported" {
+			return fmt.Errorf("after_sales: %v", inv)
 		}
 		return nil
 	})

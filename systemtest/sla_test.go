@@ -74,9 +74,8 @@ func TestDeadlineFiresAfterAWorkerRestart(t *testing.T) {
 		}
 		return nil
 	})
-	g := get(t, base, "/v1/complaints/"+ref)
-	if g.body["escalationLevel"] != float64(3) {
-		t.Fatalf("escalation level %v", g.body["escalationLevel"])
+	if level := caseOf(t, base, ref)["escalationLevel"]; level != float64(3) {
+		t.Fatalf("escalation level %v", level)
 	}
 	// The breach the ladder climbed from fell due while the worker was down.
 	if due.IsZero() || !due.After(stopped) || !due.Before(restarted) {
@@ -158,8 +157,8 @@ func TestAnUnansweredProposalIsRemindedEscalatedAndWaitsForTheOwner(t *testing.T
 		}
 		return nil
 	})
-	if g := get(t, base, "/v1/complaints/"+ref); g.body["status"] != string(complaint.StatusResolutionProposed) {
-		t.Fatalf("the case moved by itself: %v", g.body["status"])
+	if status := caseOf(t, base, ref)["status"]; status != string(complaint.StatusResolutionProposed) {
+		t.Fatalf("the case moved by itself: %v", status)
 	}
 	task(t, base, ref, "close", map[string]any{"outcome": "rejected",
 		"summary": "The customer did not answer our proposal; closed after the reminder"}, 200)
