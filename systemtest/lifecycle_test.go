@@ -39,11 +39,10 @@ func liveAPI(t *testing.T, mutate func(*api.Config)) string {
 func task(t *testing.T, base, ref, name string, payload any, want int) response {
 	t.Helper()
 	key := rand.Text()
-	r := post(t, base, "/v1/complaints/"+ref+"/"+name, payload, "Idempotency-Key", key)
-	for try := 1; r.status == http.StatusServiceUnavailable && want != http.StatusServiceUnavailable && try <= 3; try++ {
-		t.Logf("%s on %s: 503 (%v); sending it again with the same Idempotency-Key", name, ref, r.body["detail"])
-		time.Sleep(time.Duration(try) * time.Second)
-		r = post(t, base, "/v1/complaints/"+ref+"/"+name, payload, "Idempotency-Key", key)
+	send := func() response { return post(t, base, "/v1/complaints/"+ref+"/"+name, payload, "Idempotency-Key", key) }
+	r := send()
+	if want != http.StatusServiceUnavailable {
+		r = againWhileBusy(t, name+" on "+ref+" (same Idempotency-Key)", r, send)
 	}
 	if r.status != want {
 		t.Fatalf("%s: status %d, want %d: %v", name, r.status, want, r.body)
@@ -56,16 +55,24 @@ func task(t *testing.T, base, ref, name string, payload any, want int) response 
 // times; any other answer than 200 fails the test with what the API said.
 func caseOf(t *testing.T, base, ref string) map[string]any {
 	t.Helper()
-	r := get(t, base, "/v1/complaints/"+ref)
-	for try := 1; r.status == http.StatusServiceUnavailable && try <= 3; try++ {
-		t.Logf("case %s: 503 (%v); asking again", ref, r.body["detail"])
-		time.Sleep(time.Duration(try) * time.Second)
-		r = get(t, base, "/v1/complaints/"+ref)
-	}
+	read := func() response { return get(t, base, "/v1/complaints/"+ref) }
+	r := againWhileBusy(t, "case "+ref, read(), read)
 	if r.status != http.StatusOK {
 		t.Fatalf("case %s: status %d: %v", ref, r.status, r.body)
 	}
 	return r.body
+}
+
+// againWhileBusy asks again while the API answers 503 (a busy moment), at
+// most three times, pausing a little longer each time, and logs each retry.
+func againWhileBusy(t *testing.T, what string, r response, again func() response) response {
+	t.Helper()
+	for try := 1; r.status == http.StatusServiceUnavailable && try <= 3; try++ {
+		t.Logf("%s: 503 (%v); asking again", what, r.body["detail"])
+		time.Sleep(time.Duration(try) * time.Second)
+		r = again()
+	}
+	return r
 }
 
 func waitStatus(t *testing.T, base, ref string, status complaint.Status) {
