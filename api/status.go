@@ -151,11 +151,13 @@ func (s *Server) statusReply(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
 	defer cancel()
 	if _, err := rcv.Deliver(ctx, in); err != nil {
-		status, key := http.StatusUnprocessableEntity, "casefull"
+		var status int
+		var key string
 		switch {
 		case errors.Is(err, inbound.ErrCaseFull):
+			status, key = http.StatusUnprocessableEntity, "casefull"
 		case errors.Is(err, inbound.ErrRefusedFile):
-			key = "file"
+			status, key = http.StatusUnprocessableEntity, "file"
 		default:
 			status, key = s.statusOf(claims.Reference(), "message", err)
 		}
