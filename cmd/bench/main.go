@@ -27,7 +27,7 @@ func main() {
 		return err
 	})
 	flag.DurationVar(&cfg.DeadlineLead, "deadline-lead", 0, "how far ahead of their start a burst's deadlines fall "+
-		"(0: 150 ms per case, at least a minute: time to start them all and let them rest)")
+		"(0: 100 ms per case, at least a minute: time to start them all and let them rest)")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
 	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
 		"prod (the production form of `make prod`: intake, cost and deadlines; needs `make prod-tools`), both (side by side), "+
