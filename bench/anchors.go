@@ -13,10 +13,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
+	ourworker "github.com/complaintdesk/complaintdesk/worker"
 )
 
 // The raw anchors: what Temporal alone pays, on the same server and with a
-// worker of the same settings (the SDK's defaults, as ours), in the same run.
+// worker of the same settings as ours, in the same run.
 
 // TimerFloorWorkflow is the floor under a deadline: one timer due at `due`;
 // on waking it does the least a breach must do to be seen (one
@@ -161,10 +163,25 @@ func endAll(ctx context.Context, c client.Client, ids []string) {
 // unpolledQueue has no worker: starts there measure the frontend alone.
 const unpolledQueue = "bench-unpolled"
 
-// startAnchorWorker runs the anchors' workflows on their own queue with
-// the SDK's default worker options, which are our worker's too.
+// startAnchorWorker runs the anchors' workflows on their own queue with our
+// worker's settings, read from the same environment our worker processes
+// inherit: its pollers and its cache of open workflows (WORKER_CACHE_SIZE,
+// 1,000 by default, where the SDK's own is 10,000 — a burst larger than the
+// cache replays evicted workflows from their histories, a bare timer's as a
+// case's, so a floor with a larger cache would not be like for like).
 func startAnchorWorker(c client.Client) (func(), error) {
-	w := worker.New(c, noopQueue, worker.Options{})
+	cfg, err := connection.ParseAs[ourworker.Config](nil)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := ourworker.Tuning(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.CacheSize) // process-wide: the bench runs no other worker
+	}
+	w := worker.New(c, noopQueue, opts)
 	w.RegisterWorkflow(NoopWorkflow)
 	w.RegisterWorkflow(TimerFloorWorkflow)
 	if err := w.Start(); err != nil {

@@ -56,11 +56,23 @@ const deadlockDetection = codec.KeyStoreTimeout + 2*time.Second
 
 // workerOptions are the SDK worker's options for cfg.
 func workerOptions(cfg Config) (worker.Options, error) {
-	deployment, err := deploymentOptions(cfg)
+	opts, err := Tuning(cfg)
 	if err != nil {
 		return worker.Options{}, err
 	}
-	opts := worker.Options{DeploymentOptions: deployment, DeadlockDetectionTimeout: deadlockDetection}
+	if opts.DeploymentOptions, err = deploymentOptions(cfg); err != nil {
+		return worker.Options{}, err
+	}
+	return opts, nil
+}
+
+// Tuning is what cfg changes in how an SDK worker takes up and runs its
+// tasks — its pollers and the deadlock detector's limit — without our
+// deployment version. The bench's raw anchors run with it, and with
+// SetStickyWorkflowCacheSize(cfg.CacheSize), so that they are measured with
+// our worker's settings.
+func Tuning(cfg Config) (worker.Options, error) {
+	opts := worker.Options{DeadlockDetectionTimeout: deadlockDetection}
 	switch cfg.Pollers {
 	case "autoscaling":
 		opts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
