@@ -1,9 +1,15 @@
 package devenv
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // The UI's codec endpoint carries an operator's token: it reaches the CLI
@@ -35,5 +41,59 @@ func TestCodecEndpointIsNotAProcessArgument(t *testing.T) {
 	cleanup()
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Fatalf("the settings file outlives the start: %v", err)
+	}
+}
+
+// The dev server's file is write-ahead logged, and a server killed the
+// moment after it accepted a start has kept it: the faster sync setting
+// loses nothing when a process dies, only if the machine loses power.
+func TestTheDevServerKeepsWhatItAcceptedWhenKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Temporal dev server")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "temporal.db")
+	tp := Temporal{Binary: bin, DBFile: db, IP: "127.0.0.1", Port: ports[0], HTTPPort: ports[1], Namespace: "default"}
+	proc, err := tp.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: tp.Address(), Namespace: "default"})
+	if err != nil {
+		proc.Kill()
+		t.Fatal(err)
+	}
+	defer c.Close()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "kept-after-kill", TaskQueue: "nobody-polls"}, "AnyWorkflow")
+	proc.Kill()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(db + "-wal"); err != nil {
+		t.Errorf("no write-ahead log beside the file: %v", err)
+	}
+	if proc, err = tp.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := proc.Stop(30 * time.Second); err != nil {
+			t.Error(err)
+		}
+	}()
+	d, err := c.DescribeWorkflowExecution(ctx, "kept-after-kill", run.GetRunID())
+	if err != nil {
+		t.Fatalf("the workflow started before the kill: %v", err)
+	}
+	if s := d.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Errorf("status after the restart: %v", s)
 	}
 }
