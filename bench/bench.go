@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -544,6 +546,10 @@ func printForms(out io.Writer, r Results) {
 	for k, name := range names {
 		fmt.Fprintf(out, "  %-40s %20s %20s\n", name, dev[k], prod[k])
 	}
+	if p.Intake != nil && len(p.Intake.APICPU) > 0 {
+		fmt.Fprintln(out, "  production form, intake:")
+		printIntakeCPU(out, p.Intake)
+	}
 	if len(p.Deadlines) > 0 {
 		printDeadlines(out, "production form, ", p.Deadlines)
 	}
@@ -557,6 +563,26 @@ func printIntake(out io.Writer, i *IntakeResult) {
 	fmt.Fprintf(out, "  ours vs floor: throughput %.0f %%, p99 ×%.2f; vs starts alone: %.0f %%, p99 ×%.2f; errors %d\n",
 		i.ThroughputPctOfFloor, i.P99RatioToFloor, i.ThroughputPct, i.P99Ratio, i.Errors)
 	printIntakeBreakdown(out, i)
+	printIntakeCPU(out, i)
+}
+
+// printIntakeCPU says which processes spent the machine's CPU per call, the
+// floor's beside ours.
+func printIntakeCPU(out io.Writer, i *IntakeResult) {
+	if len(i.APICPU) == 0 {
+		return
+	}
+	line := func(cpu map[string]float64) string {
+		var parts []string
+		total := 0.0
+		for _, k := range slices.Sorted(maps.Keys(cpu)) {
+			parts = append(parts, fmt.Sprintf("%s %.1f", k, 1000*cpu[k]))
+			total += cpu[k]
+		}
+		return fmt.Sprintf("%.1f (%s)", 1000*total, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(out, "  CPU ms per call, the floor's start: %s\n", line(i.FloorCPU))
+	fmt.Fprintf(out, "  CPU ms per call, our submission:    %s\n", line(i.APICPU))
 }
 
 // printIntakeBreakdown says where a submission's time goes beyond the

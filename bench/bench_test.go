@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -44,6 +45,9 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 	case r.Intake.InProcessLatency.Count != 20 || r.Intake.KeyClaimLatency.Count != 20 ||
 		r.Intake.KeyClaimLatency.P50ms > r.Intake.InProcessLatency.P99ms:
 		t.Errorf("intake breakdown: in process %+v, key claim %+v", r.Intake.InProcessLatency, r.Intake.KeyClaimLatency)
+	case runtime.GOOS == "linux" && (r.Intake.FloorCPU["Temporal"] <= 0 || r.Intake.APICPU["Temporal"] <= 0 ||
+		r.Intake.APICPU["bench process"] <= 0):
+		t.Errorf("intake's CPU by process: floor %v, ours %v", r.Intake.FloorCPU, r.Intake.APICPU)
 	case len(r.Deadlines) != 1 || r.Deadlines[0].Floor.Count != 10 || r.Deadlines[0].Breach.Count != 10 ||
 		r.Deadlines[0].Notice.Count != 10 || r.Deadlines[0].P99Ratio <= 0:
 		t.Errorf("deadlines: %+v", r.Deadlines)

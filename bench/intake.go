@@ -46,7 +46,14 @@ type IntakeResult struct {
 	InProcessPerSecond float64   `json:"inProcessPerSecond"`
 	InProcessLatency   Latencies `json:"inProcessLatency"`
 	KeyClaimLatency    Latencies `json:"keyClaimLatency"`
-	Errors             int       `json:"errors"`
+	// CPU seconds each kind of process used per call while the floor's
+	// starts and our submissions ran (Linux only): the Temporal server,
+	// PostgreSQL, the bench's own process (on the dev server it also runs
+	// our worker and API; on the production form they are processes of
+	// their own, as nginx).
+	FloorCPU map[string]float64 `json:"floorCpuSecondsPerCall,omitempty"`
+	APICPU   map[string]float64 `json:"apiCpuSecondsPerCall,omitempty"`
+	Errors   int                `json:"errors"`
 }
 
 // timedKeys times the idempotency key's claim and body check of each
@@ -145,12 +152,15 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 		}, NoopWorkflow)
 		return err
 	})
+	cpu := takeCPU()
 	floor, floorWall, floorErr := load(n, conc, func(i int) error {
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: fmt.Sprintf("bench-noop-%s-%d", run, i), TaskQueue: noopQueue,
 		}, NoopWorkflow)
 		return err
 	})
+	afterFloor := takeCPU()
+	res.FloorCPU = cpuPer(cpu, afterFloor, n)
 	httpc := &http.Client{Timeout: 30 * time.Second}
 	api, apiWall, apiErr := load(n, conc, func(i int) error {
 		b := cloneBody(body)
@@ -178,6 +188,7 @@ func measureIntake(ctx context.Context, c client.Client, apiURL string, body map
 		}
 		return nil
 	})
+	res.APICPU = cpuPer(afterFloor, takeCPU(), n)
 	res.RawLatency, res.FloorLatency, res.APILatency = summarise(raw), summarise(floor), summarise(api)
 	res.RawPerSecond = float64(len(raw)) / rawWall.Seconds()
 	res.FloorPerSecond = float64(len(floor)) / floorWall.Seconds()
