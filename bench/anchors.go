@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,13 +166,14 @@ func endAll(ctx context.Context, c client.Client, ids []string) {
 const unpolledQueue = "bench-unpolled"
 
 // startAnchorWorker runs the anchors' workflows on their own queue with our
-// worker's settings, read from the same environment our worker processes
-// inherit: its pollers and its cache of open workflows (WORKER_CACHE_SIZE,
-// 1,000 by default, where the SDK's own is 10,000 — a burst larger than the
-// cache replays evicted workflows from their histories, a bare timer's as a
-// case's, so a floor with a larger cache would not be like for like).
+// worker's settings (workerEnv over the defaults): its pollers, how many
+// workflow tasks it runs at once, and its cache of open workflows
+// (WORKER_CACHE_SIZE, 1,000 by default, where the SDK's own is 10,000 — a
+// burst larger than the cache replays evicted workflows from their
+// histories, a bare timer's as a case's, so a floor with a larger cache
+// would not be like for like).
 func startAnchorWorker(c client.Client) (func(), error) {
-	cfg, err := connection.ParseAs[ourworker.Config](nil)
+	cfg, err := connection.ParseAs[ourworker.Config](workerEnv())
 	if err != nil {
 		return nil, err
 	}
@@ -188,4 +191,19 @@ func startAnchorWorker(c client.Client) (func(), error) {
 		return nil, err
 	}
 	return w.Stop, nil
+}
+
+// workerEnv is the worker settings of the bench's own environment
+// (WORKER_WORKFLOW_TASKS=100 make bench): the workers of both forms and the
+// anchors' run with them. The production form's worker processes inherit
+// the environment; the dev server's worker runs in the bench, its settings
+// given to it.
+func workerEnv() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "WORKER_") {
+			env[k] = v
+		}
+	}
+	return env
 }

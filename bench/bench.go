@@ -239,7 +239,7 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Results) error {
 	res.Server = "temporal server start-dev (SQLite), PostgreSQL 15"
 	fmt.Fprintln(out, "starting PostgreSQL, Temporal dev server, worker and API ...")
-	sys, err := systemtest.Start(ctx, systemtest.Options{})
+	sys, err := systemtest.Start(ctx, systemtest.Options{WorkerEnv: workerEnv()})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -83,6 +84,7 @@ type System struct {
 	workerAddr string
 	stopWorker func() error
 	tracer     trace.TracerProvider
+	workerEnv  map[string]string
 }
 
 // IntakeAddress is where a mail from no thread of ours opens a case.
@@ -100,6 +102,9 @@ type Options struct {
 	// Secrets, when set, are the installation's secrets (another system's,
 	// so that its credentials work here too); otherwise new ones are made.
 	Secrets *devenv.Secrets
+	// WorkerEnv sets worker settings (WORKER_POLLERS, ...) over the
+	// defaults the worker's configuration is otherwise read from.
+	WorkerEnv map[string]string
 }
 
 // RepoRoot is the repository's top folder.
@@ -153,7 +158,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	s = &System{Dir: dir, Logs: logs, Logger: slog.New(teeHandler{
 		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
 		slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}),
-	}), tracer: opts.TracerProvider}
+	}), tracer: opts.TracerProvider, workerEnv: opts.WorkerEnv}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -334,9 +339,11 @@ func (s *System) APIConfig() api.Config {
 // WorkerConfig is the configuration of a worker of this system: mail to
 // the mailbox, webhooks to the upstream system, survey links to the API.
 func (s *System) WorkerConfig() worker.Config {
-	cfg, err := connection.ParseAs[worker.Config](map[string]string{})
+	env := map[string]string{} // never nil: that would read this process's environment
+	maps.Copy(env, s.workerEnv)
+	cfg, err := connection.ParseAs[worker.Config](env)
 	if err != nil {
-		panic(err) // the defaults are constants: a failure here is a bug in them
+		panic(err) // the defaults are constants, the settings the caller's: a failure here is a bug in them
 	}
 	host, port, err := net.SplitHostPort(s.Mailbox.SMTPAddr())
 	if err != nil {

@@ -24,6 +24,12 @@ type Config struct {
 	// at once are taken up sooner, but on a small machine the worker then
 	// crowds out intake; experimental in the SDK). See README, Benchmarks.
 	Pollers string `env:"WORKER_POLLERS" envDefault:"fixed"`
+	// WorkflowTasks bounds the workflow tasks the worker runs at once (the
+	// SDK's MaxConcurrentWorkflowTaskExecutionSize). Tasks beyond it wait
+	// on the server, where no clock runs on them; a task the worker has
+	// taken must finish within its ten-second timeout or is run again.
+	// See README, Benchmarks.
+	WorkflowTasks int `env:"WORKER_WORKFLOW_TASKS" envDefault:"1000"`
 	// Calendar, CalendarZone: the working-day calendar cases are counted on
 	// (as the API's); CalendarWarnDays: from how many days before its
 	// holiday table ends the worker warns, once a day, in its log.

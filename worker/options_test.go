@@ -8,11 +8,31 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
+	"github.com/complaintdesk/complaintdesk/connection"
 )
 
 // valid is a configuration as the environment's defaults make it.
 func valid() Config {
-	return Config{Pollers: "fixed", DeploymentName: "complaints", Promote: PromoteFirst, BuildID: "v1.2.3"}
+	cfg, err := connection.ParseAs[Config](map[string]string{"WORKER_BUILD_ID": "v1.2.3"})
+	if err != nil {
+		panic(err)
+	}
+	return cfg
+}
+
+// The worker runs at most WORKER_WORKFLOW_TASKS workflow tasks at once;
+// none at all is refused, not taken for the SDK's default.
+func TestWorkflowTasksSetting(t *testing.T) {
+	cfg := valid()
+	cfg.WorkflowTasks = 40
+	opts, err := workerOptions(cfg)
+	if err != nil || opts.MaxConcurrentWorkflowTaskExecutionSize != 40 {
+		t.Errorf("WORKER_WORKFLOW_TASKS=40: %d, %v", opts.MaxConcurrentWorkflowTaskExecutionSize, err)
+	}
+	cfg.WorkflowTasks = 0
+	if _, err := workerOptions(cfg); err == nil {
+		t.Error("WORKER_WORKFLOW_TASKS=0 was accepted")
+	}
 }
 
 func TestPollersSetting(t *testing.T) {
@@ -51,8 +71,9 @@ func TestWorkerIsAVersionOfItsDeployment(t *testing.T) {
 	if BuildID(cfg) == "" {
 		t.Error("no build id without WORKER_BUILD_ID")
 	}
-	for _, bad := range []Config{{Pollers: "fixed", DeploymentName: "complaints", Promote: "sometimes"},
-		{Pollers: "fixed", Promote: PromoteFirst}} {
+	sometimes, unnamed := valid(), valid()
+	sometimes.Promote, unnamed.DeploymentName = "sometimes", ""
+	for _, bad := range []Config{sometimes, unnamed} {
 		if _, err := workerOptions(bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
