@@ -145,17 +145,18 @@ func timeQueries(ctx context.Context, db *store.Store, runs int, now time.Time) 
 		{"summary: category=legal department=legal last 7 days", summary(store.ReportFilter{From: day(7), To: day(0), Category: "legal", Department: "legal"})},
 		{"summary: last 3 days (exact percentiles)", summary(store.ReportFilter{From: day(3), To: day(0)})},
 	}
+	// The queries timed before one fails (or the run is stopped) are kept.
 	var timings []QueryTiming
 	for _, q := range queries {
 		rows, err := q.run(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.name, err)
+			return timings, fmt.Errorf("%s: %w", q.name, err)
 		}
 		times := make([]time.Duration, runs)
 		for i := range runs {
 			start := time.Now()
 			if _, err := q.run(ctx); err != nil {
-				return nil, fmt.Errorf("%s: %w", q.name, err)
+				return timings, fmt.Errorf("%s: %w", q.name, err)
 			}
 			times[i] = time.Since(start)
 		}
