@@ -182,7 +182,9 @@ func startAnchorWorker(c client.Client) (func(), error) {
 		return nil, err
 	}
 	if cfg.CacheSize > 0 {
-		worker.SetStickyWorkflowCacheSize(cfg.CacheSize) // process-wide: the bench runs no other worker
+		// Process-wide: on the dev server our worker runs in the bench's
+		// process too, and shares this cache of the same size.
+		worker.SetStickyWorkflowCacheSize(cfg.CacheSize)
 	}
 	w := worker.New(c, noopQueue, opts)
 	w.RegisterWorkflow(NoopWorkflow)
