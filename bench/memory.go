@@ -1,17 +1,15 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/procfs"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/devenv"
@@ -84,17 +82,13 @@ func measureMemory(ctx context.Context, sys *systemtest.System, n int, run strin
 
 // rssMB reads a process's resident set size from /proc.
 func rssMB(pid int) (float64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024, err
-		}
+	st, err := p.NewStatus()
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no VmRSS for process %d", pid)
+	return float64(st.VmRSS) / (1 << 20), nil
 }
