@@ -198,7 +198,7 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 				SELECT measure, key, CASE WHEN measure IN ('cases', 'breached', 'escalated') THEN day END,
 					sum(n)::bigint, sum(total)::text
 				FROM report_rollup
-				WHERE category = $1 AND department = $2 AND day BETWEEN $3 AND $4
+				WHERE category = $1 AND department = $2 AND day BETWEEN $3 AND $4 AND measure <> 'cause'
 				GROUP BY 1, 2, 3`,
 				cat, dept, from, to).Query(func(rs pgx.Rows) error {
 				var r rollupRow
@@ -264,8 +264,8 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 }
 
 // queueFollowUps adds the follow-ups and the hot spots of the cases
-// received in the period to the batch. They read the follow-ups and the
-// findings, not the rollup: a few per hundred cases.
+// received in the period to the batch. The follow-ups are read from their
+// own table (a few per hundred cases), the hot spots from the rollup.
 func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, from, to time.Time) {
 	// Driven from the small tables, each row's case looked up by its key
 	// and kept when received in the period (days in the reports' zone).
@@ -284,20 +284,18 @@ func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, fro
 		f := &out.FollowUps
 		return row.Scan(&f.Opened, &f.Done, &f.Open, &f.Overdue)
 	})
-	// One vote per case: a root cause two departments of one case name
-	// counts once. Root causes are compared trimmed and without case, and
-	// shown as the first of their spellings byte by byte.
-	b.Queue(chosen+`,
-		causes AS (
-			SELECT c.category, lower(btrim(x.root_cause)) AS cause, min(btrim(x.root_cause) COLLATE "C") AS shown,
-				count(DISTINCT x.reference) AS cases
-			FROM findings x`+inPeriod+`
-			GROUP BY 1, 2),
-		ranked AS (
-			SELECT category, shown, cases,
-				row_number() OVER (PARTITION BY category ORDER BY cases DESC, cause) AS rank
-			FROM causes)
-		SELECT category, shown, cases FROM ranked WHERE rank <= $5 ORDER BY category, rank`,
+	// The hot spots come from the rollup (migration 00016): one vote per
+	// case and root cause, compared trimmed and without case, kept under
+	// the case's first spelling; shown as the first spelling byte by byte.
+	b.Queue(`
+		SELECT category, shown, cases FROM (
+			SELECT category, min(key COLLATE "C") AS shown, sum(n)::bigint AS cases,
+				row_number() OVER (PARTITION BY category ORDER BY sum(n) DESC, lower(key)) AS rank
+			FROM report_rollup
+			WHERE measure = 'cause' AND n > 0 AND department = $2 AND category <> '*'
+				AND ($1 = '*' OR category = $1) AND day BETWEEN $3 AND $4
+			GROUP BY category, lower(key)) ranked
+		WHERE rank <= $5 ORDER BY category, rank`,
 		cat, dept, from, to, topRootCauses).Query(func(rs pgx.Rows) error {
 		var r RootCause
 		out.RootCauses = []RootCause{}

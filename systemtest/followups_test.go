@@ -267,4 +267,54 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 			t.Errorf("%s: the desk lists %v, want %v", c.what, got, want)
 		}
 	}
+
+	// The hot spots follow changes to the findings and to the cases, and a
+	// department or a period narrows them, like every other figure.
+	err = withConn(t, func(conn *pgx.Conn) error {
+		for _, stmt := range []struct{ sql, suffix string }{
+			{`UPDATE findings SET root_cause = 'Firmware bug ' WHERE reference = $1 AND department = 'technical'`, "CCCCCC"},
+			{`DELETE FROM findings WHERE reference = $1`, "BBBBBB"},
+			{`UPDATE cases SET category = 'other' WHERE reference = $1`, "FFFFFF"},
+		} {
+			if _, err := conn.Exec(ctx, stmt.sql, ref(stmt.suffix)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := func(from string, more ...string) url.Values {
+		q := url.Values{"from": {fmt.Sprint(year, "-", from)}, "to": {fmt.Sprint(year, "-12-31")}}
+		for i := 0; i+1 < len(more); i += 2 {
+			q.Set(more[i], more[i+1])
+		}
+		return q
+	}
+	for _, c := range []struct {
+		what string
+		q    url.Values
+		want []store.RootCause
+	}{
+		{"after the changes", period("01-01"), []store.RootCause{
+			{Category: "logistics", RootCause: "Carrier handling", Cases: 1},
+			{Category: "other", RootCause: "Consent not recorded", Cases: 1},
+			// A tie: in the order of the causes' names.
+			{Category: "product_quality", RootCause: "Firmware bug", Cases: 2},
+			{Category: "product_quality", RootCause: "Supplier QA gap", Cases: 2},
+		}},
+		{"of customer service", period("01-01", "department", "customer_service"), []store.RootCause{
+			{Category: "other", RootCause: "Consent not recorded", Cases: 1}}},
+		{"of logistics", period("01-01", "department", "logistics"), []store.RootCause{
+			{Category: "logistics", RootCause: "Carrier handling", Cases: 1}}},
+		{"from 16 February (CCCCCC came on the 15th)", period("02-16"), []store.RootCause{
+			{Category: "other", RootCause: "Consent not recorded", Cases: 1},
+			{Category: "product_quality", RootCause: "Firmware bug", Cases: 1},
+			{Category: "product_quality", RootCause: "Supplier QA gap", Cases: 1},
+		}},
+		{"of billing (none found)", period("01-01", "category", "billing"), []store.RootCause{}},
+	} {
+		checkFigure(t, "root causes "+c.what, summary(t, c.q).RootCauses, c.want)
+	}
 }

@@ -460,6 +460,10 @@ func TestReportsFollowChangesToTheCases(t *testing.T) {
 		{`INSERT INTO resolutions (reference, attempt, actions, compensation_kind, amount, currency, message, proposed_by,
 			proposed_at, accepted, executed_at) VALUES ($1, 1, '{refund}', 'refund', 7.25, 'CNY', 'sorry', 'agent.zhao', $2, true, $3)`,
 			[]any{ref, received.Add(d), received.Add(2 * d)}},
+		// A root cause found, then the case moved to another category.
+		{`INSERT INTO findings (reference, round, department, investigator, findings, root_cause, reported_at)
+			VALUES ($1, 1, 'billing', 'lead', 'Seen', 'Tariff table out of date', $2)`,
+			[]any{knownRef(2002, knownCases[7]), received.Add(d)}},
 		{`UPDATE cases SET category = 'other' WHERE reference = $1`, []any{knownRef(2002, knownCases[7])}},
 	} {
 		if _, err := conn.Exec(ctx, stmt.sql, stmt.args...); err != nil {
@@ -483,6 +487,8 @@ func TestReportsFollowChangesToTheCases(t *testing.T) {
 	checkFigure(t, "billing after", billing.Cases, int64(1))
 	other := summary(t, url.Values{"from": {"2002-01-01"}, "to": {"2002-12-31"}, "category": {"other"}})
 	checkFigure(t, "other after", other.Cases, int64(1))
+	checkFigure(t, "other's root causes after", other.RootCauses, []store.RootCause{
+		{Category: "other", RootCause: "Tariff table out of date", Cases: 1}})
 
 	// What the triggers kept equals a rebuild from the base tables.
 	snapshot := func() string {
@@ -751,6 +757,28 @@ func TestSeedAgreesWithTheBaseTables(t *testing.T) {
 			t.Errorf("resolution clock %+v, want %d decided, %d met", c, decided, met)
 		}
 	}
+	// The hot spots, counted from the findings themselves: per category,
+	// cases per root cause (trimmed, without case; one vote per case), the
+	// first spelling byte by byte, five at most, most cases first.
+	rows, err := conn.Query(ctx, `
+		SELECT category, shown, cases FROM (
+			SELECT c.category, min(btrim(x.root_cause) COLLATE "C") AS shown, count(DISTINCT x.reference) AS cases,
+				row_number() OVER (PARTITION BY c.category
+					ORDER BY count(DISTINCT x.reference) DESC, lower(btrim(x.root_cause))) AS rank
+			FROM findings x JOIN cases c ON c.reference = x.reference
+			GROUP BY c.category, lower(btrim(x.root_cause))) r
+		WHERE rank <= 5 ORDER BY category, rank`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotSpots, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.RootCause])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hotSpots) == 0 {
+		t.Error("the seed wrote no findings")
+	}
+	checkFigure(t, "root causes", s.RootCauses, hotSpots)
 	if s.Percentiles != "approximate" {
 		t.Errorf("percentiles of %d cases %s", n, s.Percentiles)
 	}
