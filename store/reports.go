@@ -184,6 +184,7 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 	var days []dayRow
 	dayIndex := map[time.Time]int{}
 	var byCategory, byDepartment []Share
+	var due dueToday
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
 			b := &pgx.Batch{}
@@ -243,11 +244,11 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 				})
 				return err
 			})
-			s.queueFollowUps(b, &out, cat, dept, from, to)
+			s.queueFollowUpsAndHotSpots(b, &out, &due, cat, dept, from, to)
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return err
 			}
-			out.build(rows, byCategory, byDepartment)
+			out.build(rows, byCategory, byDepartment, due)
 			limit := cmp.Or(f.ExactUpTo, DefaultExactUpTo)
 			if out.Cases <= int64(limit) {
 				out.Percentiles = "exact"
@@ -263,30 +264,25 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 	return out, nil
 }
 
-// queueFollowUps adds the follow-ups and the hot spots of the cases
-// received in the period to the batch. The follow-ups are read from their
-// own table (a few per hundred cases), the hot spots from the rollup.
-func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, from, to time.Time) {
-	// Driven from the small tables, each row's case looked up by its key
-	// and kept when received in the period (days in the reports' zone).
-	const chosen = `
+// queueFollowUpsAndHotSpots adds to the batch what the rollup cannot know
+// of the follow-ups, and the hot spots. Both are in the rollup (migration
+// 00016); only whether a follow-up due today is overdue yet depends on the
+// time of day, so those are counted from follow_ups (a day's worth).
+func (s *Store) queueFollowUpsAndHotSpots(b *pgx.Batch, out *Summary, due *dueToday, cat, dept string, from, to time.Time) {
+	b.Queue(`
 		WITH zone AS (SELECT time_zone AS tz FROM report_settings),
-		period AS (SELECT ($3::date::timestamp AT TIME ZONE zone.tz) AS lo,
-			(($4::date + 1)::timestamp AT TIME ZONE zone.tz) AS hi FROM zone)`
-	const inPeriod = `
-		JOIN cases c ON c.reference = x.reference, period
-		WHERE c.received_at >= period.lo AND c.received_at < period.hi
-			AND ($1 = '*' OR c.category = $1) AND ($2 = '*' OR c.departments @> ARRAY[$2])`
-	b.Queue(chosen+`
-		SELECT count(*), count(x.done_at), count(*) FILTER (WHERE x.done_at IS NULL),
-			count(*) FILTER (WHERE x.done_at IS NULL AND x.due_at < now())
-		FROM follow_ups x`+inPeriod, cat, dept, from, to).QueryRow(func(row pgx.Row) error {
-		f := &out.FollowUps
-		return row.Scan(&f.Opened, &f.Done, &f.Open, &f.Overdue)
+		today AS (SELECT (now() AT TIME ZONE tz)::date AS day, tz FROM zone)
+		SELECT today.day::text, (
+			SELECT count(*) FROM follow_ups x JOIN cases c ON c.reference = x.reference
+			WHERE x.done_at IS NULL AND x.due_at < now() AND x.due_at >= (today.day::timestamp AT TIME ZONE today.tz)
+				AND (c.received_at AT TIME ZONE today.tz)::date BETWEEN $3 AND $4
+				AND ($1 = '*' OR c.category = $1) AND ($2 = '*' OR c.departments @> ARRAY[$2]))
+		FROM today`, cat, dept, from, to).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&due.day, &due.overdue)
 	})
-	// The hot spots come from the rollup (migration 00016): one vote per
-	// case and root cause, compared trimmed and without case, kept under
-	// the case's first spelling; shown as the first spelling byte by byte.
+	// One vote per case and root cause, compared trimmed and without case,
+	// kept under the case's first spelling; shown as the first spelling
+	// byte by byte.
 	b.Queue(`
 		SELECT category, shown, cases FROM (
 			SELECT category, min(key COLLATE "C") AS shown, sum(n)::bigint AS cases,
@@ -305,6 +301,13 @@ func (s *Store) queueFollowUps(b *pgx.Batch, out *Summary, cat, dept string, fro
 		})
 		return err
 	})
+}
+
+// dueToday is today's date in the reports' zone (YYYY-MM-DD) and how many
+// open follow-ups fell due earlier today.
+type dueToday struct {
+	day     string
+	overdue int64
 }
 
 // reportPeriod reads the period's days; open ends reach as far as the data.
@@ -326,7 +329,7 @@ func reportPeriod(f ReportFilter) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
-func (out *Summary) build(rows []rollupRow, byCategory, byDepartment []Share) {
+func (out *Summary) build(rows []rollupRow, byCategory, byDepartment []Share, due dueToday) {
 	get := func(measure, key string) rollupRow {
 		for _, r := range rows {
 			if r.measure == measure && r.key == key {
@@ -364,6 +367,7 @@ func (out *Summary) build(rows []rollupRow, byCategory, byDepartment []Share) {
 		avg := sum / float64(out.Satisfaction.Responses)
 		out.Satisfaction.Average = &avg
 	}
+	out.FollowUps = FollowUps{Opened: get("follow_up", "").n, Done: get("follow_up_done", "").n, Overdue: due.overdue}
 	out.SLA = []ClockCompliance{}
 	out.Compensation = []CompensationTotal{}
 	var channels, statuses []Share
@@ -385,6 +389,11 @@ func (out *Summary) build(rows []rollupRow, byCategory, byDepartment []Share) {
 			channels = append(channels, Share{Key: r.key, Count: r.n})
 		case r.measure == "status" && r.n != 0:
 			statuses = append(statuses, Share{Key: r.key, Count: r.n})
+		case r.measure == "follow_up_open": // keyed by the day they fall due
+			out.FollowUps.Open += r.n
+			if r.key < due.day {
+				out.FollowUps.Overdue += r.n
+			}
 		}
 	}
 	slices.SortFunc(out.SLA, func(a, b ClockCompliance) int { return clockOrder(a.Clock) - clockOrder(b.Clock) })

@@ -317,4 +317,30 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 	} {
 		checkFigure(t, "root causes "+c.what, summary(t, c.q).RootCauses, c.want)
 	}
+
+	// A follow-up is overdue from the moment it falls due, not from the
+	// next day; done, it is neither open nor overdue.
+	exec := func(sql, suffix string) {
+		t.Helper()
+		if err := withConn(t, func(conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, sql, ref(suffix))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO follow_ups (reference, round, score, owner, opened_at, due_at)
+		VALUES ($1, 2, 2, 'agent.wu', now() - interval '2 days', now() - interval '1 minute')`, "AAAAAA")
+	exec(`INSERT INTO follow_ups (reference, round, score, owner, opened_at, due_at)
+		VALUES ($1, 2, 1, 'agent.wu', now(), now() + interval '1 hour')`, "GGGGGG")
+	checkFigure(t, "follow-ups, one just due and one not yet", summary(t, period("01-01")).FollowUps,
+		store.FollowUps{Opened: 4, Done: 1, Open: 3, Overdue: 2})
+	checkFigure(t, "follow-ups of logistics, one just due", summary(t, period("01-01", "category", "logistics")).FollowUps,
+		store.FollowUps{Opened: 1, Open: 1, Overdue: 1})
+	exec(`UPDATE follow_ups SET done_at = now(), done_by = 'agent.wu' WHERE reference = $1 AND round = 2`, "AAAAAA")
+	checkFigure(t, "follow-ups, the one just due done", summary(t, period("01-01")).FollowUps,
+		store.FollowUps{Opened: 4, Done: 2, Open: 2, Overdue: 1})
+	exec(`DELETE FROM follow_ups WHERE reference = $1`, "GGGGGG")
+	checkFigure(t, "follow-ups, one taken away", summary(t, period("01-01")).FollowUps,
+		store.FollowUps{Opened: 3, Done: 2, Open: 1, Overdue: 1})
 }

@@ -779,6 +779,17 @@ func TestSeedAgreesWithTheBaseTables(t *testing.T) {
 		t.Error("the seed wrote no findings")
 	}
 	checkFigure(t, "root causes", s.RootCauses, hotSpots)
+	var followUps store.FollowUps
+	if err := conn.QueryRow(ctx, `
+		SELECT count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL),
+			count(*) FILTER (WHERE done_at IS NULL AND due_at < now())
+		FROM follow_ups`).Scan(&followUps.Opened, &followUps.Done, &followUps.Open, &followUps.Overdue); err != nil {
+		t.Fatal(err)
+	}
+	if followUps.Open == 0 || followUps.Done == 0 {
+		t.Errorf("the seed wrote follow-ups %+v: none open or none done", followUps)
+	}
+	checkFigure(t, "follow-ups", s.FollowUps, followUps)
 	if s.Percentiles != "approximate" {
 		t.Errorf("percentiles of %d cases %s", n, s.Percentiles)
 	}
