@@ -17,10 +17,15 @@
 -- Overdue follow-ups are the open ones due before today, from the rollup,
 -- and those due earlier today, from follow_ups (a day's worth at most).
 --
+-- Root causes are kept per category only (category <> '*'): a hot spot
+-- belongs to a category, and the summary of all categories reads fewer rows.
+--
 -- report_case_counts keeps, per case, what it last added to these measures,
 -- as report_case does for the others. report_refresh and report_rebuild keep
 -- their names and callers (the triggers, store.Seed): they do the earlier
--- work under a new name, and then these measures'.
+-- work under a new name, and then these measures'. report_rebuild_counts
+-- starts only these measures over (this migration runs it: the rest of the
+-- rollup stays as it is, and writers wait less).
 
 CREATE TABLE report_case_counts (
     reference   text NOT NULL,
@@ -58,14 +63,14 @@ JOIN LATERAL (
     SELECT 'follow_up_done', '', count(*)
     FROM follow_ups u WHERE u.reference = f.reference AND u.done_at IS NOT NULL
     UNION ALL
-    SELECT 'follow_up_open', (u.due_at AT TIME ZONE z.time_zone)::date::text, count(*)
+    SELECT 'follow_up_open', to_char(u.due_at AT TIME ZONE z.time_zone, 'YYYY-MM-DD'), count(*)
     FROM follow_ups u WHERE u.reference = f.reference AND u.done_at IS NULL
     GROUP BY 2
 ) m ON m.n > 0;
 
 -- +goose StatementBegin
 CREATE FUNCTION report_refresh(refs text[]) RETURNS void
-LANGUAGE plpgsql SET jit = off AS $$
+LANGUAGE plpgsql SET jit = off SET work_mem = '64MB' AS $$
 BEGIN
     PERFORM report_refresh_measures(refs); -- takes the rollup's lock
     WITH changes AS (
@@ -81,6 +86,7 @@ BEGIN
     INSERT INTO report_rollup AS r (category, department, day, measure, key, n, total)
     SELECT dm.category, dm.department, c.day, c.measure, c.key, sum(c.n), 0
     FROM changes c, LATERAL report_dims(c.category, c.departments) dm
+    WHERE dm.category <> '*' OR c.measure <> 'cause'
     GROUP BY 1, 2, 3, 4, 5
     ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (category, department, day, measure, key) DO UPDATE SET n = r.n + EXCLUDED.n;
@@ -90,11 +96,14 @@ END
 $$;
 -- +goose StatementEnd
 
+-- Starts these measures over from the base tables (the rest of the rollup
+-- as it is).
 -- +goose StatementBegin
-CREATE FUNCTION report_rebuild() RETURNS void
+CREATE FUNCTION report_rebuild_counts() RETURNS void
 LANGUAGE plpgsql SET jit = off SET work_mem = '256MB' AS $$
 BEGIN
-    PERFORM report_rebuild_measures(); -- empties report_rollup, these measures included
+    PERFORM pg_advisory_xact_lock(7354392110); -- the rollup's lock
+    DELETE FROM report_rollup WHERE measure IN ('cause', 'follow_up', 'follow_up_done', 'follow_up_open');
     DELETE FROM report_case_counts;
     INSERT INTO report_case_counts SELECT * FROM report_count_facts;
     INSERT INTO report_rollup (category, department, day, measure, key, n, total)
@@ -102,7 +111,18 @@ BEGIN
     FROM (SELECT day, category, departments, measure, key, sum(n) AS n
           FROM report_case_counts GROUP BY 1, 2, 3, 4, 5) v,
          LATERAL report_dims(v.category, v.departments) dm
+    WHERE dm.category <> '*' OR v.measure <> 'cause'
     GROUP BY 1, 2, 3, 4, 5;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION report_rebuild() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM report_rebuild_measures();
+    PERFORM report_rebuild_counts();
 END
 $$;
 -- +goose StatementEnd
@@ -122,7 +142,7 @@ CREATE CONSTRAINT TRIGGER report_follow_ups_update AFTER UPDATE ON follow_ups
     WHEN ((OLD.reference, OLD.due_at, OLD.done_at IS NULL) IS DISTINCT FROM (NEW.reference, NEW.due_at, NEW.done_at IS NULL))
     EXECUTE FUNCTION report_touch();
 
-SELECT report_rebuild();
+SELECT report_rebuild_counts();
 
 -- +goose Down
 DROP TRIGGER report_follow_ups_update ON follow_ups;
@@ -130,6 +150,7 @@ DROP TRIGGER report_follow_ups_insert_delete ON follow_ups;
 DROP TRIGGER report_findings_update ON findings;
 DROP TRIGGER report_findings_insert_delete ON findings;
 DROP FUNCTION report_rebuild();
+DROP FUNCTION report_rebuild_counts();
 DROP FUNCTION report_refresh(text[]);
 DROP VIEW report_count_facts;
 ALTER FUNCTION report_rebuild_measures() RENAME TO report_rebuild;

@@ -105,7 +105,7 @@ func Write(ctx context.Context, dsn string, n int, rnd *rand.Rand, progress func
 	// and the visibility map and hint bits, so that the first reads after
 	// a bulk load neither write nor compete with a vacuum.
 	_, err = pool.Exec(ctx, `VACUUM (ANALYZE) cases, customer_contacts, case_events, resolutions, surveys, findings, follow_ups,
-		sla_events, report_case, report_rollup, report_hist`)
+		sla_events, report_case, report_case_counts, report_rollup, report_hist`)
 	return err
 }
 

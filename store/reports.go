@@ -272,7 +272,7 @@ func (s *Store) queueFollowUpsAndHotSpots(b *pgx.Batch, out *Summary, due *dueTo
 	b.Queue(`
 		WITH zone AS (SELECT time_zone AS tz FROM report_settings),
 		today AS (SELECT (now() AT TIME ZONE tz)::date AS day, tz FROM zone)
-		SELECT today.day::text, (
+		SELECT to_char(today.day, 'YYYY-MM-DD'), (
 			SELECT count(*) FROM follow_ups x JOIN cases c ON c.reference = x.reference
 			WHERE x.done_at IS NULL AND x.due_at < now() AND x.due_at >= (today.day::timestamp AT TIME ZONE today.tz)
 				AND (c.received_at AT TIME ZONE today.tz)::date BETWEEN $3 AND $4

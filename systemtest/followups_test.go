@@ -273,7 +273,8 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 	err = withConn(t, func(conn *pgx.Conn) error {
 		for _, stmt := range []struct{ sql, suffix string }{
 			{`UPDATE findings SET root_cause = 'Firmware bug ' WHERE reference = $1 AND department = 'technical'`, "CCCCCC"},
-			{`DELETE FROM findings WHERE reference = $1`, "BBBBBB"},
+			// AAAAAA's "Carrier handling" was the spelling shown; now BBBBBB's.
+			{`DELETE FROM findings WHERE reference = $1`, "AAAAAA"},
 			{`UPDATE cases SET category = 'other' WHERE reference = $1`, "FFFFFF"},
 		} {
 			if _, err := conn.Exec(ctx, stmt.sql, ref(stmt.suffix)); err != nil {
@@ -298,7 +299,7 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 		want []store.RootCause
 	}{
 		{"after the changes", period("01-01"), []store.RootCause{
-			{Category: "logistics", RootCause: "Carrier handling", Cases: 1},
+			{Category: "logistics", RootCause: "carrier HANDLING", Cases: 1},
 			{Category: "other", RootCause: "Consent not recorded", Cases: 1},
 			// A tie: in the order of the causes' names.
 			{Category: "product_quality", RootCause: "Firmware bug", Cases: 2},
@@ -307,7 +308,7 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 		{"of customer service", period("01-01", "department", "customer_service"), []store.RootCause{
 			{Category: "other", RootCause: "Consent not recorded", Cases: 1}}},
 		{"of logistics", period("01-01", "department", "logistics"), []store.RootCause{
-			{Category: "logistics", RootCause: "Carrier handling", Cases: 1}}},
+			{Category: "logistics", RootCause: "carrier HANDLING", Cases: 1}}},
 		{"from 16 February (CCCCCC came on the 15th)", period("02-16"), []store.RootCause{
 			{Category: "other", RootCause: "Consent not recorded", Cases: 1},
 			{Category: "product_quality", RootCause: "Firmware bug", Cases: 1},
@@ -337,6 +338,13 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 		store.FollowUps{Opened: 4, Done: 1, Open: 3, Overdue: 2})
 	checkFigure(t, "follow-ups of logistics, one just due", summary(t, period("01-01", "category", "logistics")).FollowUps,
 		store.FollowUps{Opened: 1, Open: 1, Overdue: 1})
+	checkFigure(t, "follow-ups of the logistics department", summary(t, period("01-01", "department", "logistics")).FollowUps,
+		store.FollowUps{Opened: 1, Open: 1, Overdue: 1})
+	checkFigure(t, "follow-ups of the billing department", summary(t, period("01-01", "department", "billing")).FollowUps,
+		store.FollowUps{Opened: 1, Open: 1})
+	// AAAAAA came in January: its follow-up just due is not of this period.
+	checkFigure(t, "follow-ups from 16 February", summary(t, period("02-16")).FollowUps,
+		store.FollowUps{Opened: 2, Done: 1, Open: 1})
 	exec(`UPDATE follow_ups SET done_at = now(), done_by = 'agent.wu' WHERE reference = $1 AND round = 2`, "AAAAAA")
 	checkFigure(t, "follow-ups, the one just due done", summary(t, period("01-01")).FollowUps,
 		store.FollowUps{Opened: 4, Done: 2, Open: 2, Overdue: 1})
