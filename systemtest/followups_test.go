@@ -268,24 +268,23 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 		}
 	}
 
+	// exec runs one statement on the known case with this suffix.
+	exec := func(sql, suffix string) {
+		t.Helper()
+		if err := withConn(t, func(conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, sql, ref(suffix))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// The hot spots follow changes to the findings and to the cases, and a
 	// department or a period narrows them, like every other figure.
-	err = withConn(t, func(conn *pgx.Conn) error {
-		for _, stmt := range []struct{ sql, suffix string }{
-			{`UPDATE findings SET root_cause = 'Firmware bug ' WHERE reference = $1 AND department = 'technical'`, "CCCCCC"},
-			// AAAAAA's "Carrier handling" was the spelling shown; now BBBBBB's.
-			{`DELETE FROM findings WHERE reference = $1`, "AAAAAA"},
-			{`UPDATE cases SET category = 'other' WHERE reference = $1`, "FFFFFF"},
-		} {
-			if _, err := conn.Exec(ctx, stmt.sql, ref(stmt.suffix)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exec(`UPDATE findings SET root_cause = 'Firmware bug ' WHERE reference = $1 AND department = 'technical'`, "CCCCCC")
+	// AAAAAA's "Carrier handling" was the spelling shown; now BBBBBB's.
+	exec(`DELETE FROM findings WHERE reference = $1`, "AAAAAA")
+	exec(`UPDATE cases SET category = 'other' WHERE reference = $1`, "FFFFFF")
 	period := func(from string, more ...string) url.Values {
 		q := url.Values{"from": {fmt.Sprint(year, "-", from)}, "to": {fmt.Sprint(year, "-12-31")}}
 		for i := 0; i+1 < len(more); i += 2 {
@@ -321,15 +320,6 @@ func TestHotSpotsAndFollowUpsOfKnownCases(t *testing.T) {
 
 	// A follow-up is overdue from the moment it falls due, not from the
 	// next day; done, it is neither open nor overdue.
-	exec := func(sql, suffix string) {
-		t.Helper()
-		if err := withConn(t, func(conn *pgx.Conn) error {
-			_, err := conn.Exec(ctx, sql, ref(suffix))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	exec(`INSERT INTO follow_ups (reference, round, score, owner, opened_at, due_at)
 		VALUES ($1, 2, 2, 'agent.wu', now() - interval '2 days', now() - interval '1 minute')`, "AAAAAA")
 	exec(`INSERT INTO follow_ups (reference, round, score, owner, opened_at, due_at)
