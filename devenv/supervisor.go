@@ -232,12 +232,13 @@ func (s *Supervisor) watch(sv *supervised) {
 			crashes = append(crashes, time.Now())
 			crashes = slices.DeleteFunc(crashes, func(t time.Time) bool { return time.Since(t) > window })
 			if len(crashes) >= maxCrashes {
+				// Said before it is known: whoever waits on the service finds the line already written.
+				s.event("!!! %s crashed %d times within %s: left STOPPED; the other services keep running. "+
+					"Its log says why; restart the stack once it is fixed.", sv.Name, len(crashes), window)
 				s.mu.Lock()
 				sv.gaveUp = true
 				close(sv.back)
 				s.mu.Unlock()
-				s.event("!!! %s crashed %d times within %s: left STOPPED; the other services keep running. "+
-					"Its log says why; restart the stack once it is fixed.", sv.Name, len(crashes), window)
 				return
 			}
 			wait := min(first<<(len(crashes)-1), most)
@@ -259,6 +260,13 @@ func (s *Supervisor) watch(sv *supervised) {
 			}
 			s.event("%s did not come back: %v", sv.Name, err)
 		}
+		// As above: the line comes before the waiters are woken.
+		if renewing {
+			s.event("%s started again (pid %d)", sv.Name, proc.Pid())
+		} else {
+			s.event("%s back at %s (pid %d), %s after it died", sv.Name, time.Now().Format(time.TimeOnly), proc.Pid(),
+				time.Since(died).Round(100*time.Millisecond))
+		}
 		s.mu.Lock()
 		sv.proc = proc
 		if !renewing {
@@ -267,12 +275,6 @@ func (s *Supervisor) watch(sv *supervised) {
 		close(sv.back)
 		sv.back = make(chan struct{})
 		s.mu.Unlock()
-		if renewing {
-			s.event("%s started again (pid %d)", sv.Name, proc.Pid())
-		} else {
-			s.event("%s back at %s (pid %d), %s after it died", sv.Name, time.Now().Format(time.TimeOnly), proc.Pid(),
-				time.Since(died).Round(100*time.Millisecond))
-		}
 	}
 }
 
