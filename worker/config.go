@@ -27,9 +27,12 @@ type Config struct {
 	// WorkflowTasks bounds the workflow tasks the worker runs at once (the
 	// SDK's MaxConcurrentWorkflowTaskExecutionSize). Tasks beyond it wait
 	// on the server, where no clock runs on them; a task the worker has
-	// taken must finish within its ten-second timeout or is run again.
-	// See README, Benchmarks.
-	WorkflowTasks int `env:"WORKER_WORKFLOW_TASKS" envDefault:"1000"`
+	// taken must finish within its ten-second timeout or is run again. The
+	// SDK's 1,000 let a flood of new cases queue inside the worker until
+	// their first tasks timed out; 100 keeps a task's wait short on a
+	// small machine and is still many times what its CPUs get through at
+	// once. See README, Benchmarks.
+	WorkflowTasks int `env:"WORKER_WORKFLOW_TASKS" envDefault:"100"`
 	// Calendar, CalendarZone: the working-day calendar cases are counted on
 	// (as the API's); CalendarWarnDays: from how many days before its
 	// holiday table ends the worker warns, once a day, in its log.

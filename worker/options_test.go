@@ -20,9 +20,14 @@ func valid() Config {
 	return cfg
 }
 
-// The worker runs at most WORKER_WORKFLOW_TASKS workflow tasks at once;
-// none at all is refused, not taken for the SDK's default.
+// The worker runs at most WORKER_WORKFLOW_TASKS workflow tasks at once, 100
+// unless set (not the SDK's 1,000, which let a flood of new cases queue in
+// the worker past their tasks' timeout); none at all is refused, not taken
+// for the SDK's default.
 func TestWorkflowTasksSetting(t *testing.T) {
+	if opts, err := workerOptions(valid()); err != nil || opts.MaxConcurrentWorkflowTaskExecutionSize != 100 {
+		t.Errorf("by default: %d, %v", opts.MaxConcurrentWorkflowTaskExecutionSize, err)
+	}
 	cfg := valid()
 	cfg.WorkflowTasks = 40
 	opts, err := workerOptions(cfg)
