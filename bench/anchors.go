@@ -196,7 +196,7 @@ func startAnchorWorker(c client.Client) (func(), error) {
 }
 
 // workerEnv is the worker settings of the bench's own environment
-// (WORKER_WORKFLOW_TASKS=100 make bench): the workers of both forms and the
+// (WORKER_WORKFLOW_TASKS=300 make bench): the workers of both forms and the
 // anchors' run with them. The production form's worker processes inherit
 // the environment; the dev server's worker runs in the bench, its settings
 // given to it.
