@@ -40,10 +40,15 @@ type config struct {
 	TemporalIP   string `env:"TEMPORAL_IP" envDefault:"127.0.0.1"`
 	TemporalPort int    `env:"TEMPORAL_PORT" envDefault:"7233"`
 	UIPort       int    `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
-	APIAddr      string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
-	WorkerAddr   string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	SMTPAddr     string `env:"MAILBOX_SMTP_ADDR" envDefault:"127.0.0.1:1025"`
-	MailboxHTTP  string `env:"MAILBOX_HTTP_ADDR" envDefault:"127.0.0.1:8025"`
+	// HTTPPort is the frontend's HTTP API. Left unset, the CLI would pick
+	// a free port by probing and releasing one, and a process starting at
+	// the same moment could take it first: the dev server then dies at
+	// start.
+	HTTPPort    int    `env:"TEMPORAL_HTTP_PORT" envDefault:"7243"`
+	APIAddr     string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
+	WorkerAddr  string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
+	SMTPAddr    string `env:"MAILBOX_SMTP_ADDR" envDefault:"127.0.0.1:1025"`
+	MailboxHTTP string `env:"MAILBOX_HTTP_ADDR" envDefault:"127.0.0.1:8025"`
 	// IDPAddr is the development OpenID provider's address: the desk signs
 	// staff in there, the API accepts its access tokens.
 	IDPAddr string `env:"DEV_IDP_ADDR" envDefault:"127.0.0.1:8099"`
@@ -115,8 +120,8 @@ func run() error {
 
 	tp := devenv.Temporal{
 		Binary: filepath.Join(cfg.BinDir, "temporal"), DBFile: filepath.Join(dir, "temporal.db"),
-		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
-		Log: logFile(logs, "temporal"),
+		IP: cfg.TemporalIP, Port: cfg.TemporalPort, UIPort: cfg.UIPort, HTTPPort: cfg.HTTPPort,
+		Namespace: cfg.TemporalNamespace, Log: logFile(logs, "temporal"),
 	}
 	// The UI decodes the cases' payloads with the API's codec server, as an
 	// operator: the dev server's UI has no login of its own. Its token is

@@ -40,7 +40,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	ports, err := devenv.FreePorts(9)
+	ports, err := devenv.FreePorts(10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 	cmd.Env = append(os.Environ(), "DEV_DIR="+dir, "POSTGRES_PORT="+strconv.Itoa(ports[0]),
 		"TEMPORAL_PORT="+strconv.Itoa(ports[1]), "TEMPORAL_UI_PORT="+strconv.Itoa(ports[2]),
 		"API_ADDR="+addr(3), "WORKER_HTTP_ADDR="+addr(4), "MAILBOX_SMTP_ADDR="+addr(5), "MAILBOX_HTTP_ADDR="+addr(6),
-		"DEV_IDP_ADDR="+addr(7), "INBOUND_SMTP_ADDR="+addr(8),
+		"DEV_IDP_ADDR="+addr(7), "INBOUND_SMTP_ADDR="+addr(8), "TEMPORAL_HTTP_PORT="+strconv.Itoa(ports[9]),
 		"LOG_LEVEL=info")
 	var out systemtest.LogBuffer // read while devstack writes it
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -92,6 +92,16 @@ func TestDevStackRestartsWhatDiesAndStopsClean(t *testing.T) {
 		}
 		return nil
 	})
+	// The dev server's HTTP API is on the port it was given, not one the
+	// CLI picked by itself.
+	resp, err := http.Get("http://" + addr(9) + "/api/v1/namespaces/default")
+	if err != nil {
+		t.Fatalf("Temporal's HTTP API on TEMPORAL_HTTP_PORT: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("Temporal's HTTP API on TEMPORAL_HTTP_PORT: %s", resp.Status)
+	}
 	creds, err := dotenv.Read(filepath.Join(dir, "credentials.env"))
 	if err != nil {
 		t.Fatal(err)
