@@ -118,14 +118,34 @@ func (p *Process) waitFor(ctx context.Context, what string, ready func(context.C
 	}
 }
 
-// FreePort asks the kernel for a free TCP port on the loopback interface.
+// FreePort asks the kernel for a free TCP port on the loopback interface
+// and keeps the kernel from handing it out again for a minute. Tests run
+// in parallel packages, and the Temporal CLI's dev server picks its own
+// internal ports the same way (ask for port 0, release it): a port we
+// released bare could be the next one the kernel gives the dev server, and
+// whichever binds second dies at start. So, as the CLI does, the port is
+// left with one connection in TIME_WAIT on its side: the kernel skips it
+// when it picks ports for others, while whoever is given the number can
+// still listen on it (SO_REUSEADDR, which Go, PostgreSQL and nginx set).
 func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	port := ln.Addr().(*net.TCPAddr).Port
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		return 0, err
+	}
+	// Closed by the listening side first: that side keeps the TIME_WAIT.
+	server.Close()
+	return port, nil
 }
 
 // FreePorts picks n distinct free ports.
