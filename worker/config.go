@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/complaintdesk/complaintdesk/auth"
@@ -33,6 +35,13 @@ type Config struct {
 	// small machine and is still many times what its CPUs get through at
 	// once. See README, Benchmarks.
 	WorkflowTasks int `env:"WORKER_WORKFLOW_TASKS" envDefault:"100"`
+	// StickyTimeout is how long a case's next task waits on this worker's
+	// own (sticky) queue, where its case is in memory, before the server
+	// moves it to the shared queue (the SDK's StickyScheduleToStartTimeout,
+	// 5 s by default). See README, Benchmarks: with 5 s, a burst of
+	// deadlines the worker needs longer than that to take up stalled for
+	// a minute.
+	StickyTimeout time.Duration `env:"WORKER_STICKY_TIMEOUT" envDefault:"60s"`
 	// Calendar, CalendarZone: the working-day calendar cases are counted on
 	// (as the API's); CalendarWarnDays: from how many days before its
 	// holiday table ends the worker warns, once a day, in its log.

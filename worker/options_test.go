@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -37,6 +38,27 @@ func TestWorkflowTasksSetting(t *testing.T) {
 	cfg.WorkflowTasks = 0
 	if _, err := workerOptions(cfg); err == nil {
 		t.Error("WORKER_WORKFLOW_TASKS=0 was accepted")
+	}
+}
+
+// A case's next task waits up to WORKER_STICKY_TIMEOUT on the worker that
+// holds the case in memory, 60 s unless set: with the SDK's 5 s, a burst of
+// deadlines the worker could not take up within 5 s had the rest moved to
+// the shared queue while the worker's pollers waited out a minute-long
+// poll on the emptied sticky queue (README, Benchmarks).
+func TestStickyTimeoutSetting(t *testing.T) {
+	if opts, err := workerOptions(valid()); err != nil || opts.StickyScheduleToStartTimeout != time.Minute {
+		t.Errorf("by default: %s, %v", opts.StickyScheduleToStartTimeout, err)
+	}
+	cfg := valid()
+	cfg.StickyTimeout = 20 * time.Second
+	if opts, err := workerOptions(cfg); err != nil || opts.StickyScheduleToStartTimeout != 20*time.Second {
+		t.Errorf("WORKER_STICKY_TIMEOUT=20s: %s, %v", opts.StickyScheduleToStartTimeout, err)
+	}
+	// Zero would be the SDK's own 5 s, not what it says.
+	cfg.StickyTimeout = 0
+	if _, err := workerOptions(cfg); err == nil {
+		t.Error("WORKER_STICKY_TIMEOUT=0 was accepted")
 	}
 }
 

@@ -67,16 +67,20 @@ func workerOptions(cfg Config) (worker.Options, error) {
 }
 
 // Tuning is what cfg changes in how an SDK worker takes up and runs its
-// tasks — its pollers, how many workflow tasks it runs at once and the
-// deadlock detector's limit — without our
-// deployment version. The bench's raw anchors run with it, and with
+// tasks — its pollers, how many workflow tasks it runs at once, how long a
+// task waits on its sticky queue and the deadlock detector's limit —
+// without our deployment version. The bench's raw anchors run with it, and with
 // SetStickyWorkflowCacheSize(cfg.CacheSize), so that they are measured with
 // our worker's settings.
 func Tuning(cfg Config) (worker.Options, error) {
 	if cfg.WorkflowTasks < 1 {
 		return worker.Options{}, fmt.Errorf("WORKER_WORKFLOW_TASKS=%d: want at least 1", cfg.WorkflowTasks)
 	}
-	opts := worker.Options{DeadlockDetectionTimeout: deadlockDetection, MaxConcurrentWorkflowTaskExecutionSize: cfg.WorkflowTasks}
+	if cfg.StickyTimeout < time.Second {
+		return worker.Options{}, fmt.Errorf("WORKER_STICKY_TIMEOUT=%s: want at least 1s", cfg.StickyTimeout)
+	}
+	opts := worker.Options{DeadlockDetectionTimeout: deadlockDetection, MaxConcurrentWorkflowTaskExecutionSize: cfg.WorkflowTasks,
+		StickyScheduleToStartTimeout: cfg.StickyTimeout}
 	switch cfg.Pollers {
 	case "autoscaling":
 		opts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
