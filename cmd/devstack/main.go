@@ -40,10 +40,10 @@ type config struct {
 	TemporalIP   string `env:"TEMPORAL_IP" envDefault:"127.0.0.1"`
 	TemporalPort int    `env:"TEMPORAL_PORT" envDefault:"7233"`
 	UIPort       int    `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
-	// HTTPPort is the frontend's HTTP API. Left unset, the CLI would pick
-	// a free port by probing and releasing one, and a process starting at
-	// the same moment could take it first: the dev server then dies at
-	// start.
+	// HTTPPort is the frontend's HTTP API, on a known port (Temporal's own
+	// server uses 7243) rather than one the CLI picks anew at each start,
+	// which another process starting at the same moment could also be
+	// given.
 	HTTPPort    int    `env:"TEMPORAL_HTTP_PORT" envDefault:"7243"`
 	APIAddr     string `env:"API_ADDR" envDefault:"127.0.0.1:8080"`
 	WorkerAddr  string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
