@@ -50,8 +50,10 @@ const latenessQuery = "lateness"
 // measureTimerFloor starts n timer workflows due at the same second, dueIn
 // from now, on the bench's own worker, and reads how late each woke. It
 // also says how long before the due time the last one had started
-// (negative: the start-up ran into the burst; raise the lead).
-func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.Duration, run string) (Latencies, time.Duration, error) {
+// (negative: the start-up ran into the burst; raise the lead) and the CPU
+// the machine spent per timer from the due time until all had woken
+// (profile: where to write the bench process's CPU profile of it, "" none).
+func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.Duration, run, profile string) (floorBurst, error) {
 	due := time.Now().UTC().Truncate(time.Second).Add(dueIn)
 	ids := make([]string, n)
 	_, _, failed := load(n, 16, func(i int) error {
@@ -59,8 +61,9 @@ func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.D
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: noopQueue}, TimerFloorWorkflow, due)
 		return err
 	})
+	var res floorBurst
 	if failed > 0 {
-		return Latencies{}, 0, fmt.Errorf("%d of %d timer workflows did not start", failed, n)
+		return res, fmt.Errorf("%d of %d timer workflows did not start", failed, n)
 	}
 	defer endAll(context.WithoutCancel(ctx), c, ids)
 	// Each answers a query once its first task ran (its timer set): the
@@ -73,24 +76,27 @@ func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.D
 		return err
 	})
 	if ctx.Err() != nil {
-		return Latencies{}, 0, ctx.Err()
+		return res, ctx.Err()
 	}
-	quiet := time.Until(due)
+	res.quiet = time.Until(due)
 	// Every one woke once n of them show the breach in visibility. The
 	// count is asked every few seconds from the due time on, and not
 	// before: a query of visibility competes with the burst it measures
 	// (the cases' burst is watched in PostgreSQL instead).
 	select {
 	case <-ctx.Done():
-		return Latencies{}, quiet, ctx.Err()
+		return res, ctx.Err()
 	case <-time.After(time.Until(due)):
 	}
+	window := openBurst(profile)
 	query := fmt.Sprintf("WorkflowType = 'TimerFloorWorkflow' AND %s = true AND ExecutionStatus = 'Running'", complaint.SASlaBreached)
 	// Half an hour at most, as for the cases: what has not woken by then
 	// is left out of the count (a shorter count, not an error).
 	giveUp := due.Add(30 * time.Minute)
-	if err := waitCount(ctx, c, query, n, giveUp); err != nil && ctx.Err() != nil {
-		return Latencies{}, quiet, err
+	err := waitCount(ctx, c, query, n, giveUp)
+	res.cpu = window.close(n)
+	if err != nil && ctx.Err() != nil {
+		return res, err
 	}
 	var (
 		mu  sync.Mutex
@@ -109,7 +115,15 @@ func measureTimerFloor(ctx context.Context, c client.Client, n int, dueIn time.D
 		}
 		return err
 	})
-	return summarise(lat), quiet, ctx.Err()
+	res.lateness = summarise(lat)
+	return res, ctx.Err()
+}
+
+// floorBurst is what measureTimerFloor measured.
+type floorBurst struct {
+	lateness Latencies
+	quiet    time.Duration      // how long all had been started before the due time
+	cpu      map[string]float64 // CPU seconds per timer, by process
 }
 
 // queryLateness asks a timer workflow how late it woke (-1: not yet),

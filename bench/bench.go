@@ -42,8 +42,12 @@ type Config struct {
 	// DeadlineLead is how far ahead of their start that second lies; 0:
 	// time enough for the cases to start (at least a minute).
 	DeadlineLead time.Duration
-	MemoryCases  int // open cases held by one worker
-	Out          string
+	// BurstProfiles, when set, is a folder for CPU profiles of the bench's
+	// own process during the dev server's bursts, where it runs the worker
+	// of both the floor and our cases (`go tool pprof`).
+	BurstProfiles string
+	MemoryCases   int // open cases held by one worker
+	Out           string
 	// Form is where to measure: "dev" (the Temporal dev server, every
 	// measure), "prod" (the production form: intake, cost, deadlines), "both", or
 	// "none" (only the reports, which need no Temporal).
@@ -227,7 +231,7 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 	for _, n := range cfg.Deadlines {
 		fmt.Fprintf(out, "production form, deadlines: %d bare timers, then %d cases, due in the same second ...\n", n, n)
 		d, err := measureDeadlines(ctx, servers{client: form.Client, keys: form.Keys, dsn: form.AppDB.DSN()},
-			n, cfg.DeadlineLead, run+"-prod")
+			n, cfg.DeadlineLead, run+"-prod", "")
 		if err != nil {
 			return err
 		}
@@ -268,7 +272,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer, run string, res *Res
 
 	for _, n := range cfg.Deadlines {
 		fmt.Fprintf(out, "deadlines: %d bare timers, then %d cases, due in the same second ...\n", n, n)
-		d, err := measureDeadlines(ctx, devServers(sys), n, cfg.DeadlineLead, run)
+		d, err := measureDeadlines(ctx, devServers(sys), n, cfg.DeadlineLead, run, cfg.BurstProfiles)
 		if err != nil {
 			return err
 		}
@@ -572,17 +576,20 @@ func printIntakeCPU(out io.Writer, i *IntakeResult) {
 	if len(i.APICPU) == 0 {
 		return
 	}
-	line := func(cpu map[string]float64) string {
-		var parts []string
-		total := 0.0
-		for _, k := range slices.Sorted(maps.Keys(cpu)) {
-			parts = append(parts, fmt.Sprintf("%s %.1f", k, 1000*cpu[k]))
-			total += cpu[k]
-		}
-		return fmt.Sprintf("%.1f (%s)", 1000*total, strings.Join(parts, ", "))
+	fmt.Fprintf(out, "  CPU ms per call, the floor's start: %s\n", cpuLine(i.FloorCPU))
+	fmt.Fprintf(out, "  CPU ms per call, our submission:    %s\n", cpuLine(i.APICPU))
+}
+
+// cpuLine is the CPU milliseconds per call or deadline in all, then by
+// process.
+func cpuLine(cpu map[string]float64) string {
+	var parts []string
+	total := 0.0
+	for _, k := range slices.Sorted(maps.Keys(cpu)) {
+		parts = append(parts, fmt.Sprintf("%s %.1f", k, 1000*cpu[k]))
+		total += cpu[k]
 	}
-	fmt.Fprintf(out, "  CPU ms per call, the floor's start: %s\n", line(i.FloorCPU))
-	fmt.Fprintf(out, "  CPU ms per call, our submission:    %s\n", line(i.APICPU))
+	return fmt.Sprintf("%.1f (%s)", 1000*total, strings.Join(parts, ", "))
 }
 
 // printIntakeBreakdown says where a submission's time goes beyond the
@@ -618,5 +625,11 @@ func printDeadlines(out io.Writer, label string, ds []DeadlineResult) {
 		}
 		fmt.Fprintf(out, "  %7d  %-22s %-22s %-13s %-22s %s%s\n", d.Cases, lat(d.Floor), lat(d.Breach),
 			fmt.Sprintf("%.2f / %.2f", d.P50Ratio, d.P99Ratio), lat(d.Notice), d.QuietFor, counted)
+	}
+	for _, d := range ds {
+		if len(d.FloorCPU) > 0 && len(d.BreachCPU) > 0 {
+			fmt.Fprintf(out, "  %7d  CPU ms per deadline, bare timer: %s\n", d.Cases, cpuLine(d.FloorCPU))
+			fmt.Fprintf(out, "  %7s  CPU ms per deadline, our breach: %s\n", "", cpuLine(d.BreachCPU))
+		}
 	}
 }

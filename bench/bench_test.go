@@ -20,8 +20,9 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var printed bytes.Buffer
+	profiles := t.TempDir()
 	cfg := Config{Form: "dev", Out: out, Requests: 20, Concurrency: 4, Deadlines: []int{10}, DeadlineLead: 30 * time.Second,
-		MemoryCases: 20, ReportCases: 2000, ReportRuns: 2, ReportSeed: 7}
+		MemoryCases: 20, ReportCases: 2000, ReportRuns: 2, ReportSeed: 7, BurstProfiles: profiles}
 	if _, err := Run(context.Background(), cfg, &printed); err != nil {
 		t.Fatalf("%v\n%s", err, printed.String())
 	}
@@ -51,10 +52,18 @@ func TestBenchRunsEveryMeasurement(t *testing.T) {
 	case len(r.Deadlines) != 1 || r.Deadlines[0].Floor.Count != 10 || r.Deadlines[0].Breach.Count != 10 ||
 		r.Deadlines[0].Notice.Count != 10 || r.Deadlines[0].P99Ratio <= 0:
 		t.Errorf("deadlines: %+v", r.Deadlines)
+	case runtime.GOOS == "linux" && (r.Deadlines[0].FloorCPU["Temporal"] <= 0 || r.Deadlines[0].BreachCPU["Temporal"] <= 0 ||
+		r.Deadlines[0].BreachCPU["bench process"] <= 0):
+		t.Errorf("a burst's CPU by process: floor %v, ours %v", r.Deadlines[0].FloorCPU, r.Deadlines[0].BreachCPU)
 	case r.Memory == nil || r.Memory.RSSMB <= 0:
 		t.Errorf("memory: %+v", r.Memory)
 	case r.Reports == nil || r.Reports.Cases != 2000 || len(r.Reports.Queries) != 21:
 		t.Errorf("reports: %+v", r.Reports)
+	}
+	for _, name := range []string{"floor-10.pprof", "breach-10.pprof"} {
+		if st, err := os.Stat(filepath.Join(profiles, name)); err != nil || st.Size() == 0 {
+			t.Errorf("the burst's CPU profile %s: %v", name, err)
+		}
 	}
 	if t.Failed() {
 		t.Log(printed.String())

@@ -2,12 +2,13 @@ package bench
 
 import (
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/prometheus/procfs"
 )
 
-// Where intake's CPU goes: the bench reads, from Linux's /proc, the CPU time
+// Where intake's and a burst's CPU goes: the bench reads, from Linux's /proc, the CPU time
 // of its own process and of every process it started (the Temporal
 // server, PostgreSQL, and on the production form our workers, APIs and
 // nginx), before and after a measurement. On other systems it reads
@@ -72,4 +73,43 @@ func cpuPer(before, after cpuSnapshot, n int) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// burstWindow is what the machine spends on one deadline burst, from its
+// due time until the last deadline is seen: the CPU of every process the
+// bench started and, when asked for, a CPU profile of the bench's own
+// process (on the dev server, the worker that runs the burst).
+type burstWindow struct {
+	before  cpuSnapshot
+	profile *os.File
+}
+
+// openBurst starts a window; profile is the file to write the profile to
+// ("": none). A profile that cannot be started is left out, not an error:
+// the burst's figures matter more than its profile.
+func openBurst(profile string) *burstWindow {
+	b := &burstWindow{before: takeCPU()}
+	if profile == "" {
+		return b
+	}
+	f, err := os.Create(profile)
+	if err != nil {
+		return b
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return b
+	}
+	b.profile = f
+	return b
+}
+
+// close ends the window: the CPU seconds each kind of process used per
+// deadline of the n.
+func (b *burstWindow) close(n int) map[string]float64 {
+	if b.profile != nil {
+		pprof.StopCPUProfile()
+		b.profile.Close()
+	}
+	return cpuPer(b.before, takeCPU(), n)
 }

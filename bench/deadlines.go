@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -38,6 +39,12 @@ type DeadlineResult struct {
 	QuietFor string `json:"quietFor"`
 	// FloorQuietFor is the same for the bare timers.
 	FloorQuietFor string `json:"floorQuietFor"`
+	// The CPU seconds each kind of process the bench started spent per
+	// deadline, from the due time until every bare timer had woken
+	// (FloorCPU) and until every breach was recorded (BreachCPU): where a
+	// burst's work goes, and what ours costs beyond the floor's.
+	FloorCPU  map[string]float64 `json:"floorCpuSecondsPerDeadline,omitempty"`
+	BreachCPU map[string]float64 `json:"breachCpuSecondsPerDeadline,omitempty"`
 }
 
 // servers are what a measurement runs against: the Temporal client with the
@@ -98,7 +105,10 @@ func startCases(ctx context.Context, sys servers, rules complaint.Rules, at time
 // the system is quiescent before the burst, as in life, where a 75 %
 // warning comes an hour before a 4-hour breach. It never fails on a time:
 // what is not recorded within half an hour is reported as a shorter count.
-func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Duration, run string) (DeadlineResult, error) {
+// profiles, when not "", is a folder for CPU profiles of the bench's own
+// process during each burst (floor-N.pprof and breach-N.pprof): on the dev
+// server, of the worker that runs it.
+func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Duration, run, profiles string) (DeadlineResult, error) {
 	if dueIn == 0 {
 		// Time enough for every case to start and be quiet before the
 		// common deadline: a case starts, registers and is warned in about
@@ -108,11 +118,16 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 		dueIn = max(60*time.Second, time.Duration(n)*100*time.Millisecond)
 	}
 	res := DeadlineResult{Cases: n, DueIn: dueIn.String()}
-	var err error
+	profile := func(kind string) string {
+		if profiles == "" {
+			return ""
+		}
+		return filepath.Join(profiles, fmt.Sprintf("%s-%d.pprof", kind, n))
+	}
 	floorLead := max(30*time.Second, time.Duration(n)*60*time.Millisecond)
-	var floorQuiet time.Duration
-	res.Floor, floorQuiet, err = measureTimerFloor(ctx, sys.client, n, floorLead, fmt.Sprintf("%s-%d", run, n))
-	res.FloorQuietFor = floorQuiet.Round(100 * time.Millisecond).String()
+	floor, err := measureTimerFloor(ctx, sys.client, n, floorLead, fmt.Sprintf("%s-%d", run, n), profile("floor"))
+	res.Floor, res.FloorCPU = floor.lateness, floor.cpu
+	res.FloorQuietFor = floor.quiet.Round(100 * time.Millisecond).String()
 	if err != nil {
 		return res, err
 	}
@@ -152,6 +167,8 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 		}
 	}
 	res.QuietFor = due.Sub(quiet).Round(100 * time.Millisecond).String()
+	time.Sleep(time.Until(due))
+	window := openBurst(profile("breach"))
 	lateness := func(sql, what string) ([]time.Duration, error) {
 		var out []time.Duration
 		for until := due.Add(30 * time.Minute); time.Now().Before(until); time.Sleep(2 * time.Second) {
@@ -170,6 +187,7 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 	}
 	breaches, err := lateness(`SELECT occurred_at - due_at FROM sla_events
 		WHERE clock = 'firstResponse' AND event = 'breached' AND reference = ANY($1)`, "breaches")
+	res.BreachCPU = window.close(n)
 	if err != nil {
 		return res, err
 	}

@@ -28,6 +28,8 @@ func main() {
 	})
 	flag.DurationVar(&cfg.DeadlineLead, "deadline-lead", 0, "how far ahead of their start a burst's deadlines fall "+
 		"(0: 100 ms per case, at least a minute: time to start them all and let them rest)")
+	flag.StringVar(&cfg.BurstProfiles, "burst-profiles", "", "a folder for CPU profiles of the bench process during the dev server's "+
+		"bursts (floor-N.pprof, breach-N.pprof: the worker of both runs in it), for `go tool pprof`")
 	flag.IntVar(&cfg.MemoryCases, "memory-cases", 10000, "open cases on one worker for the memory figure (0 skips)")
 	flag.StringVar(&cfg.Form, "form", "dev", "where to measure: dev (the Temporal dev server: every measure), "+
 		"prod (the production form of `make prod`: intake, cost and deadlines; needs `make prod-tools`), both (side by side), "+
