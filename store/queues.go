@@ -195,6 +195,9 @@ func (s *Store) QueueCases(ctx context.Context, f QueueFilter) ([]QueueItem, err
 		return nil, err
 	}
 	where := append([]string{cond}, f.where(arg)...)
+	if _, err := s.RefreshReports(ctx); err != nil { // the facts filters read report_case
+		return nil, err
+	}
 	order := "c.received_at DESC, c.reference"
 	switch {
 	case f.Queue == QueueFollowUps:
@@ -238,6 +241,9 @@ func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (map[Queue]int, 
 			return nil, err
 		}
 		cols = append(cols, "count(*) FILTER (WHERE "+cond+")")
+	}
+	if _, err := s.RefreshReports(ctx); err != nil { // the facts filters read report_case
+		return nil, err
 	}
 	q := "SELECT " + strings.Join(cols, ", ") + queueFrom
 	if where := f.where(arg); len(where) > 0 {

@@ -168,6 +168,19 @@ type rollupRow struct {
 	totalText    string
 }
 
+// RefreshReports brings the rollup and each case's facts (report_case) up
+// to date with every change committed so far, and says how many cases it
+// refreshed. A write only queues its case (migration 00017); the worker
+// calls this every second, and every read of the rollup or report_case
+// calls it first, so that what the reports show is exact.
+func (s *Store) RefreshReports(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT report_flush()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("refresh the reports: %w", readError(err))
+	}
+	return n, nil
+}
+
 // Summary computes the measures of DOMAIN §5 from the rollup, in one
 // consistent snapshot.
 func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
@@ -177,6 +190,9 @@ func (s *Store) Summary(ctx context.Context, f ReportFilter) (Summary, error) {
 	}
 	if f.Interval != "" && f.Interval != "day" && f.Interval != "week" && f.Interval != "month" {
 		return Summary{}, fmt.Errorf("%w: interval %q", ErrBadFilter, f.Interval)
+	}
+	if _, err := s.RefreshReports(ctx); err != nil {
+		return Summary{}, err
 	}
 	cat, dept := cmp.Or(f.Category, "*"), cmp.Or(f.Department, "*")
 	out := Summary{From: f.From, To: f.To, Category: f.Category, Department: f.Department}

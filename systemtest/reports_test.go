@@ -515,6 +515,74 @@ func TestReportsFollowChangesToTheCases(t *testing.T) {
 	}
 }
 
+// A write does not wait for the reports: it queues its case and commits,
+// even while a refresh holds the rollup's lock, and the worker brings the
+// rollup up to date within seconds, without anyone reading the reports.
+func TestWritesQueueTheirCaseAndTheWorkerRefreshesTheReports(t *testing.T) {
+	const year = 2004
+	writeKnownCases(t, year)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	ref := knownRef(year, knownCases[6]) // investigating, not escalated
+	escalated := func() bool {
+		var e bool
+		if err := conn.QueryRow(ctx, `SELECT escalated FROM report_case WHERE reference = $1`, ref).Scan(&e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// Bring the rollup up to date, then hold its lock as a long refresh would.
+	if _, err := conn.Exec(ctx, `SELECT report_flush()`); err != nil {
+		t.Fatal(err)
+	}
+	if escalated() {
+		t.Fatalf("%s is escalated in report_case before the change", ref)
+	}
+	holder, err := pgx.Connect(ctx, sys.Postgres.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	lock, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT pg_advisory_xact_lock(7354392110)`); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = conn.Exec(wctx, `UPDATE cases SET escalation_level = 1 WHERE reference = $1`, ref)
+	cancel()
+	if err != nil {
+		t.Fatalf("a case's write while the rollup is locked: %v (it must not wait for the reports)", err)
+	}
+	var queued bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM report_pending WHERE reference = $1)`, ref).Scan(&queued); err != nil || !queued {
+		t.Fatalf("%s queued for the reports: %v, %v", ref, queued, err)
+	}
+	if escalated() {
+		t.Fatal("report_case changed while the rollup was locked")
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !escalated(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker did not bring %s's report facts up to date within 30 s", ref)
+		}
+	}
+	// What the worker refreshed equals a rebuild of that case's facts.
+	var same bool
+	if err := conn.QueryRow(ctx, `SELECT (SELECT f FROM report_facts f WHERE reference = $1)::text =
+		(SELECT c FROM report_case c WHERE reference = $1)::text`, ref).Scan(&same); err != nil || !same {
+		t.Fatalf("report_case of %s equals its facts: %v, %v", ref, same, err)
+	}
+}
+
 func listRefs(t *testing.T, q url.Values) ([]string, string) {
 	t.Helper()
 	status, _, body := getRaw(t, "/v1/complaints?"+q.Encode())

@@ -42,6 +42,11 @@ type Config struct {
 	// deadlines the worker needs longer than that to take up stalled for
 	// a minute.
 	StickyTimeout time.Duration `env:"WORKER_STICKY_TIMEOUT" envDefault:"60s"`
+	// ReportsRefresh is how often the worker brings the reports' rollup up
+	// to date with the cases changed since (a write only queues its case;
+	// a read of the reports brings them up to date first, so this keeps
+	// reads quick, not exact). See README, "How the reports stay fast".
+	ReportsRefresh time.Duration `env:"REPORTS_REFRESH_EVERY" envDefault:"1s"`
 	// Calendar, CalendarZone: the working-day calendar cases are counted on
 	// (as the API's); CalendarWarnDays: from how many days before its
 	// holiday table ends the worker warns, once a day, in its log.

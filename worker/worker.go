@@ -98,6 +98,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReportsRefresh(cfg.ReportsRefresh); err != nil {
+		return err
+	}
 	logger = telemetry.WithTrace(logger)
 	tel, err := telemetry.Start(ctx, telemetry.Config{
 		ServiceName: cmp.Or(cfg.ServiceName, "complaints-worker"), OTLPEndpoint: cfg.OTLPEndpoint,
@@ -118,6 +121,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := watchCalendar(ctx, cfg, tel.MeterProvider, logger); err != nil {
 		return err
 	}
+	go keepReportsCurrent(ctx, db, cfg.ReportsRefresh, logger)
 
 	// The client's interceptor reaches the worker: workflow and activity
 	// spans continue the trace of the call that started the workflow.
