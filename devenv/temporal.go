@@ -93,10 +93,28 @@ func (t Temporal) args() (args []string, cleanup func(), err error) {
 	if t.HTTPPort != 0 {
 		args = append(args, "--http-port", strconv.Itoa(t.HTTPPort))
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.DynamicConfig)) {
-		args = append(args, "--dynamic-config-value", k+"="+t.DynamicConfig[k])
+	dc := maps.Clone(serverDefaults)
+	maps.Copy(dc, t.DynamicConfig)
+	for _, k := range slices.Sorted(maps.Keys(dc)) {
+		args = append(args, "--dynamic-config-value", k+"="+dc[k])
 	}
 	return args, cleanup, nil
+}
+
+// serverDefaults are the dynamic configuration every dev server of ours
+// runs with (DynamicConfig overrides them); deploy/temporal/dynamicconfig
+// sets the same for the production form and docker-compose.
+//
+// matching.longPollExpirationInterval: how long the server holds a poll
+// that finds no task (a minute by default). A worker sends all its polls
+// to its sticky queue while the server reports tasks waiting there; when a
+// burst of deadlines outlasts WORKER_STICKY_TIMEOUT, the tasks left there
+// are moved to the shared queue, and nothing took them until those polls
+// came back empty a minute later. Ten seconds bounds that stall; an idle
+// worker's pollers ask again every ten seconds instead of every minute.
+// See README, Benchmarks, "Where a burst's time goes".
+var serverDefaults = map[string]string{
+	"matching.longPollExpirationInterval": `"10s"`,
 }
 
 // Start runs the server, waits until the namespace answers and registers

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -95,5 +97,54 @@ func TestTheDevServerKeepsWhatItAcceptedWhenKilled(t *testing.T) {
 	}
 	if s := d.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		t.Errorf("status after the restart: %v", s)
+	}
+}
+
+// A poll that finds no task comes back empty within about ten seconds, not
+// the server's default minute: a worker whose pollers all wait on its
+// emptied sticky queue turns to the shared queue that soon (see
+// serverDefaults). The caller allows 50 s; without the setting the server
+// holds the poll until just before that (it answers empty a moment before
+// the caller's deadline), which is what the test tells apart.
+func TestAnEmptyPollComesBackWithinSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Temporal dev server")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := Temporal{Binary: bin, IP: "127.0.0.1", Port: ports[0], HTTPPort: ports[1], Namespace: "default"}
+	proc, err := tp.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := proc.Stop(30 * time.Second); err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := client.Dial(client.Options{HostPort: tp.Address(), Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 50*time.Second)
+	defer pcancel()
+	asked := time.Now()
+	resp, err := c.WorkflowService().PollWorkflowTaskQueue(pctx, &workflowservice.PollWorkflowTaskQueueRequest{
+		Namespace: "default", TaskQueue: &taskqueuepb.TaskQueue{Name: "nobody-starts-anything"}, Identity: "devenv-test"})
+	held := time.Since(asked)
+	if err != nil || len(resp.GetTaskToken()) != 0 {
+		t.Fatalf("an empty poll: %v, %v", resp, err)
+	}
+	if held > 30*time.Second {
+		t.Fatalf("an empty poll was held %s: the server's long poll is not bounded to about 10 s", held.Round(time.Second))
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -58,6 +59,18 @@ func TestProductionFormCaseFromIntakeToClosing(t *testing.T) {
 	}
 	if _, err := form.Client.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"}); err != nil {
 		t.Fatal(err)
+	}
+	// The server reads deploy/temporal/dynamicconfig: an empty poll comes
+	// back in about ten seconds (matching.longPollExpirationInterval),
+	// where Temporal's default holds it a minute — here until just before
+	// the caller's 50 s deadline.
+	pctx, pcancel := context.WithTimeout(ctx, 50*time.Second)
+	asked := time.Now()
+	_, err := form.Client.WorkflowService().PollWorkflowTaskQueue(pctx, &workflowservice.PollWorkflowTaskQueueRequest{
+		Namespace: "default", TaskQueue: &taskqueuepb.TaskQueue{Name: "prodform-nobody-starts-anything"}, Identity: "prodform-test"})
+	pcancel()
+	if held := time.Since(asked); err != nil || held > 30*time.Second {
+		t.Errorf("an empty poll came back after %s (%v): the dynamic config's long poll of 10 s is not in force", held.Round(time.Second), err)
 	}
 	// Migrating again changes nothing.
 	if err := form.Server.Migrate(ctx); err != nil {
