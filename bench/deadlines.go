@@ -167,7 +167,11 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 		}
 	}
 	res.QuietFor = due.Sub(quiet).Round(100 * time.Millisecond).String()
-	time.Sleep(time.Until(due))
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err()
+	case <-time.After(time.Until(due)):
+	}
 	window := openBurst(profile("breach"))
 	lateness := func(sql, what string) ([]time.Duration, error) {
 		var out []time.Duration

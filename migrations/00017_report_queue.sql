@@ -13,10 +13,14 @@
 --     worker flushes every second (REPORTS_REFRESH_EVERY) so that a read
 --     finds little to do.
 -- A case's row stays queued until a flush has refreshed it and committed:
--- a crash in between leaves it queued for the next flush.
+-- a crash in between leaves it queued for the next flush. The queue has no
+-- key on purpose: a case changed by several transactions is queued several
+-- times and refreshed once, and an insert never waits for another
+-- transaction's row (two transactions queueing the same two cases in
+-- opposite orders could otherwise deadlock at commit).
 
 CREATE TABLE report_pending (
-    reference text PRIMARY KEY
+    reference text NOT NULL
 );
 
 -- +goose StatementBegin
@@ -37,24 +41,27 @@ BEGIN
     IF position('|' || ref || '|' IN done) > 0 THEN
         RETURN NULL;
     END IF;
-    -- A flush that took this case's row and has not committed yet makes
-    -- this insert wait for it, then queue the case again: a change is never
-    -- left behind by a refresh that could not see it.
-    INSERT INTO report_pending (reference) VALUES (ref) ON CONFLICT DO NOTHING;
+    -- Visible to a flush only once this transaction has committed: a flush
+    -- that runs meanwhile leaves it for the next, whose refresh sees the
+    -- change.
+    INSERT INTO report_pending (reference) VALUES (ref);
     PERFORM set_config('complaints.report_refreshed', done || '|' || ref || '|', true);
     RETURN NULL;
 END
 $$;
 -- +goose StatementEnd
 
--- Refreshes the queued cases, 10,000 at a time, and returns how many. It
--- stops after a batch smaller than that, so that writers that keep queueing
--- cannot keep it running; what they queued meanwhile is the next flush's.
+-- Refreshes the queued cases, 10,000 queue rows at a time, and returns how
+-- many cases. It stops after a batch smaller than that, so that writers
+-- that keep queueing cannot keep it running; what they queued meanwhile is
+-- the next flush's. Each statement reads what was committed before it
+-- began, so the refresh sees every change whose row the batch took.
 -- +goose StatementBegin
 CREATE FUNCTION report_flush() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     refs  text[];
+    taken bigint;
     total bigint := 0;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM report_pending) THEN
@@ -64,14 +71,14 @@ BEGIN
     LOOP
         WITH batch AS (
             DELETE FROM report_pending
-            WHERE reference IN (SELECT reference FROM report_pending LIMIT 10000)
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM report_pending LIMIT 10000))
             RETURNING reference
         )
-        SELECT array_agg(reference) INTO refs FROM batch;
-        EXIT WHEN refs IS NULL;
+        SELECT array_agg(DISTINCT reference), count(*) INTO refs, taken FROM batch;
+        EXIT WHEN taken = 0;
         PERFORM report_refresh(refs);
         total := total + cardinality(refs);
-        EXIT WHEN cardinality(refs) < 10000;
+        EXIT WHEN taken < 10000;
     END LOOP;
     RETURN total;
 END
