@@ -55,20 +55,8 @@ func TestTheDevServerKeepsWhatItAcceptedWhenKilled(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports, err := FreePorts(2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db := filepath.Join(t.TempDir(), "temporal.db")
-	tp := Temporal{Binary: bin, DBFile: db, IP: "127.0.0.1", Port: ports[0], HTTPPort: ports[1], Namespace: "default"}
-	proc, err := tp.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp, proc := startTestServer(ctx, t, db)
 	c, err := client.Dial(client.Options{HostPort: tp.Address(), Namespace: "default"})
 	if err != nil {
 		proc.Kill()
@@ -112,19 +100,7 @@ func TestAnEmptyPollComesBackWithinSeconds(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports, err := FreePorts(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Temporal{Binary: bin, IP: "127.0.0.1", Port: ports[0], HTTPPort: ports[1], Namespace: "default"}
-	proc, err := tp.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp, proc := startTestServer(ctx, t, "")
 	defer func() {
 		if err := proc.Stop(30 * time.Second); err != nil {
 			t.Error(err)
@@ -147,4 +123,24 @@ func TestAnEmptyPollComesBackWithinSeconds(t *testing.T) {
 	if held > 30*time.Second {
 		t.Fatalf("an empty poll was held %s: the server's long poll is not bounded to about 10 s", held.Round(time.Second))
 	}
+}
+
+// startTestServer starts the dev server of bin/ on free ports, with its
+// SQLite file at db ("": in memory).
+func startTestServer(ctx context.Context, t *testing.T, db string) (Temporal, *Process) {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := Temporal{Binary: bin, DBFile: db, IP: "127.0.0.1", Port: ports[0], HTTPPort: ports[1], Namespace: "default"}
+	proc, err := tp.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp, proc
 }
