@@ -28,7 +28,8 @@ CREATE OR REPLACE FUNCTION report_touch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     ref  text;
-    done text := coalesce(current_setting('complaints.report_refreshed', true), '');
+    -- The cases this transaction has queued already, once each.
+    done text := coalesce(current_setting('complaints.report_queued', true), '');
 BEGIN
     IF current_setting('complaints.report_rollup', true) = 'off' THEN
         RETURN NULL;
@@ -45,7 +46,7 @@ BEGIN
     -- that runs meanwhile leaves it for the next, whose refresh sees the
     -- change.
     INSERT INTO report_pending (reference) VALUES (ref);
-    PERFORM set_config('complaints.report_refreshed', done || '|' || ref || '|', true);
+    PERFORM set_config('complaints.report_queued', done || '|' || ref || '|', true);
     RETURN NULL;
 END
 $$;

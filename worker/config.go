@@ -38,9 +38,10 @@ type Config struct {
 	// StickyTimeout is how long a case's next task waits on this worker's
 	// own (sticky) queue, where its case is in memory, before the server
 	// moves it to the shared queue (the SDK's StickyScheduleToStartTimeout,
-	// 5 s by default). See README, Benchmarks: with 5 s, a burst of
-	// deadlines the worker needs longer than that to take up stalled for
-	// a minute.
+	// 5 s by default). See README, Benchmarks: a burst of deadlines the
+	// worker needs longer than this to take up stalls its tail until the
+	// worker's sticky polls come back empty (10 s on our Temporal servers,
+	// a minute on a server with Temporal's default long poll).
 	StickyTimeout time.Duration `env:"WORKER_STICKY_TIMEOUT" envDefault:"60s"`
 	// ReportsRefresh is how often the worker brings the reports' rollup up
 	// to date with the cases changed since (a write only queues its case;
