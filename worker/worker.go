@@ -151,6 +151,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if ch.Mail != nil {
+		defer ch.Mail.Close() // after w.Stop below: its tasks may still send
+	}
 	w := worker.New(c, cfg.TaskQueue, opts)
 	Register(w, &activities.Activities{Store: db, Channels: ch, Metrics: tel.Cases})
 

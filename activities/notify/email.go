@@ -8,6 +8,7 @@ import (
 	"time"
 
 	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // SMTPConfig is where mail goes out.
@@ -39,11 +40,38 @@ type Email struct {
 	Rendered
 }
 
-// Mailer sends email over SMTP. Each message gets a connection of its own:
-// a client holds one connection's state, and activities send concurrently.
+// Mailer sends email over SMTP. It keeps a few connections open between
+// messages: a burst of deadlines sends hundreds of notices within seconds,
+// and opening a session for each (TCP, greeting, EHLO, STARTTLS, AUTH, QUIT)
+// costs both ends more than the message itself. A connection carries one
+// message at a time; Send is safe for concurrent use.
 type Mailer struct {
 	cfg  SMTPConfig
 	opts []mail.Option
+	idle chan *connection
+}
+
+const (
+	// maxIdleConnections is how many open sessions wait for the next
+	// message; more senders at once open their own and close them after.
+	maxIdleConnections = 4
+	// maxIdleTime: a server ends a quiet session after a while (RFC 5321
+	// asks for five minutes, many wait less, and a firewall may drop it
+	// silently). An older one is closed, not tried: a dead one found only
+	// by its timeout would hold the message that long.
+	maxIdleTime = 30 * time.Second
+	// maxMessagesPerConnection: many providers refuse further messages on
+	// a long session; ending it first keeps a message from being refused.
+	maxMessagesPerConnection = 100
+)
+
+// connection is one open SMTP session and the go-mail client that opened
+// it; a client holds one session's state, so it is not shared.
+type connection struct {
+	client    *mail.Client
+	session   *smtp.Client
+	sent      int
+	idleSince time.Time
 }
 
 // NewMailer checks the configuration; it connects only when sending.
@@ -58,7 +86,11 @@ func NewMailer(cfg SMTPConfig) (*Mailer, error) {
 	default:
 		return nil, fmt.Errorf("SMTP TLS policy %q: want opportunistic, mandatory or none", cfg.TLS)
 	}
-	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(cfg.Timeout)}
+	// No NOOP before each message and before the RSET after it: a session
+	// the server has closed fails at MAIL FROM, before anything of the
+	// message is sent, and Send then sends it on a new connection.
+	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(cfg.Timeout),
+		mail.WithoutNoop()}
 	if cfg.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(cfg.Username),
 			mail.WithPassword(cfg.Password))
@@ -66,23 +98,63 @@ func NewMailer(cfg SMTPConfig) (*Mailer, error) {
 	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("SMTP client for %s: %w", cfg.Host, err)
 	}
-	return &Mailer{cfg: cfg, opts: opts}, nil
+	return &Mailer{cfg: cfg, opts: opts, idle: make(chan *connection, maxIdleConnections)}, nil
 }
 
 // Send delivers one message. An error the server calls permanent (5xx) is
 // marked Permanent: retrying it cannot help.
 func (m *Mailer) Send(ctx context.Context, e Email) error {
+	msg, err := m.message(e)
+	if err != nil {
+		return err
+	}
+	conn, reused, err := m.take(ctx)
+	if err != nil {
+		return err
+	}
+	err = conn.client.SendWithSMTPClient(conn.session, msg)
+	if err != nil && reused && refusedAtStart(err) {
+		// The idle session had ended: nothing of the message went out.
+		go conn.close()
+		if conn, err = m.dial(ctx); err != nil {
+			return err
+		}
+		err = conn.client.SendWithSMTPClient(conn.session, msg)
+	}
+	switch {
+	case err == nil:
+		m.put(conn)
+		return nil
+	case msg.IsDelivered():
+		// The server took the message and only what came after failed
+		// (the RSET): it is sent, and sending it again would be a
+		// duplicate. The session is not trusted for another.
+		go conn.close()
+		return nil
+	}
+	if cerr := conn.close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	var sendErr *mail.SendError
+	if errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500 {
+		return Permanent(err)
+	}
+	return err
+}
+
+// message builds e as it goes out.
+func (m *Mailer) message(e Email) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	if err := msg.FromFormat(m.cfg.FromName, m.cfg.From); err != nil {
-		return Permanent(fmt.Errorf("sender address: %w", err))
+		return nil, Permanent(fmt.Errorf("sender address: %w", err))
 	}
 	if err := msg.AddToFormat(e.ToName, e.To); err != nil {
-		return Permanent(fmt.Errorf("recipient address: %w", err))
+		return nil, Permanent(fmt.Errorf("recipient address: %w", err))
 	}
 	msg.SetMessageIDWithValue(e.MessageID)
 	if e.ReplyTo != "" {
 		if err := msg.ReplyTo(e.ReplyTo); err != nil {
-			return Permanent(fmt.Errorf("reply address: %w", err))
+			return nil, Permanent(fmt.Errorf("reply address: %w", err))
 		}
 	}
 	if e.Thread != "" {
@@ -101,31 +173,76 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 	if e.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, e.HTML)
 	}
+	return msg, nil
+}
+
+// refusedAtStart tells whether a send failed before the server had any of
+// the message: at MAIL FROM, the first command of a message.
+func refusedAtStart(err error) bool {
+	var sendErr *mail.SendError
+	return errors.As(err, &sendErr) && sendErr.Reason == mail.ErrSMTPMailFrom
+}
+
+// take returns an idle session young enough to trust, or a new one.
+func (m *Mailer) take(ctx context.Context) (conn *connection, reused bool, err error) {
+	for {
+		select {
+		case conn := <-m.idle:
+			if time.Since(conn.idleSince) < maxIdleTime {
+				return conn, true, nil
+			}
+			go conn.close()
+		default:
+			conn, err := m.dial(ctx)
+			return conn, false, err
+		}
+	}
+}
+
+func (m *Mailer) dial(ctx context.Context) (*connection, error) {
 	client, err := mail.NewClient(m.cfg.Host, m.opts...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	conn, err := client.DialToSMTPClientWithContext(ctx)
+	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err = client.SendWithSMTPClient(conn, msg); err == nil {
-		// The server has taken the message: the caller records that at
-		// once, and QUIT goes on in the background. Waiting for it would
-		// widen the one gap no sender can close (dying between the server's
-		// "accepted" and our record of it, after which the message is sent
-		// again); a failed QUIT changes nothing.
-		go client.CloseWithSMTPClient(conn) //nolint:errcheck // see above
-		return nil
+	return &connection{client: client, session: session}, nil
+}
+
+// put keeps a session that has just sent a message for the next one. The
+// caller records the message as sent at once; a session not kept is ended
+// (QUIT) in the background, since waiting for it would only widen the gap
+// between the server's "accepted" and our record of it.
+func (m *Mailer) put(conn *connection) {
+	conn.sent++
+	if conn.sent < maxMessagesPerConnection {
+		conn.idleSince = time.Now()
+		select {
+		case m.idle <- conn:
+			return
+		default:
+		}
 	}
-	if cerr := client.CloseWithSMTPClient(conn); cerr != nil {
-		err = errors.Join(err, cerr)
+	go conn.close()
+}
+
+// close ends the session with QUIT.
+func (c *connection) close() error {
+	return c.client.CloseWithSMTPClient(c.session)
+}
+
+// Close ends the idle sessions; Send may still be used after it.
+func (m *Mailer) Close() {
+	for {
+		select {
+		case conn := <-m.idle:
+			_ = conn.close() // the server ends a session whose QUIT it missed
+		default:
+			return
+		}
 	}
-	var sendErr *mail.SendError
-	if errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500 {
-		return Permanent(err)
-	}
-	return err
 }
 
 // addresses are what a mail error may quote: the recipient's address, which

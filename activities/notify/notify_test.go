@@ -294,3 +294,86 @@ func TestFollowUpNoticesTellStaffWhatToDo(t *testing.T) {
 		require.NotContains(t, out.Subject, "Deadline missed", notice)
 	}
 }
+
+// A burst of notices goes over a few open sessions, not one connection per
+// message, and each message arrives once.
+func TestMessagesShareOpenSessions(t *testing.T) {
+	mb := startMailbox(t)
+	m := mailer(t, mb)
+	defer m.Close()
+	send := func(i int) error {
+		return m.Send(t.Context(), notify.Email{MessageID: fmt.Sprintf("seq-%d@complaints.local", i),
+			To: fmt.Sprintf("staff%d@example.com", i), Rendered: notify.Rendered{Subject: "notice", Text: "body"}})
+	}
+	for i := range 5 {
+		require.NoError(t, send(i))
+	}
+	require.Equal(t, 1, mb.Sessions(), "messages one after another share a session")
+
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() { errs <- send(100 + i) }()
+	}
+	for range 20 {
+		require.NoError(t, <-errs)
+	}
+	msgs := mb.Messages(nil)
+	require.Len(t, msgs, 25)
+	ids := map[string]bool{}
+	for _, msg := range msgs {
+		ids[msg.MessageID] = true
+	}
+	require.Len(t, ids, 25, "every message once")
+	require.LessOrEqual(t, mb.Sessions(), 21, "no more sessions than senders at once")
+}
+
+// A session the server has ended while idle (a restart, its idle timeout)
+// costs nothing: the message goes out on a new one, once.
+func TestAMessageOutlivesItsEndedSession(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	first, err := mailbox.Start(ctx, "127.0.0.1:0", "", "", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	m := mailer(t, first)
+	defer m.Close()
+	msg := func(id string) notify.Email {
+		return notify.Email{MessageID: id, To: "boss@example.com", Rendered: notify.Rendered{Subject: "s", Text: "t"}}
+	}
+	require.NoError(t, m.Send(t.Context(), msg("before@complaints.local")))
+	cancel()
+	first.Close() // ends the session the mailer keeps open
+	second, err := mailbox.Start(t.Context(), first.SMTPAddr(), "", "", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer second.Close()
+
+	require.NoError(t, m.Send(t.Context(), msg("after@complaints.local")))
+	got := second.Messages(nil)
+	require.Len(t, got, 1)
+	require.Equal(t, "after@complaints.local", got[0].MessageID)
+	require.Equal(t, 1, second.Sessions())
+}
+
+// The worker renders many messages at once: each gets its own content.
+func TestMessagesRenderConcurrently(t *testing.T) {
+	r, err := notify.NewRenderer()
+	require.NoError(t, err)
+	type result struct {
+		name string
+		out  notify.Rendered
+		err  error
+	}
+	results := make(chan result, 40)
+	for i := range 40 {
+		go func() {
+			name := fmt.Sprintf("Customer %d", i)
+			kind := []string{"acknowledgement", "resolution_proposal"}[i%2]
+			out, err := r.Render(notify.Content{Kind: kind, Language: notify.Languages[i%2], Reference: "CMP-20261123-ABCDEF", Name: name})
+			results <- result{name, out, err}
+		}()
+	}
+	for range 40 {
+		res := <-results
+		require.NoError(t, res.err)
+		require.Contains(t, res.out.HTML, res.name)
+		require.Contains(t, res.out.Text, res.name)
+	}
+}

@@ -49,7 +49,11 @@ type Rendered struct {
 // Renderer holds the parsed templates of every language.
 type Renderer struct {
 	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	// pages holds, per language and kind, the layout with that kind's body
+	// in it: put together once here, not for every message, since cloning
+	// and parsing cost more than filling the page in. A parsed template may
+	// be executed by many goroutines at once.
+	pages map[string]map[string]*htmltemplate.Template
 }
 
 // Languages are those a customer may choose at intake; Chinese is the default.
@@ -58,7 +62,7 @@ var Languages = []string{"zh", "en"}
 // NewRenderer parses the embedded templates; a broken template fails here,
 // at start-up, not when a customer is waiting for the message.
 func NewRenderer() (*Renderer, error) {
-	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	r := &Renderer{text: map[string]*texttemplate.Template{}, pages: map[string]map[string]*htmltemplate.Template{}}
 	for _, lang := range Languages {
 		t, err := texttemplate.New(lang+".txt.tmpl").Funcs(labelFuncs(lang)).ParseFS(templates, "templates/"+lang+".txt.tmpl")
 		if err != nil {
@@ -68,7 +72,21 @@ func NewRenderer() (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse %s HTML templates: %w", lang, err)
 		}
-		r.text[lang], r.html[lang] = t, h
+		r.text[lang], r.pages[lang] = t, map[string]*htmltemplate.Template{}
+		for _, body := range h.Templates() {
+			kind, ok := strings.CutSuffix(body.Name(), ".html")
+			if !ok {
+				continue
+			}
+			page, err := h.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := page.New("body").Parse(`{{template "` + body.Name() + `" .}}`); err != nil {
+				return nil, fmt.Errorf("%s HTML page for %s: %w", lang, kind, err)
+			}
+			r.pages[lang][kind] = page
+		}
 	}
 	return r, nil
 }
@@ -81,7 +99,7 @@ func (r *Renderer) Render(c Content) (Rendered, error) {
 		lang = "en"
 	}
 	c.Language = lang
-	t, h := r.text[lang], r.html[lang]
+	t := r.text[lang]
 	var out Rendered
 	var err error
 	if out.Subject, err = execText(t, c.Kind+".subject", c); err != nil {
@@ -91,12 +109,9 @@ func (r *Renderer) Render(c Content) (Rendered, error) {
 		return out, err
 	}
 	c.Subject = out.Subject
-	page, err := h.Clone()
-	if err != nil {
-		return out, err
-	}
-	if _, err := page.New("body").Parse(`{{template "` + c.Kind + `.html" .}}`); err != nil {
-		return out, fmt.Errorf("no HTML template for %s: %w", c.Kind, err)
+	page, ok := r.pages[lang][c.Kind]
+	if !ok {
+		return out, fmt.Errorf("no HTML template for %s", c.Kind)
 	}
 	var b bytes.Buffer
 	if err := page.ExecuteTemplate(&b, "layout", c); err != nil {

@@ -56,6 +56,7 @@ type Server struct {
 	httpAddr string
 
 	mu       sync.Mutex
+	sessions int // SMTP connections clients have opened
 	seq      int // of the last message received; deleted ones keep theirs
 	messages []Message
 	holds    []*hold
@@ -206,7 +207,17 @@ func fileSafe(id string) string {
 type backend struct{ s *Server }
 
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	b.s.sessions++
+	b.s.mu.Unlock()
 	return &session{s: b.s, conn: c}, nil
+}
+
+// Sessions is how many SMTP connections clients have opened.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
 }
 
 type session struct {
