@@ -164,61 +164,72 @@ func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, 
 
 // RecordStep appends a step to the audit trail and applies what it changes to
 // the case record, once: a second call with the same key does nothing.
+//
+// It is one statement, so one round trip in its own transaction: every
+// deadline a case meets or misses writes one, and a burst of them queues on
+// the database's round trips, not on its work. The clock events and the
+// case's update happen only when the step's event is new.
 func (s *Store) RecordStep(ctx context.Context, st complaint.Step) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
+	n := len(st.SLA)
+	keys, clocks, events := make([]string, n), make([]string, n), make([]string, n)
+	departments := make([]*string, n)
+	rounds, levels := make([]int, n), make([]int, n)
+	dues, ats := make([]time.Time, n), make([]time.Time, n)
+	approximate := make([]bool, n)
+	for i, e := range st.SLA {
+		keys[i], clocks[i], events[i] = e.Key(), e.Clock, e.Event
+		if e.Department != "" {
+			departments[i] = new(string(e.Department))
+		}
+		rounds[i], levels[i], dues[i], ats[i], approximate[i] = e.Round, e.Level, e.DueAt, e.At, e.Approximate
+	}
+	var depts []string
+	if st.Departments != nil {
+		depts = complaint.Names(st.Departments)
+	}
+	var closedAt *time.Time
+	var outcome, summary string
+	if st.Closed != nil {
+		closedAt, outcome, summary = &st.Closed.At, string(st.Closed.Outcome), st.Closed.Summary
+	}
+	_, err := s.pool.Exec(ctx, `
+		WITH event AS (
 			INSERT INTO case_events (reference, event_key, occurred_at, actor, step, summary)
-			VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (reference, event_key) DO NOTHING`,
-			st.Reference, st.Key, st.At, st.Actor, st.Name, st.Summary)
-		if err != nil {
-			return fmt.Errorf("insert event: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		for _, e := range st.SLA {
-			_, err := tx.Exec(ctx, `
-				INSERT INTO sla_events (reference, event_key, clock, department, round, event, level, due_at, occurred_at, approximate)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (reference, event_key) DO NOTHING`,
-				st.Reference, e.Key(), e.Clock, nullable(string(e.Department)), e.Round, e.Event, e.Level, e.DueAt, e.At, e.Approximate)
-			if err != nil {
-				return fmt.Errorf("insert SLA event: %w", err)
-			}
-		}
-		var depts []string
-		if st.Departments != nil {
-			depts = complaint.Names(st.Departments)
-		}
-		var closedAt *time.Time
-		var outcome, summary string
-		if st.Closed != nil {
-			closedAt, outcome, summary = &st.Closed.At, string(st.Closed.Outcome), st.Closed.Summary
-		}
-		_, err = tx.Exec(ctx, `
-			UPDATE cases SET
-				status = COALESCE($2, status),
-				owner = COALESCE($3, owner),
-				acknowledged_at = COALESCE(acknowledged_at, $15),
-				departments = COALESCE($5, departments),
-				dispute_stage = COALESCE($6, dispute_stage),
-				closed_at = CASE WHEN $9 THEN NULL ELSE COALESCE($7, closed_at) END,
-				outcome = CASE WHEN $9 THEN NULL ELSE COALESCE($8, outcome) END,
-				close_summary = CASE WHEN $9 THEN NULL ELSE COALESCE($10, close_summary) END,
-				round = GREATEST(round, $11),
-				escalation_level = $12,
-				sla_breached = $13,
-				last_step = $14,
-				priority = COALESCE($16, priority),
-				updated_at = $4
-			WHERE reference = $1 AND last_step < $14`,
-			st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
-			nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round,
-			st.EscalationLevel, st.SLABreached, st.Seq, st.AcknowledgedAt, nullable(string(st.Priority)))
-		if err != nil {
-			return fmt.Errorf("update case: %w", err)
-		}
-		return nil
-	})
+			VALUES ($1,$17,$4,$18,$19,$20) ON CONFLICT (reference, event_key) DO NOTHING
+			RETURNING reference
+		), clock_events AS (
+			INSERT INTO sla_events (reference, event_key, clock, department, round, event, level, due_at, occurred_at, approximate)
+			SELECT event.reference, e.* FROM event,
+				unnest($21::text[], $22::text[], $23::text[], $24::integer[], $25::text[], $26::integer[],
+					$27::timestamptz[], $28::timestamptz[], $29::boolean[])
+					AS e (event_key, clock, department, round, event, level, due_at, occurred_at, approximate)
+			ON CONFLICT (reference, event_key) DO NOTHING
+		)
+		UPDATE cases SET
+			status = COALESCE($2, status),
+			owner = COALESCE($3, owner),
+			acknowledged_at = COALESCE(acknowledged_at, $15),
+			departments = COALESCE($5, departments),
+			dispute_stage = COALESCE($6, dispute_stage),
+			closed_at = CASE WHEN $9 THEN NULL ELSE COALESCE($7, closed_at) END,
+			outcome = CASE WHEN $9 THEN NULL ELSE COALESCE($8, outcome) END,
+			close_summary = CASE WHEN $9 THEN NULL ELSE COALESCE($10, close_summary) END,
+			round = GREATEST(round, $11),
+			escalation_level = $12,
+			sla_breached = $13,
+			last_step = $14,
+			priority = COALESCE($16, priority),
+			updated_at = $4
+		WHERE reference = $1 AND last_step < $14 AND EXISTS (SELECT FROM event)`,
+		st.Reference, nullable(string(st.Status)), nullable(st.Owner), st.At, depts,
+		nullable(string(st.DisputeStage)), closedAt, nullable(outcome), st.Reopened, nullable(summary), st.Round,
+		st.EscalationLevel, st.SLABreached, st.Seq, st.AcknowledgedAt, nullable(string(st.Priority)),
+		st.Key, st.Actor, st.Name, st.Summary,
+		keys, clocks, departments, rounds, events, levels, dues, ats, approximate)
+	if err != nil {
+		return fmt.Errorf("record step %s: %w", st.Key, err)
+	}
+	return nil
 }
 
 // CaseRow is a case as the database records it.
