@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"sync"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
@@ -48,17 +50,22 @@ type Email struct {
 type Mailer struct {
 	cfg  SMTPConfig
 	opts []mail.Option
-	idle chan *connection
+	// idleFor is how long a session waits for the next message before it
+	// is ended: maxIdleTime, shorter in tests.
+	idleFor time.Duration
+
+	mu   sync.Mutex
+	idle []*connection // the most recently used last
 }
 
 const (
 	// maxIdleConnections is how many open sessions wait for the next
-	// message; more senders at once open their own and close them after.
+	// message; more senders at once open their own and end them after.
 	maxIdleConnections = 4
 	// maxIdleTime: a server ends a quiet session after a while (RFC 5321
 	// asks for five minutes, many wait less, and a firewall may drop it
-	// silently). An older one is closed, not tried: a dead one found only
-	// by its timeout would hold the message that long.
+	// silently). Ours ends it first: a dead one found only by its timeout
+	// would hold the message that long.
 	maxIdleTime = 30 * time.Second
 	// maxMessagesPerConnection: many providers refuse further messages on
 	// a long session; ending it first keeps a message from being refused.
@@ -68,10 +75,11 @@ const (
 // connection is one open SMTP session and the go-mail client that opened
 // it; a client holds one session's state, so it is not shared.
 type connection struct {
-	client    *mail.Client
-	session   *smtp.Client
-	sent      int
-	idleSince time.Time
+	client  *mail.Client
+	session *smtp.Client
+	timeout time.Duration
+	sent    int
+	expiry  *time.Timer // ends the session when it has been idle too long
 }
 
 // NewMailer checks the configuration; it connects only when sending.
@@ -98,7 +106,7 @@ func NewMailer(cfg SMTPConfig) (*Mailer, error) {
 	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("SMTP client for %s: %w", cfg.Host, err)
 	}
-	return &Mailer{cfg: cfg, opts: opts, idle: make(chan *connection, maxIdleConnections)}, nil
+	return &Mailer{cfg: cfg, opts: opts, idleFor: maxIdleTime}, nil
 }
 
 // Send delivers one message. An error the server calls permanent (5xx) is
@@ -183,20 +191,22 @@ func refusedAtStart(err error) bool {
 	return errors.As(err, &sendErr) && sendErr.Reason == mail.ErrSMTPMailFrom
 }
 
-// take returns an idle session young enough to trust, or a new one.
+// take returns the most recently used idle session, or a new one.
 func (m *Mailer) take(ctx context.Context) (conn *connection, reused bool, err error) {
-	for {
-		select {
-		case conn := <-m.idle:
-			if time.Since(conn.idleSince) < maxIdleTime {
-				return conn, true, nil
-			}
-			go conn.close()
-		default:
-			conn, err := m.dial(ctx)
-			return conn, false, err
-		}
+	if err := ctx.Err(); err != nil { // the attempt is over: it must not send
+		return nil, false, err
 	}
+	m.mu.Lock()
+	if n := len(m.idle); n > 0 {
+		conn = m.idle[n-1]
+		m.idle = m.idle[:n-1]
+		m.mu.Unlock()
+		conn.expiry.Stop() // had it fired, the session would no longer be idle
+		return conn, true, nil
+	}
+	m.mu.Unlock()
+	conn, err = m.dial(ctx)
+	return conn, false, err
 }
 
 func (m *Mailer) dial(ctx context.Context) (*connection, error) {
@@ -208,7 +218,7 @@ func (m *Mailer) dial(ctx context.Context) (*connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &connection{client: client, session: session}, nil
+	return &connection{client: client, session: session, timeout: m.cfg.Timeout}, nil
 }
 
 // put keeps a session that has just sent a message for the next one. The
@@ -218,30 +228,55 @@ func (m *Mailer) dial(ctx context.Context) (*connection, error) {
 func (m *Mailer) put(conn *connection) {
 	conn.sent++
 	if conn.sent < maxMessagesPerConnection {
-		conn.idleSince = time.Now()
-		select {
-		case m.idle <- conn:
+		m.mu.Lock()
+		if len(m.idle) < maxIdleConnections {
+			m.idle = append(m.idle, conn)
+			conn.expiry = time.AfterFunc(m.idleFor, func() { m.expire(conn) })
+			m.mu.Unlock()
 			return
-		default:
 		}
+		m.mu.Unlock()
 	}
 	go conn.close()
 }
 
-// close ends the session with QUIT.
+// expire ends a session that waited idle too long, unless a sender has just
+// taken it.
+func (m *Mailer) expire(conn *connection) {
+	m.mu.Lock()
+	i := slices.Index(m.idle, conn)
+	if i >= 0 {
+		m.idle = slices.Delete(m.idle, i, i+1)
+	}
+	m.mu.Unlock()
+	if i >= 0 {
+		_ = conn.close() // the server ends a session whose QUIT it missed
+	}
+}
+
+// close ends the session with QUIT, and closes the socket whatever the
+// server answers.
 func (c *connection) close() error {
-	return c.client.CloseWithSMTPClient(c.session)
+	// The deadline was set for the session's last command and has likely
+	// passed while it waited.
+	if err := c.session.UpdateDeadline(c.timeout); err != nil {
+		return errors.Join(err, c.session.Close())
+	}
+	if err := c.client.CloseWithSMTPClient(c.session); err != nil {
+		return errors.Join(err, c.session.Close())
+	}
+	return nil
 }
 
 // Close ends the idle sessions; Send may still be used after it.
 func (m *Mailer) Close() {
-	for {
-		select {
-		case conn := <-m.idle:
-			_ = conn.close() // the server ends a session whose QUIT it missed
-		default:
-			return
-		}
+	m.mu.Lock()
+	idle := m.idle
+	m.idle = nil
+	m.mu.Unlock()
+	for _, conn := range idle {
+		conn.expiry.Stop()
+		_ = conn.close() // the server ends a session whose QUIT it missed
 	}
 }
 

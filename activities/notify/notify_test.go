@@ -308,7 +308,8 @@ func TestMessagesShareOpenSessions(t *testing.T) {
 	for i := range 5 {
 		require.NoError(t, send(i))
 	}
-	require.Equal(t, 1, mb.Sessions(), "messages one after another share a session")
+	opened, _ := mb.Sessions()
+	require.Equal(t, 1, opened, "messages one after another share a session")
 
 	errs := make(chan error, 20)
 	for i := range 20 {
@@ -324,7 +325,40 @@ func TestMessagesShareOpenSessions(t *testing.T) {
 		ids[msg.MessageID] = true
 	}
 	require.Len(t, ids, 25, "every message once")
-	require.LessOrEqual(t, mb.Sessions(), 21, "no more sessions than senders at once")
+	opened, _ = mb.Sessions()
+	require.LessOrEqual(t, opened, 21, "no more sessions than senders at once")
+	m.Close()
+	require.Eventually(t, func() bool { _, open := mb.Sessions(); return open == 0 }, 5*time.Second, 20*time.Millisecond,
+		"the mailer's Close ends every idle session")
+}
+
+// A session left idle is ended by the mailer, with QUIT, long after the
+// deadline of its last command has passed; the next message opens another.
+func TestAnIdleSessionIsEnded(t *testing.T) {
+	mb := startMailbox(t)
+	host, port, err := net.SplitHostPort(mb.SMTPAddr())
+	require.NoError(t, err)
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	require.NoError(t, err)
+	// Each command's deadline is 200 ms: past by the time the session is
+	// ended, and the QUIT must still go out.
+	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "complaints@example.com",
+		Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer m.Close()
+	notify.SetIdleTime(m, 700*time.Millisecond)
+	msg := func(id string) notify.Email {
+		return notify.Email{MessageID: id, To: "boss@example.com", Rendered: notify.Rendered{Subject: "s", Text: "t"}}
+	}
+	require.NoError(t, m.Send(t.Context(), msg("first@complaints.local")))
+	_, open := mb.Sessions()
+	require.Equal(t, 1, open, "kept open for the next message")
+	require.Eventually(t, func() bool { _, open := mb.Sessions(); return open == 0 }, 5*time.Second, 20*time.Millisecond)
+	require.NoError(t, m.Send(t.Context(), msg("second@complaints.local")))
+	opened, _ := mb.Sessions()
+	require.Equal(t, 2, opened)
+	require.Len(t, mb.Messages(nil), 2)
 }
 
 // A session the server has ended while idle (a restart, its idle timeout)
@@ -349,7 +383,8 @@ func TestAMessageOutlivesItsEndedSession(t *testing.T) {
 	got := second.Messages(nil)
 	require.Len(t, got, 1)
 	require.Equal(t, "after@complaints.local", got[0].MessageID)
-	require.Equal(t, 1, second.Sessions())
+	opened, _ := second.Sessions()
+	require.Equal(t, 1, opened)
 }
 
 // The worker renders many messages at once: each gets its own content.

@@ -56,7 +56,8 @@ type Server struct {
 	httpAddr string
 
 	mu       sync.Mutex
-	sessions int // SMTP connections clients have opened
+	sessions int // SMTP sessions clients have opened
+	open     int // of which not yet ended
 	seq      int // of the last message received; deleted ones keep theirs
 	messages []Message
 	holds    []*hold
@@ -209,15 +210,17 @@ type backend struct{ s *Server }
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	b.s.mu.Lock()
 	b.s.sessions++
+	b.s.open++
 	b.s.mu.Unlock()
 	return &session{s: b.s, conn: c}, nil
 }
 
-// Sessions is how many SMTP connections clients have opened.
-func (s *Server) Sessions() int {
+// Sessions is how many SMTP sessions clients have opened, and how many of
+// them are still open.
+func (s *Server) Sessions() (opened, open int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sessions
+	return s.sessions, s.open
 }
 
 type session struct {
@@ -282,7 +285,12 @@ func (ss *session) clientStillThere() bool {
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Logout() error { // at QUIT or when the connection ends
+	ss.s.mu.Lock()
+	ss.s.open--
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // parse reads the headers and the text and HTML parts of a message.
 func parse(raw []byte) (Message, error) {
