@@ -284,7 +284,7 @@ func (ss *session) clientStillThere() bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Reset() { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { // at QUIT or when the connection ends
 	ss.s.mu.Lock()
 	ss.s.open--
