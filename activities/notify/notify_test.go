@@ -33,13 +33,19 @@ func startMailbox(t *testing.T) *mailbox.Server {
 
 func mailer(t *testing.T, mb *mailbox.Server) *notify.Mailer {
 	t.Helper()
+	return mailerWithTimeout(t, mb, 10*time.Second)
+}
+
+// mailerWithTimeout sends to mb; timeout is each SMTP command's deadline.
+func mailerWithTimeout(t *testing.T, mb *mailbox.Server, timeout time.Duration) *notify.Mailer {
+	t.Helper()
 	host, port, err := net.SplitHostPort(mb.SMTPAddr())
 	require.NoError(t, err)
 	var p int
 	_, err = fmt.Sscan(port, &p)
 	require.NoError(t, err)
 	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "complaints@example.com",
-		FromName: "客服中心", Timeout: 10 * time.Second})
+		FromName: "客服中心", Timeout: timeout})
 	require.NoError(t, err)
 	return m
 }
@@ -336,16 +342,9 @@ func TestMessagesShareOpenSessions(t *testing.T) {
 // deadline of its last command has passed; the next message opens another.
 func TestAnIdleSessionIsEnded(t *testing.T) {
 	mb := startMailbox(t)
-	host, port, err := net.SplitHostPort(mb.SMTPAddr())
-	require.NoError(t, err)
-	var p int
-	_, err = fmt.Sscan(port, &p)
-	require.NoError(t, err)
 	// Each command's deadline is 200 ms: past by the time the session is
 	// ended, and the QUIT must still go out.
-	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "complaints@example.com",
-		Timeout: 200 * time.Millisecond})
-	require.NoError(t, err)
+	m := mailerWithTimeout(t, mb, 200*time.Millisecond)
 	defer m.Close()
 	notify.SetIdleTime(m, 700*time.Millisecond)
 	msg := func(id string) notify.Email {
