@@ -172,15 +172,12 @@ func (s *Store) linkRepeat(ctx context.Context, tx pgx.Tx, c complaint.NewCase, 
 func (s *Store) RecordStep(ctx context.Context, st complaint.Step) error {
 	n := len(st.SLA)
 	keys, clocks, events := make([]string, n), make([]string, n), make([]string, n)
-	departments := make([]*string, n)
+	departments := make([]sql.NullString, n)
 	rounds, levels := make([]int, n), make([]int, n)
 	dues, ats := make([]time.Time, n), make([]time.Time, n)
 	approximate := make([]bool, n)
 	for i, e := range st.SLA {
-		keys[i], clocks[i], events[i] = e.Key(), e.Clock, e.Event
-		if e.Department != "" {
-			departments[i] = new(string(e.Department))
-		}
+		keys[i], clocks[i], events[i], departments[i] = e.Key(), e.Clock, e.Event, nullable(string(e.Department))
 		rounds[i], levels[i], dues[i], ats[i], approximate[i] = e.Round, e.Level, e.DueAt, e.At, e.Approximate
 	}
 	var depts []string
