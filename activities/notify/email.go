@@ -250,7 +250,7 @@ func (m *Mailer) expire(conn *connection) {
 	}
 	m.mu.Unlock()
 	if i >= 0 {
-		_ = conn.close() // the server ends a session whose QUIT it missed
+		_ = conn.close() // a QUIT that failed has closed the socket anyway
 	}
 }
 
@@ -276,7 +276,7 @@ func (m *Mailer) Close() {
 	m.mu.Unlock()
 	for _, conn := range idle {
 		conn.expiry.Stop()
-		_ = conn.close() // the server ends a session whose QUIT it missed
+		_ = conn.close() // a QUIT that failed has closed the socket anyway
 	}
 }
 
