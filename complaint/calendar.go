@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -134,13 +135,14 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 		bc.AddHoliday(hs...)
 		wc.covered = func(int) bool { return true }
 	} else {
-		years := slices.Sorted(maps.Keys(s.Years))
-		for _, y := range years {
+		known := map[int]bool{} // its own copy: a shared calendar keeps no case's map
+		for _, y := range slices.Sorted(maps.Keys(s.Years)) {
 			if err := add(s.Years[y]); err != nil {
 				return nil, err
 			}
+			known[y] = true
 		}
-		wc.covered = func(y int) bool { _, ok := s.Years[y]; return ok }
+		wc.covered = func(y int) bool { return known[y] }
 	}
 	if err := add(s.Extra); err != nil {
 		return nil, err
@@ -152,6 +154,47 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 		return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
 	}
 	return wc, nil
+}
+
+// shared holds the calendars built by Shared, by their spec's JSON. A
+// worker holds thousands of cases in memory, nearly all with one of a few
+// specs (the configuration they started under); built once per spec, their
+// holidays and zone are held once instead of once a case (a fifth of a
+// cached case's memory), and a case loaded from its history does not build
+// them again.
+var shared = struct {
+	sync.Mutex
+	byKey map[string]*WorkCalendar
+}{byKey: map[string]*WorkCalendar{}}
+
+// maxShared bounds shared: past it the map starts over. Distinct specs come
+// from configuration changes, a handful in a worker's life.
+const maxShared = 64
+
+// Shared returns the calendar of s, built once per process for every spec
+// equal to it. A WorkCalendar is never changed after Build, so any number of
+// cases may ask it at once, and equal specs give the same answers.
+func (s CalendarSpec) Shared() (*WorkCalendar, error) {
+	key, err := json.Marshal(s) // map keys sorted: equal specs, equal keys
+	if err != nil {
+		return nil, err
+	}
+	shared.Lock()
+	c := shared.byKey[string(key)]
+	shared.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	if c, err = s.Build(); err != nil {
+		return nil, err
+	}
+	shared.Lock()
+	defer shared.Unlock()
+	if len(shared.byKey) >= maxShared {
+		clear(shared.byKey)
+	}
+	shared.byKey[string(key)] = c
+	return c, nil
 }
 
 // IsWorkday reports whether the calendar day of t (in the calendar's zone)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -133,6 +134,56 @@ func TestLibraryCalendarsAndExtraDays(t *testing.T) {
 	if _, err := LoadCalendar("cn", "", DaySet{Holidays: []string{"26-1-1"}}, 2026); err == nil {
 		t.Fatal("a malformed extra date must be refused")
 	}
+}
+
+// Cases with equal policies share one calendar; a spec that differs, even
+// by one company holiday, gets its own; many cases ask a shared calendar at
+// once.
+func TestEqualSpecsShareOneCalendar(t *testing.T) {
+	load := func(extra DaySet) CalendarSpec {
+		spec, err := LoadCalendar("cn", "", extra, 2024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spec
+	}
+	first, err := load(DaySet{}).Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := load(DaySet{}).Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != again {
+		t.Fatal("two equal specs built two calendars")
+	}
+	withDayOff, err := load(DaySet{Holidays: []string{"2026-11-23"}}).Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	monday := at("2026-11-23 10:00")
+	if !first.IsWorkday(monday) || withDayOff.IsWorkday(monday) {
+		t.Fatal("a company holiday must change only the calendar of the spec that has it")
+	}
+	if _, err := (CalendarSpec{Country: "cn", Zone: "Nowhere/Atlantis"}).Shared(); err == nil {
+		t.Fatal("a spec Build refuses must be refused")
+	}
+	// The National Day week, 2026: a Wednesday evening's three working days
+	// end on the Saturday make-up day (see TestThreeWorkingDays).
+	want := at("2026-10-10 18:00")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if due, _ := first.AddWorking(at("2026-09-30 18:00"), WorkingDays(3)); !due.Equal(want) {
+					t.Errorf("due %v, want %v", due, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func BenchmarkAddThreeWorkingDays(b *testing.B) {

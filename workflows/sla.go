@@ -9,10 +9,11 @@ import (
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
-// calendar is the case's working-day calendar, built from its captured policy.
+// calendar is the case's working-day calendar, built from its captured
+// policy; cases with equal policies share one.
 func (w *caseWorkflow) calendar() *complaint.WorkCalendar {
 	if w.cal == nil {
-		c, err := w.Policy.SLA.Calendar.Build() //workflowcheck:ignore the captured spec gives the same calendar on every replay
+		c, err := w.Policy.SLA.Calendar.Shared() //workflowcheck:ignore the captured spec gives the same answers on every replay
 		if err != nil {
 			panic(fmt.Sprintf("calendar of the case: %v", err)) // fails the task; a fixed deployment resumes it
 		}
