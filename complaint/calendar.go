@@ -99,11 +99,19 @@ func LoadCalendar(country, zone string, extra DaySet, from int) (CalendarSpec, e
 
 // WorkCalendar answers working-day questions for one case.
 type WorkCalendar struct {
-	bc       *cal.BusinessCalendar
-	loc      *time.Location
-	workdays map[string]bool
-	covered  func(year int) bool
+	loc *time.Location
+	// daysOff and workdays are the spec's own dates (our table's and the
+	// company's), by dayKey: a deadline walks its days one by one, and a
+	// lookup is what each day costs.
+	daysOff, workdays map[int]bool
+	// library holds the calendar library's rules, for its countries; nil
+	// for "cn", whose days are all in the table.
+	library *cal.Calendar
+	covered func(year int) bool
 }
+
+// dayKey is a calendar day as one number, 20261001 for 1 October 2026.
+func dayKey(y int, m time.Month, d int) int { return y*10000 + int(m)*100 + d }
 
 // Build makes the calendar. It is deterministic: the same spec gives the same
 // answers on every worker and on replay.
@@ -112,27 +120,26 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calendar zone: %w", err)
 	}
-	bc := cal.NewBusinessCalendar()
-	wc := &WorkCalendar{bc: bc, loc: loc, workdays: map[string]bool{}}
-	add := func(days DaySet) error {
-		for _, d := range days.Holidays {
+	wc := &WorkCalendar{loc: loc, daysOff: map[int]bool{}, workdays: map[int]bool{}}
+	mark := func(into map[int]bool, what string, dates []string) error {
+		for _, d := range dates {
 			t, err := time.Parse(time.DateOnly, d)
 			if err != nil {
-				return fmt.Errorf("holiday %q: %w", d, err)
+				return fmt.Errorf("%s %q: %w", what, d, err)
 			}
-			bc.AddHoliday(&cal.Holiday{Name: d, Type: cal.ObservancePublic, StartYear: t.Year(), EndYear: t.Year(),
-				Month: t.Month(), Day: t.Day(), Func: cal.CalcDayOfMonth})
-		}
-		for _, d := range days.Workdays {
-			if _, err := time.Parse(time.DateOnly, d); err != nil {
-				return fmt.Errorf("working day %q: %w", d, err)
-			}
-			wc.workdays[d] = true
+			into[dayKey(t.Date())] = true
 		}
 		return nil
 	}
+	add := func(days DaySet) error {
+		if err := mark(wc.daysOff, "holiday", days.Holidays); err != nil {
+			return err
+		}
+		return mark(wc.workdays, "working day", days.Workdays)
+	}
 	if hs := libraryCalendars[s.Country]; hs != nil {
-		bc.AddHoliday(hs...)
+		wc.library = &cal.Calendar{}
+		wc.library.AddHoliday(hs...)
 		wc.covered = func(int) bool { return true }
 	} else {
 		known := map[int]bool{} // its own copy: a shared calendar keeps no case's map
@@ -146,12 +153,6 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 	}
 	if err := add(s.Extra); err != nil {
 		return nil, err
-	}
-	bc.WorkdayFunc = func(d time.Time) bool {
-		if wc.workdays[d.Format(time.DateOnly)] {
-			return true
-		}
-		return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
 	}
 	return wc, nil
 }
@@ -199,8 +200,21 @@ func (s CalendarSpec) Shared() (*WorkCalendar, error) {
 
 // IsWorkday reports whether the calendar day of t (in the calendar's zone)
 // is a working day.
+// A day off in the spec wins over a working day on the same date; a
+// library holiday counts on the day it is observed (a Saturday's on the
+// Friday before, as the library's rules say).
 func (c *WorkCalendar) IsWorkday(t time.Time) bool {
-	return c.bc.IsWorkday(t.In(c.loc))
+	t = t.In(c.loc)
+	key := dayKey(t.Date())
+	weekend := t.Weekday() == time.Saturday || t.Weekday() == time.Sunday
+	switch {
+	case weekend && !c.workdays[key], c.daysOff[key]:
+		return false
+	case c.library != nil:
+		_, observed, _ := c.library.IsHoliday(t)
+		return !observed
+	}
+	return true
 }
 
 // Covered reports whether the calendar knows the holidays of t's year.

@@ -128,6 +128,21 @@ func TestLibraryCalendarsAndExtraDays(t *testing.T) {
 	if c.IsWorkday(thanksgiving) || c.IsWorkday(thanksgiving.AddDate(0, 0, 1)) {
 		t.Fatal("Thanksgiving (library) and the day after (company extra) are days off")
 	}
+	// A library holiday on a Saturday is observed on the Friday before:
+	// Independence Day 2026.
+	if c.IsWorkday(time.Date(2026, 7, 3, 12, 0, 0, 0, ny)) || !c.IsWorkday(time.Date(2026, 7, 2, 12, 0, 0, 0, ny)) {
+		t.Fatal("4 July 2026 is a Saturday: Friday 3 July is the day off, Thursday is not")
+	}
+	// A date that is both a company holiday and a make-up working day is a
+	// day off: the holiday wins.
+	both, err := (CalendarSpec{Country: "cn", Zone: "Asia/Shanghai",
+		Extra: DaySet{Holidays: []string{"2026-11-28"}, Workdays: []string{"2026-11-28", "2026-11-29"}}}).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both.IsWorkday(at("2026-11-28 10:00")) || !both.IsWorkday(at("2026-11-29 10:00")) {
+		t.Fatal("Saturday 28 Nov is both: a day off; Sunday 29 Nov is only a make-up day: working")
+	}
 	if _, err := LoadCalendar("xx", "UTC", DaySet{}, 2026); err == nil {
 		t.Fatal("an unknown country must be refused")
 	}
