@@ -97,7 +97,7 @@ func LoadCalendar(country, zone string, extra DaySet, from int) (CalendarSpec, e
 	return spec, err
 }
 
-// WorkCalendar answers working-day questions for one case.
+// WorkCalendar answers working-day questions for the cases of one spec.
 type WorkCalendar struct {
 	loc *time.Location
 	// daysOff and workdays are the spec's own dates (our table's and the
@@ -127,6 +127,9 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 			if err != nil {
 				return fmt.Errorf("%s %q: %w", what, d, err)
 			}
+			if t.Year() < 1 {
+				return fmt.Errorf("%s %q: no such year", what, d)
+			}
 			into[dayKey(t.Date())] = true
 		}
 		return nil
@@ -139,7 +142,7 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 	}
 	if hs := libraryCalendars[s.Country]; hs != nil {
 		wc.library = &cal.Calendar{}
-		wc.library.AddHoliday(hs...)
+		wc.library.AddHoliday(ownCopies(hs)...)
 		wc.covered = func(int) bool { return true }
 	} else {
 		known := map[int]bool{} // its own copy: a shared calendar keeps no case's map
@@ -157,6 +160,25 @@ func (s CalendarSpec) Build() (*WorkCalendar, error) {
 	return wc, nil
 }
 
+// ownCopies gives each of the library's holidays a function that works on
+// its own copy of the holiday: some write to the holiday they are given
+// (jp's Vernal Equinox Day sets its day for the year asked), and the
+// library's holidays are package variables, so cases asking at once on
+// different goroutines would otherwise see each other's year.
+func ownCopies(hs []*cal.Holiday) []*cal.Holiday {
+	out := make([]*cal.Holiday, len(hs))
+	for i, h := range hs {
+		out[i] = h.Clone(nil)
+		if f := h.Func; f != nil {
+			out[i].Func = func(h *cal.Holiday, year int) time.Time {
+				own := *h
+				return f(&own, year)
+			}
+		}
+	}
+	return out
+}
+
 // shared holds the calendars built by Shared, by their spec's JSON. A
 // worker holds thousands of cases in memory, nearly all with one of a few
 // specs (the configuration they started under); built once per spec, their
@@ -172,9 +194,10 @@ var shared = struct {
 // from configuration changes, a handful in a worker's life.
 const maxShared = 64
 
-// Shared returns the calendar of s, built once per process for every spec
-// equal to it. A WorkCalendar is never changed after Build, so any number of
-// cases may ask it at once, and equal specs give the same answers.
+// Shared returns the calendar of s, built once for every spec equal to it
+// (again only after maxShared specs). A WorkCalendar is never changed after
+// Build, so any number of cases may ask it at once, and equal specs give the
+// same answers.
 func (s CalendarSpec) Shared() (*WorkCalendar, error) {
 	key, err := json.Marshal(s) // map keys sorted: equal specs, equal keys
 	if err != nil {
@@ -201,8 +224,8 @@ func (s CalendarSpec) Shared() (*WorkCalendar, error) {
 // IsWorkday reports whether the calendar day of t (in the calendar's zone)
 // is a working day.
 // A day off in the spec wins over a working day on the same date; a
-// library holiday counts on the day it is observed (a Saturday's on the
-// Friday before, as the library's rules say).
+// library holiday counts on the day the country's rules observe it (in the
+// us, a Saturday's on the Friday before).
 func (c *WorkCalendar) IsWorkday(t time.Time) bool {
 	t = t.In(c.loc)
 	key := dayKey(t.Date())

@@ -143,6 +143,19 @@ func TestLibraryCalendarsAndExtraDays(t *testing.T) {
 	if both.IsWorkday(at("2026-11-28 10:00")) || !both.IsWorkday(at("2026-11-29 10:00")) {
 		t.Fatal("Saturday 28 Nov is both: a day off; Sunday 29 Nov is only a make-up day: working")
 	}
+	// Also where the library has a holiday of its own that day (observed on
+	// another).
+	usBoth, err := (CalendarSpec{Country: "us", Zone: "America/New_York",
+		Extra: DaySet{Holidays: []string{"2026-07-04"}, Workdays: []string{"2026-07-04"}}}).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if usBoth.IsWorkday(time.Date(2026, 7, 4, 12, 0, 0, 0, ny)) {
+		t.Fatal("4 July 2026, listed both as a company holiday and a working day, is a day off")
+	}
+	if _, err := (CalendarSpec{Country: "us", Zone: "UTC", Extra: DaySet{Holidays: []string{"0000-06-15"}}}).Build(); err == nil {
+		t.Fatal("a date in year 0 must be refused")
+	}
 	if _, err := LoadCalendar("xx", "UTC", DaySet{}, 2026); err == nil {
 		t.Fatal("an unknown country must be refused")
 	}
@@ -181,8 +194,20 @@ func TestEqualSpecsShareOneCalendar(t *testing.T) {
 	if !first.IsWorkday(monday) || withDayOff.IsWorkday(monday) {
 		t.Fatal("a company holiday must change only the calendar of the spec that has it")
 	}
-	if _, err := (CalendarSpec{Country: "cn", Zone: "Nowhere/Atlantis"}).Shared(); err == nil {
-		t.Fatal("a spec Build refuses must be refused")
+	for range 2 { // and refused again: a spec that fails is not kept
+		if c, err := (CalendarSpec{Country: "cn", Zone: "Nowhere/Atlantis"}).Shared(); err == nil || c != nil {
+			t.Fatal("a spec Build refuses must be refused")
+		}
+	}
+	// The shared calendar keeps no map of the spec it was built from.
+	spec := load(DaySet{})
+	kept, err := spec.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(spec.Years, 2026)
+	if !kept.Covered(at("2026-06-01 10:00")) {
+		t.Fatal("a change to a case's spec must not reach the calendar it shares")
 	}
 	// The National Day week, 2026: a Wednesday evening's three working days
 	// end on the Saturday make-up day (see TestThreeWorkingDays).
@@ -193,6 +218,25 @@ func TestEqualSpecsShareOneCalendar(t *testing.T) {
 			for range 50 {
 				if due, _ := first.AddWorking(at("2026-09-30 18:00"), WorkingDays(3)); !due.Equal(want) {
 					t.Errorf("due %v, want %v", due, want)
+					return
+				}
+			}
+		})
+	}
+	// The library's holidays too: Japan's Vernal Equinox Day falls on
+	// Friday 20 March 2026 and on Sunday 21 March 2027, observed Monday 22.
+	japan, err := (CalendarSpec{Country: "jp", Zone: "Asia/Tokyo"}).Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	noon := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, tokyo) }
+	for i := range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if i%2 == 0 && japan.IsWorkday(noon(2026, 3, 20)) ||
+					i%2 == 1 && (japan.IsWorkday(noon(2027, 3, 22)) || !japan.IsWorkday(noon(2027, 3, 19))) {
+					t.Error("Vernal Equinox Day: 2026-03-20 and 2027-03-22 off, 2027-03-19 working")
 					return
 				}
 			}

@@ -46,8 +46,8 @@ func (w *caseWorkflow) schedule(c *complaint.Deadline, now time.Time, used time.
 		c.DueAt, c.WarnAt = now.Add(c.Budget-used), now.Add(warnBudget-used)
 		return
 	}
-	// The calendar library walks a holiday cache only when it is cacheable,
-	// which ours is not: these calls are pure.
+	// The calendar is never changed once built (complaint.CalendarSpec.Shared):
+	// these calls are pure.
 	cal := w.calendar()
 	c.DueAt, c.Approximate = cal.AddWorking(now, max(c.Budget-used, 0)) //workflowcheck:ignore
 	c.WarnAt, _ = cal.AddWorking(now, max(warnBudget-used, 0))          //workflowcheck:ignore
