@@ -222,9 +222,9 @@ func (s CalendarSpec) Shared() (*WorkCalendar, error) {
 }
 
 // IsWorkday reports whether the calendar day of t (in the calendar's zone)
-// is a working day. A day off in the spec wins over a working day on the same date; a
-// library holiday counts on the day the country's rules observe it (in the
-// us, a Saturday's on the Friday before).
+// is a working day. A day off in the spec wins over a working day on the
+// same date; a library holiday counts on the day the country's rules
+// observe it (in the us, a Saturday's on the Friday before).
 func (c *WorkCalendar) IsWorkday(t time.Time) bool {
 	t = t.In(c.loc)
 	key := dayKey(t.Date())
