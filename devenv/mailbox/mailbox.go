@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -182,11 +183,15 @@ func (s *Server) takeHold(m Message) *hold {
 	return nil
 }
 
+// keep stores a message: its number is taken under the lock, its file
+// written outside it, so that concurrent senders (a burst of notices) do
+// not queue behind one another's disk writes. Listing stays in number
+// order: a message is inserted where its number belongs.
 func (s *Server) keep(m Message, raw []byte) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seq++
 	m.Seq = s.seq
+	s.mu.Unlock()
 	if s.Dir != "" {
 		m.File = filepath.Join(s.Dir, fmt.Sprintf("%s-%04d-%s.eml",
 			m.ReceivedAt.UTC().Format("20060102T150405"), m.Seq, fileSafe(m.MessageID)))
@@ -194,7 +199,13 @@ func (s *Server) keep(m Message, raw []byte) error {
 			return fmt.Errorf("keep %s: %w", m.File, err)
 		}
 	}
-	s.messages = append(s.messages, m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := len(s.messages)
+	for i > 0 && s.messages[i-1].Seq > m.Seq {
+		i--
+	}
+	s.messages = slices.Insert(s.messages, i, m)
 	return nil
 }
 
