@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"go.temporal.io/sdk/client"
 )
 
 type process struct {
@@ -26,11 +28,40 @@ func TestDefaultsAreTheDevelopmentServersAndTheDomainsQueue(t *testing.T) {
 	if err != nil || opts.ConnectionOptions.TLS != nil {
 		t.Errorf("TLS without being asked: %v %v", opts.ConnectionOptions.TLS, err)
 	}
+	// README, Configuration: requests to Temporal are not compressed
+	// unless TEMPORAL_GRPC_COMPRESSION says gzip.
+	if _, none := opts.ConnectionOptions.GrpcCompression.(*client.GrpcCompressionNone); !none {
+		t.Errorf("compression by default: %T, want none", opts.ConnectionOptions.GrpcCompression)
+	}
+}
+
+func TestCompressionIsNoneOrGzipAndAnythingElseIsRefusedAtStart(t *testing.T) {
+	for value, want := range map[string]client.GrpcCompression{
+		"none": &client.GrpcCompressionNone{}, "gzip": &client.GrpcCompressionGzip{},
+	} {
+		cfg, err := ParseAs[Config](map[string]string{"TEMPORAL_GRPC_COMPRESSION": value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := cfg.ClientOptions(nil)
+		if err != nil || reflect.TypeOf(opts.ConnectionOptions.GrpcCompression) != reflect.TypeOf(want) {
+			t.Errorf("%s: %T %v", value, opts.ConnectionOptions.GrpcCompression, err)
+		}
+	}
+	for _, bad := range []string{"zstd", "GZIP ", "true"} {
+		cfg, err := ParseAs[Config](map[string]string{"TEMPORAL_GRPC_COMPRESSION": bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cfg.ClientOptions(nil); err == nil || !strings.Contains(err.Error(), "TEMPORAL_GRPC_COMPRESSION") {
+			t.Errorf("%q: want an error naming TEMPORAL_GRPC_COMPRESSION, got %v", bad, err)
+		}
+	}
 }
 
 func TestSettingsRoundTripThroughAChildsEnvironment(t *testing.T) {
 	in := Config{TemporalAddress: "10.0.0.1:7233", TemporalNamespace: "prod", TaskQueue: "q2",
-		DatabaseURL: "postgres://a@b/c", TLS: TLS{Enabled: true, ServerName: "temporal.internal"},
+		DatabaseURL: "postgres://a@b/c", TLS: TLS{Enabled: true, ServerName: "temporal.internal"}, Compression: "gzip",
 		Token: Token{URL: "https://login.example.com/oauth/token", ClientID: "complaintdesk-app", ClientSecret: "s3cret",
 			Scopes: []string{"temporal", "openid"}}}
 	env := map[string]string{}

@@ -211,8 +211,15 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if err := s.StartTemporal(ctx); err != nil {
 		return s, err
 	}
+	// The harness's client compresses as the system's processes do by
+	// default: the bench's anchors run on it beside our worker.
+	compression, err := connection.Compression("")
+	if err != nil {
+		return s, err
+	}
 	copts := client.Options{
 		HostPort: s.Temporal.Address(), Namespace: "default", Logger: sdklog.NewStructuredLogger(s.Logger),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
 	}
 	if s.Client, err = client.DialContext(ctx, codec.ClientOptions(copts, s.Keys)); err != nil {
 		return s, err

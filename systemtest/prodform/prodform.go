@@ -20,6 +20,7 @@ import (
 
 	"github.com/complaintdesk/complaintdesk/auth"
 	"github.com/complaintdesk/complaintdesk/codec"
+	"github.com/complaintdesk/complaintdesk/connection"
 	"github.com/complaintdesk/complaintdesk/devenv"
 	"github.com/complaintdesk/complaintdesk/devenv/mailbox"
 	"github.com/complaintdesk/complaintdesk/store"
@@ -140,10 +141,15 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 		return f, err
 	}
 	f.AdminToken, f.APIKey, f.StaffToken = creds.AdminToken, creds.APIKey, creds.StaffToken
-	// The test acts on the cluster as its installer: the frontend checks tokens.
+	// The test acts on the cluster as its installer: the frontend checks
+	// tokens. It compresses as the form's processes do by default.
+	compression, err := connection.Compression("")
+	if err != nil {
+		return f, err
+	}
 	if f.Client, err = client.DialContext(ctx, codec.ClientOptions(client.Options{
 		HostPort: f.Server.Address(), Namespace: "default", Logger: quiet{}, Credentials: f.Installer(),
-		ConnectionOptions: client.ConnectionOptions{TLSDisabled: true},
+		ConnectionOptions: client.ConnectionOptions{TLSDisabled: true, GrpcCompression: compression},
 	}, f.Keys)); err != nil {
 		return f, err
 	}
