@@ -228,10 +228,17 @@ func runProd(ctx context.Context, cfg Config, out io.Writer, run string, res *Re
 		return err
 	}
 	r.Cost = &c
+	prod := servers{client: form.Client, keys: form.Keys, dsn: form.AppDB.DSN()}
+	for i := 0; ; i++ {
+		url, err := form.AppURL(devenv.WorkerName(i))
+		if err != nil {
+			break // no more workers
+		}
+		prod.workerMetrics = append(prod.workerMetrics, url+"/metrics")
+	}
 	for _, n := range cfg.Deadlines {
 		fmt.Fprintf(out, "production form, deadlines: %d bare timers, then %d cases, due in the same second ...\n", n, n)
-		d, err := measureDeadlines(ctx, servers{client: form.Client, keys: form.Keys, dsn: form.AppDB.DSN()},
-			n, cfg.DeadlineLead, run+"-prod", "")
+		d, err := measureDeadlines(ctx, prod, n, cfg.DeadlineLead, run+"-prod", "")
 		if err != nil {
 			return err
 		}
@@ -630,6 +637,10 @@ func printDeadlines(out io.Writer, label string, ds []DeadlineResult) {
 		if len(d.FloorCPU) > 0 && len(d.BreachCPU) > 0 {
 			fmt.Fprintf(out, "  %7d  CPU ms per deadline, bare timer: %s\n", d.Cases, cpuLine(d.FloorCPU))
 			fmt.Fprintf(out, "  %7s  CPU ms per deadline, our breach: %s\n", "", cpuLine(d.BreachCPU))
+		}
+		if c := d.Cache; c != nil {
+			fmt.Fprintf(out, "  %7d  our cases' tasks in the burst: %d found the case in the worker's cache, %d reloaded it from its history (any other came from the shared queue with the whole history)\n",
+				d.Cases, c.Hits, c.Misses)
 		}
 	}
 }

@@ -3,11 +3,15 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -45,6 +49,20 @@ type DeadlineResult struct {
 	// burst's work goes, and what ours costs beyond the floor's.
 	FloorCPU  map[string]float64 `json:"floorCpuSecondsPerDeadline,omitempty"`
 	BreachCPU map[string]float64 `json:"breachCpuSecondsPerDeadline,omitempty"`
+	// Cache: how our workers found the cases the burst woke, from the due
+	// time until every breach was recorded.
+	Cache *BurstCache `json:"cache,omitempty"`
+}
+
+// BurstCache counts our cases' workflow tasks during a burst by how the
+// worker that took each found its case: the SDK's sticky-cache counters.
+// A task neither a hit nor a miss came from the shared queue with the
+// case's whole history (its worker's sticky queue had given it up).
+type BurstCache struct {
+	// Hits found the case in memory, as the task left it.
+	Hits int `json:"hits"`
+	// Misses had been evicted and reloaded the case from its history.
+	Misses int `json:"misses"`
 }
 
 // servers are what a measurement runs against: the Temporal client with the
@@ -53,10 +71,14 @@ type servers struct {
 	client client.Client
 	keys   *codec.Keyring
 	dsn    string
+	// workerMetrics are our workers' /metrics, where the SDK counts how
+	// each workflow task found its case.
+	workerMetrics []string
 }
 
 func devServers(sys *systemtest.System) servers {
-	return servers{client: sys.Client, keys: sys.Keys, dsn: sys.Postgres.DSN()}
+	return servers{client: sys.Client, keys: sys.Keys, dsn: sys.Postgres.DSN(),
+		workerMetrics: []string{sys.WorkerURL() + "/metrics"}}
 }
 
 // startCases submits n copies of body through a starter whose cases are all
@@ -172,6 +194,7 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 		return res, ctx.Err()
 	case <-time.After(time.Until(due)):
 	}
+	cacheBefore, cacheErr := readBurstCache(ctx, sys.workerMetrics)
 	window := openBurst(profile("breach"))
 	lateness := func(sql, what string) ([]time.Duration, error) {
 		var out []time.Duration
@@ -194,6 +217,10 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 	res.BreachCPU = window.close(n)
 	if err != nil {
 		return res, err
+	}
+	// The counts are context: a worker that cannot be read leaves them out.
+	if cacheAfter, err := readBurstCache(ctx, sys.workerMetrics); err == nil && cacheErr == nil {
+		res.Cache = &BurstCache{Hits: cacheAfter.Hits - cacheBefore.Hits, Misses: cacheAfter.Misses - cacheBefore.Misses}
 	}
 	notices, err := lateness(`SELECT d.sent_at - e.due_at FROM deliveries d
 		JOIN sla_events e ON e.reference = d.reference AND e.clock = 'firstResponse' AND e.event = 'breached'
@@ -231,4 +258,51 @@ func demoIntake() (complaint.Intake, error) {
 	}
 	return complaint.Intake{Channel: complaint.ChannelWeb, Subject: body["subject"].(string),
 		Description: body["description"].(string), Category: complaint.CategoryLogistics}, nil
+}
+
+// readBurstCache sums the SDK's sticky-cache counters of our cases over the
+// workers' /metrics (none: zero counts).
+func readBurstCache(ctx context.Context, urls []string) (BurstCache, error) {
+	var c BurstCache
+	for _, url := range urls {
+		families, err := scrape(ctx, url)
+		if err != nil {
+			return c, err
+		}
+		c.Hits += caseCounter(families["temporal_sticky_cache_hit_total"])
+		c.Misses += caseCounter(families["temporal_sticky_cache_miss_total"])
+	}
+	return c, nil
+}
+
+// scrape reads a Prometheus text exposition.
+func scrape(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// caseCounter is a counter's total over the series of our case workflow
+// (an absent counter has not counted yet: 0).
+func caseCounter(f *dto.MetricFamily) int {
+	total := 0.0
+	for _, m := range f.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "workflow_type" && l.GetValue() == complaint.WorkflowName {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(total)
 }
