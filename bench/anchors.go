@@ -210,14 +210,15 @@ func startAnchorWorker(c client.Client) (func(), error) {
 }
 
 // workerEnv is the worker settings of the bench's own environment
-// (WORKER_WORKFLOW_TASKS=300 make bench): the workers of both forms and the
-// anchors' run with them. The production form's worker processes inherit
-// the environment; the dev server's worker runs in the bench, its settings
-// given to it.
+// (WORKER_WORKFLOW_TASKS=300 make bench), and the compression of requests
+// to Temporal (TEMPORAL_GRPC_COMPRESSION=gzip): the workers of both forms
+// and the anchors' run with them, every client compresses alike. The
+// production form's processes inherit the environment; the dev server's
+// worker, API and client take them from the harness.
 func workerEnv() map[string]string {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "WORKER_") {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "WORKER_") || k == "TEMPORAL_GRPC_COMPRESSION") {
 			env[k] = v
 		}
 	}

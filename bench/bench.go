@@ -639,7 +639,7 @@ func printDeadlines(out io.Writer, label string, ds []DeadlineResult) {
 			fmt.Fprintf(out, "  %7s  CPU ms per deadline, our breach: %s\n", "", cpuLine(d.BreachCPU))
 		}
 		if c := d.Cache; c != nil {
-			fmt.Fprintf(out, "  %7d  our cases' tasks in the burst: %d found the case in the worker's cache, %d reloaded it from its history (any other came from the shared queue with the whole history)\n",
+			fmt.Fprintf(out, "  %7d  our cases' tasks in the burst: %d found the case in its worker's cache, %d reloaded it from its history (any other came from the shared queue with the whole history)\n",
 				d.Cases, c.Hits, c.Misses)
 		}
 	}

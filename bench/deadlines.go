@@ -56,12 +56,14 @@ type DeadlineResult struct {
 
 // BurstCache counts our cases' workflow tasks during a burst by how the
 // worker that took each found its case: the SDK's sticky-cache counters.
-// A task neither a hit nor a miss came from the shared queue with the
-// case's whole history (its worker's sticky queue had given it up).
+// A task neither a hit nor a miss came with the case's whole history: from
+// the shared queue, where the server moves a task its worker's sticky
+// queue has held too long.
 type BurstCache struct {
 	// Hits found the case in memory, as the task left it.
 	Hits int `json:"hits"`
-	// Misses had been evicted and reloaded the case from its history.
+	// Misses reloaded the case from its history: it had been evicted, or
+	// what was cached was out of date.
 	Misses int `json:"misses"`
 }
 
@@ -218,8 +220,10 @@ func measureDeadlines(ctx context.Context, sys servers, n int, dueIn time.Durati
 	if err != nil {
 		return res, err
 	}
-	// The counts are context: a worker that cannot be read leaves them out.
-	if cacheAfter, err := readBurstCache(ctx, sys.workerMetrics); err == nil && cacheErr == nil {
+	// The counts are context: a worker that cannot be read leaves them out,
+	// and so does one restarted meanwhile (its counters began again).
+	if cacheAfter, err := readBurstCache(ctx, sys.workerMetrics); err == nil && cacheErr == nil &&
+		cacheAfter.Hits >= cacheBefore.Hits && cacheAfter.Misses >= cacheBefore.Misses {
 		res.Cache = &BurstCache{Hits: cacheAfter.Hits - cacheBefore.Hits, Misses: cacheAfter.Misses - cacheBefore.Misses}
 	}
 	notices, err := lateness(`SELECT d.sent_at - e.due_at FROM deliveries d
@@ -275,8 +279,12 @@ func readBurstCache(ctx context.Context, urls []string) (BurstCache, error) {
 	return c, nil
 }
 
-// scrape reads a Prometheus text exposition.
+// scrape reads a Prometheus text exposition, giving up after five seconds
+// (a worker too busy to answer leaves the counts out, it does not hold up
+// the bench).
 func scrape(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

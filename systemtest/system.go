@@ -103,9 +103,14 @@ type Options struct {
 	// so that its credentials work here too); otherwise new ones are made.
 	Secrets *devenv.Secrets
 	// WorkerEnv sets worker settings (WORKER_POLLERS, ...) over the
-	// defaults the worker's configuration is otherwise read from.
+	// defaults the worker's configuration is otherwise read from. Its
+	// TEMPORAL_GRPC_COMPRESSION, if any, is every client's of the system:
+	// the worker's, the API's and the harness's own.
 	WorkerEnv map[string]string
 }
+
+// compressionKey is the setting of every client's compression.
+const compressionKey = "TEMPORAL_GRPC_COMPRESSION"
 
 // RepoRoot is the repository's top folder.
 func RepoRoot() string {
@@ -211,9 +216,9 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	if err := s.StartTemporal(ctx); err != nil {
 		return s, err
 	}
-	// The harness's client compresses as the system's processes do by
-	// default: the bench's anchors run on it beside our worker.
-	compression, err := connection.Compression("")
+	// The harness's client compresses as the system's processes do: the
+	// bench's anchors run on it beside our worker.
+	compression, err := connection.Compression(opts.WorkerEnv[compressionKey])
 	if err != nil {
 		return s, err
 	}
@@ -321,7 +326,11 @@ func (s *System) StopTemporal() error {
 // APIConfig is the configuration of an API pointed at this system: the
 // defaults, with this system's addresses.
 func (s *System) APIConfig() api.Config {
-	cfg, err := connection.ParseAs[api.Config](map[string]string{})
+	env := map[string]string{} // never nil: that would read this process's environment
+	if v, ok := s.workerEnv[compressionKey]; ok {
+		env[compressionKey] = v
+	}
+	cfg, err := connection.ParseAs[api.Config](env)
 	if err != nil {
 		panic(err) // the defaults are constants: a failure here is a bug in them
 	}

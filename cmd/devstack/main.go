@@ -75,6 +75,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Refused before any server starts, not when the worker exits on it.
+	if _, err := connection.Compression(cfg.Compression); err != nil {
+		return err
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	dir, err := filepath.Abs(cfg.Dir)

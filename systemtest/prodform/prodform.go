@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 
@@ -142,8 +143,9 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 	}
 	f.AdminToken, f.APIKey, f.StaffToken = creds.AdminToken, creds.APIKey, creds.StaffToken
 	// The test acts on the cluster as its installer: the frontend checks
-	// tokens. It compresses as the form's processes do by default.
-	compression, err := connection.Compression("")
+	// tokens. It compresses as the form's processes do: they have this
+	// process's environment, then AppEnv.
+	compression, err := connection.Compression(lastSetting("TEMPORAL_GRPC_COMPRESSION", os.Environ(), o.AppEnv))
 	if err != nil {
 		return f, err
 	}
@@ -221,3 +223,17 @@ func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
+
+// lastSetting is the value the last of the environments gives key ("" if
+// none does), as a process started with them in that order sees it.
+func lastSetting(key string, environs ...[]string) string {
+	value := ""
+	for _, env := range environs {
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, key+"="); ok {
+				value = v
+			}
+		}
+	}
+	return value
+}
