@@ -218,7 +218,7 @@ func startAnchorWorker(c client.Client) (func(), error) {
 func workerEnv() map[string]string {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "WORKER_") || k == "TEMPORAL_GRPC_COMPRESSION") {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "WORKER_") || k == connection.CompressionVar) {
 			env[k] = v
 		}
 	}

@@ -122,6 +122,10 @@ func (c Config) ClientOptions(logger log.Logger) (client.Options, error) {
 	return opts, nil
 }
 
+// CompressionVar names the compression setting, for the test harness and
+// the bench, which hand it to the processes they start.
+const CompressionVar = "TEMPORAL_GRPC_COMPRESSION"
+
 // Compression is the SDK's option for a TEMPORAL_GRPC_COMPRESSION value;
 // "" is the default, none. Clients built without a Config (the test
 // harness's) take it from here, so that they compress as the system does.
@@ -132,7 +136,7 @@ func Compression(name string) (client.GrpcCompression, error) {
 	case "gzip":
 		return &client.GrpcCompressionGzip{}, nil
 	}
-	return nil, fmt.Errorf("TEMPORAL_GRPC_COMPRESSION: %q is neither none nor gzip", name)
+	return nil, fmt.Errorf("%s: %q is neither none nor gzip", CompressionVar, name)
 }
 
 func (t TLS) config() (*tls.Config, error) {
@@ -171,7 +175,7 @@ func (c Config) Env() []string {
 		"TASK_QUEUE=" + c.TaskQueue, "DATABASE_URL=" + c.DatabaseURL,
 	}
 	if c.Compression != "" {
-		out = append(out, "TEMPORAL_GRPC_COMPRESSION="+c.Compression)
+		out = append(out, CompressionVar+"="+c.Compression)
 	}
 	if c.TLS.Enabled {
 		out = append(out, "TEMPORAL_TLS=true")

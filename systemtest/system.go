@@ -109,9 +109,6 @@ type Options struct {
 	WorkerEnv map[string]string
 }
 
-// compressionKey is the setting of every client's compression.
-const compressionKey = "TEMPORAL_GRPC_COMPRESSION"
-
 // RepoRoot is the repository's top folder.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -218,7 +215,7 @@ func Start(ctx context.Context, opts Options) (s *System, err error) {
 	}
 	// The harness's client compresses as the system's processes do: the
 	// bench's anchors run on it beside our worker.
-	compression, err := connection.Compression(opts.WorkerEnv[compressionKey])
+	compression, err := connection.Compression(opts.WorkerEnv[connection.CompressionVar])
 	if err != nil {
 		return s, err
 	}
@@ -327,8 +324,8 @@ func (s *System) StopTemporal() error {
 // defaults, with this system's addresses.
 func (s *System) APIConfig() api.Config {
 	env := map[string]string{} // never nil: that would read this process's environment
-	if v, ok := s.workerEnv[compressionKey]; ok {
-		env[compressionKey] = v
+	if v, ok := s.workerEnv[connection.CompressionVar]; ok {
+		env[connection.CompressionVar] = v
 	}
 	cfg, err := connection.ParseAs[api.Config](env)
 	if err != nil {

@@ -145,7 +145,7 @@ func Start(ctx context.Context, o Options) (f *Form, err error) {
 	// The test acts on the cluster as its installer: the frontend checks
 	// tokens. It compresses as the form's processes do: they have this
 	// process's environment, then AppEnv.
-	compression, err := connection.Compression(lastSetting("TEMPORAL_GRPC_COMPRESSION", os.Environ(), o.AppEnv))
+	compression, err := connection.Compression(lastSetting(connection.CompressionVar, os.Environ(), o.AppEnv))
 	if err != nil {
 		return f, err
 	}
