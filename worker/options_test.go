@@ -2,14 +2,18 @@ package worker
 
 import (
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 	"github.com/complaintdesk/complaintdesk/connection"
+	"github.com/complaintdesk/complaintdesk/workflows"
 )
 
 // valid is a configuration as the environment's defaults make it.
@@ -123,5 +127,18 @@ func TestTheWorkerWarnsBeforeTheCalendarEnds(t *testing.T) {
 	warnCalendar(logger, cov, 60, cov.Until.AddDate(0, 0, -59))
 	if !strings.Contains(out.String(), "level=WARN") || !strings.Contains(out.String(), "complaintctl calendar") {
 		t.Fatalf("no warning 59 days ahead: %s", out.String())
+	}
+}
+
+// A case applies its signals in the order they arrived only with the
+// workflows' interceptor; without it every case's workflow task fails.
+func TestWorkerRunsCasesWithTheSignalOrderInterceptor(t *testing.T) {
+	opts, err := workerOptions(valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reflect.TypeOf(workflows.SignalOrder())
+	if !slices.ContainsFunc(opts.Interceptors, func(i interceptor.WorkerInterceptor) bool { return reflect.TypeOf(i) == want }) {
+		t.Errorf("worker interceptors %v lack workflows.SignalOrder()", opts.Interceptors)
 	}
 }

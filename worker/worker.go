@@ -63,6 +63,7 @@ func workerOptions(cfg Config) (worker.Options, error) {
 	if opts.DeploymentOptions, err = deploymentOptions(cfg); err != nil {
 		return worker.Options{}, err
 	}
+	opts.Interceptors = append(opts.Interceptors, workflows.SignalOrder())
 	return opts, nil
 }
 

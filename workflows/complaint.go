@@ -96,8 +96,8 @@ type caseWorkflow struct {
 	executing bool              // the accepted resolution is being carried out
 	answering bool              // the customer's answer is being recorded; nothing acts on it before
 
-	signalTasks   []signalTask
-	publishedSA   string // the search attribute values last upserted
+	signalTasks   map[string]signalTask // by task name
+	publishedSA   string                // the search attribute values last upserted
 	cal           *complaint.WorkCalendar
 	clocksChanged int                  // bumped on every clock change, to wake the clock watcher
 	pendingSLA    []complaint.SLAEvent // SLA events for the next recorded step
@@ -117,7 +117,7 @@ type signalTask struct {
 }
 
 func newCaseWorkflow(c complaint.NewCase) *caseWorkflow {
-	w := &caseWorkflow{children: map[complaint.Department]*child{}}
+	w := &caseWorkflow{children: map[complaint.Department]*child{}, signalTasks: map[string]signalTask{}}
 	if c.Resume != nil {
 		w.CaseState = *c.Resume
 		w.registered = true
@@ -171,24 +171,35 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	if err := w.registerTasks(ctx); err != nil {
 		return err
 	}
-	workflow.Go(ctx, w.serveSignals)
+	order := arrivalsOf(ctx)
+	if order == nil { // a worker's mistake: fail the task until a worker with it takes the case
+		panic("workflows: the worker runs without workflows.SignalOrder(); the case's signals would apply out of order")
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) { w.serveSignals(ctx, order) })
 	return nil
 }
 
 // serveSignals handles the signals of every task, one at a time, in the
 // order they arrived: one coroutine per case instead of one per task keeps
-// a worker's cache of open cases small.
-func (w *caseWorkflow) serveSignals(ctx workflow.Context) {
-	sel := workflow.NewSelector(ctx)
-	for _, s := range w.signalTasks {
-		sel.AddReceive(s.channel, func(c workflow.ReceiveChannel, _ bool) {
-			var raw json.RawMessage
-			c.Receive(ctx, &raw)
-			s.handle(ctx, raw)
-		})
-	}
+// a worker's cache of open cases small. A signal that names no task is
+// logged and dropped, so that it cannot hold the case open.
+func (w *caseWorkflow) serveSignals(ctx workflow.Context, order *arrivals) {
 	for {
-		sel.Select(ctx)
+		name, err := order.next(ctx)
+		if err != nil {
+			return
+		}
+		var raw json.RawMessage
+		s, ok := w.signalTasks[name]
+		if !ok {
+			workflow.GetSignalChannel(ctx, name).ReceiveAsync(&raw)
+			workflow.GetLogger(ctx).Warn("Ignored a signal that names no task", "signal", name)
+			continue
+		}
+		// A payload that does not decode is logged by the SDK and skipped.
+		if s.channel.ReceiveAsync(&raw) {
+			s.handle(ctx, raw)
+		}
 	}
 }
 

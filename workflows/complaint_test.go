@@ -14,8 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -98,6 +100,7 @@ func setup(t *testing.T) *fixture { return setupSlow(t, nil) }
 func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 	f := &fixture{t: t}
 	f.env = f.NewTestWorkflowEnvironment()
+	f.env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{SignalOrder()}})
 	f.env.SetStartTime(receivedAt)
 	// The department's workflow, noting when it starts, with what, and what
 	// it returns.

@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
 )
@@ -118,4 +121,45 @@ func indexOf(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// Signals are applied in the order they arrived, whichever tasks they are:
+// a confirmation and then a closing, sent while the case was still recording
+// the acceptance, confirm first and then close.
+func TestSignalsWaitingTogetherApplyInTheOrderTheyArrived(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"resolution_accepted": time.Hour})
+	f.investigate(complaint.DeptAfterSales)
+	f.task(accept, complaint.TaskProposeResolution, proposal("200"))
+	f.signal(complaint.TaskCustomerResponse, complaint.CustomerResponse{Accepted: yes()})
+	f.signal(complaint.TaskConfirmResolved, solved)
+	f.signal(complaint.TaskClose, complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "Repaired"})
+	closed := &complaint.CaseView{}
+	f.after(2*time.Hour, func() { *closed = f.query() })
+	f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusClosed, closed.Status, "the closing after the confirmation applies")
+	names := f.stepNames()
+	require.Less(t, indexOf(names, "resolution_executed"), indexOf(names, "resolution_confirmed"))
+	require.Less(t, indexOf(names, "resolution_confirmed"), indexOf(names, "closed"))
+}
+
+// A signal that names no task is logged and dropped: it neither runs
+// anything nor keeps the case from ending.
+func TestASignalNamingNoTaskDoesNotHoldTheCaseOpen(t *testing.T) {
+	f := setup(t)
+	f.signal("closee", complaint.Close{Outcome: complaint.OutcomeUpheld, Summary: "a typo"})
+	f.signal(complaint.TaskWithdraw, complaint.Reason{Reason: "Sorted it myself"})
+	final := f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, complaint.StatusWithdrawn, final.Status)
+}
+
+// A worker without SignalOrder must not run a case: its workflow task fails,
+// naming what is missing, rather than apply signals in the wrong order.
+func TestACaseNeedsTheSignalOrderInterceptor(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterActivityWithOptions(func(context.Context, complaint.CaseIntake) (complaint.Registration, error) {
+		return complaint.Registration{}, nil
+	}, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
+	env.ExecuteWorkflow(ComplaintWorkflow, newCase(complaint.DeptAfterSales))
+	require.ErrorContains(t, env.GetWorkflowError(), "SignalOrder")
 }

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -27,7 +28,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("found %d recorded histories; record them with make record-histories", len(files))
 	}
-	replayer := worker.NewWorkflowReplayer()
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		Interceptors: []interceptor.WorkerInterceptor{SignalOrder()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	replayer.RegisterWorkflowWithOptions(ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName})
 	replayer.RegisterWorkflowWithOptions(DepartmentInvestigationWorkflow, workflow.RegisterOptions{Name: DepartmentWorkflowName})
 	for _, f := range files {

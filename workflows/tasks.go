@@ -726,6 +726,6 @@ func handleTask[T complaint.Task](ctx workflow.Context, w *caseWorkflow, name, d
 		}
 		w.inFlight--
 	}
-	w.signalTasks = append(w.signalTasks, signalTask{channel: signals, handle: handle})
+	w.signalTasks[name] = signalTask{channel: signals, handle: handle}
 	return nil
 }
