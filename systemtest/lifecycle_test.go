@@ -176,6 +176,7 @@ func TestWasherCaseBySignalsFromTheCLIWithDisputeAndReopen(t *testing.T) {
 	}
 	signal("startInvestigation", `{"department":"logistics","investigator":"x"}`) // not on the case: ignored
 	signal("addNote", `{"author":"a","text":"t","unknown":true}`)                 // unknown field: ignored
+	signal("closee", `{"outcome":"upheld","summary":"t"}`)                        // no such task: dropped, the case still ends
 	step("startInvestigation", `{"department":"after_sales","investigator":"tech.sun"}`, complaint.StatusInvestigating)
 	signal("submitFindings", `{"department":"after_sales","findings":"Drum bearing worn","rootCause":"Bearing","evidence":["visit-1"]}`)
 	step("proposeResolution", `{"actions":["Replace the bearing"],"compensation":{"kind":"repair"},"message":"We repair it"}`,
