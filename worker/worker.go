@@ -30,7 +30,9 @@ import (
 
 // Register puts every workflow and activity of the system on w. Cases and
 // their departments are auto-upgrade: they live for weeks, and move to the
-// deployment's current version at their next task.
+// deployment's current version at their next task. The worker w must have
+// been made with workflows.SignalOrder() among its interceptors (as
+// workerOptions does; Tuning alone does not), or no case will run on it.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: complaint.WorkflowName,
 		VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})

@@ -1,10 +1,10 @@
 package workflows
 
 import (
+	"encoding/json"
+
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/complaintdesk/complaintdesk/complaint"
 )
 
 // A case applies its signals in the order they arrived, whichever tasks
@@ -27,12 +27,12 @@ type signalOrder struct {
 	interceptor.WorkerInterceptorBase
 }
 
-func (*signalOrder) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor,
+// InterceptWorkflow notes the signals of every workflow the worker runs: a
+// name per signal costs little, and a case registered under another name
+// still finds its arrivals. Only a case reads them back.
+func (*signalOrder) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor,
 ) interceptor.WorkflowInboundInterceptor {
-	if workflow.GetInfo(ctx).WorkflowType.Name != complaint.WorkflowName {
-		return next // only a case reads the order back
-	}
-	a := &arrivals{}
+	a := &arrivals{held: map[string][]*json.RawMessage{}}
 	a.Next = next
 	return a
 }
@@ -42,6 +42,7 @@ func (*signalOrder) InterceptWorkflow(ctx workflow.Context, next interceptor.Wor
 type arrivals struct {
 	interceptor.WorkflowInboundInterceptorBase
 	names []string
+	held  map[string][]*json.RawMessage // by name: payloads taken from a channel ahead of their turn; nil for one that did not decode
 }
 
 type arrivalsKey struct{}
@@ -76,4 +77,40 @@ func (a *arrivals) next(ctx workflow.Context) (string, error) {
 	name := a.names[0]
 	a.names = a.names[1:]
 	return name, nil
+}
+
+// take is the payload of the signal next just named, from its channel ch;
+// ok is false when it did not decode (the SDK logs that). A channel gives
+// its values in the order they arrived, but ReceiveAsync skips a value that
+// does not decode and returns the one after it: that one is held for its own
+// turn, so that a corrupt payload cannot move a later signal ahead of others.
+func (a *arrivals) take(ch workflow.ReceiveChannel, name string) (json.RawMessage, bool) {
+	if len(a.held[name]) == 0 {
+		var raw json.RawMessage
+		before := ch.Len()
+		got := ch.ReceiveAsync(&raw)
+		skipped := before - ch.Len()
+		if got {
+			skipped--
+		}
+		for range skipped {
+			a.held[name] = append(a.held[name], nil)
+		}
+		if got {
+			a.held[name] = append(a.held[name], &raw)
+		}
+	}
+	q := a.held[name]
+	if len(q) == 0 { // nothing was there: never so while names and channels agree
+		return nil, false
+	}
+	if len(q) == 1 {
+		delete(a.held, name)
+	} else {
+		a.held[name] = q[1:]
+	}
+	if q[0] == nil {
+		return nil, false
+	}
+	return *q[0], true
 }

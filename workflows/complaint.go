@@ -189,15 +189,13 @@ func (w *caseWorkflow) serveSignals(ctx workflow.Context, order *arrivals) {
 		if err != nil {
 			return
 		}
-		var raw json.RawMessage
 		s, ok := w.signalTasks[name]
-		if !ok {
-			workflow.GetSignalChannel(ctx, name).ReceiveAsync(&raw)
+		if !ok { // dropped undecoded: whatever it holds, it is no task's
+			workflow.GetSignalChannel(ctx, name).ReceiveAsync(nil)
 			workflow.GetLogger(ctx).Warn("Ignored a signal that names no task", "signal", name)
 			continue
 		}
-		// A payload that does not decode is logged by the SDK and skipped.
-		if s.channel.ReceiveAsync(&raw) {
+		if raw, ok := order.take(s.channel, name); ok {
 			s.handle(ctx, raw)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/complaintdesk/complaintdesk/complaint"
@@ -162,4 +164,28 @@ func TestACaseNeedsTheSignalOrderInterceptor(t *testing.T) {
 	}, activity.RegisterOptions{Name: complaint.ActivityRegisterCase})
 	env.ExecuteWorkflow(ComplaintWorkflow, newCase(complaint.DeptAfterSales))
 	require.ErrorContains(t, env.GetWorkflowError(), "SignalOrder")
+}
+
+// A signal whose payload does not decode is dropped where it arrived: the
+// next signal of its name still waits for its own turn.
+func TestACorruptSignalDoesNotMoveTheNextOfItsNameAhead(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"note": time.Hour})
+	f.signal(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "first"})
+	f.signal(complaint.TaskAddNote, converter.NewRawValue(&commonpb.Payload{
+		Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte("{not json"),
+	}))
+	f.signal(complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
+	f.signal(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "last"})
+	f.taskAfter(5*time.Hour, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	var order []string
+	for _, s := range f.steps {
+		switch s.Name {
+		case "note":
+			order = append(order, "note: "+s.Summary)
+		case "assigned":
+			order = append(order, "assigned")
+		}
+	}
+	require.Equal(t, []string{"note: first", "assigned", "note: last"}, order)
 }
