@@ -37,8 +37,8 @@ func (*signalOrder) InterceptWorkflow(_ workflow.Context, next interceptor.Workf
 	return a
 }
 
-// arrivals is one run of a case's signal names, in the order they arrived
-// and not yet read back.
+// arrivals is one workflow run's signal names, in the order they arrived
+// and not yet read back (a case reads them; other workflows leave them).
 type arrivals struct {
 	interceptor.WorkflowInboundInterceptorBase
 	names []string
