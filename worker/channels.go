@@ -41,9 +41,13 @@ func channels(cfg Config, logger *slog.Logger) (activities.Channels, error) {
 		ch.MailDomain = domain
 	}
 	if cfg.SMTPHost != "" {
+		if cfg.SMTPMaxConnections < 1 {
+			return ch, fmt.Errorf("SMTP_MAX_CONNECTIONS=%d: want at least 1", cfg.SMTPMaxConnections)
+		}
 		if ch.Mail, err = notify.NewMailer(notify.SMTPConfig{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			TLS: cfg.SMTPTLS, From: cfg.MailFrom, FromName: cfg.MailFromName, Timeout: sendTimeout,
+			MaxConnections: cfg.SMTPMaxConnections,
 		}); err != nil {
 			return ch, err
 		}

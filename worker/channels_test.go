@@ -13,7 +13,8 @@ import (
 var longSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
 
 // Webhook URLs are https unless development allows http; every secret has
-// at least 32 bytes; a short survey link secret stops the worker too.
+// at least 32 bytes; a short survey link secret stops the worker too, and
+// so does a mail server it may hold no session to.
 func TestWebhookAndSurveySettingsAreChecked(t *testing.T) {
 	cases := map[string]struct {
 		cfg Config
@@ -24,6 +25,8 @@ func TestWebhookAndSurveySettingsAreChecked(t *testing.T) {
 		"http in development": {Config{Webhooks: map[string]string{"shop": "http://127.0.0.1:9/h"}, WebhookSecrets: map[string]string{"shop": longSecret}, WebhookAllowHTTP: true}, true},
 		"short secret":        {Config{Webhooks: map[string]string{"shop": "https://shop.example/h"}, WebhookSecrets: map[string]string{"shop": "short"}}, false},
 		"short survey secret": {Config{SurveyLinkSecret: "short"}, false},
+		"SMTP":                {Config{SMTPHost: "127.0.0.1", SMTPPort: 25, SMTPMaxConnections: 3}, true},
+		"no SMTP connections": {Config{SMTPHost: "127.0.0.1", SMTPPort: 25, SMTPMaxConnections: 0}, false},
 	}
 	for name, c := range cases {
 		c.cfg.DeliveryMaxAttempts = 1

@@ -72,9 +72,12 @@ type Config struct {
 	SMTPUsername string `env:"SMTP_USERNAME"`
 	SMTPPassword string `env:"SMTP_PASSWORD"`
 	// SMTPTLS is opportunistic (STARTTLS when offered), mandatory or none.
-	SMTPTLS      string `env:"SMTP_TLS" envDefault:"opportunistic"`
-	MailFrom     string `env:"MAIL_FROM" envDefault:"complaints@complaintdesk.local"`
-	MailFromName string `env:"MAIL_FROM_NAME" envDefault:"Customer Care"`
+	SMTPTLS string `env:"SMTP_TLS" envDefault:"opportunistic"`
+	// SMTPMaxConnections bounds the sessions open to the mail server at
+	// once: a relay refuses a client past its own limit.
+	SMTPMaxConnections int    `env:"SMTP_MAX_CONNECTIONS" envDefault:"10"`
+	MailFrom           string `env:"MAIL_FROM" envDefault:"complaints@complaintdesk.local"`
+	MailFromName       string `env:"MAIL_FROM_NAME" envDefault:"Customer Care"`
 	// StaffMailDomain makes a rung of the escalation ladder an address
 	// (rung@domain); empty: staff notices are logged only.
 	StaffMailDomain string `env:"STAFF_MAIL_DOMAIN"`

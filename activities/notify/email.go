@@ -24,7 +24,18 @@ type SMTPConfig struct {
 	From     string
 	FromName string
 	Timeout  time.Duration
+	// MaxConnections bounds the sessions open to the server at once, busy,
+	// idle or being ended: a relay limits the connections a client may hold
+	// (Postfix: 50 by default; hosted relays far fewer) and refuses the rest
+	// until some close. A sender past it waits for a session to come free.
+	// Zero means DefaultMaxConnections.
+	MaxConnections int
 }
+
+// DefaultMaxConnections is the sessions a worker holds open at most when
+// the configuration does not say: a burst of notices goes through a few
+// sessions kept open (see Mailer) faster than through many new ones.
+const DefaultMaxConnections = 10
 
 // Email is one message to one address. MessageID is derived from the case
 // and the step, so a repeat of the same message carries the same id and
@@ -46,13 +57,23 @@ type Email struct {
 // messages: a burst of deadlines sends hundreds of notices within seconds,
 // and opening a session for each (TCP, greeting, EHLO, STARTTLS, AUTH, QUIT)
 // costs both ends more than the message itself. A connection carries one
-// message at a time; Send is safe for concurrent use.
+// message at a time, and no more than MaxConnections are open at once;
+// Send is safe for concurrent use.
 type Mailer struct {
 	cfg  SMTPConfig
 	opts []mail.Option
 	// idleFor is how long a session waits for the next message before it
 	// is ended: maxIdleTime, shorter in tests.
 	idleFor time.Duration
+	// maxIdle is how many open sessions wait for the next message.
+	maxIdle int
+
+	// slots holds a token for every session open, from before it is dialled
+	// until it is closed.
+	slots chan struct{}
+	// kept tells a sender waiting for a slot that a session was kept idle,
+	// so it takes that one instead of waiting for one to close.
+	kept chan struct{}
 
 	mu   sync.Mutex
 	idle []*connection // the most recently used last
@@ -60,7 +81,8 @@ type Mailer struct {
 
 const (
 	// maxIdleConnections is how many open sessions wait for the next
-	// message; more senders at once open their own and end them after.
+	// message; more senders at once open their own (up to MaxConnections)
+	// and end them after.
 	maxIdleConnections = 4
 	// maxIdleTime: a server ends a quiet session after a while (RFC 5321
 	// asks for five minutes, many wait less, and a firewall may drop it
@@ -80,10 +102,17 @@ type connection struct {
 	timeout time.Duration
 	sent    int
 	expiry  *time.Timer // ends the session when it has been idle too long
+	release func()      // gives the session's slot back once it is closed
 }
 
 // NewMailer checks the configuration; it connects only when sending.
 func NewMailer(cfg SMTPConfig) (*Mailer, error) {
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxConnections < 0 {
+		return nil, fmt.Errorf("SMTP connections at once: %d, want at least 1", cfg.MaxConnections)
+	}
 	policy := mail.TLSOpportunistic
 	switch cfg.TLS {
 	case "", "opportunistic":
@@ -106,7 +135,8 @@ func NewMailer(cfg SMTPConfig) (*Mailer, error) {
 	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("SMTP client for %s: %w", cfg.Host, err)
 	}
-	return &Mailer{cfg: cfg, opts: opts, idleFor: maxIdleTime}, nil
+	return &Mailer{cfg: cfg, opts: opts, idleFor: maxIdleTime, maxIdle: min(maxIdleConnections, cfg.MaxConnections),
+		slots: make(chan struct{}, cfg.MaxConnections), kept: make(chan struct{}, 1)}, nil
 }
 
 // Send delivers one message. An error the server calls permanent (5xx) is
@@ -191,34 +221,68 @@ func refusedAtStart(err error) bool {
 	return errors.As(err, &sendErr) && sendErr.Reason == mail.ErrSMTPMailFrom
 }
 
-// take returns the most recently used idle session, or a new one.
+// take returns the most recently used idle session, or a new one once a
+// slot is free; while it waits, a session another sender keeps idle will do.
 func (m *Mailer) take(ctx context.Context) (conn *connection, reused bool, err error) {
-	if err := ctx.Err(); err != nil { // the attempt is over: it must not send
-		return nil, false, err
-	}
-	m.mu.Lock()
-	if n := len(m.idle); n > 0 {
-		conn = m.idle[n-1]
-		m.idle = m.idle[:n-1]
+	for {
+		if err := ctx.Err(); err != nil { // the attempt is over: it must not send
+			return nil, false, err
+		}
+		m.mu.Lock()
+		if n := len(m.idle); n > 0 {
+			conn = m.idle[n-1]
+			m.idle = m.idle[:n-1]
+			if n > 1 { // another sender may be waiting for the next one
+				m.signalKept()
+			}
+			m.mu.Unlock()
+			conn.expiry.Stop() // had it fired, the session would no longer be idle
+			return conn, true, nil
+		}
 		m.mu.Unlock()
-		conn.expiry.Stop() // had it fired, the session would no longer be idle
-		return conn, true, nil
+		select {
+		case m.slots <- struct{}{}:
+			conn, err = m.open(ctx)
+			return conn, false, err
+		case <-m.kept:
+		case <-ctx.Done():
+		}
 	}
-	m.mu.Unlock()
-	conn, err = m.dial(ctx)
-	return conn, false, err
 }
 
+// dial opens a new session once a slot is free.
 func (m *Mailer) dial(ctx context.Context) (*connection, error) {
+	select {
+	case m.slots <- struct{}{}:
+		return m.open(ctx)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// open opens a session in the slot its caller holds, and gives the slot
+// back if it cannot.
+func (m *Mailer) open(ctx context.Context) (*connection, error) {
+	release := sync.OnceFunc(func() { <-m.slots })
 	client, err := mail.NewClient(m.cfg.Host, m.opts...)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	return &connection{client: client, session: session, timeout: m.cfg.Timeout}, nil
+	return &connection{client: client, session: session, timeout: m.cfg.Timeout, release: release}, nil
+}
+
+// signalKept wakes one sender waiting for a slot, if any; m.mu is held.
+func (m *Mailer) signalKept() {
+	select {
+	case m.kept <- struct{}{}:
+	default: // one is already told
+	}
 }
 
 // put keeps a session that has just sent a message for the next one. The
@@ -229,9 +293,10 @@ func (m *Mailer) put(conn *connection) {
 	conn.sent++
 	if conn.sent < maxMessagesPerConnection {
 		m.mu.Lock()
-		if len(m.idle) < maxIdleConnections {
+		if len(m.idle) < m.maxIdle {
 			m.idle = append(m.idle, conn)
 			conn.expiry = time.AfterFunc(m.idleFor, func() { m.expire(conn) })
+			m.signalKept()
 			m.mu.Unlock()
 			return
 		}
@@ -254,9 +319,10 @@ func (m *Mailer) expire(conn *connection) {
 	}
 }
 
-// close ends the session with QUIT, and closes the socket whatever the
-// server answers.
+// close ends the session with QUIT, closes the socket whatever the server
+// answers, and gives its slot back.
 func (c *connection) close() error {
+	defer c.release()
 	// The deadline was set for the session's last command and has likely
 	// passed while it waited.
 	if err := c.session.UpdateDeadline(c.timeout); err != nil {

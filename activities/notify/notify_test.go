@@ -338,6 +338,70 @@ func TestMessagesShareOpenSessions(t *testing.T) {
 		"the mailer's Close ends every idle session")
 }
 
+// A relay limits the connections a client holds at once: the mailer never
+// opens more than MaxConnections. A sender past it waits and takes the
+// first session that comes free, or gives up, sending nothing, when its
+// attempt is over.
+func TestSessionsOpenAtOnceStayWithinTheLimit(t *testing.T) {
+	mb := startMailbox(t)
+	host, port, err := net.SplitHostPort(mb.SMTPAddr())
+	require.NoError(t, err)
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	require.NoError(t, err)
+	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "complaints@example.com",
+		Timeout: 10 * time.Second, MaxConnections: 2})
+	require.NoError(t, err)
+	defer m.Close()
+	send := func(ctx context.Context, to string) error {
+		return m.Send(ctx, notify.Email{MessageID: to, To: to, Rendered: notify.Rendered{Subject: "notice", Text: "body"}})
+	}
+	sendInBackground := func(to string) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- send(t.Context(), to) }()
+		return done
+	}
+
+	// Two messages the server holds keep both sessions busy.
+	reachedA, releaseA := mb.Hold(mailbox.To("a@example.com"))
+	reachedB, releaseB := mb.Hold(mailbox.To("b@example.com"))
+	defer releaseA()
+	defer releaseB()
+	doneA, doneB := sendInBackground("a@example.com"), sendInBackground("b@example.com")
+	<-reachedA
+	<-reachedB
+	doneC := sendInBackground("c@example.com")
+
+	// A sender whose attempt ends while every session is busy sends nothing.
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, send(ctx, "d@example.com"), context.DeadlineExceeded)
+	opened, _ := mb.Sessions()
+	require.Equal(t, 2, opened, "no third session while two are busy")
+	select {
+	case err := <-doneC:
+		t.Fatalf("a third message went out while both sessions were busy: %v", err)
+	default:
+	}
+
+	// The first session that comes free carries the waiting message.
+	releaseA()
+	require.NoError(t, <-doneA)
+	require.NoError(t, <-doneC)
+	releaseB()
+	require.NoError(t, <-doneB)
+	opened, _ = mb.Sessions()
+	require.Equal(t, 2, opened, "the waiting sender took the session that came free")
+	var got []string
+	for _, msg := range mb.Messages(nil) {
+		got = append(got, msg.To...)
+	}
+	require.ElementsMatch(t, []string{"a@example.com", "b@example.com", "c@example.com"}, got)
+
+	_, err = notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, MaxConnections: -1})
+	require.ErrorContains(t, err, "SMTP connections at once")
+}
+
 // A session left idle is ended by the mailer, with QUIT, long after the
 // deadline of its last command has passed; the next message opens another.
 func TestAnIdleSessionIsEnded(t *testing.T) {
