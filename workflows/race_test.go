@@ -189,3 +189,27 @@ func TestACorruptSignalDoesNotMoveTheNextOfItsNameAhead(t *testing.T) {
 	}
 	require.Equal(t, []string{"note: first", "assigned", "note: last"}, order)
 }
+
+// Signals that arrive while the case is still being registered wait for
+// the registration, then apply in the order they arrived.
+func TestSignalsDuringRegistrationApplyInTheOrderTheyArrived(t *testing.T) {
+	f := setupSlow(t, map[string]time.Duration{"register": time.Hour})
+	f.signal(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "first"})
+	f.signal(complaint.TaskAssign, complaint.Assign{Owner: "bob", Reason: "Shift change"})
+	f.signal(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "last"})
+	f.signal(complaint.TaskRoute, complaint.Route{Departments: []complaint.Department{complaint.DeptAfterSales,
+		complaint.DeptProduct}, Reason: "A product fault too"})
+	f.taskAfter(2*time.Hour, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
+	f.run(newCase(complaint.DeptAfterSales))
+	var order []string
+	for _, s := range f.steps {
+		switch s.Name {
+		case "note":
+			order = append(order, "note: "+s.Summary)
+		case "acknowledged", "assigned", "routed", "withdrawn":
+			order = append(order, s.Name)
+		}
+	}
+	require.Equal(t, []string{"acknowledged", "note: first", "assigned", "note: last", "routed", "withdrawn"},
+		order)
+}
