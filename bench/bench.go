@@ -600,8 +600,9 @@ func cpuLine(cpu map[string]float64) string {
 }
 
 // printIntakeBreakdown says where a submission's time goes beyond the
-// floor's start, by p50: the API's HTTP side (nginx, JSON, authentication,
-// the submitter record) is the API's p50 less the in-process one; within
+// floor's start, by p50: the API's HTTP side (HTTP, JSON, authentication,
+// the submitter record; measured on the dev server, which has no nginx) is
+// the API's p50 less the in-process one; within
 // in-process, the key's claim and body check, and the rest (the data key
 // and Temporal's start of a case with its search attributes and memo).
 func printIntakeBreakdown(out io.Writer, i *IntakeResult) {
@@ -610,7 +611,7 @@ func printIntakeBreakdown(out io.Writer, i *IntakeResult) {
 	}
 	fmt.Fprintf(out, "  in process, the API's starter              %10.1f  %8.1f  %8.1f\n", i.InProcessPerSecond,
 		i.InProcessLatency.P50ms, i.InProcessLatency.P99ms)
-	fmt.Fprintf(out, "  where a submission's p50 goes: HTTP side (nginx, JSON, auth, submitter record) %.1f ms; "+
+	fmt.Fprintf(out, "  where a submission's p50 goes: HTTP side (HTTP, JSON, auth, submitter record) %.1f ms; "+
 		"key claim + body check %.1f ms; data key + start %.1f ms (the floor's start: %.1f ms)\n",
 		i.APILatency.P50ms-i.InProcessLatency.P50ms, i.KeyClaimLatency.P50ms,
 		i.InProcessLatency.P50ms-i.KeyClaimLatency.P50ms, i.FloorLatency.P50ms)
