@@ -74,8 +74,9 @@ type Config struct {
 	// SMTPTLS is opportunistic (STARTTLS when offered), mandatory or none.
 	SMTPTLS string `env:"SMTP_TLS" envDefault:"opportunistic"`
 	// SMTPMaxConnections bounds the sessions open to the mail server at
-	// once: a relay refuses a client past its own limit.
-	SMTPMaxConnections int    `env:"SMTP_MAX_CONNECTIONS" envDefault:"10"`
+	// once: a relay refuses a client past its own limit. The default is
+	// notify.DefaultMaxConnections.
+	SMTPMaxConnections int    `env:"SMTP_MAX_CONNECTIONS" envDefault:"20"`
 	MailFrom           string `env:"MAIL_FROM" envDefault:"complaints@complaintdesk.local"`
 	MailFromName       string `env:"MAIL_FROM_NAME" envDefault:"Customer Care"`
 	// StaffMailDomain makes a rung of the escalation ladder an address

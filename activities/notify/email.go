@@ -33,9 +33,11 @@ type SMTPConfig struct {
 }
 
 // DefaultMaxConnections is the sessions a worker holds open at most when
-// the configuration does not say: a burst of notices goes through a few
-// sessions kept open (see Mailer) faster than through many new ones.
-const DefaultMaxConnections = 10
+// the configuration does not say: Postfix's own limit for delivering to one
+// destination (default_destination_concurrency_limit). A burst of deadlines
+// sends its notices from as many workflow tasks as the worker runs at once;
+// fewer sessions made them wait on one another (README, Benchmarks).
+const DefaultMaxConnections = 20
 
 // Email is one message to one address. MessageID is derived from the case
 // and the step, so a repeat of the same message carries the same id and
