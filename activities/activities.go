@@ -23,7 +23,8 @@ type Activities struct {
 
 // RegisterCase writes the new case to the database, reports an earlier case
 // it repeats, tells the submitting system, then records the acknowledgement
-// and sends it: the first step of a case in one action.
+// and sends it, and records the handover to the first contact the case
+// names: the first steps of a case in one action.
 func (a *Activities) RegisterCase(ctx context.Context, in complaint.CaseIntake) (complaint.Registration, error) {
 	c := in.Case
 	reg, err := a.Store.RegisterCase(ctx, c)
@@ -35,7 +36,13 @@ func (a *Activities) RegisterCase(ctx context.Context, in complaint.CaseIntake) 
 	if err := a.tellUpstream(ctx, received); err != nil {
 		return reg, err
 	}
-	return reg, a.RecordStep(ctx, in.Acknowledgement)
+	if err := a.RecordStep(ctx, in.Acknowledgement); err != nil {
+		return reg, err
+	}
+	if in.Handover != nil {
+		return reg, a.RecordStep(ctx, *in.Handover)
+	}
+	return reg, nil
 }
 
 // RecordStep saves what the step carries (a proposal or its answer, an

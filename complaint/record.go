@@ -92,8 +92,9 @@ type Closing struct {
 // Each takes one input struct.
 const (
 	// ActivityRegisterCase writes the new case to the record, acknowledges
-	// the customer and tells the submitting system: the first step of a
-	// case in one action. It takes a CaseIntake and returns a Registration.
+	// the customer, tells the submitting system and records the handover to
+	// a first contact named: the first steps of a case in one action. It
+	// takes a CaseIntake and returns a Registration.
 	ActivityRegisterCase = "RegisterCase"
 	// ActivityRecordStep appends a step to the audit trail, saves what it
 	// carries and sends its messages. It takes a StepNotice.
@@ -103,11 +104,14 @@ const (
 	ActivityRedeliverWebhook = "RedeliverWebhook"
 )
 
-// CaseIntake is a new case with the acknowledgement that follows its
-// registration.
+// CaseIntake is a new case with the acknowledgement, and any handover, that
+// follow its registration.
 type CaseIntake struct {
 	Case            NewCase
 	Acknowledgement StepNotice
+	// Handover, when set, is the case given to the first contact the staff
+	// member who entered it named: recorded after the acknowledgement.
+	Handover *StepNotice `json:",omitempty"`
 }
 
 // StepNotice is a step of a case with the messages it sends: one activity

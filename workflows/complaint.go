@@ -214,29 +214,31 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 		At: w.View.ReceivedAt, Step: "received", Actor: w.View.Owner,
 		Summary: fmt.Sprintf("Received via %s", w.View.Channel),
 	})
+	in := complaint.CaseIntake{Case: w.newCase()}
 	s := step{name: "acknowledged", actor: "system", summary: "Acknowledgement sent to the customer"}
 	w.tell(ctx, &s, complaint.MsgAcknowledgement, "")
 	now := workflow.Now(ctx)
 	w.View.Status = complaint.StatusAcknowledged
 	w.View.AcknowledgedAt = &now
 	w.meetClock(complaint.ClockAcknowledge, "", now)
-	n, summary, err := w.addStep(ctx, s)
-	if err != nil {
+	var summary string
+	in.Acknowledgement, summary = w.noteStep(ctx, s)
+	// First contact: the person who took the complaint owns it; whoever
+	// entered it for them hands it over on record, in the same activity,
+	// before any task that waits for the registration, so the audit trail
+	// keeps the case's order.
+	if h := w.handover; h != nil && w.canAssign(*h) == nil {
+		n, _ := w.noteStep(ctx, w.handOver(ctx, *h))
+		in.Handover = &n
+		summary += ", and record the handover to " + h.Owner
+	}
+	if err := w.publish(ctx); err != nil {
 		return err
 	}
 	var reg complaint.Registration
-	in := complaint.CaseIntake{Case: w.newCase(), Acknowledgement: n}
 	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx, "Register the case, "+lowerFirst(summary)),
 		complaint.ActivityRegisterCase, in).Get(ctx, &reg); err != nil {
 		return err
-	}
-	// First contact: the person who took the complaint owns it; whoever
-	// entered it for them hands it over on record, before any task that
-	// waits for the registration, so the audit trail keeps the case's order.
-	if h := w.handover; h != nil && w.canAssign(*h) == nil {
-		if err := w.assign(ctx, *h); err != nil {
-			return err
-		}
 	}
 	w.registered = true
 	if reg.RepeatOf != "" {
@@ -563,6 +565,14 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 // returns what the step's activity records and sends, with a summary of
 // that activity for the UI.
 func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNotice, string, error) {
+	n, summary := w.noteStep(ctx, s)
+	return n, summary, w.publish(ctx)
+}
+
+// noteStep adds a step to the case's history, not yet republished; it
+// returns what the step's activity records and sends, with a summary of
+// that activity for the UI.
+func (w *caseWorkflow) noteStep(ctx workflow.Context, s step) (complaint.StepNotice, string) {
 	w.Steps++
 	now := workflow.Now(ctx)
 	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
@@ -596,7 +606,7 @@ func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNoti
 	if n.Staff != nil {
 		summary += fmt.Sprintf(" and send the %s to %s", n.Staff.Kind, n.Staff.To)
 	}
-	return n, summary, w.publish(ctx)
+	return n, summary
 }
 
 // tell has the step s send the customer a message of kind, in their

@@ -50,6 +50,7 @@ type fixture struct {
 	env          *testsuite.TestWorkflowEnvironment
 	mu           sync.Mutex
 	steps        []complaint.Step
+	stepActs     []string // the steps recorded by an activity of their own (RecordStep)
 	messages     []complaint.MessageKind
 	sent         []complaint.Message
 	executed     []int
@@ -127,9 +128,15 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 			return complaint.Registration{}, errors.New("register: failed to connect to the database")
 		}
 		f.notice(in.Acknowledgement)
+		if in.Handover != nil {
+			f.notice(*in.Handover)
+		}
 		return f.registration, nil
 	}
 	recordStep := func(_ context.Context, n complaint.StepNotice) error {
+		f.mu.Lock()
+		f.stepActs = append(f.stepActs, n.Step.Name)
+		f.mu.Unlock()
 		f.notice(n)
 		return nil
 	}
@@ -780,7 +787,8 @@ func TestWithdrawalWhileAStartWaitsForACancelledChild(t *testing.T) {
 
 // A complaint entered by one employee for the colleague who took it starts
 // with the one who entered it and is handed to the first contact on record,
-// right after the registration (DOMAIN §2).
+// right after the acknowledgement, by the registration's own activity
+// (DOMAIN §2).
 func TestEnteredForAColleagueIsHandedToTheFirstContact(t *testing.T) {
 	f := setup(t)
 	f.task(accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
@@ -795,4 +803,5 @@ func TestEnteredForAColleagueIsHandedToTheFirstContact(t *testing.T) {
 	require.Equal(t, "agent.li", assigned.Actor)
 	require.Contains(t, assigned.Summary, "First contact: agent.wu took the complaint; agent.li entered it")
 	require.Equal(t, "agent.li", final.History[0].Actor, "received by the one who entered it")
+	require.Equal(t, []string{"withdrawn"}, f.stepActs, "the handover is recorded by the registration's activity")
 }

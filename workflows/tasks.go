@@ -87,13 +87,18 @@ func (w *caseWorkflow) canAssign(t complaint.Assign) error {
 }
 
 func (w *caseWorkflow) assign(ctx workflow.Context, t complaint.Assign) error {
+	return w.record(ctx, w.handOver(ctx, t))
+}
+
+// handOver gives the case to t's owner and returns the step that records it.
+func (w *caseWorkflow) handOver(ctx workflow.Context, t complaint.Assign) step {
 	from := w.View.Owner
 	w.View.Owner = t.Owner
 	if t.Owner != complaint.DefaultOwner {
 		w.meetClock(complaint.ClockTakeOwnership, "", workflow.Now(ctx))
 	}
-	return w.record(ctx, step{name: "assigned", actor: complaint.ActorOr(t.Actor, from), owner: true,
-		summary: fmt.Sprintf("Transferred from %s to %s: %s", from, t.Owner, t.Reason)})
+	return step{name: "assigned", actor: complaint.ActorOr(t.Actor, from), owner: true,
+		summary: fmt.Sprintf("Transferred from %s to %s: %s", from, t.Owner, t.Reason)}
 }
 
 // --- route
