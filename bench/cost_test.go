@@ -77,9 +77,7 @@ func countRecorded(t *testing.T, path string) CostResult {
 // acknowledged in one (local) activity, each department's child started with its
 // investigation instead of told of it by a signal, the resolution carried
 // out by its step's activity, the clock watcher's timer kept when a clock
-// is met, and no version marker. In this recording the customer had
-// complained before (the demo cases run first): the repeat's step is one
-// activity more. An administrator entered it for the social-media agent it
+// is met, and no version marker. An administrator entered it for the social-media agent it
 // names as its first contact: the handover to them is recorded by the
 // registration's activity, in its first task's one upsert (the owner);
 // until 2026-12-01 it was an activity and an upsert of its own, two

@@ -62,6 +62,7 @@ type fixture struct {
 	// registerFailures failed attempts (the database away).
 	registration     complaint.Registration
 	registerFailures int
+	registered       complaint.NewCase // as the last RegisterCase was given it
 	results          []*taskResult
 	at               time.Duration
 }
@@ -127,6 +128,9 @@ func setupSlow(t *testing.T, slow map[string]time.Duration) *fixture {
 		if failing {
 			return complaint.Registration{}, errors.New("register: failed to connect to the database")
 		}
+		f.mu.Lock()
+		f.registered = in.Case
+		f.mu.Unlock()
 		f.notice(in.Acknowledgement)
 		if in.Handover != nil {
 			f.notice(*in.Handover)
@@ -804,4 +808,5 @@ func TestEnteredForAColleagueIsHandedToTheFirstContact(t *testing.T) {
 	require.Contains(t, assigned.Summary, "First contact: agent.wu took the complaint; agent.li entered it")
 	require.Equal(t, "agent.li", final.History[0].Actor, "received by the one who entered it")
 	require.Equal(t, []string{"withdrawn"}, f.stepActs, "the handover is recorded by the registration's activity")
+	require.Equal(t, "agent.li", f.registered.Owner, "registered as entered, then handed over")
 }

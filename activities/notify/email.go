@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"sync"
@@ -153,10 +154,12 @@ func (m *Mailer) Send(ctx context.Context, e Email) error {
 		return err
 	}
 	err = conn.client.SendWithSMTPClient(conn.session, msg)
-	if err != nil && reused && refusedAtStart(err) {
-		// The idle session had ended: nothing of the message went out.
+	for err != nil && reused && refusedAtStart(err) {
+		// The idle session had ended (a restart, the server's idle timeout):
+		// nothing of the message went out. It goes on the next session, a
+		// new one once the idle ones are used up.
 		go conn.close()
-		if conn, err = m.dial(ctx); err != nil {
+		if conn, reused, err = m.take(ctx); err != nil {
 			return err
 		}
 		err = conn.client.SendWithSMTPClient(conn.session, msg)
@@ -223,11 +226,23 @@ func refusedAtStart(err error) bool {
 	return errors.As(err, &sendErr) && sendErr.Reason == mail.ErrSMTPMailFrom
 }
 
+// ErrNoSession is a message that found every session busy until its
+// attempt had too little time left to send it; the attempt is retried.
+var ErrNoSession = errors.New("no SMTP session came free in time: all SMTP_MAX_CONNECTIONS are busy")
+
 // take returns the most recently used idle session, or a new one once a
 // slot is free; while it waits, a session another sender keeps idle will do.
+// It waits until the attempt's deadline less one command's timeout, so that
+// the attempt keeps time to send and record the message.
 func (m *Mailer) take(ctx context.Context) (conn *connection, reused bool, err error) {
+	wait, cancel := context.WithCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		wait, cancel = context.WithDeadline(ctx, d.Add(-m.cfg.Timeout))
+	}
+	defer cancel()
 	for {
 		if err := ctx.Err(); err != nil { // the attempt is over: it must not send
+			m.passOnKept()
 			return nil, false, err
 		}
 		m.mu.Lock()
@@ -242,37 +257,60 @@ func (m *Mailer) take(ctx context.Context) (conn *connection, reused bool, err e
 			return conn, true, nil
 		}
 		m.mu.Unlock()
+		select { // a free slot first, however little time is left
+		case m.slots <- struct{}{}:
+			conn, err = m.open(ctx)
+			return conn, false, err
+		default:
+		}
 		select {
 		case m.slots <- struct{}{}:
 			conn, err = m.open(ctx)
 			return conn, false, err
 		case <-m.kept:
-		case <-ctx.Done():
+		case <-wait.Done():
+			m.passOnKept()
+			if err := ctx.Err(); err != nil {
+				return nil, false, err
+			}
+			return nil, false, ErrNoSession
 		}
 	}
 }
 
-// dial opens a new session once a slot is free.
-func (m *Mailer) dial(ctx context.Context) (*connection, error) {
-	select {
-	case m.slots <- struct{}{}:
-		return m.open(ctx)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// passOnKept wakes another waiting sender if a session waits idle: one that
+// gives up may have taken the wake-up meant for it.
+func (m *Mailer) passOnKept() {
+	m.mu.Lock()
+	if len(m.idle) > 0 {
+		m.signalKept()
 	}
+	m.mu.Unlock()
 }
 
 // open opens a session in the slot its caller holds, and gives the slot
 // back if it cannot.
 func (m *Mailer) open(ctx context.Context) (*connection, error) {
 	release := sync.OnceFunc(func() { <-m.slots })
-	client, err := mail.NewClient(m.cfg.Host, m.opts...)
+	// go-mail leaves the socket open when the session fails after it
+	// connected (EHLO, STARTTLS, AUTH); holding it here lets it be closed,
+	// so that a relay refusing us never counts more sessions than our slots.
+	var socket net.Conn
+	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, address)
+		socket = c
+		return c, err
+	}
+	client, err := mail.NewClient(m.cfg.Host, append(slices.Clip(m.opts), mail.WithDialContextFunc(dial))...)
 	if err != nil {
 		release()
 		return nil, err
 	}
 	session, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
+		if socket != nil {
+			_ = socket.Close() // the error that matters is the session's
+		}
 		release()
 		return nil, err
 	}

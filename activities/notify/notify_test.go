@@ -340,8 +340,8 @@ func TestMessagesShareOpenSessions(t *testing.T) {
 
 // A relay limits the connections a client holds at once: the mailer never
 // opens more than MaxConnections. A sender past it waits and takes the
-// first session that comes free, or gives up, sending nothing, when its
-// attempt is over.
+// first session that comes free, or gives up, sending nothing, while its
+// attempt still has time to record that.
 func TestSessionsOpenAtOnceStayWithinTheLimit(t *testing.T) {
 	mb := startMailbox(t)
 	host, port, err := net.SplitHostPort(mb.SMTPAddr())
@@ -372,10 +372,15 @@ func TestSessionsOpenAtOnceStayWithinTheLimit(t *testing.T) {
 	<-reachedB
 	doneC := sendInBackground("c@example.com")
 
-	// A sender whose attempt ends while every session is busy sends nothing.
+	// While every session is busy, a sender whose attempt has less time left
+	// than one command's timeout gives up at once, and one whose attempt is
+	// cancelled while it waits gives up then: neither sends.
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, send(ctx, "d@example.com"), context.DeadlineExceeded)
+	require.ErrorIs(t, send(ctx, "d@example.com"), notify.ErrNoSession)
+	ctx, cancel = context.WithCancel(t.Context())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	require.ErrorIs(t, send(ctx, "e@example.com"), context.Canceled)
 	opened, _ := mb.Sessions()
 	require.Equal(t, 2, opened, "no third session while two are busy")
 	select {
@@ -400,6 +405,30 @@ func TestSessionsOpenAtOnceStayWithinTheLimit(t *testing.T) {
 
 	_, err = notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, MaxConnections: -1})
 	require.ErrorContains(t, err, "SMTP connections at once")
+}
+
+// A session that fails after it connected (here: TLS required, and the
+// mailbox offers no STARTTLS) leaves no connection open on the server.
+func TestAFailedSessionLeavesNoConnectionOpen(t *testing.T) {
+	mb := startMailbox(t)
+	host, port, err := net.SplitHostPort(mb.SMTPAddr())
+	require.NoError(t, err)
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	require.NoError(t, err)
+	m, err := notify.NewMailer(notify.SMTPConfig{Host: host, Port: p, TLS: "mandatory", From: "complaints@example.com",
+		Timeout: 10 * time.Second, MaxConnections: 1})
+	require.NoError(t, err)
+	defer m.Close()
+	for range 3 { // each attempt has the one slot again
+		require.Error(t, m.Send(t.Context(), notify.Email{MessageID: "tls@complaints.local", To: "boss@example.com",
+			Rendered: notify.Rendered{Subject: "s", Text: "t"}}))
+	}
+	opened, _ := mb.Sessions()
+	require.Equal(t, 3, opened)
+	require.Eventually(t, func() bool { _, open := mb.Sessions(); return open == 0 }, 5*time.Second, 20*time.Millisecond,
+		"the mailer closed every connection it could not use")
+	require.Empty(t, mb.Messages(nil))
 }
 
 // A session left idle is ended by the mailer, with QUIT, long after the
