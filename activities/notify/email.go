@@ -35,9 +35,9 @@ type SMTPConfig struct {
 
 // DefaultMaxConnections is the sessions a worker holds open at most when
 // the configuration does not say: Postfix's own limit for delivering to one
-// destination (default_destination_concurrency_limit). A burst of deadlines
-// sends its notices from as many workflow tasks as the worker runs at once;
-// fewer sessions made them wait on one another (README, Benchmarks).
+// destination (default_destination_concurrency_limit). In a burst of
+// deadlines a notice still follows its breach within tens of milliseconds
+// (README, Benchmarks).
 const DefaultMaxConnections = 20
 
 // Email is one message to one address. MessageID is derived from the case
