@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -178,16 +179,22 @@ func TestACorruptSignalDoesNotMoveTheNextOfItsNameAhead(t *testing.T) {
 	f.signal(complaint.TaskAddNote, complaint.AddNote{Author: "agent.li", Text: "last"})
 	f.taskAfter(5*time.Hour, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
 	f.run(newCase(complaint.DeptAfterSales))
+	require.Equal(t, []string{"note: first", "assigned", "note: last"}, f.stepOrder("assigned"))
+}
+
+// stepOrder lists the case's notes (with their text) and its steps of the
+// names given, in the order they were recorded.
+func (f *fixture) stepOrder(names ...string) []string {
 	var order []string
 	for _, s := range f.steps {
-		switch s.Name {
-		case "note":
+		switch {
+		case s.Name == "note":
 			order = append(order, "note: "+s.Summary)
-		case "assigned":
-			order = append(order, "assigned")
+		case slices.Contains(names, s.Name):
+			order = append(order, s.Name)
 		}
 	}
-	require.Equal(t, []string{"note: first", "assigned", "note: last"}, order)
+	return order
 }
 
 // Signals that arrive while the case is still being registered wait for
@@ -201,15 +208,6 @@ func TestSignalsDuringRegistrationApplyInTheOrderTheyArrived(t *testing.T) {
 		complaint.DeptProduct}, Reason: "A product fault too"})
 	f.taskAfter(2*time.Hour, accept, complaint.TaskWithdraw, complaint.Reason{Reason: "done"})
 	f.run(newCase(complaint.DeptAfterSales))
-	var order []string
-	for _, s := range f.steps {
-		switch s.Name {
-		case "note":
-			order = append(order, "note: "+s.Summary)
-		case "acknowledged", "assigned", "routed", "withdrawn":
-			order = append(order, s.Name)
-		}
-	}
 	require.Equal(t, []string{"acknowledged", "note: first", "assigned", "note: last", "routed", "withdrawn"},
-		order)
+		f.stepOrder("acknowledged", "assigned", "routed", "withdrawn"))
 }
