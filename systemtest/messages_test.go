@@ -185,8 +185,13 @@ func TestWebhooksAreRetriedThenGivenUpWithoutHoldingTheCase(t *testing.T) {
 		}
 		return nil
 	})
-	Eventually(t, "the acknowledgement by SMS", func() error {
+	// The acknowledgement's webhook goes out after its SMS: the refusal
+	// below is meant for the note's, so both must be out first.
+	Eventually(t, "the acknowledgement by SMS and its webhook", func() error {
 		if d := delivery(ref + "/0002-acknowledgement/sms"); d.Status != store.DeliverySent {
+			return fmt.Errorf("%+v", d)
+		}
+		if d := delivery(ref + "/0002-acknowledged/webhook"); d.Status != store.DeliverySent {
 			return fmt.Errorf("%+v", d)
 		}
 		return nil
