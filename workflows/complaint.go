@@ -222,13 +222,13 @@ func (w *caseWorkflow) registerAndAcknowledge(ctx workflow.Context) error {
 	w.View.AcknowledgedAt = &now
 	w.meetClock(complaint.ClockAcknowledge, "", now)
 	var summary string
-	in.Acknowledgement, summary = w.noteStep(ctx, s)
+	in.Acknowledgement, summary = w.addStep(ctx, s)
 	// First contact: the person who took the complaint owns it; whoever
 	// entered it for them hands it over on record, in the same activity,
 	// before any task that waits for the registration, so the audit trail
 	// keeps the case's order.
 	if h := w.handover; h != nil && w.canAssign(*h) == nil {
-		n, _ := w.noteStep(ctx, w.handOver(ctx, *h))
+		n, _ := w.addStep(ctx, w.handOver(ctx, *h))
 		in.Handover = &n
 		summary += ", and record the handover to " + h.Owner
 	}
@@ -551,8 +551,8 @@ type step struct {
 // audit key is the step's position in the case, so a retried activity
 // writes the same row.
 func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
-	n, summary, err := w.addStep(ctx, s)
-	if err != nil {
+	n, summary := w.addStep(ctx, s)
+	if err := w.publish(ctx); err != nil {
 		return err
 	}
 	if s.byClock {
@@ -561,18 +561,10 @@ func (w *caseWorkflow) record(ctx workflow.Context, s step) error {
 	return workflow.ExecuteActivity(withActivity(ctx, summary), complaint.ActivityRecordStep, n).Get(ctx, nil)
 }
 
-// addStep adds a step to the case's history and republishes the case; it
+// addStep adds a step to the case's history, for the caller to publish; it
 // returns what the step's activity records and sends, with a summary of
 // that activity for the UI.
-func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNotice, string, error) {
-	n, summary := w.noteStep(ctx, s)
-	return n, summary, w.publish(ctx)
-}
-
-// noteStep adds a step to the case's history, not yet republished; it
-// returns what the step's activity records and sends, with a summary of
-// that activity for the UI.
-func (w *caseWorkflow) noteStep(ctx workflow.Context, s step) (complaint.StepNotice, string) {
+func (w *caseWorkflow) addStep(ctx workflow.Context, s step) (complaint.StepNotice, string) {
 	w.Steps++
 	now := workflow.Now(ctx)
 	w.View.History = append(w.View.History, complaint.Event{At: now, Step: s.name, Actor: s.actor, Summary: s.summary})
